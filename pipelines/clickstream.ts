@@ -1,0 +1,51 @@
+/**
+ * The reference pipeline: clickstream events keyed by user, with per-minute counts and a bot alert, 5-minute hopping
+ * activity, and 30-second-gap sessions.
+ */
+import { z } from 'zod';
+import { definePipeline, hopping, session, tumbling } from '../core';
+
+/** Event types of the clickstream. */
+export const EVENT_TYPES = ['click', 'view', 'search', 'add_to_cart', 'purchase', 'login', 'failed_login'] as const;
+
+/** One clickstream event. `ts` is ISO-8601 with an offset (e.g. `2026-11-21T10:00:00.000Z`). */
+export const ClickEvent = z.object({
+  eventId: z.string().min(1).max(128),
+  userId: z.string().min(1).max(128),
+  type: z.enum(EVENT_TYPES),
+  ts: z.iso.datetime({ offset: true }),
+  page: z.string().max(2048).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** A validated clickstream event. */
+export type ClickEvent = z.infer<typeof ClickEvent>;
+
+/** The clickstream pipeline definition. */
+export const clickstream = definePipeline({
+  name: 'clickstream',
+  schema: ClickEvent,
+  id: 'eventId',
+  key: 'userId',
+  time: 'ts',
+  windows: {
+    perMinute: tumbling('1m', { grace: '5m' }),
+    activity5m: hopping('5m', '1m', { grace: '5m' }),
+    sessions: session('30s', { grace: '5m' }),
+  },
+  aggregates: ({ count, distinct, first, last, min, max }) => ({
+    events: count(),
+    types: distinct((e) => e.type, { max: 16, windows: ['activity5m'] }),
+    firstEventAt: first((e) => e.ts, { windows: ['activity5m'] }),
+    lastEventAt: last((e) => e.ts, { windows: ['activity5m'] }),
+    startedAt: min((e) => Date.parse(e.ts), { windows: ['sessions'] }),
+    endedAt: max((e) => Date.parse(e.ts), { windows: ['sessions'] }),
+  }),
+  alerts: (rule) => ({
+    'potential-bot': rule('perMinute', (a) => a.events > 100, {
+      description: 'more than 100 events from one user in one minute',
+    }),
+  }),
+});
+
+export default clickstream;
