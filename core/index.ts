@@ -9,3 +9,7 @@ export * from './errors';
 export * from './names';
 export * from './windows';
 export * from './contract';
+export * from './decode';
+export * from './engine';
+export * from './replay';
+export * from './shards';

@@ -1,0 +1,166 @@
+import type { Pipeline } from './definition';
+
+/** A decoded, validated event with the fields the engine needs. */
+export interface ValidEvent<E = unknown> {
+  readonly ok: true;
+  readonly event: E;
+  readonly key: string;
+  readonly time: number;
+  readonly id: string | undefined;
+}
+
+/** Why a record was rejected: a short code and a human-readable detail. */
+export interface Rejection {
+  readonly ok: false;
+  readonly reason: string;
+}
+
+/** Result of decoding one record. Decoding never throws on bad input. */
+export type Decoded<E = unknown> = ValidEvent<E> | Rejection;
+
+/** Largest record accepted (the Kinesis record limit). */
+export const MAX_RECORD_BYTES = 1_048_576;
+/** Longest aggregation key or dedupe id accepted (DynamoDB keys allow 2,048 bytes; leave room). */
+export const MAX_KEY_LENGTH = 1024;
+/** Deepest JSON nesting accepted. */
+export const MAX_DEPTH = 32;
+/** Event times outside [year 1970, year 2200) are rejected. */
+const MAX_TIME = Date.UTC(2200, 0, 1);
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+const reject = (code: string, detail: string): Rejection => ({ ok: false, reason: `${code}: ${detail}` });
+
+/** Walk a parsed value: reject prototype-polluting keys and excessive depth. */
+function checkShape(value: unknown, depth: number): string | undefined {
+  if (depth > MAX_DEPTH) return `nesting deeper than ${MAX_DEPTH}`;
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = checkShape(item, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(k)) return `forbidden key ${JSON.stringify(k)}`;
+    const problem = checkShape((value as Record<string, unknown>)[k], depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Parse JSON text into a plain value, rejecting prototype keys and deep nesting. */
+export function parseJson(text: string): { ok: true; value: unknown } | Rejection {
+  if (text.length === 0 || text.trim().length === 0) return reject('empty', 'record has no data');
+  if (text.length > MAX_RECORD_BYTES) return reject('too-large', `record of ${text.length} characters exceeds ${MAX_RECORD_BYTES}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return reject('invalid-json', (error as Error).message.slice(0, 120));
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return reject('invalid-json', `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  // Fast path: the shape walk is only needed when the text could hold a forbidden key or deep nesting.
+  if (/proto|constructor|prototype|\\u/.test(text) || maxBracketDepth(text) > MAX_DEPTH) {
+    const problem = checkShape(value, 0);
+    if (problem) return reject(problem.startsWith('forbidden') ? 'forbidden-key' : 'too-deep', problem);
+  }
+  return { ok: true, value };
+}
+
+function maxBracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 || c === 91) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/** Decode bytes as strict UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): { ok: true; text: string } | Rejection {
+  if (bytes.length > MAX_RECORD_BYTES) return reject('too-large', `record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+  try {
+    return { ok: true, text: utf8.decode(bytes) };
+  } catch {
+    return reject('invalid-utf8', 'record data is not valid UTF-8');
+  }
+}
+
+/** Decode base64 (as Kinesis record data and MSK values arrive) into UTF-8 text. */
+export function decodeBase64(data: string | null | undefined): { ok: true; text: string } | Rejection {
+  if (data === null || data === undefined || data.length === 0) return reject('empty', 'record has no data');
+  if (data.length > Math.ceil(MAX_RECORD_BYTES / 3) * 4 + 4) {
+    return reject('too-large', `record of about ${Math.floor((data.length * 3) / 4)} bytes exceeds ${MAX_RECORD_BYTES}`);
+  }
+  if (!BASE64_RE.test(data)) return reject('invalid-base64', 'record data is not valid base64');
+  return decodeUtf8(Buffer.from(data, 'base64'));
+}
+
+function formatIssues(issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>) {
+  return issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/**
+ * Validate a parsed value against the pipeline: schema, key, id and event time. Never throws on bad input: a
+ * throwing key/time function or a schema refinement that throws becomes a rejection.
+ *
+ * @param arrivalTime - when the source gave one (ms): events further ahead of it than `settings.maxFutureSkew` are
+ *   rejected as `future-time`.
+ */
+export function validateEvent<E>(pipeline: Pipeline<E>, value: unknown, arrivalTime?: number): Decoded<E> {
+  try {
+    const result = pipeline.schema['~standard'].validate(value);
+    if (result instanceof Promise) return reject('schema', 'asynchronous schemas are not supported');
+    if (result.issues) return reject('schema', formatIssues(result.issues));
+    const event = result.value;
+    const key = pipeline.keyOf(event);
+    if (key.length === 0) return reject('invalid-key', 'aggregation key is missing or empty');
+    if (key.length > MAX_KEY_LENGTH) return reject('invalid-key', `aggregation key longer than ${MAX_KEY_LENGTH}`);
+    let id: string | undefined;
+    if (pipeline.idOf) {
+      id = pipeline.idOf(event);
+      if (id.length === 0) return reject('invalid-id', 'dedupe id is missing or empty');
+      if (id.length > MAX_KEY_LENGTH) return reject('invalid-id', `dedupe id longer than ${MAX_KEY_LENGTH}`);
+    }
+    const time = pipeline.timeOf(event);
+    if (!Number.isFinite(time)) return reject('invalid-time', 'event time is missing or not a valid time');
+    if (time < 0 || time >= MAX_TIME) return reject('invalid-time', `event time ${time} is outside 1970..2200`);
+    if (arrivalTime !== undefined && time > arrivalTime + pipeline.settings.maxFutureSkewMs) {
+      return reject(
+        'future-time',
+        `event time ${new Date(time).toISOString()} is more than ${pipeline.settings.maxFutureSkewMs} ms after arrival ${new Date(arrivalTime).toISOString()}`,
+      );
+    }
+    return { ok: true, event, key, time, id };
+  } catch (error) {
+    return reject('invalid-event', `reading the event failed: ${(error as Error).message?.slice(0, 120)}`);
+  }
+}
+
+/** Decode one JSON text line into a validated event. */
+export function decodeText<E>(pipeline: Pipeline<E>, text: string, arrivalTime?: number): Decoded<E> {
+  const parsed = parseJson(text);
+  return parsed.ok ? validateEvent(pipeline, parsed.value, arrivalTime) : parsed;
+}
+
+/** Decode base64 record data (Kinesis `data`, MSK `value`) into a validated event. */
+export function decodeBase64Record<E>(pipeline: Pipeline<E>, data: string | null | undefined, arrivalTime?: number): Decoded<E> {
+  const text = decodeBase64(data);
+  return text.ok ? decodeText(pipeline, text.text, arrivalTime) : text;
+}

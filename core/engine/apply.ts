@@ -1,0 +1,356 @@
+import type { NormalizedWindow } from '../definition';
+import { alignDown, type Layout, windowStartsFor } from './layout';
+import { type ClosedWindow, emptyState, type KeyState, type SessionState } from './state';
+import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
+
+/** What {@link applyRecords} produced for one key. */
+export interface ApplyOutcome {
+  readonly state: KeyState;
+  readonly late: LateEntry[];
+  readonly alerts: AlertEvent[];
+  /** Windows that became final (closed for every source, per the watermark). */
+  readonly results: WindowResult[];
+  /** Records counted in at least one window. */
+  readonly applied: number;
+}
+
+/** Options of {@link applyRecords}. */
+export interface ApplyOptions {
+  /**
+   * Pipeline watermark after these records: closed windows whose end + grace ≤ watermark are final and leave the
+   * state as results. When every key is read from one source (aggregation key = partition key) pass the source's
+   * stream time.
+   * @default - no window becomes final
+   */
+  readonly watermark?: number;
+}
+
+const closedId = (w: number, start: number) => `${w}@${start}`;
+
+/**
+ * Apply one key's records, in source order, to its state. Pure and deterministic: the same state and records give
+ * the same outcome, which is what makes fenced retries exact. The state passed in is modified and returned.
+ *
+ * Semantics (Kafka Streams): a record is late for window W when W.end + grace ≤ its source's stream time including
+ * the record. Tumbling and hopping windows share slices (gcd of sizes and advances), so one event touches one slice;
+ * a window is snapshotted when it closes, so a record late for an older hopping window but on time for a newer one
+ * counts only in the newer one.
+ */
+export function applyRecords(
+  layout: Layout,
+  key: string,
+  state: KeyState | undefined,
+  records: readonly EngineRecord[],
+  options: ApplyOptions = {},
+): ApplyOutcome {
+  const st = state ?? emptyState();
+  const out = { late: [] as LateEntry[], alerts: [] as AlertEvent[], results: [] as WindowResult[], applied: 0 };
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (record.streamTime > st.m) advance(layout, st, record.streamTime);
+    let counted = applyTimed(layout, key, st, record, i, out);
+    for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
+    if (counted) out.applied++;
+  }
+  if (options.watermark !== undefined) finalize(layout, key, st, options.watermark, out.results);
+  return { state: st, ...out };
+}
+
+/** Stream time of this key moves to `to`: snapshot windows that close, prune slices no open window needs. */
+function advance(layout: Layout, st: KeyState, to: number): void {
+  const from = st.m;
+  const { pipeline } = layout;
+  for (const w of layout.timedWindows) {
+    const seen = new Set<number>();
+    for (const sliceKey of Object.keys(st.s)) {
+      for (const start of windowStartsFor(w, Number(sliceKey))) {
+        const closesAt = start + w.sizeMs + w.graceMs;
+        if (closesAt > from && closesAt <= to && !seen.has(start)) {
+          seen.add(start);
+          snapshot(layout, st, w, start);
+        }
+      }
+    }
+  }
+  for (const w of layout.sessionWindows) {
+    const sessions = st.x?.[w.index];
+    if (!sessions) continue;
+    const open: SessionState[] = [];
+    for (const s of sessions) {
+      if (s.l + w.gapMs + w.graceMs < to) {
+        st.c ??= {};
+        st.c[closedId(w.index, s.s)] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}) };
+      } else open.push(s);
+    }
+    st.x![w.index] = open;
+  }
+  st.m = to;
+  for (const sliceKey of Object.keys(st.s)) {
+    const slice = Number(sliceKey);
+    const needed = layout.timedWindows.some(
+      (w) => alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to && w.aggregates.length > 0,
+    );
+    if (!needed) delete st.s[sliceKey];
+  }
+  if (st.f) {
+    st.f = st.f.filter((id) => {
+      const [alert, start] = id.split('@');
+      const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
+      return Number(start) + w.sizeMs + w.graceMs > to;
+    });
+    if (st.f.length === 0) delete st.f;
+  }
+}
+
+/** Snapshot a closing time window from its slices (with the alerts already fired for it). */
+function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): void {
+  const a = windowStates(layout, st, w, start);
+  if (a === undefined) return;
+  const fired = (st.f ?? [])
+    .map((id) => id.split('@'))
+    .filter(([alert, s]) => Number(s) === start && layout.pipeline.alerts[Number(alert)]!.windowIndex === w.index)
+    .map(([alert]) => Number(alert));
+  st.c ??= {};
+  st.c[closedId(w.index, start)] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired.length ? { f: fired } : {}) };
+}
+
+/** Merge the slices of one time window; undefined when it holds no slice. */
+function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): unknown[] | undefined {
+  const { pipeline } = layout;
+  const positions = layout.slicePositions[w.index]!;
+  let acc: unknown[] | undefined;
+  for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
+    const slice = st.s[t];
+    if (!slice) continue;
+    acc ??= w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
+    for (let j = 0; j < positions.length; j++) {
+      acc[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(acc[j], slice[positions[j]!]);
+    }
+  }
+  return acc;
+}
+
+function valuesOf(layout: Layout, w: NormalizedWindow, states: unknown[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (let j = 0; j < w.aggregates.length; j++) {
+    const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
+    values[agg.name] = agg.spec.result(states[j]);
+  }
+  return values;
+}
+
+function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
+  const { aggregates } = layout.pipeline;
+  for (let j = 0; j < aggregateIndexes.length; j++) {
+    const spec = aggregates[aggregateIndexes[j]!]!.spec;
+    if (spec.filter && !spec.filter(record.event)) continue;
+    states[j] = spec.add(states[j], record.event, record.time);
+  }
+}
+
+type Out = { late: LateEntry[]; alerts: AlertEvent[] };
+
+function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRecord, index: number, out: Out): boolean {
+  if (layout.timedWindows.length === 0) return false;
+  const { pipeline } = layout;
+  let toSlice = false;
+  let counted = false;
+  const openWithAlerts: [NormalizedWindow, number][] = [];
+  for (const w of layout.timedWindows) {
+    for (const start of windowStartsFor(w, record.time)) {
+      const closesAt = start + w.sizeMs + w.graceMs;
+      if (closesAt <= record.streamTime) {
+        out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
+      } else if (closesAt <= st.m) {
+        // Closed for this key by another source's later stream time, still on time for this record's source.
+        const id = closedId(w.index, start);
+        st.c ??= {};
+        const closed = (st.c[id] ??= {
+          w: w.index,
+          s: start,
+          e: start + w.sizeMs,
+          a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
+        });
+        addTo(layout, w.aggregates, closed.a, record);
+        evaluateClosed(layout, key, w, closed, index, out);
+        counted = true;
+      } else {
+        toSlice = true;
+        counted = true;
+        if (layout.alertsByWindow[w.index]!.length > 0) openWithAlerts.push([w, start]);
+      }
+    }
+  }
+  if (!toSlice) return counted;
+  const sliceKey = alignDown(record.time, layout.sliceMs);
+  let slice = st.s[sliceKey];
+  if (!slice) {
+    slice = layout.timedAggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
+    st.s[sliceKey] = slice;
+  }
+  addTo(layout, layout.timedAggregates, slice, record);
+  for (const [w, start] of openWithAlerts) evaluateOpen(layout, key, st, w, start, index, out);
+  return true;
+}
+
+function evaluateOpen(
+  layout: Layout,
+  key: string,
+  st: KeyState,
+  w: NormalizedWindow,
+  start: number,
+  index: number,
+  out: Out,
+): void {
+  let values: Record<string, unknown> | undefined;
+  for (const ai of layout.alertsByWindow[w.index]!) {
+    const id = `${ai}@${start}`;
+    if (st.f?.includes(id)) continue;
+    values ??= valuesOf(layout, w, windowStates(layout, st, w, start)!);
+    const alert = layout.pipeline.alerts[ai]!;
+    const context = { key, window: w.name, start, end: start + w.sizeMs };
+    if (alert.when(values, context)) {
+      (st.f ??= []).push(id);
+      out.alerts.push({ alert: alert.name, ...context, values, index });
+    }
+  }
+}
+
+function evaluateClosed(
+  layout: Layout,
+  key: string,
+  w: NormalizedWindow,
+  closed: ClosedWindow,
+  index: number,
+  out: Out,
+): void {
+  let values: Record<string, unknown> | undefined;
+  for (const ai of layout.alertsByWindow[w.index]!) {
+    if (closed.f?.includes(ai)) continue;
+    values ??= valuesOf(layout, w, closed.a);
+    const alert = layout.pipeline.alerts[ai]!;
+    const context = { key, window: w.name, start: closed.s, end: closed.e };
+    if (alert.when(values, context)) {
+      (closed.f ??= []).push(ai);
+      out.alerts.push({ alert: alert.name, ...context, values, index });
+    }
+  }
+}
+
+/**
+ * Sessions (Kafka Streams semantics): events of a key closer than `gap` (inclusive) share a session; a record is
+ * late when the session it would join ends before stream time − gap − grace. A closed session is final for this key
+ * and is never reopened: a later on-time event within `gap` of it starts a new session.
+ */
+function applySession(
+  layout: Layout,
+  key: string,
+  st: KeyState,
+  w: NormalizedWindow,
+  record: EngineRecord,
+  index: number,
+  out: Out,
+): boolean {
+  const { pipeline } = layout;
+  st.x ??= {};
+  const sessions = (st.x[w.index] ??= []);
+  const t = record.time;
+  const overlapping: SessionState[] = [];
+  const rest: SessionState[] = [];
+  for (const s of sessions) {
+    if (s.s - w.gapMs <= t && t <= s.l + w.gapMs) overlapping.push(s);
+    else rest.push(s);
+  }
+  let start = t;
+  let last = t;
+  for (const s of overlapping) {
+    start = Math.min(start, s.s);
+    last = Math.max(last, s.l);
+  }
+  if (last + w.gapMs + w.graceMs < record.streamTime) {
+    out.late.push({ index, window: w.name, start: t, end: t });
+    return false;
+  }
+  const specs = w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec);
+  let merged: SessionState;
+  if (overlapping.length === 0) {
+    merged = { s: start, l: last, a: specs.map((spec) => spec.init()) };
+  } else {
+    merged = overlapping[0]!;
+    for (const other of overlapping.slice(1)) {
+      for (let j = 0; j < specs.length; j++) merged.a[j] = specs[j]!.merge(merged.a[j], other.a[j]);
+      if (other.f) merged.f = [...new Set([...(merged.f ?? []), ...other.f])].sort((a, b) => a - b);
+    }
+    merged.s = start;
+    merged.l = last;
+  }
+  addTo(layout, w.aggregates, merged.a, record);
+  rest.push(merged);
+  rest.sort((a, b) => a.s - b.s);
+  st.x[w.index] = rest;
+  const alerts = layout.alertsByWindow[w.index]!;
+  if (alerts.length > 0) {
+    let values: Record<string, unknown> | undefined;
+    for (const ai of alerts) {
+      if (merged.f?.includes(ai)) continue;
+      values ??= valuesOf(layout, w, merged.a);
+      const alert = pipeline.alerts[ai]!;
+      const context = { key, window: w.name, start: merged.s, end: merged.l };
+      if (alert.when(values, context)) {
+        (merged.f ??= []).push(ai);
+        out.alerts.push({ alert: alert.name, ...context, values, index });
+      }
+    }
+  }
+  return true;
+}
+
+/** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
+export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
+  if (!st.c) return;
+  const { windows } = layout.pipeline;
+  const ids = Object.keys(st.c).sort((a, b) => {
+    const ca = st.c![a]!;
+    const cb = st.c![b]!;
+    return ca.e - cb.e || ca.w - cb.w || ca.s - cb.s;
+  });
+  for (const id of ids) {
+    const closed = st.c[id]!;
+    const w = windows[closed.w]!;
+    const final =
+      w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
+    if (!final) continue;
+    results.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a) });
+    delete st.c[id];
+  }
+  if (Object.keys(st.c).length === 0) delete st.c;
+}
+
+/**
+ * Close and finalize everything (end of input in an offline replay): every open window becomes a result.
+ */
+export function flushAll(layout: Layout, key: string, st: KeyState): WindowResult[] {
+  const results: WindowResult[] = [];
+  advance(layout, st, Number.POSITIVE_INFINITY);
+  finalize(layout, key, st, Number.POSITIVE_INFINITY, results);
+  return results;
+}
+
+/** Epoch seconds after which this state can expire: latest close time of anything it holds, plus retention. */
+export function stateExpiry(layout: Layout, st: KeyState): number {
+  let latest = Number.isFinite(st.m) ? st.m : 0;
+  for (const sliceKey of Object.keys(st.s)) {
+    const slice = Number(sliceKey);
+    for (const w of layout.timedWindows) {
+      latest = Math.max(latest, alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs);
+    }
+  }
+  for (const w of layout.sessionWindows) {
+    for (const s of st.x?.[w.index] ?? []) latest = Math.max(latest, s.l + w.gapMs + w.graceMs);
+  }
+  for (const closed of Object.values(st.c ?? {})) {
+    const w = layout.pipeline.windows[closed.w]!;
+    latest = Math.max(latest, closed.e + w.gapMs + w.graceMs);
+  }
+  return Math.ceil((latest + layout.pipeline.settings.retentionMs) / 1000);
+}

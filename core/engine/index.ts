@@ -1,0 +1,5 @@
+export * from './apply';
+export * from './batch';
+export * from './layout';
+export * from './state';
+export * from './types';

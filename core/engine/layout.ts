@@ -1,0 +1,64 @@
+import type { NormalizedWindow, Pipeline } from '../definition';
+
+/**
+ * Precomputed positions for a pipeline, so the hot path works with arrays instead of names.
+ *
+ * Slices hold the state of every aggregate used by a tumbling or hopping window ("timed" aggregates), indexed by
+ * their position in `timedAggregates`; each window reads only its own aggregates from them.
+ */
+export interface Layout {
+  readonly pipeline: Pipeline;
+  readonly sliceMs: number;
+  readonly timedWindows: readonly NormalizedWindow[];
+  readonly sessionWindows: readonly NormalizedWindow[];
+  /** Aggregate indexes (into pipeline.aggregates) stored in slices. */
+  readonly timedAggregates: readonly number[];
+  /** For each window index: positions of its aggregates inside a slice (timed windows only). */
+  readonly slicePositions: readonly (readonly number[])[];
+  /** Alerts grouped by window index. */
+  readonly alertsByWindow: readonly (readonly number[])[];
+}
+
+const layouts = new WeakMap<Pipeline, Layout>();
+
+/** The layout of a pipeline (computed once, cached). */
+export function layoutOf(pipeline: Pipeline): Layout {
+  let layout = layouts.get(pipeline);
+  if (layout) return layout;
+  const timedWindows = pipeline.windows.filter((w) => w.kind !== 'session');
+  const sessionWindows = pipeline.windows.filter((w) => w.kind === 'session');
+  const timedAggregates = [...new Set(timedWindows.flatMap((w) => w.aggregates))].sort((a, b) => a - b);
+  const slicePositions = pipeline.windows.map((w) =>
+    w.kind === 'session' ? [] : w.aggregates.map((a) => timedAggregates.indexOf(a)),
+  );
+  const alertsByWindow = pipeline.windows.map((w) =>
+    pipeline.alerts.flatMap((alert, i) => (alert.windowIndex === w.index ? [i] : [])),
+  );
+  layout = {
+    pipeline,
+    sliceMs: pipeline.sliceMs ?? 0,
+    timedWindows,
+    sessionWindows,
+    timedAggregates,
+    slicePositions,
+    alertsByWindow,
+  };
+  layouts.set(pipeline, layout);
+  return layout;
+}
+
+/** Floor to a multiple of `step` (correct for negative times too). */
+export function alignDown(time: number, step: number): number {
+  return Math.floor(time / step) * step;
+}
+
+/**
+ * Starts of the windows of `w` (tumbling or hopping) that contain `time`, oldest first.
+ * Tumbling: one; hopping: ceil(size / advance) or fewer.
+ */
+export function windowStartsFor(w: NormalizedWindow, time: number): number[] {
+  const latest = alignDown(time, w.advanceMs);
+  const starts: number[] = [];
+  for (let start = latest; start > time - w.sizeMs; start -= w.advanceMs) starts.unshift(start);
+  return starts;
+}

@@ -1,0 +1,84 @@
+import { StateFormatError } from '../errors';
+
+/** A session: start, last event time, aggregate states (aligned with the window's aggregates), alerts fired. */
+export interface SessionState {
+  /** Start (earliest event time). */
+  s: number;
+  /** Last event time (the session's end). */
+  l: number;
+  /** Aggregate states, aligned with the window's `aggregates`. */
+  a: unknown[];
+  /** Indexes of alerts already fired for this session. */
+  f?: number[];
+}
+
+/** A window closed for this key but not yet final (another source may still add to it). */
+export interface ClosedWindow {
+  /** Window index. */
+  w: number;
+  /** Start and end (ms). */
+  s: number;
+  e: number;
+  /** Aggregate states, aligned with the window's `aggregates`. */
+  a: unknown[];
+  /** Indexes of alerts already fired for this window instance. */
+  f?: number[];
+}
+
+/**
+ * Window state of one key: what the processor stores in one DynamoDB item. Kept small: DynamoDB charges a write
+ * unit per KB written.
+ */
+export interface KeyState {
+  /** Largest stream time seen by this key (windows that end + grace at or before it are closed). */
+  m: number;
+  /** Open slices: slice start (ms, as a string key) → aggregate states aligned with the layout's timedAggregates. */
+  s: Record<string, unknown[]>;
+  /** Alerts fired for open time windows: `"<alert>@<windowStart>"`. */
+  f?: string[];
+  /** Open sessions per session window index. */
+  x?: Record<string, SessionState[]>;
+  /** Closed, not yet final windows: `"<window>@<start>"` → snapshot. */
+  c?: Record<string, ClosedWindow>;
+}
+
+/** A fresh, empty key state. */
+export function emptyState(): KeyState {
+  return { m: Number.NEGATIVE_INFINITY, s: {} };
+}
+
+/** True when the state holds nothing (no open slices, sessions or closed windows). */
+export function isEmptyState(state: KeyState): boolean {
+  return (
+    Object.keys(state.s).length === 0 &&
+    (!state.x || Object.values(state.x).every((v) => v.length === 0)) &&
+    (!state.c || Object.keys(state.c).length === 0)
+  );
+}
+
+/** Serialise a key state to JSON (−∞ stream time is written as null). */
+export function serializeState(state: KeyState): string {
+  return JSON.stringify(state, (k, v) => (k === 'm' && v === Number.NEGATIVE_INFINITY ? null : v));
+}
+
+/** Parse a key state written by {@link serializeState}; throws {@link StateFormatError} on anything else. */
+export function parseState(text: string): KeyState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StateFormatError(`state is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const state = value as KeyState;
+  if (!state || typeof state !== 'object' || typeof state.s !== 'object' || state.s === null) {
+    throw new StateFormatError(`state has no slices object: ${text.slice(0, 80)}`);
+  }
+  if ((state.m as number | null) === null) state.m = Number.NEGATIVE_INFINITY;
+  if (typeof state.m !== 'number') throw new StateFormatError(`state stream time is not a number: ${text.slice(0, 80)}`);
+  return state;
+}
+
+/** Deep copy (state is plain JSON). */
+export function cloneState(state: KeyState): KeyState {
+  return parseState(serializeState(state));
+}

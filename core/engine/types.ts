@@ -1,0 +1,38 @@
+/** One valid event ready for windowing, with the stream time of its source including this record. */
+export interface EngineRecord<E = unknown> {
+  readonly event: E;
+  /** Event time (ms). */
+  readonly time: number;
+  /** Stream time of the record's source (shard or topic-partition) including this record. */
+  readonly streamTime: number;
+}
+
+/** The value of one window for one key. Times are epoch ms; for sessions `end` is the last event time. */
+export interface WindowResult {
+  readonly window: string;
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly values: Record<string, unknown>;
+}
+
+/** One (record, window) pair dropped because the window had closed (end + grace ≤ stream time). */
+export interface LateEntry {
+  /** Position of the record in the list given to `applyRecords`. */
+  readonly index: number;
+  readonly window: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** An alert rule that turned true for a window and key (fires once per window, key and rule). */
+export interface AlertEvent {
+  readonly alert: string;
+  readonly window: string;
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+  readonly values: Record<string, unknown>;
+  /** Position of the record that made the rule true. */
+  readonly index: number;
+}
