@@ -235,6 +235,10 @@ export function distinct<E = any, V extends Primitive = Primitive, const W exten
 /** Compare two timed values: by time, then by their JSON text (a deterministic tie-break). */
 function compareTimed(a: [number, Json], b: [number, Json]): number {
   if (a[0] !== b[0]) return a[0] - b[0];
+  if (a[1] === b[1]) return 0;
+  if (typeof a[1] === typeof b[1] && (typeof a[1] === 'string' || typeof a[1] === 'number')) {
+    return a[1] < (b[1] as string | number) ? -1 : 1;
+  }
   const ja = JSON.stringify(a[1]);
   const jb = JSON.stringify(b[1]);
   return ja < jb ? -1 : ja > jb ? 1 : 0;

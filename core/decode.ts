@@ -66,11 +66,24 @@ export function parseJson(text: string): { ok: true; value: unknown } | Rejectio
     return reject('invalid-json', `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
   }
   // Fast path: the shape walk is only needed when the text could hold a forbidden key or deep nesting.
-  if (/proto|constructor|prototype|\\u/.test(text) || maxBracketDepth(text) > MAX_DEPTH) {
+  if (/proto|constructor|prototype|\\u/.test(text) || (openings(text) > MAX_DEPTH && maxBracketDepth(text) > MAX_DEPTH)) {
     const problem = checkShape(value, 0);
     if (problem) return reject(problem.startsWith('forbidden') ? 'forbidden-key' : 'too-deep', problem);
   }
   return { ok: true, value };
+}
+
+/** Number of '{' and '[' in the text, counted up to MAX_DEPTH + 1 (a cheap bound on nesting depth). */
+function openings(text: string): number {
+  let n = 0;
+  for (const c of ['{', '[']) {
+    let i = text.indexOf(c);
+    while (i >= 0 && n <= MAX_DEPTH) {
+      n++;
+      i = text.indexOf(c, i + 1);
+    }
+  }
+  return n;
 }
 
 function maxBracketDepth(text: string): number {

@@ -1,5 +1,5 @@
 import type { NormalizedWindow } from '../definition';
-import { alignDown, type Layout, windowStartsFor } from './layout';
+import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { type ClosedWindow, emptyState, type KeyState, type SessionState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
 
@@ -56,25 +56,61 @@ export function applyRecords(
   return { state: st, ...out };
 }
 
+/** Earliest close time (end + grace) of any open time window holding a slice of this key. */
+function nextTimedClose(layout: Layout, st: KeyState): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const sliceKey in st.s) {
+    const slice = Number(sliceKey);
+    for (const w of layout.timedWindows) {
+      const closesAt = firstWindowStart(w, slice) + w.sizeMs + w.graceMs;
+      if (closesAt < next) next = closesAt;
+    }
+  }
+  return next;
+}
+
 /** Stream time of this key moves to `to`: snapshot windows that close, prune slices no open window needs. */
 function advance(layout: Layout, st: KeyState, to: number): void {
   const from = st.m;
-  const { pipeline } = layout;
+  st.m = to;
+  if (to >= nextTimedClose(layout, st)) closeTimed(layout, st, from, to);
+  if (st.x) closeSessions(layout, st, to);
+  if (st.f) pruneFired(layout, st, to);
+}
+
+function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
   for (const w of layout.timedWindows) {
-    const seen = new Set<number>();
-    for (const sliceKey of Object.keys(st.s)) {
-      for (const start of windowStartsFor(w, Number(sliceKey))) {
+    let closed: Set<number> | undefined;
+    for (const sliceKey in st.s) {
+      const slice = Number(sliceKey);
+      for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
         const closesAt = start + w.sizeMs + w.graceMs;
-        if (closesAt > from && closesAt <= to && !seen.has(start)) {
-          seen.add(start);
+        if (closesAt > to) break;
+        if (closesAt > from && !closed?.has(start)) {
+          (closed ??= new Set()).add(start);
           snapshot(layout, st, w, start);
         }
       }
     }
   }
+  for (const sliceKey in st.s) {
+    const slice = Number(sliceKey);
+    let needed = false;
+    for (const w of layout.timedWindows) {
+      if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
+        needed = true;
+        break;
+      }
+    }
+    if (!needed) delete st.s[sliceKey];
+  }
+}
+
+function closeSessions(layout: Layout, st: KeyState, to: number): void {
   for (const w of layout.sessionWindows) {
     const sessions = st.x?.[w.index];
-    if (!sessions) continue;
+    if (!sessions || sessions.length === 0) continue;
+    if (sessions.every((s) => s.l + w.gapMs + w.graceMs >= to)) continue;
     const open: SessionState[] = [];
     for (const s of sessions) {
       if (s.l + w.gapMs + w.graceMs < to) {
@@ -84,22 +120,16 @@ function advance(layout: Layout, st: KeyState, to: number): void {
     }
     st.x![w.index] = open;
   }
-  st.m = to;
-  for (const sliceKey of Object.keys(st.s)) {
-    const slice = Number(sliceKey);
-    const needed = layout.timedWindows.some(
-      (w) => alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to && w.aggregates.length > 0,
-    );
-    if (!needed) delete st.s[sliceKey];
-  }
-  if (st.f) {
-    st.f = st.f.filter((id) => {
-      const [alert, start] = id.split('@');
-      const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
-      return Number(start) + w.sizeMs + w.graceMs > to;
-    });
-    if (st.f.length === 0) delete st.f;
-  }
+}
+
+function pruneFired(layout: Layout, st: KeyState, to: number): void {
+  const { pipeline } = layout;
+  st.f = st.f!.filter((id) => {
+    const [alert, start] = id.split('@');
+    const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
+    return Number(start) + w.sizeMs + w.graceMs > to;
+  });
+  if (st.f.length === 0) delete st.f;
 }
 
 /** Snapshot a closing time window from its slices (with the alerts already fired for it). */
@@ -128,6 +158,21 @@ function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: 
     }
   }
   return acc;
+}
+
+/** Values of an open time window; a window of one slice reads the slice directly (no merge, no copy). */
+function openValues(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): Record<string, unknown> {
+  if (w.sizeMs === layout.sliceMs) {
+    const slice = st.s[start]!;
+    const positions = layout.slicePositions[w.index]!;
+    const values: Record<string, unknown> = {};
+    for (let j = 0; j < w.aggregates.length; j++) {
+      const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
+      values[agg.name] = agg.spec.result(slice[positions[j]!]);
+    }
+    return values;
+  }
+  return valuesOf(layout, w, windowStates(layout, st, w, start)!);
 }
 
 function valuesOf(layout: Layout, w: NormalizedWindow, states: unknown[]): Record<string, unknown> {
@@ -206,7 +251,7 @@ function evaluateOpen(
   for (const ai of layout.alertsByWindow[w.index]!) {
     const id = `${ai}@${start}`;
     if (st.f?.includes(id)) continue;
-    values ??= valuesOf(layout, w, windowStates(layout, st, w, start)!);
+    values ??= openValues(layout, st, w, start);
     const alert = layout.pipeline.alerts[ai]!;
     const context = { key, window: w.name, start, end: start + w.sizeMs };
     if (alert.when(values, context)) {

@@ -57,8 +57,14 @@ export function alignDown(time: number, step: number): number {
  * Tumbling: one; hopping: ceil(size / advance) or fewer.
  */
 export function windowStartsFor(w: NormalizedWindow, time: number): number[] {
-  const latest = alignDown(time, w.advanceMs);
   const starts: number[] = [];
-  for (let start = latest; start > time - w.sizeMs; start -= w.advanceMs) starts.unshift(start);
+  for (let start = firstWindowStart(w, time); start <= time; start += w.advanceMs) starts.push(start);
   return starts;
+}
+
+/** Start of the oldest window of `w` (tumbling or hopping) that contains `time`. */
+export function firstWindowStart(w: NormalizedWindow, time: number): number {
+  const latest = alignDown(time, w.advanceMs);
+  const back = Math.floor((latest - (time - w.sizeMs) - 1) / w.advanceMs);
+  return latest - back * w.advanceMs;
 }
