@@ -1,0 +1,10 @@
+export { CheckpointStore, type PutCheckpointResult } from './checkpoints';
+export type { Checkpoint } from './codec';
+export { ensureStateTables, ensureTable } from './ensure-tables';
+export * from './errors';
+export * from './idempotency';
+export { itemSize, writeUnitsFor } from './item-size';
+export * from './sequence';
+export * from './state-store';
+export * from './tables';
+export type { CapacityUsage } from './usage';

@@ -1,0 +1,92 @@
+import type { CreateTableCommandInput, UpdateTimeToLiveCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * Table layout shared by the local runtime and the CDK app: both must create identical tables from these constants.
+ * (Type-only SDK imports: this file pulls no runtime code.)
+ */
+
+/** Attribute names of the state table. */
+export const STATE_ATTR = {
+  /** Partition key (S): the aggregation key value, or {@link CHECKPOINT_PARTITION}. */
+  pk: 'pk',
+  /** Sort key (S): {@link STATE_SORT_KEY} for state records, {@link CHECKPOINT_SORT_PREFIX} + source id for checkpoints. */
+  sk: 'sk',
+  /** State record (S): the engine state as compact JSON. */
+  state: 's',
+  /** State record (M of S): source id (shard id / topic-partition) -> last applied sequence (canonical decimal). */
+  applied: 'ap',
+  /** State record (N): version, +1 per write; the optimistic-concurrency fence. */
+  version: 'v',
+  /** (N) DynamoDB TTL, epoch seconds. */
+  ttl: 'ttl',
+  /** (N) Updated at, epoch ms. */
+  updatedAt: 'ut',
+  /** Checkpoint (S): last sequence whose effects are all committed, zero-padded to 130 digits. */
+  sequence: 'seq',
+  /** Checkpoint (N): stream time (largest event time seen on the source), epoch ms. */
+  streamTime: 'st',
+} as const;
+
+/** Sort key value of state records. */
+export const STATE_SORT_KEY = 'state';
+/** Partition key value holding every checkpoint, so listing them is one Query. */
+export const CHECKPOINT_PARTITION = '#checkpoints';
+/** Sort key prefix of checkpoint records; the rest is the source id. */
+export const CHECKPOINT_SORT_PREFIX = 'checkpoint#';
+
+/** Attribute names of the dedupe (idempotency) table. */
+export const DEDUPE_ATTR = {
+  /** Partition key (S): the dedupe id. */
+  pk: 'pk',
+  /** (S) Source id that first claimed the id. */
+  source: 'src',
+  /** (S) Sequence (canonical decimal) of the record that first claimed the id. */
+  sequence: 'seq',
+  /** (N) DynamoDB TTL, epoch seconds. */
+  ttl: 'ttl',
+} as const;
+
+/** TTL attribute of both tables. */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** Stream view of the state table read by the emitter. */
+export type StateStreamView = 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+/**
+ * CreateTable input of the state table: `pk` (S) hash, `sk` (S) range, on-demand, with a DynamoDB stream for the
+ * emitter (default NEW_AND_OLD_IMAGES; `false` for none).
+ */
+export function stateTableInput(
+  tableName: string,
+  options: { stream?: StateStreamView | false } = {},
+): CreateTableCommandInput {
+  const stream = options.stream ?? 'NEW_AND_OLD_IMAGES';
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: STATE_ATTR.pk, AttributeType: 'S' },
+      { AttributeName: STATE_ATTR.sk, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: STATE_ATTR.pk, KeyType: 'HASH' },
+      { AttributeName: STATE_ATTR.sk, KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream } } : {}),
+  };
+}
+
+/** CreateTable input of the dedupe table: `pk` (S) hash key only, on-demand, no stream. */
+export function dedupeTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [{ AttributeName: DEDUPE_ATTR.pk, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: DEDUPE_ATTR.pk, KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+/** UpdateTimeToLive input enabling TTL on {@link TTL_ATTRIBUTE} (both tables). */
+export function ttlInput(tableName: string): UpdateTimeToLiveCommandInput {
+  return { TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } };
+}
