@@ -19,7 +19,7 @@ export interface ApplyOptions {
   /**
    * Pipeline watermark after these records: closed windows whose end + grace ≤ watermark are final and leave the
    * state as results. When every key is read from one source (aggregation key = partition key) pass the source's
-   * stream time.
+   * stream time. Windows that close at or before it are closed first, then final.
    * @default - no window becomes final
    */
   readonly watermark?: number;
@@ -46,14 +46,26 @@ export function applyRecords(
   const st = state ?? emptyState();
   const out = { late: [] as LateEntry[], alerts: [] as AlertEvent[], results: [] as WindowResult[], applied: 0 };
   for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
+    let record = records[i]!;
+    if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
     if (record.streamTime > st.m) advance(layout, st, record.streamTime);
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
     if (counted) out.applied++;
   }
-  if (options.watermark !== undefined) finalize(layout, key, st, options.watermark, out.results);
+  if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
   return { state: st, ...out };
+}
+
+/**
+ * Close and finalize a key's windows up to `watermark` without new records (a closer, when traffic stops): windows
+ * whose end + grace ≤ watermark become results, and later records for them count as late.
+ */
+export function closeUpTo(layout: Layout, key: string, state: KeyState, watermark: number): WindowResult[] {
+  const results: WindowResult[] = [];
+  if (watermark > state.m) advance(layout, state, watermark);
+  finalize(layout, key, state, watermark, results);
+  return results;
 }
 
 /** Earliest close time (end + grace) of any open time window holding a slice of this key. */
@@ -352,6 +364,7 @@ function applySession(
 
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
+  if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {

@@ -40,6 +40,12 @@ export interface KeyState {
   x?: Record<string, SessionState[]>;
   /** Closed, not yet final windows: `"<window>@<start>"` → snapshot. */
   c?: Record<string, ClosedWindow>;
+  /**
+   * Watermark through which this key's windows are final (results emitted). A record is late for a window that
+   * closes at or before it, whatever its own source's stream time: a window is never finalized twice, also when
+   * a closer finalized it while its source was idle.
+   */
+  z?: number;
 }
 
 /** A fresh, empty key state. */
