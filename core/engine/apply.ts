@@ -412,3 +412,51 @@ export function stateExpiry(layout: Layout, st: KeyState): number {
   }
   return Math.ceil((latest + layout.pipeline.settings.retentionMs) / 1000);
 }
+
+/**
+ * Earliest time at which something this key holds closes (a time window's end + grace, a session's last event +
+ * gap + grace, a closed window's finality); +Infinity when it holds nothing. A closer queries keys by it.
+ */
+export function nextCloseTime(layout: Layout, st: KeyState): number {
+  let next = nextTimedClose(layout, st);
+  for (const w of layout.sessionWindows) {
+    for (const s of st.x?.[w.index] ?? []) next = Math.min(next, s.l + w.gapMs + w.graceMs + 1);
+  }
+  for (const closed of Object.values(st.c ?? {})) {
+    const w = layout.pipeline.windows[closed.w]!;
+    next = Math.min(next, w.kind === 'session' ? closed.e + w.gapMs + w.graceMs + 1 : closed.e + w.graceMs);
+  }
+  return next;
+}
+
+/**
+ * Current (not final) values of every window this key holds: open time windows (from slices), open sessions, and
+ * closed windows waiting for the watermark. For state queries; the state is not modified.
+ */
+export function openResults(layout: Layout, key: string, st: KeyState): (WindowResult & { closed: boolean })[] {
+  const out: (WindowResult & { closed: boolean })[] = [];
+  for (const w of layout.timedWindows) {
+    const starts = new Set<number>();
+    for (const sliceKey in st.s) {
+      for (const start of windowStartsFor(w, Number(sliceKey))) {
+        if (start + w.sizeMs + w.graceMs > st.m) starts.add(start);
+      }
+    }
+    for (const start of [...starts].sort((a, b) => a - b)) {
+      const states = windowStates(layout, st, w, start);
+      if (states) {
+        out.push({ window: w.name, key, start, end: start + w.sizeMs, values: valuesOf(layout, w, states), closed: false });
+      }
+    }
+  }
+  for (const w of layout.sessionWindows) {
+    for (const s of st.x?.[w.index] ?? []) {
+      out.push({ window: w.name, key, start: s.s, end: s.l, values: valuesOf(layout, w, s.a), closed: false });
+    }
+  }
+  for (const closed of Object.values(st.c ?? {})) {
+    const w = layout.pipeline.windows[closed.w]!;
+    out.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a), closed: true });
+  }
+  return out;
+}
