@@ -1,3 +1,5 @@
+import { DefinitionError, quote } from './errors';
+
 /**
  * Mergeable aggregates. Every aggregate is a commutative monoid over JSON-serialisable state:
  * `merge` is associative and commutative with `init()` as identity, and folding a batch then merging equals adding
@@ -91,15 +93,15 @@ export function count<E = any, const W extends string = never>(
  * @example aggregates: { revenue: sum((e) => e.amount, { filter: (e) => e.type === 'purchase' }) }
  */
 export function sum<E = any, const W extends string = never>(
-  field: (event: E) => number,
+  field: (event: E, time: number) => number,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, number, number, W> {
   return {
     kind: 'sum',
     ...opts(options),
     init: () => 0,
-    add: (s, e) => {
-      const v = field(e);
+    add: (s, e, t) => {
+      const v = field(e, t);
       return Number.isFinite(v) ? s + v : s;
     },
     merge: (a, b) => a + b,
@@ -109,7 +111,7 @@ export function sum<E = any, const W extends string = never>(
 
 function extreme<E, W extends string>(
   kind: 'min' | 'max',
-  field: (event: E) => number,
+  field: (event: E, time: number) => number,
   options: AggregateOptions<E, W> | undefined,
 ): AggregateSpec<E, number | null, number | null, W> {
   const pick = kind === 'min' ? Math.min : Math.max;
@@ -118,8 +120,8 @@ function extreme<E, W extends string>(
     kind,
     ...opts(options),
     init: () => null,
-    add: (s, e) => {
-      const v = field(e);
+    add: (s, e, t) => {
+      const v = field(e, t);
       return Number.isFinite(v) ? merge(s, v) : s;
     },
     merge,
@@ -129,7 +131,7 @@ function extreme<E, W extends string>(
 
 /** Smallest value of a numeric field, or null when no event had a finite value. */
 export function min<E = any, const W extends string = never>(
-  field: (event: E) => number,
+  field: (event: E, time: number) => number,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, number | null, number | null, W> {
   return extreme('min', field, options);
@@ -137,7 +139,7 @@ export function min<E = any, const W extends string = never>(
 
 /** Largest value of a numeric field, or null when no event had a finite value. */
 export function max<E = any, const W extends string = never>(
-  field: (event: E) => number,
+  field: (event: E, time: number) => number,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, number | null, number | null, W> {
   return extreme('max', field, options);
@@ -145,15 +147,15 @@ export function max<E = any, const W extends string = never>(
 
 /** Mean of a numeric field, or null when no event had a finite value. State is `[sum, count]`. */
 export function avg<E = any, const W extends string = never>(
-  field: (event: E) => number,
+  field: (event: E, time: number) => number,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, [number, number], number | null, W> {
   return {
     kind: 'avg',
     ...opts(options),
     init: () => [0, 0],
-    add: (s, e) => {
-      const v = field(e);
+    add: (s, e, t) => {
+      const v = field(e, t);
       if (Number.isFinite(v)) {
         s[0] += v;
         s[1] += 1;
@@ -204,10 +206,13 @@ export interface DistinctState<V> {
  * @example aggregates: { types: distinct((e) => e.type, { max: 16 }) }
  */
 export function distinct<E = any, V extends Primitive = Primitive, const W extends string = never>(
-  field: (event: E) => V,
+  field: (event: E, time: number) => V,
   options?: AggregateOptions<E, W> & { readonly max?: number },
 ): AggregateSpec<E, DistinctState<V>, DistinctResult<V>, W> {
   const bound = options?.max ?? 100;
+  if (!Number.isInteger(bound) || bound < 1) {
+    throw new DefinitionError('distinct.max', `must be a positive whole number, got ${quote(bound)}`);
+  }
   const addValue = (s: DistinctState<V>, v: V) => {
     if (insertSorted(s.v, v) && s.v.length > bound) {
       s.v.pop();
@@ -219,8 +224,8 @@ export function distinct<E = any, V extends Primitive = Primitive, const W exten
     kind: 'distinct',
     ...opts(options),
     init: () => ({ v: [], o: false }),
-    add: (s, e) => {
-      const v = field(e);
+    add: (s, e, t) => {
+      const v = field(e, t);
       return v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? s : addValue(s, v);
     },
     merge: (a, b) => {
@@ -246,7 +251,7 @@ function compareTimed(a: [number, Json], b: [number, Json]): number {
 
 function edge<E, T extends Json, W extends string>(
   kind: 'first' | 'last',
-  field: (event: E) => T,
+  field: (event: E, time: number) => T,
   options: AggregateOptions<E, W> | undefined,
 ): AggregateSpec<E, [number, T] | null, T | null, W> {
   const sign = kind === 'first' ? 1 : -1;
@@ -257,8 +262,11 @@ function edge<E, T extends Json, W extends string>(
     ...opts(options),
     init: () => null,
     add: (s, e, t) => {
-      const v = field(e);
-      return v === undefined ? s : merge(s, [t, v]);
+      const v = field(e, t);
+      if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return s;
+      // Allocate a new pair only when the event wins (the common case keeps the current edge).
+      if (s !== null && (sign > 0 ? t > s[0] : t < s[0])) return s;
+      return merge(s, [t, v]);
     },
     merge,
     result: (s) => (s === null ? null : s[1]),
@@ -270,7 +278,7 @@ function edge<E, T extends Json, W extends string>(
  * @example aggregates: { firstSeen: first((e) => e.ts) }
  */
 export function first<E = any, T extends Json = Json, const W extends string = never>(
-  field: (event: E) => T,
+  field: (event: E, time: number) => T,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, [number, T] | null, T | null, W> {
   return edge('first', field, options);
@@ -278,7 +286,7 @@ export function first<E = any, T extends Json = Json, const W extends string = n
 
 /** The field's value at the latest event time (ties broken deterministically). */
 export function last<E = any, T extends Json = Json, const W extends string = never>(
-  field: (event: E) => T,
+  field: (event: E, time: number) => T,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, [number, T] | null, T | null, W> {
   return edge('last', field, options);
@@ -289,10 +297,12 @@ export function last<E = any, T extends Json = Json, const W extends string = ne
  * @example aggregates: { recentPages: lastN((e) => e.page ?? null, 5) }
  */
 export function lastN<E = any, T extends Json = Json, const W extends string = never>(
-  field: (event: E) => T,
+  field: (event: E, time: number) => T,
   n: number,
   options?: AggregateOptions<E, W>,
 ): AggregateSpec<E, [number, T][], T[], W> & { readonly n: number } {
+  if (!Number.isInteger(n) || n < 1)
+    throw new DefinitionError('lastN.n', `must be a positive whole number, got ${quote(n)}`);
   const keep = (s: [number, T][]) => (s.length > n ? s.slice(s.length - n) : s);
   return {
     kind: 'lastN',
@@ -300,8 +310,9 @@ export function lastN<E = any, T extends Json = Json, const W extends string = n
     ...opts(options),
     init: () => [],
     add: (s, e, t) => {
-      const v = field(e);
-      if (v === undefined) return s;
+      const v = field(e, t);
+      if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return s;
+      if (s.length >= n && t < s[0]![0]) return s;
       s.push([t, v]);
       s.sort(compareTimed);
       return keep(s);
@@ -353,35 +364,35 @@ export function reducer<E = any, S = unknown, R = S, const W extends string = ne
 export interface AggregateBuilders<E, WN extends string> {
   count<const W extends WN = never>(options?: AggregateOptions<E, W>): AggregateSpec<E, number, number, W>;
   sum<const W extends WN = never>(
-    field: (event: E) => number,
+    field: (event: E, time: number) => number,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, number, number, W>;
   min<const W extends WN = never>(
-    field: (event: E) => number,
+    field: (event: E, time: number) => number,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, number | null, number | null, W>;
   max<const W extends WN = never>(
-    field: (event: E) => number,
+    field: (event: E, time: number) => number,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, number | null, number | null, W>;
   avg<const W extends WN = never>(
-    field: (event: E) => number,
+    field: (event: E, time: number) => number,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, [number, number], number | null, W>;
   distinct<V extends Primitive, const W extends WN = never>(
-    field: (event: E) => V,
+    field: (event: E, time: number) => V,
     options?: AggregateOptions<E, W> & { readonly max?: number },
   ): AggregateSpec<E, DistinctState<V>, DistinctResult<V>, W>;
   first<T extends Json, const W extends WN = never>(
-    field: (event: E) => T,
+    field: (event: E, time: number) => T,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, [number, T] | null, T | null, W>;
   last<T extends Json, const W extends WN = never>(
-    field: (event: E) => T,
+    field: (event: E, time: number) => T,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, [number, T] | null, T | null, W>;
   lastN<T extends Json, const W extends WN = never>(
-    field: (event: E) => T,
+    field: (event: E, time: number) => T,
     n: number,
     options?: AggregateOptions<E, W>,
   ): AggregateSpec<E, [number, T][], T[], W>;

@@ -55,7 +55,8 @@ function checkShape(value: unknown, depth: number): string | undefined {
 /** Parse JSON text into a plain value, rejecting prototype keys and deep nesting. */
 export function parseJson(text: string): { ok: true; value: unknown } | Rejection {
   if (text.length === 0 || text.trim().length === 0) return reject('empty', 'record has no data');
-  if (text.length > MAX_RECORD_BYTES) return reject('too-large', `record of ${text.length} characters exceeds ${MAX_RECORD_BYTES}`);
+  if (text.length > MAX_RECORD_BYTES)
+    return reject('too-large', `record of ${text.length} characters exceeds ${MAX_RECORD_BYTES}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -63,10 +64,16 @@ export function parseJson(text: string): { ok: true; value: unknown } | Rejectio
     return reject('invalid-json', (error as Error).message.slice(0, 120));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return reject('invalid-json', `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    return reject(
+      'invalid-json',
+      `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
   }
   // Fast path: the shape walk is only needed when the text could hold a forbidden key or deep nesting.
-  if (/proto|constructor|prototype|\\u/.test(text) || (openings(text) > MAX_DEPTH && maxBracketDepth(text) > MAX_DEPTH)) {
+  if (
+    /proto|constructor|prototype|\\u/.test(text) ||
+    (openings(text) > MAX_DEPTH && maxBracketDepth(text) > MAX_DEPTH)
+  ) {
     const problem = checkShape(value, 0);
     if (problem) return reject(problem.startsWith('forbidden') ? 'forbidden-key' : 'too-deep', problem);
   }
@@ -89,9 +96,15 @@ function openings(text: string): number {
 function maxBracketDepth(text: string): number {
   let depth = 0;
   let max = 0;
+  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 123 || c === 91) {
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
       depth++;
       if (depth > max) max = depth;
     } else if (c === 125 || c === 93) depth--;
@@ -101,7 +114,8 @@ function maxBracketDepth(text: string): number {
 
 /** Decode bytes as strict UTF-8. */
 export function decodeUtf8(bytes: Uint8Array): { ok: true; text: string } | Rejection {
-  if (bytes.length > MAX_RECORD_BYTES) return reject('too-large', `record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
+  if (bytes.length > MAX_RECORD_BYTES)
+    return reject('too-large', `record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`);
   try {
     return { ok: true, text: utf8.decode(bytes) };
   } catch {
@@ -113,13 +127,18 @@ export function decodeUtf8(bytes: Uint8Array): { ok: true; text: string } | Reje
 export function decodeBase64(data: string | null | undefined): { ok: true; text: string } | Rejection {
   if (data === null || data === undefined || data.length === 0) return reject('empty', 'record has no data');
   if (data.length > Math.ceil(MAX_RECORD_BYTES / 3) * 4 + 4) {
-    return reject('too-large', `record of about ${Math.floor((data.length * 3) / 4)} bytes exceeds ${MAX_RECORD_BYTES}`);
+    return reject(
+      'too-large',
+      `record of about ${Math.floor((data.length * 3) / 4)} bytes exceeds ${MAX_RECORD_BYTES}`,
+    );
   }
   if (!BASE64_RE.test(data)) return reject('invalid-base64', 'record data is not valid base64');
   return decodeUtf8(Buffer.from(data, 'base64'));
 }
 
-function formatIssues(issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>) {
+function formatIssues(
+  issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>,
+) {
   return issues
     .slice(0, 3)
     .map((issue) => {
@@ -139,7 +158,11 @@ function formatIssues(issues: ReadonlyArray<{ message: string; path?: ReadonlyAr
 export function validateEvent<E>(pipeline: Pipeline<E>, value: unknown, arrivalTime?: number): Decoded<E> {
   try {
     const result = pipeline.schema['~standard'].validate(value);
-    if (result instanceof Promise) return reject('schema', 'asynchronous schemas are not supported');
+    if (result instanceof Promise) {
+      // zod turns a refinement that throws into a rejected promise: observe it so it cannot crash the process.
+      result.catch(() => undefined);
+      return reject('invalid-event', 'the schema threw or is asynchronous (only synchronous schemas are supported)');
+    }
     if (result.issues) return reject('schema', formatIssues(result.issues));
     const event = result.value;
     const key = pipeline.keyOf(event);
@@ -173,7 +196,11 @@ export function decodeText<E>(pipeline: Pipeline<E>, text: string, arrivalTime?:
 }
 
 /** Decode base64 record data (Kinesis `data`, MSK `value`) into a validated event. */
-export function decodeBase64Record<E>(pipeline: Pipeline<E>, data: string | null | undefined, arrivalTime?: number): Decoded<E> {
+export function decodeBase64Record<E>(
+  pipeline: Pipeline<E>,
+  data: string | null | undefined,
+  arrivalTime?: number,
+): Decoded<E> {
   const text = decodeBase64(data);
   return text.ok ? decodeText(pipeline, text.text, arrivalTime) : text;
 }

@@ -51,7 +51,10 @@ export interface AlertRule<K extends string, V> {
 }
 
 /** Alert rules keyed by name; each names one window and sees exactly that window's aggregate results. */
-export type AlertRules<W, A> = Record<string, { [K in keyof W & string]: AlertRule<K, ValuesFor<A, K>> }[keyof W & string]>;
+export type AlertRules<W, A> = Record<
+  string,
+  { [K in keyof W & string]: AlertRule<K, ValuesFor<A, K>> }[keyof W & string]
+>;
 
 /**
  * Builds one alert rule with the window's aggregate results typed; passed to the `alerts` function of a definition.
@@ -183,7 +186,12 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
   /** Event time in ms; NaN when the value cannot be read as a time. */
   readonly timeOf: (event: E) => number;
   /** Field names when given as fields (the CDK app compares key and partition key). */
-  readonly fields: { readonly key?: string; readonly partitionKey?: string; readonly id?: string; readonly time?: string };
+  readonly fields: {
+    readonly key?: string;
+    readonly partitionKey?: string;
+    readonly id?: string;
+    readonly time?: string;
+  };
   /** True when the partition key is the aggregation key (same field, or partitionKey not set). */
   readonly partitionedByKey: boolean;
   readonly settings: { readonly maxFutureSkewMs: number; readonly retentionMs: number };
@@ -316,7 +324,7 @@ function checkSerialisable(setting: string, value: unknown): void {
       cause: error,
     });
   }
-  if (!isDeepStrictEqual(copy, value)) {
+  if (value === undefined || !isDeepStrictEqual(copy, value)) {
     throw new DefinitionError(
       setting,
       `init() state ${quote(value)} does not survive a JSON round trip (state is stored in DynamoDB as JSON): use plain objects, arrays, strings, finite numbers, booleans and null`,
@@ -340,7 +348,10 @@ function normalizeAggregates(aggregates: Record<string, AnyAggregate>, windows: 
       typeof spec.merge !== 'function' ||
       typeof spec.result !== 'function'
     ) {
-      throw new DefinitionError(at, `expected an aggregate such as count(), sum(f) or reducer({...}), got ${quote(spec)}`);
+      throw new DefinitionError(
+        at,
+        `expected an aggregate such as count(), sum(f) or reducer({...}), got ${quote(spec)}`,
+      );
     }
     if (spec.filter !== undefined && typeof spec.filter !== 'function') {
       throw new DefinitionError(`${at}.filter`, `expected a function of the event, got ${quote(spec.filter)}`);
@@ -363,7 +374,8 @@ function normalizeAggregates(aggregates: Record<string, AnyAggregate>, windows: 
 
 function normalizeAlerts(alerts: Record<string, unknown> | undefined, windows: NormalizedWindow[]): NormalizedAlert[] {
   if (alerts === undefined) return [];
-  if (!alerts || typeof alerts !== 'object') throw new DefinitionError('alerts', `expected an object, got ${quote(alerts)}`);
+  if (!alerts || typeof alerts !== 'object')
+    throw new DefinitionError('alerts', `expected an object, got ${quote(alerts)}`);
   checkUnique('alerts', Object.keys(alerts));
   return Object.entries(alerts).map(([name, rule]) => {
     const at = `alerts.${name}`;
@@ -375,7 +387,8 @@ function normalizeAlerts(alerts: Record<string, unknown> | undefined, windows: N
         `unknown window ${quote(r?.window)}; defined windows: ${windows.map((w) => w.name).join(', ')}`,
       );
     }
-    if (typeof r.when !== 'function') throw new DefinitionError(`${at}.when`, `expected a function, got ${quote(r.when)}`);
+    if (typeof r.when !== 'function')
+      throw new DefinitionError(`${at}.when`, `expected a function, got ${quote(r.when)}`);
     return {
       name,
       window: window.name,
@@ -408,7 +421,8 @@ export function definePipeline<
   A extends Record<string, AggregateOf<InferEvent<S>>>,
 >(input: PipelineInput<S, W, A>): Pipeline<InferEvent<S>, W, A> {
   type E = InferEvent<S>;
-  if (!input || typeof input !== 'object') throw new DefinitionError('pipeline', `expected an object, got ${quote(input)}`);
+  if (!input || typeof input !== 'object')
+    throw new DefinitionError('pipeline', `expected an object, got ${quote(input)}`);
   if (typeof input.name !== 'string' || !NAME_RE.test(input.name)) {
     throw new DefinitionError(
       'name',
@@ -429,7 +443,10 @@ export function definePipeline<
   const aggregates = normalizeAggregates(aggregateInput as Record<string, AnyAggregate>, windows);
   for (const w of windows) {
     if (w.aggregates.length === 0) {
-      throw new DefinitionError(`windows.${w.name}`, 'no aggregate applies to this window: add one or remove the window');
+      throw new DefinitionError(
+        `windows.${w.name}`,
+        'no aggregate applies to this window: add one or remove the window',
+      );
     }
   }
   const alertInput = typeof input.alerts === 'function' ? input.alerts(ruleBuilder as never) : input.alerts;

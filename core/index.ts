@@ -3,13 +3,13 @@
  * No AWS SDK, no middy, no CDK: the Lambda handlers, the local runtime and the CDK app build on this.
  */
 export * from './aggregates';
-export * from './definition';
-export * from './duration';
-export * from './errors';
-export * from './names';
-export * from './windows';
 export * from './contract';
 export * from './decode';
+export * from './definition';
+export * from './duration';
 export * from './engine';
+export * from './errors';
+export * from './names';
 export * from './replay';
 export * from './shards';
+export * from './windows';

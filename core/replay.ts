@@ -102,11 +102,19 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
     const shard = route(pipeline.partitionKeyOf(decoded.event));
     if (decoded.time > shardTime[shard]!) shardTime[shard] = decoded.time;
     const streamTime = shardTime[shard]!;
+    // Every shard holds the watermark back, also one that has not received an event yet: a window is final only
+    // when no shard can still deliver an on-time event for it.
     const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
     const state = states.get(decoded.key) ?? emptyState();
-    const outcome = applyRecords(layout, decoded.key, state, [{ event: decoded.event, time: decoded.time, streamTime }], {
-      watermark,
-    });
+    const outcome = applyRecords(
+      layout,
+      decoded.key,
+      state,
+      [{ event: decoded.event, time: decoded.time, streamTime }],
+      {
+        watermark,
+      },
+    );
     states.set(decoded.key, outcome.state);
     if (outcome.applied > 0) applied++;
     else lateEvents++;
@@ -136,5 +144,13 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
 
 /** Stable order of results: window, key, start. */
 export function compareResults(a: WindowResult, b: WindowResult): number {
-  return a.window < b.window ? -1 : a.window > b.window ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : a.start - b.start;
+  return a.window < b.window
+    ? -1
+    : a.window > b.window
+      ? 1
+      : a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : a.start - b.start;
 }

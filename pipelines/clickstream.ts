@@ -15,7 +15,12 @@ export const ClickEvent = z.object({
   type: z.enum(EVENT_TYPES),
   ts: z.iso.datetime({ offset: true }),
   page: z.string().max(2048).optional(),
-  properties: z.record(z.string(), z.unknown()).optional(),
+  // Free-form properties: checked to be a plain object, not copied key by key (they can be large).
+  properties: z
+    .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+      message: 'expected an object',
+    })
+    .optional(),
 });
 
 /** A validated clickstream event. */
@@ -38,8 +43,8 @@ export const clickstream = definePipeline({
     types: distinct((e) => e.type, { max: 16, windows: ['activity5m'] }),
     firstEventAt: first((e) => e.ts, { windows: ['activity5m'] }),
     lastEventAt: last((e) => e.ts, { windows: ['activity5m'] }),
-    startedAt: min((e) => Date.parse(e.ts), { windows: ['sessions'] }),
-    endedAt: max((e) => Date.parse(e.ts), { windows: ['sessions'] }),
+    startedAt: min((_, time) => time, { windows: ['sessions'] }),
+    endedAt: max((_, time) => time, { windows: ['sessions'] }),
   }),
   alerts: (rule) => ({
     'potential-bot': rule('perMinute', (a) => a.events > 100, {

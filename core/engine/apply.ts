@@ -127,7 +127,18 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
     for (const s of sessions) {
       if (s.l + w.gapMs + w.graceMs < to) {
         st.c ??= {};
-        st.c[closedId(w.index, s.s)] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}) };
+        const id = closedId(w.index, s.s);
+        const earlier = st.c[id];
+        if (earlier) {
+          // A session with the same start closed before (records from a slower source): they are one session.
+          for (let j = 0; j < w.aggregates.length; j++) {
+            earlier.a[j] = layout.pipeline.aggregates[w.aggregates[j]!]!.spec.merge(earlier.a[j], s.a[j]);
+          }
+          earlier.e = Math.max(earlier.e, s.l);
+          if (s.f) earlier.f = [...new Set([...(earlier.f ?? []), ...s.f])].sort((a, b) => a - b);
+        } else {
+          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}) };
+        }
       } else open.push(s);
     }
     st.x![w.index] = open;
@@ -153,7 +164,13 @@ function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: numb
     .filter(([alert, s]) => Number(s) === start && layout.pipeline.alerts[Number(alert)]!.windowIndex === w.index)
     .map(([alert]) => Number(alert));
   st.c ??= {};
-  st.c[closedId(w.index, start)] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired.length ? { f: fired } : {}) };
+  st.c[closedId(w.index, start)] = {
+    w: w.index,
+    s: start,
+    e: start + w.sizeMs,
+    a,
+    ...(fired.length ? { f: fired } : {}),
+  };
 }
 
 /** Merge the slices of one time window; undefined when it holds no slice. */
@@ -212,9 +229,8 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   const { pipeline } = layout;
   let toSlice = false;
   let counted = false;
-  const openWithAlerts: [NormalizedWindow, number][] = [];
   for (const w of layout.timedWindows) {
-    for (const start of windowStartsFor(w, record.time)) {
+    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
       const closesAt = start + w.sizeMs + w.graceMs;
       if (closesAt <= record.streamTime) {
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
@@ -234,7 +250,6 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
       } else {
         toSlice = true;
         counted = true;
-        if (layout.alertsByWindow[w.index]!.length > 0) openWithAlerts.push([w, start]);
       }
     }
   }
@@ -246,7 +261,13 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     st.s[sliceKey] = slice;
   }
   addTo(layout, layout.timedAggregates, slice, record);
-  for (const [w, start] of openWithAlerts) evaluateOpen(layout, key, st, w, start, index, out);
+  for (const w of layout.timedWindows) {
+    if (layout.alertsByWindow[w.index]!.length === 0) continue;
+    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
+      const closesAt = start + w.sizeMs + w.graceMs;
+      if (closesAt > record.streamTime && closesAt > st.m) evaluateOpen(layout, key, st, w, start, index, out);
+    }
+  }
   return true;
 }
 
@@ -268,7 +289,7 @@ function evaluateOpen(
     const context = { key, window: w.name, start, end: start + w.sizeMs };
     if (alert.when(values, context)) {
       (st.f ??= []).push(id);
-      out.alerts.push({ alert: alert.name, ...context, values, index });
+      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
     }
   }
 }
@@ -289,7 +310,7 @@ function evaluateClosed(
     const context = { key, window: w.name, start: closed.s, end: closed.e };
     if (alert.when(values, context)) {
       (closed.f ??= []).push(ai);
-      out.alerts.push({ alert: alert.name, ...context, values, index });
+      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
     }
   }
 }
@@ -312,39 +333,51 @@ function applySession(
   st.x ??= {};
   const sessions = (st.x[w.index] ??= []);
   const t = record.time;
-  const overlapping: SessionState[] = [];
-  const rest: SessionState[] = [];
-  for (const s of sessions) {
-    if (s.s - w.gapMs <= t && t <= s.l + w.gapMs) overlapping.push(s);
-    else rest.push(s);
-  }
+  let first = -1;
+  let overlaps = 0;
   let start = t;
   let last = t;
-  for (const s of overlapping) {
-    start = Math.min(start, s.s);
-    last = Math.max(last, s.l);
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i]!;
+    if (s.s - w.gapMs <= t && t <= s.l + w.gapMs) {
+      if (first < 0) first = i;
+      overlaps++;
+      if (s.s < start) start = s.s;
+      if (s.l > last) last = s.l;
+    }
   }
   if (last + w.gapMs + w.graceMs < record.streamTime) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }
-  const specs = w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec);
   let merged: SessionState;
-  if (overlapping.length === 0) {
-    merged = { s: start, l: last, a: specs.map((spec) => spec.init()) };
+  if (overlaps === 0) {
+    merged = { s: start, l: last, a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()) };
+    let at = sessions.length;
+    while (at > 0 && sessions[at - 1]!.s > start) at--;
+    sessions.splice(at, 0, merged);
   } else {
-    merged = overlapping[0]!;
-    for (const other of overlapping.slice(1)) {
-      for (let j = 0; j < specs.length; j++) merged.a[j] = specs[j]!.merge(merged.a[j], other.a[j]);
-      if (other.f) merged.f = [...new Set([...(merged.f ?? []), ...other.f])].sort((a, b) => a - b);
+    merged = sessions[first]!;
+    if (overlaps > 1) {
+      // The event bridges sessions: merge every overlapping one into the first.
+      const kept: SessionState[] = [];
+      for (let i = 0; i < sessions.length; i++) {
+        const other = sessions[i]!;
+        if (i === first || !(other.s - w.gapMs <= t && t <= other.l + w.gapMs)) {
+          kept.push(other);
+          continue;
+        }
+        for (let j = 0; j < w.aggregates.length; j++) {
+          merged.a[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(merged.a[j], other.a[j]);
+        }
+        if (other.f) merged.f = [...new Set([...(merged.f ?? []), ...other.f])].sort((a, b) => a - b);
+      }
+      st.x[w.index] = kept;
     }
     merged.s = start;
     merged.l = last;
   }
   addTo(layout, w.aggregates, merged.a, record);
-  rest.push(merged);
-  rest.sort((a, b) => a.s - b.s);
-  st.x[w.index] = rest;
   const alerts = layout.alertsByWindow[w.index]!;
   if (alerts.length > 0) {
     let values: Record<string, unknown> | undefined;
@@ -355,7 +388,7 @@ function applySession(
       const context = { key, window: w.name, start: merged.s, end: merged.l };
       if (alert.when(values, context)) {
         (merged.f ??= []).push(ai);
-        out.alerts.push({ alert: alert.name, ...context, values, index });
+        out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
       }
     }
   }
@@ -375,8 +408,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
   for (const id of ids) {
     const closed = st.c[id]!;
     const w = windows[closed.w]!;
-    const final =
-      w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
+    const final = w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
     if (!final) continue;
     results.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a) });
     delete st.c[id];
@@ -445,7 +477,14 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
     for (const start of [...starts].sort((a, b) => a - b)) {
       const states = windowStates(layout, st, w, start);
       if (states) {
-        out.push({ window: w.name, key, start, end: start + w.sizeMs, values: valuesOf(layout, w, states), closed: false });
+        out.push({
+          window: w.name,
+          key,
+          start,
+          end: start + w.sizeMs,
+          values: valuesOf(layout, w, states),
+          closed: false,
+        });
       }
     }
   }
@@ -456,7 +495,14 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
   }
   for (const closed of Object.values(st.c ?? {})) {
     const w = layout.pipeline.windows[closed.w]!;
-    out.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a), closed: true });
+    out.push({
+      window: w.name,
+      key,
+      start: closed.s,
+      end: closed.e,
+      values: valuesOf(layout, w, closed.a),
+      closed: true,
+    });
   }
   return out;
 }

@@ -64,7 +64,6 @@ export function windowStartsFor(w: NormalizedWindow, time: number): number[] {
 
 /** Start of the oldest window of `w` (tumbling or hopping) that contains `time`. */
 export function firstWindowStart(w: NormalizedWindow, time: number): number {
-  const latest = alignDown(time, w.advanceMs);
-  const back = Math.floor((latest - (time - w.sizeMs) - 1) / w.advanceMs);
-  return latest - back * w.advanceMs;
+  // The smallest multiple of advance strictly greater than time − size (exact for fractional times too).
+  return (Math.floor((time - w.sizeMs) / w.advanceMs) + 1) * w.advanceMs;
 }

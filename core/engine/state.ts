@@ -62,9 +62,11 @@ export function isEmptyState(state: KeyState): boolean {
   );
 }
 
-/** Serialise a key state to JSON (−∞ stream time is written as null). */
+/** Serialise a key state to JSON (stream time −∞ is written as null, +∞ as "Infinity"). */
 export function serializeState(state: KeyState): string {
-  return JSON.stringify(state, (k, v) => (k === 'm' && v === Number.NEGATIVE_INFINITY ? null : v));
+  return JSON.stringify(state, (k, v) =>
+    k === 'm' && v === Number.NEGATIVE_INFINITY ? null : k === 'm' && v === Number.POSITIVE_INFINITY ? 'Infinity' : v,
+  );
 }
 
 /** Parse a key state written by {@link serializeState}; throws {@link StateFormatError} on anything else. */
@@ -80,7 +82,9 @@ export function parseState(text: string): KeyState {
     throw new StateFormatError(`state has no slices object: ${text.slice(0, 80)}`);
   }
   if ((state.m as number | null) === null) state.m = Number.NEGATIVE_INFINITY;
-  if (typeof state.m !== 'number') throw new StateFormatError(`state stream time is not a number: ${text.slice(0, 80)}`);
+  if ((state.m as number | string) === 'Infinity') state.m = Number.POSITIVE_INFINITY;
+  if (typeof state.m !== 'number')
+    throw new StateFormatError(`state stream time is not a number: ${text.slice(0, 80)}`);
   return state;
 }
 

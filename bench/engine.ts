@@ -1,0 +1,194 @@
+/**
+ * Engine throughput: decode + validate + window + merge of ~1 KB clickstream events on one core, processed like the
+ * processor does (batches, grouped by key, one applyRecords per key per batch), against a bare JSON.parse loop over
+ * the same payloads.
+ */
+import {
+  applyRecords,
+  decodeText,
+  groupByKey,
+  type KeyState,
+  layoutOf,
+  type Pipeline,
+  serializeState,
+  streamTimes,
+  type ValidEvent,
+} from '../core';
+import { generate } from '../local/generator';
+import { clickstream } from '../pipelines/clickstream';
+import type { BenchContext, BenchFigures, BenchTarget } from './target';
+import { bestPerSec, medianPerSec, type Pass, timePasses } from './timing';
+
+/** Workload of the engine benchmark. */
+export interface EngineWorkload {
+  /** Payloads processed per pass. */
+  readonly events: number;
+  readonly users: number;
+  readonly bots: number;
+  /** Records per batch (a Lambda batch from one shard). */
+  readonly batchSize: number;
+  /** Measured passes (after one warm-up); the best is reported, with the median beside it. */
+  readonly runs: number;
+  readonly seed: number;
+  readonly targetBytes: number;
+  /** Generator clock: events per second of event time. */
+  readonly eventsPerSecondOfEventTime: number;
+  /** Largest out-of-order delay of an event behind the generator clock. */
+  readonly outOfOrderMs: number;
+}
+
+/** Figures of the engine benchmark. */
+export interface EngineFigures extends BenchFigures {
+  /** decode + validate + window + merge, events per second (best pass: least disturbed by other processes). */
+  readonly eventsPerSec: number;
+  /** eventsPerSec / jsonParsePerSec (both best passes). */
+  readonly jsonParseRatio: number;
+  /** Bare JSON.parse over the same payloads (best pass). */
+  readonly jsonParsePerSec: number;
+  /** Medians of the passes, for judging noise. */
+  readonly median: { readonly eventsPerSec: number; readonly jsonParsePerSec: number; readonly jsonParseRatio: number };
+  /** decodeText alone (parse + shape checks + schema + key/id/time), best pass. */
+  readonly decodePerSec: number;
+  /** The engine path plus serialising each touched key's state once per batch (what the processor writes), best pass. */
+  readonly withSerializePerSec: number;
+  readonly avgPayloadBytes: number;
+  readonly passesMs: { readonly engine: number[]; readonly jsonParse: number[]; readonly decode: number[] };
+  readonly workload: EngineWorkload & { readonly pipeline: string; readonly statistic: string };
+}
+
+/** Default workload: 100,000 events of ~1 KB from 10,000 users, batches of 1,000. */
+export const ENGINE_WORKLOAD: EngineWorkload = {
+  events: 100_000,
+  users: 10_000,
+  bots: 3,
+  batchSize: 1000,
+  runs: 5,
+  seed: 42,
+  targetBytes: 1024,
+  eventsPerSecondOfEventTime: 1000,
+  outOfOrderMs: 2000,
+};
+
+/** Build the payloads up front (JSON text lines, as a Kinesis record's data decodes to). */
+export function enginePayloads(w: EngineWorkload): string[] {
+  const run = generate({
+    seed: w.seed,
+    events: w.events,
+    users: w.users,
+    bots: w.bots,
+    eventsPerSecond: w.eventsPerSecondOfEventTime,
+    outOfOrderMs: w.outOfOrderMs,
+    targetBytes: w.targetBytes,
+    lateShare: 0,
+    duplicateShare: 0,
+    malformedShare: 0,
+  });
+  return Array.from(run, (item) => item.line);
+}
+
+/** Counts of one engine pass (checked so the work cannot be optimised away and the workload is what it claims). */
+export interface EnginePassCounts {
+  applied: number;
+  rejected: number;
+  late: number;
+  results: number;
+  alerts: number;
+  serializedBytes: number;
+}
+
+/**
+ * One pass of the processor's pure path over `payloads`: per batch, decode every record, compute stream times, group
+ * by key and apply each key's records to its state (kept in a map like the processor's cache), finalizing windows by
+ * the shard's stream time.
+ */
+export function processPayloads(
+  pipeline: Pipeline,
+  payloads: readonly string[],
+  batchSize: number,
+  serialize = false,
+): EnginePassCounts {
+  const layout = layoutOf(pipeline);
+  const states = new Map<string, KeyState>();
+  const counts: EnginePassCounts = { applied: 0, rejected: 0, late: 0, results: 0, alerts: 0, serializedBytes: 0 };
+  let shardTime = Number.NEGATIVE_INFINITY;
+  for (let from = 0; from < payloads.length; from += batchSize) {
+    const valid: ValidEvent[] = [];
+    const to = Math.min(from + batchSize, payloads.length);
+    for (let i = from; i < to; i++) {
+      const decoded = decodeText(pipeline, payloads[i]!);
+      if (decoded.ok) valid.push(decoded);
+      else counts.rejected++;
+    }
+    const times = streamTimes(
+      shardTime,
+      valid.map((v) => v.time),
+    );
+    if (times.length > 0) shardTime = times[times.length - 1]!;
+    for (const [key, positions] of groupByKey(valid)) {
+      const records = positions.map((p) => ({ event: valid[p]!.event, time: valid[p]!.time, streamTime: times[p]! }));
+      const outcome = applyRecords(layout, key, states.get(key), records, { watermark: shardTime });
+      states.set(key, outcome.state);
+      counts.applied += outcome.applied;
+      counts.late += outcome.late.length;
+      counts.results += outcome.results.length;
+      counts.alerts += outcome.alerts.length;
+      if (serialize) counts.serializedBytes += serializeState(outcome.state).length;
+    }
+  }
+  return counts;
+}
+
+/** Run the engine benchmark. */
+export async function runEngineBench(
+  workload: EngineWorkload = ENGINE_WORKLOAD,
+  log: (text: string) => void = () => {},
+): Promise<EngineFigures> {
+  log(`engine: generating ${workload.events} payloads...`);
+  const payloads = enginePayloads(workload);
+  const avgPayloadBytes = Math.round(payloads.reduce((n, p) => n + Buffer.byteLength(p), 0) / payloads.length);
+  const check = processPayloads(clickstream, payloads, workload.batchSize, true);
+  if (check.rejected > 0 || check.applied !== payloads.length) {
+    throw new Error(`engine bench workload is not all valid, on-time events: ${JSON.stringify(check)}`);
+  }
+  log('engine: timing JSON.parse, decode, engine...');
+  let sink = 0;
+  const jsonParse = timePasses(payloads.length, workload.runs, () => {
+    for (const p of payloads) sink += (JSON.parse(p) as { ts: string }).ts.length;
+  });
+  const decode = timePasses(payloads.length, workload.runs, () => {
+    for (const p of payloads) sink += decodeText(clickstream, p).ok ? 1 : 0;
+  });
+  const engine = timePasses(payloads.length, workload.runs, () => {
+    sink += processPayloads(clickstream, payloads, workload.batchSize).applied;
+  });
+  const withSerialize = timePasses(payloads.length, Math.max(1, Math.floor(workload.runs / 2)), () => {
+    sink += processPayloads(clickstream, payloads, workload.batchSize, true).serializedBytes;
+  });
+  if (sink === 0) throw new Error('nothing was computed');
+  const eventsPerSec = bestPerSec(engine);
+  const jsonParsePerSec = bestPerSec(jsonParse);
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  const ms = (passes: Pass[]) => passes.map((p) => Math.round(p.ms));
+  const median = { eventsPerSec: medianPerSec(engine), jsonParsePerSec: medianPerSec(jsonParse) };
+  return {
+    eventsPerSec,
+    jsonParseRatio: ratio(eventsPerSec, jsonParsePerSec),
+    jsonParsePerSec,
+    median: { ...median, jsonParseRatio: ratio(median.eventsPerSec, median.jsonParsePerSec) },
+    decodePerSec: bestPerSec(decode),
+    withSerializePerSec: bestPerSec(withSerialize),
+    avgPayloadBytes,
+    results: check.results,
+    alerts: check.alerts,
+    passesMs: { engine: ms(engine), jsonParse: ms(jsonParse), decode: ms(decode) },
+    workload: { pipeline: clickstream.name, statistic: 'best of the passes after one warm-up', ...workload },
+  };
+}
+
+/** The `engine` benchmark target. */
+export const engine: BenchTarget = {
+  name: 'engine',
+  description: 'decode + validate + window + merge of ~1 KB clickstream events on one core, vs bare JSON.parse',
+  run: (context: BenchContext) =>
+    runEngineBench(context.quick ? { ...ENGINE_WORKLOAD, events: 5000, runs: 1 } : ENGINE_WORKLOAD, context.log),
+};

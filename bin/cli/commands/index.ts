@@ -1,0 +1,6 @@
+import type { RegisterCommand } from '../context';
+import { registerDev } from './dev';
+import { registerReplay } from './replay';
+
+/** Every CLI command, in help order. Adding a command: one file in this folder and one line here. */
+export const COMMANDS: readonly RegisterCommand[] = [registerDev, registerReplay];

@@ -1,0 +1,60 @@
+/** An event-source-mapping setting is outside the range AWS Lambda accepts. */
+export class EsmConfigError extends Error {
+  override name = 'EsmConfigError';
+  constructor(
+    /** The option name, e.g. `batchSize`. */
+    readonly option: string,
+    /** The rejected value. */
+    readonly value: unknown,
+    /** What AWS accepts, e.g. `an integer from 1 to 10,000`. */
+    readonly expected: string,
+  ) {
+    super(`Event source mapping option ${option} = ${JSON.stringify(value)} is invalid: expected ${expected}.`);
+  }
+}
+
+/** The stream the mapping reads could not be described (missing, wrong name, engine down). */
+export class EsmStreamError extends Error {
+  override name = 'EsmStreamError';
+  constructor(
+    /** The stream name the mapping was given. */
+    readonly streamName: string,
+    options?: { cause?: unknown },
+  ) {
+    const reason =
+      options?.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : 'unknown error';
+    super(
+      `Event source mapping cannot read stream "${streamName}" (${reason}). Create the stream first and check the Kinesis endpoint.`,
+      options,
+    );
+  }
+}
+
+/** `drain()` gave up: some shard was still behind or a batch was still being retried when the timeout passed. */
+export class EsmDrainTimeoutError extends Error {
+  override name = 'EsmDrainTimeoutError';
+  constructor(
+    /** The timeout that passed, in milliseconds. */
+    readonly timeoutMs: number,
+    /** Per shard: why it is not idle yet. */
+    readonly pending: string[],
+  ) {
+    super(
+      `Event source mapping did not become idle within ${timeoutMs} ms; still busy: ${pending.join('; ') || 'shard discovery'}. ` +
+        'A batch that always fails with MaximumRetryAttempts = -1 blocks its shard forever: set maximumRetryAttempts or maximumRecordAgeInSeconds.',
+    );
+  }
+}
+
+/** `start()` was called twice, or after `stop()`. */
+export class EsmLifecycleError extends Error {
+  override name = 'EsmLifecycleError';
+  constructor(
+    /** The state the mapping was in. */
+    readonly state: string,
+    /** The call that was refused. */
+    readonly call: string,
+  ) {
+    super(`Cannot call ${call}() on an event source mapping that is ${state}; create a new mapping instead.`);
+  }
+}
