@@ -1,0 +1,136 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Node } from 'constructs';
+import type { AlarmThresholds } from './alarm-thresholds';
+import { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
+import { InvalidSettingError } from './errors';
+import type { StreamfoldStackProps } from './streamfold-stack';
+
+/** Settings of {@link StreamfoldStackProps} that cdk.json context (or `-c key=value`) can set. */
+export type ContextSettings = Omit<StreamfoldStackProps, 'pipeline' | 'definition' | 'names' | 'vpc' | 'columns'>;
+
+/** Context keys, their meaning and defaults (the README lists the same). */
+export const CONTEXT_KEYS = {
+  ingestion: "'kinesis' | 'msk' (default 'kinesis')",
+  streamMode: "'on-demand' | 'provisioned' (default 'on-demand')",
+  shardCount: 'shards of a provisioned stream (default 1)',
+  streamRetentionHours: 'Kinesis retention, 24-8760 (default 24)',
+  enhancedFanOut: 'read through an enhanced fan-out consumer (default false)',
+  mskClusterArn: 'existing MSK cluster (default: create MSK Serverless)',
+  mskTopic: "MSK topic (default '<pipeline>-events')",
+  mskPartitions: 'partitions of the created topic (default 6)',
+  batchSize: 'records per invocation (default 500)',
+  batchingWindowSeconds: 'max batching window, 0-300 (default 1)',
+  parallelizationFactor: 'batches per shard, 1-10 (default 1)',
+  retryAttempts: 'retries before the failed queue, 0-10000 (default 10)',
+  maxRecordAgeSeconds: 'max record age, 60-604800 (default 21600)',
+  expectedRecordBytes: 'typical record size for the payload check (default 1024)',
+  processorMemoryMb: 'processor memory (default 1024)',
+  eventTypeField: "field partitioning the data lake (default 'type')",
+  deliveryBufferSeconds: 'Firehose buffering interval, 0-900 (default 60)',
+  deliveryBufferMiB: 'Firehose buffering size, 64-128 (default 64)',
+  warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
+  timestream: 'create the Timestream sink (default false)',
+  alarmEmail: 'email subscribed to the alarm topic (default none)',
+  alarmThresholds: 'object (or JSON string) of AlarmThresholds (default {})',
+  removalPolicy: "'retain' | 'destroy' for stateful resources (default 'retain')",
+} as const;
+
+/** A context key. */
+export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+type Reader = { get(key: ContextKey): unknown };
+
+function text(r: Reader, key: ContextKey): string | undefined {
+  const v = r.get(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new InvalidSettingError(key, v, 'a string');
+  return v;
+}
+
+function num(r: Reader, key: ContextKey): number | undefined {
+  const v = r.get(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n)) throw new InvalidSettingError(key, v, 'a number');
+  return n;
+}
+
+function bool(r: Reader, key: ContextKey): boolean | undefined {
+  const v = r.get(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new InvalidSettingError(key, v, 'true or false');
+}
+
+function oneOf<T extends string>(r: Reader, key: ContextKey, allowed: readonly T[]): T | undefined {
+  const v = text(r, key);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new InvalidSettingError(key, v, allowed.map((a) => `'${a}'`).join(' or '));
+  }
+  return v as T;
+}
+
+function thresholds(r: Reader): AlarmThresholds | undefined {
+  let v = r.get('alarmThresholds');
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch (error) {
+      throw new InvalidSettingError('alarmThresholds', v, 'a JSON object of thresholds', { cause: error });
+    }
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    throw new InvalidSettingError('alarmThresholds', v, 'an object of thresholds');
+  }
+  for (const name of Object.keys(v)) {
+    if (!(name in DEFAULT_ALARM_THRESHOLDS)) {
+      throw new InvalidSettingError(
+        `alarmThresholds.${name}`,
+        name,
+        `one of ${Object.keys(DEFAULT_ALARM_THRESHOLDS).join(', ')}`,
+      );
+    }
+  }
+  return v as AlarmThresholds;
+}
+
+const seconds = (n: number | undefined) => (n === undefined ? undefined : Duration.seconds(n));
+
+/**
+ * Reads the stack settings from cdk.json context / `-c key=value` (values from the command line arrive as strings
+ * and are parsed). Unknown values fail with the key and the bad value; unset keys keep the construct defaults.
+ */
+export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextSettings {
+  const r: Reader = { get: (key) => node.tryGetContext(key) };
+  const retentionHours = num(r, 'streamRetentionHours');
+  const removal = oneOf(r, 'removalPolicy', ['retain', 'destroy'] as const);
+  return {
+    ingestion: oneOf(r, 'ingestion', ['kinesis', 'msk'] as const),
+    streamMode: oneOf(r, 'streamMode', ['on-demand', 'provisioned'] as const),
+    shardCount: num(r, 'shardCount'),
+    streamRetention: retentionHours === undefined ? undefined : Duration.hours(retentionHours),
+    enhancedFanOut: bool(r, 'enhancedFanOut'),
+    mskClusterArn: text(r, 'mskClusterArn'),
+    mskTopic: text(r, 'mskTopic'),
+    mskPartitions: num(r, 'mskPartitions'),
+    batchSize: num(r, 'batchSize'),
+    maxBatchingWindow: seconds(num(r, 'batchingWindowSeconds')),
+    parallelizationFactor: num(r, 'parallelizationFactor'),
+    retryAttempts: num(r, 'retryAttempts'),
+    maxRecordAge: seconds(num(r, 'maxRecordAgeSeconds')),
+    expectedRecordBytes: num(r, 'expectedRecordBytes'),
+    processorMemoryMb: num(r, 'processorMemoryMb'),
+    eventTypeField: text(r, 'eventTypeField'),
+    deliveryBufferingInterval: seconds(num(r, 'deliveryBufferSeconds')),
+    deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
+    warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
+    timestream: bool(r, 'timestream'),
+    alarmEmail: text(r, 'alarmEmail'),
+    alarmThresholds: thresholds(r),
+    removalPolicy:
+      removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  };
+}

@@ -1,0 +1,596 @@
+/**
+ * Emission: the emitter Lambda on the state table's DynamoDB stream (alerts to SNS / EventBridge / Kinesis, final
+ * window results to Firehose `aggregates/` with a Glue table, optional Timestream), the scheduled closer that
+ * finalizes windows when traffic stops, and their alarms. Infrastructure only: the handlers are bundled from
+ * generated entry files (lib/ never imports runtime code).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
+import type { Pipeline } from '../core/definition';
+import { InvalidSettingError, ProcessorEntryError } from './errors';
+import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { PROJECT_ROOT, type PipelineModule } from './processor-entry';
+
+/**
+ * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
+ * not import runtime code; test/unit/emitter checks they agree).
+ */
+export const EMISSION_ENV_NAMES = {
+  alertsTopicArn: 'STREAMFOLD_ALERTS_TOPIC_ARN',
+  eventBusName: 'STREAMFOLD_EVENT_BUS_NAME',
+  resultsDeliveryStream: 'STREAMFOLD_RESULTS_DELIVERY_STREAM',
+  timestreamDatabase: 'STREAMFOLD_TIMESTREAM_DATABASE',
+  timestreamTable: 'STREAMFOLD_TIMESTREAM_TABLE',
+  alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
+  markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
+  persistResults: 'STREAMFOLD_PERSIST_RESULTS',
+  idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
+} as const;
+
+/** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
+export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
+
+/** Name of the sparse GSI the closer queries (must equal `NEXT_CLOSE_INDEX` of lambdas/state/tables.ts). */
+export const NEXT_CLOSE_INDEX_NAME = 'byNextClose';
+
+/** S3 prefix of the final window results in the data lake bucket. */
+export const AGGREGATES_PREFIX = 'aggregates/';
+
+/** Columns of the `aggregates` Glue table (the Firehose sink's warehouse rows). */
+export const AGGREGATE_COLUMNS = [
+  { name: 'id', type: 'string' },
+  { name: 'kind', type: 'string' },
+  { name: 'pipeline', type: 'string' },
+  { name: 'window', type: 'string' },
+  { name: 'key', type: 'string' },
+  { name: 'window_start', type: 'bigint' },
+  { name: 'window_end', type: 'bigint' },
+  { name: 'values', type: 'string' },
+  { name: 'alert', type: 'string' },
+] as const;
+
+/** The Timestream table the emitter writes final results to (e.g. `TimestreamSink` of lib/timestream-sink.ts). */
+export interface ITimestreamTarget {
+  readonly databaseName: string;
+  readonly tableName: string;
+  /** Lets `grantee` write records (WriteRecords, and DescribeEndpoints on `*`). */
+  grantWrite(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** Where final window results go in the warehouse. */
+export interface WarehouseTarget {
+  /** The data lake bucket (results under `aggregates/dt=yyyy-MM-dd/`). */
+  readonly bucket: s3.IBucket;
+  /** Glue database of the `aggregates` table (e.g. `DataLakeCatalog.databaseName`). */
+  readonly databaseName: string;
+  /**
+   * Glue table name.
+   * @default 'aggregates'
+   */
+  readonly tableName?: string;
+  /**
+   * Firehose buffering interval (0-900 s): freshness of the results in the warehouse.
+   * @default Duration.seconds(60)
+   */
+  readonly bufferingInterval?: Duration;
+}
+
+/** Props of {@link Emission}. */
+export interface EmissionProps {
+  /** The pipeline definition. */
+  readonly pipeline: Pipeline;
+  /** Module exporting the same pipeline: bundled into both functions. */
+  readonly definition: PipelineModule;
+  /** The state table: needs its stream (NEW_AND_OLD_IMAGES) and the `byNextClose` GSI. */
+  readonly stateTable: dynamodb.ITable;
+  /** The dedupe table (holds the emitter's delivery markers too). */
+  readonly dedupeTable: dynamodb.ITable;
+  /**
+   * Topic the alerts are published to.
+   * @default - a new KMS-encrypted topic `<pipeline>-alerts`
+   */
+  readonly alertsTopic?: sns.ITopic;
+  /**
+   * Key of the created alerts topic and failed queue.
+   * @default - the AWS-managed keys (alias/aws/sns, SQS-managed SSE)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * EventBridge bus that also receives the alerts: `true` creates one (`<pipeline>-alerts`).
+   * @default - none
+   */
+  readonly eventBus?: events.IEventBus | boolean;
+  /**
+   * Kinesis stream that also receives the alerts.
+   * @default - none
+   */
+  readonly alertsStream?: kinesis.IStream;
+  /**
+   * Final results into the warehouse (Firehose + Glue table).
+   * @default - none (results still reach state queries and Timestream when set)
+   */
+  readonly warehouse?: WarehouseTarget;
+  /**
+   * Final results into Timestream for LiveAnalytics (closed to new customers since 2025-06-20).
+   * @default - none
+   */
+  readonly timestream?: ITimestreamTarget;
+  /**
+   * On-failure destination of the emitter's event source mapping.
+   * @default - a new encrypted queue, 14-day retention
+   */
+  readonly failedQueue?: sqs.IQueue;
+  /**
+   * Topic the alarms notify.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Stream records per emitter invocation (1-10000).
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * Retries of a failing stream batch (0-10000) before its records go to the failed queue.
+   * @default 10
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Stream records older than this go to the failed queue (60 s to 7 days).
+   * @default Duration.hours(24)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Persist final results in the state table for state queries (one write unit per result).
+   * @default true
+   */
+  readonly persistResults?: boolean;
+  /**
+   * How often the closer runs (1-60 minutes, whole minutes).
+   * @default Duration.minutes(1)
+   */
+  readonly closerInterval?: Duration;
+  /**
+   * A source whose checkpoint is older than this is idle (it no longer holds the watermark back).
+   * @default Duration.minutes(1)
+   */
+  readonly idleTimeout?: Duration;
+  /**
+   * Emitter `IteratorAge` above which the alarm fires, ms.
+   * @default 60000
+   */
+  readonly iteratorAgeAlarmMs?: number;
+  /**
+   * Memory of both functions, MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Folder for the generated entry files.
+   * @default - `.streamfold/cdk-entries` under the project root
+   */
+  readonly entryDir?: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function integer(setting: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidSettingError(setting, value, `an integer from ${min} to ${max}`);
+  }
+}
+
+/** Checks the emission settings; throws InvalidSettingError quoting the bad value. */
+export function validateEmissionSettings(props: Omit<EmissionProps, 'stateTable' | 'dedupeTable' | 'definition'>): void {
+  if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
+  if (props.retryAttempts !== undefined) integer('retryAttempts', props.retryAttempts, 0, 10_000);
+  if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
+  if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 1, 604_800_000);
+  if (props.maxRecordAge) {
+    const s = props.maxRecordAge.toSeconds({ integral: false });
+    if (!(s >= 60 && s <= 604_800)) throw new InvalidSettingError('maxRecordAge', `${s} seconds`, 'from 60 seconds to 7 days');
+  }
+  if (props.closerInterval) {
+    const m = props.closerInterval.toMinutes({ integral: false });
+    if (!Number.isInteger(m) || m < 1 || m > 60) {
+      throw new InvalidSettingError('closerInterval', `${m} minutes`, 'a whole number of minutes from 1 to 60');
+    }
+  }
+  if (props.idleTimeout) {
+    const s = props.idleTimeout.toSeconds({ integral: false });
+    if (!(s >= 1 && s <= 86_400)) throw new InvalidSettingError('idleTimeout', `${s} seconds`, 'from 1 second to 1 day');
+  }
+  if (props.warehouse?.bufferingInterval) {
+    const s = props.warehouse.bufferingInterval.toSeconds({ integral: false });
+    if (!Number.isInteger(s) || s < 0 || s > 900) {
+      throw new InvalidSettingError('warehouse.bufferingInterval', `${s} seconds`, 'a whole number of seconds from 0 to 900');
+    }
+  }
+  if (props.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(props.warehouse.tableName)) {
+    throw new InvalidSettingError('warehouse.tableName', props.warehouse.tableName, 'lowercase letters, digits and _');
+  }
+}
+
+/** Source of a generated entry module exporting `handler = factory(pipeline)`. */
+export function emissionEntrySource(
+  definitionPath: string,
+  exportName: string,
+  handler: { readonly path: string; readonly factory: string },
+): string {
+  const binding = exportName === 'default' ? 'pipeline' : `{ ${exportName} as pipeline }`;
+  return [
+    '// Generated by streamfold at synth time (lib/emission.ts). Do not edit.',
+    `import { ${handler.factory} } from ${JSON.stringify(handler.path)};`,
+    `import ${binding} from ${JSON.stringify(definitionPath)};`,
+    '',
+    `export const handler = ${handler.factory}(pipeline);`,
+    '',
+  ].join('\n');
+}
+
+const HANDLERS = {
+  emitter: { path: join(PROJECT_ROOT, 'lambdas/emitter/handler.ts'), factory: 'createEmitterHandler' },
+  closer: { path: join(PROJECT_ROOT, 'lambdas/closer/handler.ts'), factory: 'createCloserHandler' },
+} as const;
+
+/** Writes the entry module of the emitter or closer (content-hashed name, atomic write) and returns its path. */
+export function writeEmissionEntry(definition: PipelineModule, kind: keyof typeof HANDLERS, outDir?: string): string {
+  const exportName = definition.exportName ?? 'default';
+  if (exportName !== 'default' && !IDENTIFIER.test(exportName)) {
+    throw new ProcessorEntryError(`definition.exportName: expected a JavaScript identifier or 'default', got ${JSON.stringify(exportName)}`);
+  }
+  const definitionPath = resolve(definition.path);
+  if (!existsSync(definitionPath)) {
+    throw new ProcessorEntryError(`definition.path: no pipeline definition module at ${JSON.stringify(definitionPath)}`);
+  }
+  const text = emissionEntrySource(definitionPath, exportName, HANDLERS[kind]);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  const dir = outDir ?? join(PROJECT_ROOT, '.streamfold', 'cdk-entries');
+  const file = join(dir, `${kind}-${hash}.ts`);
+  try {
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) return file;
+    mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  } catch (error) {
+    throw new ProcessorEntryError(`could not write the ${kind} entry ${JSON.stringify(file)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return file;
+}
+
+/**
+ * The emitter, the closer and their sinks and alarms for one pipeline. See lambdas/emitter for the exactly-once
+ * delivery design (delivery markers in the dedupe table, deterministic message ids).
+ */
+export class Emission extends Construct {
+  readonly emitter: lambda.IFunction;
+  readonly closer: lambda.IFunction;
+  readonly alertsTopic: sns.ITopic;
+  readonly eventBus?: events.IEventBus;
+  readonly failedQueue: sqs.IQueue;
+  /** Firehose delivery stream of final results (when `warehouse` is set). */
+  readonly resultsDeliveryStreamName?: string;
+  /** Glue table of final results (when `warehouse` is set). */
+  readonly aggregatesTableName?: string;
+  readonly alarms: cloudwatch.IAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: EmissionProps) {
+    super(scope, id);
+    const { pipeline } = props;
+    validateEmissionSettings(props);
+    const streamArn = props.stateTable.tableStreamArn;
+    if (!streamArn) {
+      throw new InvalidSettingError('stateTable', props.stateTable.tableName, 'a table with a stream (NEW_AND_OLD_IMAGES)');
+    }
+
+    this.alertsTopic =
+      props.alertsTopic ??
+      new sns.Topic(this, 'Alerts', {
+        topicName: `${pipeline.name}-alerts`,
+        displayName: `streamfold ${pipeline.name} alerts`,
+        enforceSSL: true,
+        masterKey: props.encryptionKey,
+      });
+    if (props.eventBus) {
+      this.eventBus =
+        props.eventBus === true ? new events.EventBus(this, 'Bus', { eventBusName: `${pipeline.name}-alerts` }) : props.eventBus;
+    }
+    this.failedQueue =
+      props.failedQueue ??
+      new sqs.Queue(this, 'Failed', {
+        queueName: `${pipeline.name}-emitter-failed`,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+        ...(props.encryptionKey
+          ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+          : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+      });
+    if (!props.failedQueue) {
+      Validations.of(this.failedQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the dead-letter destination of the emitter’s event source mapping.',
+      });
+    }
+
+    const env = EMISSION_ENV_NAMES;
+    const environment: Record<string, string> = {
+      [ENV.stateTable]: props.stateTable.tableName,
+      [ENV.dedupeTable]: props.dedupeTable.tableName,
+      [env.alertsTopicArn]: this.alertsTopic.topicArn,
+      [env.persistResults]: String(props.persistResults ?? true),
+      [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
+      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (this.eventBus) environment[env.eventBusName] = this.eventBus.eventBusName;
+    if (props.alertsStream) environment[env.alertsStreamName] = props.alertsStream.streamName;
+    if (props.timestream) {
+      environment[env.timestreamDatabase] = props.timestream.databaseName;
+      environment[env.timestreamTable] = props.timestream.tableName;
+    }
+    if (props.warehouse) {
+      const warehouse = this.#warehouse(pipeline.name, props.warehouse);
+      this.resultsDeliveryStreamName = warehouse.deliveryStreamName;
+      this.aggregatesTableName = warehouse.tableName;
+      environment[env.resultsDeliveryStream] = warehouse.deliveryStreamName;
+    }
+
+    const emitter = this.#function('Emitter', 'emitter', props, environment, Duration.minutes(1));
+    const closer = this.#function('Closer', 'closer', props, environment, Duration.minutes(1));
+    this.emitter = emitter;
+    this.closer = closer;
+
+    // Emitter: stream read (by the event source), result items, delivery markers, sinks.
+    props.stateTable.grant(emitter, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
+    props.dedupeTable.grant(emitter, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
+    this.alertsTopic.grantPublish(emitter);
+    this.eventBus?.grantPutEventsTo(emitter);
+    props.alertsStream?.grantWrite(emitter);
+    props.timestream?.grantWrite(emitter);
+    if (props.warehouse && this.resultsDeliveryStreamName) {
+      emitter.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [
+            Stack.of(this).formatArn({ service: 'firehose', resource: 'deliverystream', resourceName: this.resultsDeliveryStreamName }),
+          ],
+        }),
+      );
+    }
+    emitter.addEventSource(
+      new sources.DynamoEventSource(props.stateTable, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: props.batchSize ?? 100,
+        maxBatchingWindow: Duration.seconds(1),
+        bisectBatchOnError: true,
+        retryAttempts: props.retryAttempts ?? 10,
+        maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
+        reportBatchItemFailures: true,
+        parallelizationFactor: 1,
+        onFailure: new sources.SqsDlq(this.failedQueue),
+        // Only state records with something to emit reach the function (checkpoints, result items, TTL deletes do not).
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: { Keys: { sk: { S: lambda.FilterRule.isEqual('state') } } },
+          }),
+        ],
+      }),
+    );
+
+    // Closer: checkpoints + byNextClose Query, BatchGetItem + conditional PutItem of state records.
+    props.stateTable.grant(closer, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem');
+    const indexArn = `${props.stateTable.tableArn}/index/${NEXT_CLOSE_INDEX_NAME}`;
+    closer.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [indexArn] }));
+    const interval = props.closerInterval ?? Duration.minutes(1);
+    new scheduler.Schedule(this, 'CloserSchedule', {
+      description: `streamfold ${pipeline.name}: finalize windows when traffic stops`,
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new schedulerTargets.LambdaInvoke(closer, { retryAttempts: 0 }),
+    });
+
+    this.#alarms(props, emitter, closer);
+    for (const fn of [emitter, closer]) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
+      });
+      acknowledgeWildcardActions(
+        fn,
+        ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
+        'Added by the SNS/SQS/Kinesis grants for their KMS keys; scoped to those keys.',
+      );
+    }
+    acknowledgeWildcardResources(
+      emitter,
+      [`${props.stateTable.tableArn}/index/*`],
+      'Added by the table grant; the emitter queries no index.',
+    );
+    acknowledgeWildcardResources(closer, [`${props.stateTable.tableArn}/index/*`], 'Added by the table grant (the byNextClose index).');
+  }
+
+  #function(
+    id: string,
+    kind: 'emitter' | 'closer',
+    props: EmissionProps,
+    environment: Record<string, string>,
+    timeout: Duration,
+  ): nodejs.NodejsFunction {
+    const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return new nodejs.NodejsFunction(this, id, {
+      description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
+      entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        externalModules: [],
+        banner: "import { createRequire as __sfCreateRequire } from 'node:module';const require = __sfCreateRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+  }
+
+  /** Firehose (Direct PUT) into `aggregates/dt=yyyy-MM-dd/` plus the Glue table. */
+  #warehouse(pipelineName: string, target: WarehouseTarget): { deliveryStreamName: string; tableName: string } {
+    const stack = Stack.of(this);
+    const name = `${pipelineName}-aggregates`;
+    const tableName = target.tableName ?? 'aggregates';
+    const role = new iam.Role(this, 'AggregatesDeliveryRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Firehose ${name}: write final window results to the data lake`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [target.bucket.bucketArn],
+      }),
+    );
+    const objects = [target.bucket.arnForObjects(`${AGGREGATES_PREFIX}*`), target.bucket.arnForObjects('aggregates-errors/*')];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: objects }),
+    );
+    const interval = (target.bufferingInterval ?? Duration.seconds(60)).toSeconds();
+    const stream = new firehose.CfnDeliveryStream(this, 'AggregatesDelivery', {
+      deliveryStreamName: name,
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
+      extendedS3DestinationConfiguration: {
+        bucketArn: target.bucket.bucketArn,
+        roleArn: role.roleArn,
+        prefix: `${AGGREGATES_PREFIX}dt=!{timestamp:yyyy-MM-dd}/`,
+        errorOutputPrefix: 'aggregates-errors/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/',
+        compressionFormat: 'GZIP',
+        bufferingHints: { intervalInSeconds: interval, sizeInMBs: 64 },
+      },
+    });
+    stream.node.addDependency(role);
+    acknowledgeWildcardResources(
+      role,
+      objects,
+      'Object ARNs are scoped to the aggregates/ prefixes: Firehose names the objects, so a prefix wildcard is the narrowest.',
+    );
+    const location = `s3://${target.bucket.bucketName}/${AGGREGATES_PREFIX}`;
+    new glue.CfnTable(this, 'AggregatesTable', {
+      catalogId: stack.account,
+      databaseName: target.databaseName,
+      tableInput: {
+        name: tableName,
+        description: 'Final window results of streamfold (GZIP JSON lines, one per window, key and start)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: {
+          classification: 'json',
+          compressionType: 'gzip',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2025-01-01,NOW',
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `${location}dt=\${dt}/`,
+        },
+        partitionKeys: [{ name: 'dt', type: 'string' }],
+        storageDescriptor: {
+          location,
+          columns: AGGREGATE_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+          },
+        },
+      },
+    });
+    return { deliveryStreamName: name, tableName };
+  }
+
+  #alarms(props: EmissionProps, emitter: lambda.IFunction, closer: lambda.IFunction): void {
+    const name = props.pipeline.name;
+    const period = Duration.minutes(5);
+    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        alarmName: `${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+      this.alarms.push(alarm);
+    };
+    add('EmitterErrors', emitter.metricErrors({ period, statistic: 'Sum' }), 0, `Emitter of ${name} failed invocations`);
+    add(
+      'EmitterIteratorAge',
+      emitter.metric('IteratorAge', { period, statistic: 'Maximum' }),
+      props.iteratorAgeAlarmMs ?? 60_000,
+      `Emitter of ${name} is behind the state table's DynamoDB stream`,
+    );
+    add(
+      'SinkDeliveryFailures',
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: SINK_DELIVERY_FAILURES_METRIC,
+        dimensionsMap: { [METRIC_DIMENSION]: name },
+        period,
+        statistic: 'Sum',
+      }),
+      0,
+      `Sink deliveries of ${name} failed after retries (stream records retried, then parked in the failed queue)`,
+    );
+    add(
+      'EmitterFailedRecords',
+      this.failedQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      0,
+      `Stream records of ${name} the emitter gave up on (in the failed queue)`,
+    );
+    add('CloserErrors', closer.metricErrors({ period, statistic: 'Sum' }), 0, `Closer of ${name} failed runs`);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Errors raised by the CDK constructs at synth time. Each names the setting, quotes the bad value and says what
+ * would be accepted, so `cdk synth` fails with an actionable message.
+ */
+import { quote } from '../core/errors';
+
+/** A construct prop or cdk.json context value is out of range or of the wrong type. */
+export class InvalidSettingError extends Error {
+  override readonly name = 'InvalidSettingError';
+  /** Name of the setting (prop path or context key). */
+  readonly setting: string;
+  /** The value that was given. */
+  readonly value: unknown;
+  constructor(setting: string, value: unknown, expected: string, options?: { cause?: unknown }) {
+    super(`${setting}: expected ${expected}, got ${quote(value)}`, options);
+    this.setting = setting;
+    this.value = value;
+  }
+}
+
+/**
+ * ParallelizationFactor > 1 with an aggregation key other than the partition key (DESIGN.md §7): two concurrent
+ * batches of one shard could then touch the same window item and the per-shard sequence fence would be unsound.
+ */
+export class UnsafeParallelizationError extends Error {
+  override readonly name = 'UnsafeParallelizationError';
+  constructor(pipeline: string, factor: number, key: string | undefined, partitionKey: string | undefined) {
+    super(
+      `parallelizationFactor: ${quote(factor)} is only safe when the aggregation key is the partition key, but pipeline ` +
+        `${quote(pipeline)} aggregates by ${quote(key ?? '[function]')} and partitions by ${quote(partitionKey ?? '[function]')}. ` +
+        'Set parallelizationFactor to 1, or make the partition key the aggregation key (omit `partitionKey` in the definition).',
+    );
+  }
+}
+
+/** A setting names an option streamfold does not build yet (e.g. a Redshift or Snowflake warehouse destination). */
+export class NotSupportedYetError extends Error {
+  override readonly name = 'NotSupportedYetError';
+  readonly setting: string;
+  constructor(setting: string, value: unknown, supported: readonly string[]) {
+    super(
+      `${setting}: ${quote(value)} is not supported yet; supported values: ${supported.map((s) => quote(s)).join(', ')}`,
+    );
+    this.setting = setting;
+  }
+}
+
+/** The processor entry file could not be generated (definition module missing, unwritable folder, bad export name). */
+export class ProcessorEntryError extends Error {
+  override readonly name = 'ProcessorEntryError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * streamfold's CDK constructs: one pipeline's stack and its parts. Infrastructure only: nothing here imports the
+ * Lambda runtime code (the processor is bundled from a generated entry file).
+ */
+export * from './alarm-thresholds';
+export * from './context-settings';
+export * from './data-lake-bucket';
+export * from './data-lake-catalog';
+export * from './errors';
+export * from './firehose-source';
+export * from './glue-columns';
+export * from './iceberg-delivery';
+export * from './kinesis-ingestion';
+export * from './msk-arns';
+export * from './msk-ingestion';
+export * from './pipeline-monitoring';
+export * from './pipeline-processor';
+export * from './processor-entry';
+export * from './raw-event-delivery';
+export * from './side-output-queues';
+export * from './state-tables';
+export * from './streamfold-stack';
+export * from './timestream-sink';

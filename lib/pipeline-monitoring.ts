@@ -1,0 +1,312 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import {
+  type CustomMetricWithAlarm,
+  DefaultDashboardFactory,
+  MonitoringFacade,
+  SnsAlarmActionStrategy,
+} from 'cdk-monitoring-constructs';
+import { Construct } from 'constructs';
+import { METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../core/contract';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
+import { InvalidSettingError } from './errors';
+
+/** Props of {@link PipelineMonitoring}. */
+export interface PipelineMonitoringProps {
+  /** Pipeline name: alarm name prefix, dashboard name, and the `pipeline` dimension of streamfold's metrics. */
+  readonly pipelineName: string;
+  /** Key encrypting the alarm topic (CloudWatch is allowed to use it). Ignored with `topic`. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Topic the alarms notify.
+   * @default - a new KMS-encrypted, TLS-only topic
+   */
+  readonly topic?: sns.ITopic;
+  /**
+   * Email address subscribed to the alarm topic (confirm the subscription email).
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Alarm thresholds.
+   * @default - see {@link DEFAULT_ALARM_THRESHOLDS}
+   */
+  readonly thresholds?: AlarmThresholds;
+  /** Where the processor reads from: `stream` for Kinesis, `msk` for MSK. */
+  readonly sourceKind: 'kinesis' | 'msk';
+  /**
+   * The Kinesis stream (Kinesis ingestion only).
+   * @default - no stream widgets and alarms
+   */
+  readonly stream?: kinesis.IStream;
+  /** The processor function. */
+  readonly processor: lambda.IFunction;
+  /** UUID of the processor's event source mapping. */
+  readonly eventSourceMappingId: string;
+  /** The side-output queues. */
+  readonly queues: { readonly rejected: sqs.IQueue; readonly late: sqs.IQueue; readonly failed: sqs.IQueue };
+  /** The state and dedupe tables. */
+  readonly tables: readonly dynamodb.ITable[];
+  /** Firehose delivery streams into the data lake / warehouse. */
+  readonly deliveryStreamNames: readonly string[];
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * Alarms and the pipeline's dashboard, built with cdk-monitoring-constructs and grouped ingestion / processing /
+ * state / delivery / data quality. Every alarm notifies one SNS topic. What the library lacks (Firehose freshness
+ * and success, event source mapping event counts, streamfold's EMF metrics) is added as custom metric alarms.
+ * Later stages (emitter, closer) add their own segments through {@link facade}.
+ */
+export class PipelineMonitoring extends Construct {
+  /** Topic the alarms notify. */
+  readonly topic: sns.ITopic;
+  /** The monitoring facade: add segments and alarms for more resources here. */
+  readonly facade: MonitoringFacade;
+  /** The dashboard. */
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The effective thresholds. */
+  readonly thresholds: Required<AlarmThresholds>;
+
+  constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
+    super(scope, id);
+    const t: Required<AlarmThresholds> = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
+    for (const [name, value] of Object.entries(t)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        throw new InvalidSettingError(`alarmThresholds.${name}`, value, 'a finite number ≥ 0');
+      }
+    }
+    if (t.deliverySuccessRatio > 1) {
+      throw new InvalidSettingError(
+        'alarmThresholds.deliverySuccessRatio',
+        t.deliverySuccessRatio,
+        'a ratio from 0 to 1',
+      );
+    }
+    if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
+      throw new InvalidSettingError('alarmEmail', props.alarmEmail, 'an email address');
+    }
+    this.thresholds = t;
+
+    if (props.topic) {
+      this.topic = props.topic;
+    } else {
+      const topic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: `streamfold ${props.pipelineName} alarms`,
+        masterKey: props.encryptionKey,
+        enforceSSL: true,
+      });
+      // CloudWatch publishes alarm notifications to the encrypted topic.
+      props.encryptionKey.grant(
+        new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+        'kms:Decrypt',
+        'kms:GenerateDataKey*',
+      );
+      this.topic = topic;
+    }
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const prefix = `streamfold-${props.pipelineName}`;
+    const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
+      dashboardNamePrefix: prefix,
+      createDashboard: true,
+      createSummaryDashboard: false,
+      createAlarmDashboard: false,
+    });
+    const facade = new MonitoringFacade(this, 'Facade', {
+      alarmFactoryDefaults: {
+        alarmNamePrefix: prefix,
+        actionsEnabled: true,
+        action: new SnsAlarmActionStrategy({ onAlarmTopic: this.topic }),
+        datapointsToAlarm: 1,
+        evaluationPeriods: 1,
+      },
+      metricFactoryDefaults: { period: Duration.minutes(5) },
+      dashboardFactory: dashboards,
+    });
+    this.facade = facade;
+    this.dashboard = dashboards.dashboard!;
+
+    const period = Duration.minutes(5);
+    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const alarm = (
+      name: string,
+      metric: cloudwatch.IMetric & (cloudwatch.Metric | cloudwatch.MathExpression),
+      threshold: number,
+      comparisonOperator = above,
+    ): CustomMetricWithAlarm => ({
+      metric,
+      alarmFriendlyName: name,
+      addAlarm: { Critical: { threshold, comparisonOperator } },
+    });
+
+    // Ingestion.
+    facade.addLargeHeader('Ingestion');
+    if (props.stream) {
+      facade.monitorKinesisDataStream({
+        streamName: props.stream.streamName,
+        alarmFriendlyName: 'Stream',
+        addIteratorMaxAgeAlarm: { Critical: { maxAgeInMillis: t.streamIteratorAgeMs } },
+        addReadProvisionedThroughputExceededAlarm: {
+          Critical: { maxRecordsThrottledThreshold: t.provisionedThroughputExceeded },
+        },
+        addWriteProvisionedThroughputExceededAlarm: {
+          Critical: { maxRecordsThrottledThreshold: t.provisionedThroughputExceeded },
+        },
+      });
+    }
+
+    // Processing.
+    facade.addLargeHeader('Processing');
+    facade.monitorLambdaFunction({
+      lambdaFunction: props.processor,
+      alarmFriendlyName: 'Processor',
+      ...(props.sourceKind === 'kinesis'
+        ? { addMaxIteratorAgeAlarm: { Critical: { maxAgeInMillis: t.iteratorAgeMs } } }
+        : { isOffsetLag: true, addMaxOffsetLagAlarm: { Critical: { maxOffsetLag: t.offsetLag } } }),
+      addFaultCountAlarm: { Critical: { maxErrorCount: t.processorErrors } },
+      addThrottlesCountAlarm: { Critical: { maxErrorCount: t.processorThrottles } },
+    });
+    const esm = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: { EventSourceMappingUUID: props.eventSourceMappingId },
+        statistic: 'Sum',
+        period,
+      });
+    facade.monitorCustom({
+      alarmFriendlyName: 'EventSourceMapping',
+      humanReadableName: 'Event source mapping',
+      metricGroups: [
+        {
+          title: 'Events',
+          metrics: [
+            esm('PolledEventCount'),
+            esm('InvokedEventCount'),
+            alarm('EsmFailedInvokeEvents', esm('FailedInvokeEventCount'), t.failedEvents),
+            alarm('EsmDroppedEvents', esm('DroppedEventCount'), t.failedEvents),
+            esm('OnFailureDestinationDeliveredEventCount'),
+          ],
+        },
+      ],
+    });
+    const queues = [
+      ['Failed', props.queues.failed, t.failedQueueDepth],
+      ['Rejected', props.queues.rejected, t.sideOutputQueueDepth],
+      ['Late', props.queues.late, t.sideOutputQueueDepth],
+    ] as const;
+    for (const [name, queue, depth] of queues) {
+      facade.monitorSqsQueue({
+        queue,
+        alarmFriendlyName: `${name}Queue`,
+        humanReadableName: `${name} side output`,
+        addQueueMaxSizeAlarm: { Critical: { maxMessageCount: depth } },
+        addQueueMaxMessageAgeAlarm: { Critical: { maxAgeInSeconds: t.queueAgeSeconds } },
+      });
+    }
+
+    // State.
+    facade.addLargeHeader('State');
+    props.tables.forEach((table, index) => {
+      facade.monitorDynamoTable({
+        table,
+        alarmFriendlyName: index === 0 ? 'StateTable' : index === 1 ? 'DedupeTable' : `Table${index}`,
+        addReadThrottledEventsCountAlarm: { Critical: { maxThrottledEventsThreshold: t.dynamoThrottles } },
+        addWriteThrottledEventsCountAlarm: { Critical: { maxThrottledEventsThreshold: t.dynamoThrottles } },
+        addSystemErrorCountAlarm: { Critical: { maxErrorCount: t.dynamoSystemErrors } },
+      });
+    });
+
+    // Delivery.
+    facade.addLargeHeader('Delivery');
+    props.deliveryStreamNames.forEach((deliveryStreamName, index) => {
+      const name = index === 0 ? 'Delivery' : `Delivery${index + 1}`;
+      facade.monitorKinesisFirehose({ deliveryStreamName, alarmFriendlyName: name });
+      const firehose = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/Firehose',
+          metricName,
+          dimensionsMap: { DeliveryStreamName: deliveryStreamName },
+          statistic,
+          period,
+        });
+      facade.monitorCustom({
+        alarmFriendlyName: `${name}Health`,
+        humanReadableName: `${deliveryStreamName} freshness and success`,
+        metricGroups: [
+          {
+            title: 'Data freshness (s)',
+            metrics: [
+              alarm(
+                `${name}DataFreshness`,
+                firehose('DeliveryToS3.DataFreshness', 'Maximum'),
+                t.deliveryFreshnessSeconds,
+              ),
+            ],
+          },
+          {
+            title: 'Delivery success',
+            metrics: [
+              alarm(
+                `${name}Success`,
+                firehose('DeliveryToS3.Success', 'Average'),
+                t.deliverySuccessRatio,
+                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              ),
+            ],
+          },
+        ],
+      });
+    });
+
+    // Data quality: streamfold's own EMF metrics.
+    facade.addLargeHeader('Data quality');
+    const own = (metricName: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { [METRIC_DIMENSION]: props.pipelineName },
+        statistic,
+        period,
+      });
+    const rate = (label: string, id: string, metricName: string) =>
+      new cloudwatch.MathExpression({
+        expression: `IF(received > 0, 100 * ${id} / received, 0)`,
+        usingMetrics: { [id]: own(metricName), received: own(METRICS.received) },
+        label,
+        period,
+      });
+    facade.monitorCustom({
+      alarmFriendlyName: 'DataQuality',
+      humanReadableName: `streamfold ${props.pipelineName} data quality`,
+      metricGroups: [
+        {
+          title: 'Records',
+          metrics: [own(METRICS.received), own(METRICS.applied), own(METRICS.stateWrites), own(METRICS.conflicts)],
+        },
+        {
+          title: 'Late / rejected / duplicate (% of received)',
+          metrics: [
+            alarm('LateRate', rate('late %', 'late', METRICS.late), t.latePercent),
+            alarm('RejectedRate', rate('rejected %', 'rejected', METRICS.rejected), t.rejectedPercent),
+            alarm('DuplicateRate', rate('duplicate %', 'duplicates', METRICS.duplicates), t.duplicatePercent),
+          ],
+        },
+        {
+          title: 'Event-time lag (ms)',
+          metrics: [alarm('EventTimeLag', own(METRICS.eventTimeLagMs, 'Maximum'), t.eventTimeLagMs)],
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,147 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
+import { InvalidSettingError } from './errors';
+import { type DeliverySource, firehoseSourceProps } from './firehose-source';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+
+/** Props of {@link RawEventDelivery}. */
+export interface RawEventDeliveryProps {
+  /** Name of the delivery stream. */
+  readonly deliveryStreamName: string;
+  /** The stream (or MSK topic) to copy. */
+  readonly source: DeliverySource;
+  /** The data lake bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Top-level JSON field whose value partitions the events (`event_type=` in the prefix).
+   * @default 'type'
+   */
+  readonly eventTypeField?: string;
+  /**
+   * Firehose flushes at least this often (0-900 s): the data lake's freshness.
+   * @default Duration.seconds(60)
+   */
+  readonly bufferingInterval?: Duration;
+  /**
+   * ...or when this many MiB are buffered (64-128 with dynamic partitioning).
+   * @default 64
+   */
+  readonly bufferingSizeMiB?: number;
+}
+
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Firehose from the stream into the data lake: dynamic partitioning by event type (JQ metadata extraction) and
+ * arrival date/hour, newline-delimited, GZIP, an error prefix, CloudWatch error logging.
+ */
+export class RawEventDelivery extends Construct {
+  /** Delivery stream name (dimension `DeliveryStreamName` of its metrics). */
+  readonly deliveryStreamName: string;
+  /** The delivery stream. */
+  readonly deliveryStream: firehose.CfnDeliveryStream;
+
+  constructor(scope: Construct, id: string, props: RawEventDeliveryProps) {
+    super(scope, id);
+    const field = props.eventTypeField ?? 'type';
+    if (!FIELD.test(field)) {
+      throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
+    }
+    const interval = (props.bufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
+    if (!Number.isInteger(interval) || interval < 0 || interval > 900) {
+      throw new InvalidSettingError(
+        'bufferingInterval',
+        `${interval} seconds`,
+        'a whole number of seconds from 0 to 900',
+      );
+    }
+    const size = props.bufferingSizeMiB ?? 64;
+    if (!Number.isInteger(size) || size < 64 || size > 128) {
+      throw new InvalidSettingError('bufferingSizeMiB', size, 'an integer from 64 to 128 (dynamic partitioning)');
+    }
+    this.deliveryStreamName = props.deliveryStreamName;
+
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Firehose ${props.deliveryStreamName}: read the source, write the data lake`,
+    });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const logStream = logGroup.addStream('S3Delivery', { logStreamName: 'S3Delivery' });
+    logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [props.bucket.bucketArn],
+      }),
+    );
+    const objects = [
+      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.events}*`),
+      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.errors}*`),
+    ];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        resources: objects,
+      }),
+    );
+
+    const query = `{event_type: (.${field} // "unknown" | tostring | gsub("[^A-Za-z0-9_.-]"; "_"))}`;
+    this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
+      deliveryStreamName: props.deliveryStreamName,
+      ...firehoseSourceProps(props.source, role),
+      extendedS3DestinationConfiguration: {
+        bucketArn: props.bucket.bucketArn,
+        roleArn: role.roleArn,
+        prefix: `${DATA_LAKE_PREFIXES.events}event_type=!{partitionKeyFromQuery:event_type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
+        errorOutputPrefix: `${DATA_LAKE_PREFIXES.errors}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
+        compressionFormat: 'GZIP',
+        bufferingHints: { intervalInSeconds: interval, sizeInMBs: size },
+        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: 'MetadataExtraction',
+              parameters: [
+                { parameterName: 'MetadataExtractionQuery', parameterValue: query },
+                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+              ],
+            },
+            {
+              type: 'AppendDelimiterToRecord',
+              parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
+            },
+          ],
+        },
+        cloudWatchLoggingOptions: {
+          enabled: true,
+          logGroupName: logGroup.logGroupName,
+          logStreamName: logStream.logStreamName,
+        },
+      },
+    });
+    this.deliveryStream.node.addDependency(role);
+    Validations.of(this.deliveryStream).acknowledge({
+      id: 'AwsSolutions-KDF1',
+      reason:
+        'Firehose does not allow server-side encryption on a delivery stream whose source is a Kinesis stream or MSK ' +
+        'topic; the source stream is encrypted, and objects are encrypted at rest by the bucket (SSE-S3).',
+    });
+    acknowledgeWildcardResources(
+      role,
+      [objects[0]!, objects[1]!],
+      'Object ARNs are scoped to the events/ and errors/ prefixes of the data lake bucket: Firehose generates ' +
+        'the object names, so a prefix wildcard is the narrowest resource possible.',
+    );
+  }
+}

@@ -1,0 +1,46 @@
+/** The generated processor entry module, and the table layout the stack shares with lambdas/state/tables.ts. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEDUPE_ATTR, STATE_ATTR, TTL_ATTRIBUTE } from '../../lambdas/state/tables';
+import { PROJECT_ROOT, processorEntrySource, TABLE_ATTRIBUTES, writeProcessorEntry } from '../../lib';
+import { CLICKSTREAM_PATH } from './stack-fixture';
+
+describe('processor entry', () => {
+  it('imports the handler factory and the named pipeline export, and exports handler', () => {
+    const text = processorEntrySource('/abs/pipeline.ts', 'clickstream', 'kinesis');
+    expect(text).toContain(
+      `import { createKinesisHandler } from "${join(PROJECT_ROOT, 'lambdas/processor/kinesis-handler.ts')}";`,
+    );
+    expect(text).toContain('import { clickstream as pipeline } from "/abs/pipeline.ts";');
+    expect(text).toContain('export const handler = createKinesisHandler(pipeline);');
+  });
+
+  it('uses the MSK factory for MSK and the default export when asked', () => {
+    const text = processorEntrySource('/abs/pipeline.ts', 'default', 'msk');
+    expect(text).toContain('createMskHandler');
+    expect(text).toContain('import pipeline from "/abs/pipeline.ts";');
+  });
+
+  it('writes the file once per content, under a content-hashed name', () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'streamfold-entry-'));
+    const definition = { path: CLICKSTREAM_PATH, exportName: 'clickstream' };
+    const a = writeProcessorEntry({ definition, source: 'kinesis', outDir });
+    const b = writeProcessorEntry({ definition, source: 'kinesis', outDir });
+    const c = writeProcessorEntry({ definition, source: 'msk', outDir });
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(a).toMatch(/processor-kinesis-[0-9a-f]{12}\.ts$/);
+    expect(readFileSync(a, 'utf8')).toBe(processorEntrySource(CLICKSTREAM_PATH, 'clickstream', 'kinesis'));
+  });
+});
+
+describe('table layout', () => {
+  it('the stack’s key and TTL attributes are the ones the runtime uses', () => {
+    expect(TABLE_ATTRIBUTES.pk).toBe(STATE_ATTR.pk);
+    expect(TABLE_ATTRIBUTES.sk).toBe(STATE_ATTR.sk);
+    expect(TABLE_ATTRIBUTES.pk).toBe(DEDUPE_ATTR.pk);
+    expect(TABLE_ATTRIBUTES.ttl).toBe(TTL_ATTRIBUTE);
+  });
+});

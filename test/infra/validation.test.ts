@@ -1,0 +1,173 @@
+/**
+ * Synth-time checks: each validation fails with a message naming the setting and quoting the bad value; the
+ * 6 MB payload check warns; cdk.json context values are parsed and checked. No bundling (validation runs first).
+ */
+import { App, Duration } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { definePipeline, tumbling } from '../../core';
+import { count } from '../../core/aggregates';
+import {
+  estimatedEventBytes,
+  InvalidSettingError,
+  NotSupportedYetError,
+  ProcessorEntryError,
+  settingsFromContext,
+  UnsafeParallelizationError,
+} from '../../lib';
+import { ClickEvent } from '../../pipelines/clickstream';
+import { buildStack, CLICKSTREAM_PATH } from './stack-fixture';
+
+/** A pipeline keyed by user but partitioned by session: parallelization > 1 is unsafe for it. */
+const partitionedBySession = definePipeline({
+  name: 'by-session',
+  schema: ClickEvent,
+  key: 'userId',
+  partitionKey: 'eventId',
+  time: 'ts',
+  windows: { perMinute: tumbling('1m') },
+  aggregates: { events: count() },
+});
+
+describe('fails if', () => {
+  it('parallelizationFactor > 1 and the aggregation key is not the partition key (DESIGN.md §7)', () => {
+    const build = () =>
+      buildStack({
+        pipeline: partitionedBySession,
+        definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
+        parallelizationFactor: 2,
+      });
+    expect(build).toThrow(UnsafeParallelizationError);
+    expect(build).toThrow(/parallelizationFactor: 2 is only safe when the aggregation key is the partition key/);
+    expect(build).toThrow(/"userId".*"eventId"/);
+  });
+
+  it('the same pipeline is accepted with parallelizationFactor 1', () => {
+    expect(() =>
+      buildStack({
+        pipeline: partitionedBySession,
+        definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
+        parallelizationFactor: 1,
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [{ parallelizationFactor: 11 }, /parallelizationFactor: expected an integer from 1 to 10, got 11/],
+    [{ parallelizationFactor: 1.5 }, /parallelizationFactor: .* got 1.5/],
+    [{ batchSize: 0 }, /batchSize: expected an integer from 1 to 10000, got 0/],
+    [{ batchSize: 20_000 }, /batchSize: .* got 20000/],
+    [{ retryAttempts: -1 }, /retryAttempts: expected a finite number of retries .* got -1/],
+    [{ retryAttempts: 10_001 }, /retryAttempts: .* got 10001/],
+    [{ maxRecordAge: Duration.seconds(30) }, /maxRecordAge: expected from 60 seconds to 7 days, got "30 seconds"/],
+    [{ maxRecordAge: Duration.days(8) }, /maxRecordAge: .* got "691200 seconds"/],
+    [{ maxBatchingWindow: Duration.seconds(301) }, /maxBatchingWindow: .* got "301 seconds"/],
+    [{ processorMemoryMb: 64 }, /memorySize: .* got 64/],
+    [{ expectedRecordBytes: 0 }, /expectedRecordBytes: .* got 0/],
+    [{ streamMode: 'serverless' as never }, /streamMode: expected 'on-demand' or 'provisioned', got "serverless"/],
+    [{ shardCount: 2 }, /shardCount: expected no shard count with streamMode 'on-demand', got 2/],
+    [{ streamMode: 'provisioned' as const, shardCount: 0 }, /shardCount: expected an integer from 1 to 10000, got 0/],
+    [{ streamRetention: Duration.hours(12) }, /retention: expected from 24 hours to 8760 hours .* got "12 hours"/],
+    [{ ingestion: 'sqs' as never }, /ingestion: expected 'kinesis' or 'msk', got "sqs"/],
+    [{ ingestion: 'msk' as const, enhancedFanOut: true }, /no Kinesis settings with ingestion 'msk'/],
+    [{ ingestion: 'msk' as const, parallelizationFactor: 2 }, /parallelizationFactor: expected 1 with MSK/],
+    [{ mskTopic: 'clicks' }, /no MSK settings with ingestion 'kinesis'/],
+    [
+      { ingestion: 'msk' as const, mskClusterArn: 'arn:aws:s3:::bucket' },
+      /mskClusterArn: .* got "arn:aws:s3:::bucket"/,
+    ],
+    [{ ingestion: 'msk' as const, mskTopic: 'bad topic' }, /mskTopic: .* got "bad topic"/],
+    [{ eventTypeField: 'type | halt' }, /eventTypeField: .* got "type \| halt"/],
+    [{ deliveryBufferingInterval: Duration.seconds(901) }, /bufferingInterval: .* got "901 seconds"/],
+    [{ deliveryBufferingSizeMiB: 32 }, /bufferingSizeMiB: .* got 32/],
+    [{ warehouse: 'bigquery' as never }, /warehouse: expected .* got "bigquery"/],
+    [{ alarmEmail: 'not-an-email' }, /alarmEmail: expected an email address, got "not-an-email"/],
+    [{ alarmThresholds: { iteratorAgeMs: -5 } }, /alarmThresholds.iteratorAgeMs: .* got -5/],
+    [{ alarmThresholds: { deliverySuccessRatio: 2 } }, /deliverySuccessRatio: expected a ratio from 0 to 1, got 2/],
+    [{ columns: [{ name: 'dt', type: 'string' }] }, /columns: expected no column named like a partition .* got "dt"/],
+  ])('%o', (props, message) => {
+    expect(() => buildStack(props)).toThrow(InvalidSettingError);
+    expect(() => buildStack(props)).toThrow(message);
+  });
+
+  it.each(['redshift', 'snowflake'] as const)('warehouse %s: not supported yet, says which are', (warehouse) => {
+    expect(() => buildStack({ warehouse })).toThrow(NotSupportedYetError);
+    expect(() => buildStack({ warehouse })).toThrow(
+      `warehouse: "${warehouse}" is not supported yet; supported values: "none", "iceberg"`,
+    );
+  });
+
+  it('the definition module does not exist', () => {
+    expect(() => buildStack({ definition: { path: '/nowhere/pipeline.ts' } })).toThrow(ProcessorEntryError);
+    expect(() => buildStack({ definition: { path: '/nowhere/pipeline.ts' } })).toThrow(/"\/nowhere\/pipeline.ts"/);
+  });
+
+  it('the export name is not an identifier', () => {
+    expect(() => buildStack({ definition: { path: CLICKSTREAM_PATH, exportName: 'a-b' } })).toThrow(
+      /exportName: expected a JavaScript identifier or 'default', got "a-b"/,
+    );
+  });
+});
+
+describe('6 MB payload warning', () => {
+  it('estimates ~1.9 KB in the event for a 1 KiB record', () => {
+    expect(estimatedEventBytes(1024)).toBeGreaterThan(1800);
+    expect(estimatedEventBytes(1024)).toBeLessThan(2000);
+  });
+
+  it('warns when batchSize × record size can exceed 6 MB, naming the safe batch size', () => {
+    const stack = buildStack({ batchSize: 5000 });
+    Annotations.fromStack(stack).hasWarning(
+      '/test-stack/Processor',
+      Match.stringLikeRegexp(
+        'batchSize 5000 with ~1024-byte records .* over Lambda.s 6 MB payload limit.*at most 3283',
+      ),
+    );
+  });
+
+  it('does not warn for large batches of small records', () => {
+    const stack = buildStack({ batchSize: 5000, expectedRecordBytes: 100 });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('6 MB'))).toEqual([]);
+  });
+});
+
+describe('cdk.json context', () => {
+  const read = (context: Record<string, unknown>) => settingsFromContext(new App({ context }).node);
+
+  it('parses command-line strings into typed settings', () => {
+    const s = read({
+      ingestion: 'msk',
+      batchSize: '250',
+      batchingWindowSeconds: '5',
+      enhancedFanOut: 'true',
+      timestream: 'false',
+      streamRetentionHours: '48',
+      removalPolicy: 'destroy',
+      alarmThresholds: '{"iteratorAgeMs":120000}',
+    });
+    expect(s.ingestion).toBe('msk');
+    expect(s.batchSize).toBe(250);
+    expect(s.maxBatchingWindow?.toSeconds()).toBe(5);
+    expect(s.enhancedFanOut).toBe(true);
+    expect(s.timestream).toBe(false);
+    expect(s.streamRetention?.toHours()).toBe(48);
+    expect(s.removalPolicy).toBe('destroy');
+    expect(s.alarmThresholds).toEqual({ iteratorAgeMs: 120_000 });
+  });
+
+  it('leaves unset and empty keys to the construct defaults', () => {
+    const s = read({ alarmEmail: '' });
+    expect(Object.values(s).every((v) => v === undefined)).toBe(true);
+  });
+
+  it.each([
+    [{ batchSize: 'many' }, /batchSize: expected a number, got "many"/],
+    [{ enhancedFanOut: 'yes' }, /enhancedFanOut: expected true or false, got "yes"/],
+    [{ ingestion: 'kafka' }, /ingestion: expected 'kinesis' or 'msk', got "kafka"/],
+    [{ removalPolicy: 'snapshot' }, /removalPolicy: expected 'retain' or 'destroy', got "snapshot"/],
+    [{ alarmThresholds: '{nope' }, /alarmThresholds: expected a JSON object of thresholds, got "\{nope"/],
+    [{ alarmThresholds: { iteratorAge: 5 } }, /alarmThresholds.iteratorAge: expected one of iteratorAgeMs/],
+  ])('fails on %o', (context, message) => {
+    expect(() => read(context)).toThrow(message);
+  });
+});
