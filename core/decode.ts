@@ -33,18 +33,18 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const reject = (code: string, detail: string): Rejection => ({ ok: false, reason: `${code}: ${detail}` });
 
-/** Walk a parsed value: reject prototype-polluting keys and excessive depth. */
+/** Walk a parsed value: reject prototype-polluting keys and excessive depth (cheaper than scanning the text). */
 function checkShape(value: unknown, depth: number): string | undefined {
-  if (depth > MAX_DEPTH) return `nesting deeper than ${MAX_DEPTH}`;
   if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DEPTH) return `nesting deeper than ${MAX_DEPTH}`;
   if (Array.isArray(value)) {
-    for (const item of value) {
-      const problem = checkShape(item, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      const problem = checkShape(value[i], depth + 1);
       if (problem) return problem;
     }
     return undefined;
   }
-  for (const k of Object.keys(value)) {
+  for (const k in value) {
     if (FORBIDDEN_KEYS.has(k)) return `forbidden key ${JSON.stringify(k)}`;
     const problem = checkShape((value as Record<string, unknown>)[k], depth + 1);
     if (problem) return problem;
@@ -69,47 +69,9 @@ export function parseJson(text: string): { ok: true; value: unknown } | Rejectio
       `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
     );
   }
-  // Fast path: the shape walk is only needed when the text could hold a forbidden key or deep nesting.
-  if (
-    /proto|constructor|prototype|\\u/.test(text) ||
-    (openings(text) > MAX_DEPTH && maxBracketDepth(text) > MAX_DEPTH)
-  ) {
-    const problem = checkShape(value, 0);
-    if (problem) return reject(problem.startsWith('forbidden') ? 'forbidden-key' : 'too-deep', problem);
-  }
+  const problem = checkShape(value, 0);
+  if (problem) return reject(problem.startsWith('forbidden') ? 'forbidden-key' : 'too-deep', problem);
   return { ok: true, value };
-}
-
-/** Number of '{' and '[' in the text, counted up to MAX_DEPTH + 1 (a cheap bound on nesting depth). */
-function openings(text: string): number {
-  let n = 0;
-  for (const c of ['{', '[']) {
-    let i = text.indexOf(c);
-    while (i >= 0 && n <= MAX_DEPTH) {
-      n++;
-      i = text.indexOf(c, i + 1);
-    }
-  }
-  return n;
-}
-
-function maxBracketDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92)
-        i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      depth++;
-      if (depth > max) max = depth;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return max;
 }
 
 /** Decode bytes as strict UTF-8. */
