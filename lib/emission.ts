@@ -14,8 +14,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -31,7 +31,7 @@ import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { InvalidSettingError, ProcessorEntryError } from './errors';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
-import { PROJECT_ROOT, type PipelineModule } from './processor-entry';
+import { type PipelineModule, PROJECT_ROOT } from './processor-entry';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -203,14 +203,17 @@ function integer(setting: string, value: number, min: number, max: number): void
 }
 
 /** Checks the emission settings; throws InvalidSettingError quoting the bad value. */
-export function validateEmissionSettings(props: Omit<EmissionProps, 'stateTable' | 'dedupeTable' | 'definition'>): void {
+export function validateEmissionSettings(
+  props: Omit<EmissionProps, 'stateTable' | 'dedupeTable' | 'definition'>,
+): void {
   if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
   if (props.retryAttempts !== undefined) integer('retryAttempts', props.retryAttempts, 0, 10_000);
   if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
   if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 1, 604_800_000);
   if (props.maxRecordAge) {
     const s = props.maxRecordAge.toSeconds({ integral: false });
-    if (!(s >= 60 && s <= 604_800)) throw new InvalidSettingError('maxRecordAge', `${s} seconds`, 'from 60 seconds to 7 days');
+    if (!(s >= 60 && s <= 604_800))
+      throw new InvalidSettingError('maxRecordAge', `${s} seconds`, 'from 60 seconds to 7 days');
   }
   if (props.closerInterval) {
     const m = props.closerInterval.toMinutes({ integral: false });
@@ -220,12 +223,17 @@ export function validateEmissionSettings(props: Omit<EmissionProps, 'stateTable'
   }
   if (props.idleTimeout) {
     const s = props.idleTimeout.toSeconds({ integral: false });
-    if (!(s >= 1 && s <= 86_400)) throw new InvalidSettingError('idleTimeout', `${s} seconds`, 'from 1 second to 1 day');
+    if (!(s >= 1 && s <= 86_400))
+      throw new InvalidSettingError('idleTimeout', `${s} seconds`, 'from 1 second to 1 day');
   }
   if (props.warehouse?.bufferingInterval) {
     const s = props.warehouse.bufferingInterval.toSeconds({ integral: false });
     if (!Number.isInteger(s) || s < 0 || s > 900) {
-      throw new InvalidSettingError('warehouse.bufferingInterval', `${s} seconds`, 'a whole number of seconds from 0 to 900');
+      throw new InvalidSettingError(
+        'warehouse.bufferingInterval',
+        `${s} seconds`,
+        'a whole number of seconds from 0 to 900',
+      );
     }
   }
   if (props.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(props.warehouse.tableName)) {
@@ -259,11 +267,15 @@ const HANDLERS = {
 export function writeEmissionEntry(definition: PipelineModule, kind: keyof typeof HANDLERS, outDir?: string): string {
   const exportName = definition.exportName ?? 'default';
   if (exportName !== 'default' && !IDENTIFIER.test(exportName)) {
-    throw new ProcessorEntryError(`definition.exportName: expected a JavaScript identifier or 'default', got ${JSON.stringify(exportName)}`);
+    throw new ProcessorEntryError(
+      `definition.exportName: expected a JavaScript identifier or 'default', got ${JSON.stringify(exportName)}`,
+    );
   }
   const definitionPath = resolve(definition.path);
   if (!existsSync(definitionPath)) {
-    throw new ProcessorEntryError(`definition.path: no pipeline definition module at ${JSON.stringify(definitionPath)}`);
+    throw new ProcessorEntryError(
+      `definition.path: no pipeline definition module at ${JSON.stringify(definitionPath)}`,
+    );
   }
   const text = emissionEntrySource(definitionPath, exportName, HANDLERS[kind]);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
@@ -276,9 +288,12 @@ export function writeEmissionEntry(definition: PipelineModule, kind: keyof typeo
     writeFileSync(temp, text);
     renameSync(temp, file);
   } catch (error) {
-    throw new ProcessorEntryError(`could not write the ${kind} entry ${JSON.stringify(file)}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ProcessorEntryError(
+      `could not write the ${kind} entry ${JSON.stringify(file)}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return file;
 }
@@ -305,7 +320,11 @@ export class Emission extends Construct {
     validateEmissionSettings(props);
     const streamArn = props.stateTable.tableStreamArn;
     if (!streamArn) {
-      throw new InvalidSettingError('stateTable', props.stateTable.tableName, 'a table with a stream (NEW_AND_OLD_IMAGES)');
+      throw new InvalidSettingError(
+        'stateTable',
+        props.stateTable.tableName,
+        'a table with a stream (NEW_AND_OLD_IMAGES)',
+      );
     }
 
     this.alertsTopic =
@@ -318,7 +337,9 @@ export class Emission extends Construct {
       });
     if (props.eventBus) {
       this.eventBus =
-        props.eventBus === true ? new events.EventBus(this, 'Bus', { eventBusName: `${pipeline.name}-alerts` }) : props.eventBus;
+        props.eventBus === true
+          ? new events.EventBus(this, 'Bus', { eventBusName: `${pipeline.name}-alerts` })
+          : props.eventBus;
     }
     this.failedQueue =
       props.failedQueue ??
@@ -378,7 +399,11 @@ export class Emission extends Construct {
         new iam.PolicyStatement({
           actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
           resources: [
-            Stack.of(this).formatArn({ service: 'firehose', resource: 'deliverystream', resourceName: this.resultsDeliveryStreamName }),
+            Stack.of(this).formatArn({
+              service: 'firehose',
+              resource: 'deliverystream',
+              resourceName: this.resultsDeliveryStreamName,
+            }),
           ],
         }),
       );
@@ -432,7 +457,11 @@ export class Emission extends Construct {
       [`${props.stateTable.tableArn}/index/*`],
       'Added by the table grant; the emitter queries no index.',
     );
-    acknowledgeWildcardResources(closer, [`${props.stateTable.tableArn}/index/*`], 'Added by the table grant (the byNextClose index).');
+    acknowledgeWildcardResources(
+      closer,
+      [`${props.stateTable.tableArn}/index/*`],
+      'Added by the table grant (the byNextClose index).',
+    );
   }
 
   #function(
@@ -468,7 +497,8 @@ export class Emission extends Construct {
         sourcesContent: false,
         mainFields: ['module', 'main'],
         externalModules: [],
-        banner: "import { createRequire as __sfCreateRequire } from 'node:module';const require = __sfCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __sfCreateRequire } from 'node:module';const require = __sfCreateRequire(import.meta.url);",
         forceDockerBundling: false,
       },
     });
@@ -491,9 +521,15 @@ export class Emission extends Construct {
         resources: [target.bucket.bucketArn],
       }),
     );
-    const objects = [target.bucket.arnForObjects(`${AGGREGATES_PREFIX}*`), target.bucket.arnForObjects('aggregates-errors/*')];
+    const objects = [
+      target.bucket.arnForObjects(`${AGGREGATES_PREFIX}*`),
+      target.bucket.arnForObjects('aggregates-errors/*'),
+    ];
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], resources: objects }),
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+        resources: objects,
+      }),
     );
     const interval = (target.bufferingInterval ?? Duration.seconds(60)).toSeconds();
     const stream = new firehose.CfnDeliveryStream(this, 'AggregatesDelivery', {
@@ -566,7 +602,12 @@ export class Emission extends Construct {
       if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
       this.alarms.push(alarm);
     };
-    add('EmitterErrors', emitter.metricErrors({ period, statistic: 'Sum' }), 0, `Emitter of ${name} failed invocations`);
+    add(
+      'EmitterErrors',
+      emitter.metricErrors({ period, statistic: 'Sum' }),
+      0,
+      `Emitter of ${name} failed invocations`,
+    );
     add(
       'EmitterIteratorAge',
       emitter.metric('IteratorAge', { period, statistic: 'Maximum' }),

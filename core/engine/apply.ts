@@ -68,14 +68,19 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
   return results;
 }
 
-/** Earliest close time (end + grace) of any open time window holding a slice of this key. */
+/** Earliest close time (end + grace) of any still-open time window holding a slice of this key. */
 function nextTimedClose(layout: Layout, st: KeyState): number {
   let next = Number.POSITIVE_INFINITY;
   for (const sliceKey in st.s) {
     const slice = Number(sliceKey);
     for (const w of layout.timedWindows) {
-      const closesAt = firstWindowStart(w, slice) + w.sizeMs + w.graceMs;
-      if (closesAt < next) next = closesAt;
+      for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
+        const closesAt = start + w.sizeMs + w.graceMs;
+        if (closesAt > st.m) {
+          if (closesAt < next) next = closesAt;
+          break;
+        }
+      }
     }
   }
   return next;
@@ -84,8 +89,9 @@ function nextTimedClose(layout: Layout, st: KeyState): number {
 /** Stream time of this key moves to `to`: snapshot windows that close, prune slices no open window needs. */
 function advance(layout: Layout, st: KeyState, to: number): void {
   const from = st.m;
+  const nextClose = nextTimedClose(layout, st);
   st.m = to;
-  if (to >= nextTimedClose(layout, st)) closeTimed(layout, st, from, to);
+  if (to >= nextClose) closeTimed(layout, st, from, to);
   if (st.x) closeSessions(layout, st, to);
   if (st.f) pruneFired(layout, st, to);
 }

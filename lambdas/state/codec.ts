@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { canonicalSequence, padSequence } from './sequence';
-import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, STATE_ATTR, STATE_SORT_KEY } from './tables';
+import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, nextCloseBucket, STATE_ATTR, STATE_SORT_KEY } from './tables';
 
 type Item = Record<string, AttributeValue>;
 
@@ -16,6 +16,8 @@ export interface StateRecord {
   version: number;
   /** TTL, epoch seconds. */
   ttl: number | undefined;
+  /** Earliest time something in the state closes (epoch ms); written (with its bucket) only when finite. */
+  nextClose?: number;
 }
 
 /** The record standing for "no item". */
@@ -42,6 +44,10 @@ export function toStateItem(key: string, record: StateRecord, updatedAtMs: numbe
   };
   if (record.stateJson !== undefined) item[STATE_ATTR.state] = { S: record.stateJson };
   if (record.ttl !== undefined) item[STATE_ATTR.ttl] = { N: String(record.ttl) };
+  if (record.nextClose !== undefined && Number.isFinite(record.nextClose)) {
+    item[STATE_ATTR.nextClose] = { N: String(record.nextClose) };
+    item[STATE_ATTR.nextCloseBucket] = { S: nextCloseBucket(key) };
+  }
   return item;
 }
 
@@ -53,12 +59,14 @@ export function fromStateItem(item: Item | undefined): StateRecord {
     if (value.S !== undefined) applied[source] = canonicalSequence(value.S);
   }
   const ttl = item[STATE_ATTR.ttl]?.N;
+  const nextClose = item[STATE_ATTR.nextClose]?.N;
   return {
     exists: true,
     stateJson: item[STATE_ATTR.state]?.S,
     applied,
     version: Number(item[STATE_ATTR.version]?.N ?? '0'),
     ttl: ttl === undefined ? undefined : Number(ttl),
+    ...(nextClose === undefined ? {} : { nextClose: Number(nextClose) }),
   };
 }
 

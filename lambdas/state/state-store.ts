@@ -43,6 +43,11 @@ export interface AppliedState {
   state: unknown;
   /** Epoch **milliseconds** after which the item may be deleted (stored as TTL seconds); omit to keep forever. */
   expiresAt?: number;
+  /**
+   * Earliest time (epoch ms) something in the state closes: stored as `nc` with a bucket `ncb`, which puts the key
+   * in the sparse `byNextClose` index a closer queries. Omit (or +Infinity) when nothing is left to close.
+   */
+  nextClose?: number;
 }
 
 /** One key's share of a batch. */
@@ -339,6 +344,7 @@ export class StateStore {
         applied: { ...record.applied, [sourceId]: maxSequence(applied, lastSequence) },
         version: record.version + 1,
         ttl: next.expiresAt === undefined ? undefined : Math.ceil(next.expiresAt / 1000),
+        ...(next.nextClose !== undefined && Number.isFinite(next.nextClose) ? { nextClose: next.nextClose } : {}),
       };
       const item = toStateItem(key, written, now);
       const size = itemSize(item);

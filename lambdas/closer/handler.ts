@@ -1,0 +1,70 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import { ENV, type Pipeline } from '../../core';
+import { EMISSION_ENV, EMISSION_METRICS } from '../emitter/env';
+import { createEmissionMetrics } from '../emitter/runtime';
+import { StateStore } from '../state/state-store';
+import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
+import { InvalidCloserSettingError } from './errors';
+
+/** What the closer handler can be given instead of its defaults. */
+export interface CloserHandlerDeps {
+  dynamodb?: Pick<DynamoDBClient, 'send'>;
+  /** @default process.env.STREAMFOLD_STATE_TABLE */
+  stateTable?: string;
+  /** @default process.env.STREAMFOLD_IDLE_TIMEOUT_MS, else 60000 */
+  idleTimeoutMs?: number;
+  now?: () => number;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+/**
+ * Build the scheduled closer handler (EventBridge Scheduler invokes it every minute; the event is ignored). Throws
+ * when the run fails as a whole (the next schedule runs again; nothing is half-done: each key is one write).
+ *
+ * @example export const handler = createCloserHandler(clickstream);
+ */
+export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps = {}) {
+  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
+  const client = deps.dynamodb ?? new DynamoDBClient({});
+  const tableName = deps.stateTable ?? process.env[ENV.stateTable];
+  if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
+  const rawIdle = deps.idleTimeoutMs ?? Number(process.env[EMISSION_ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
+  const store = new StateStore({ client, tableName, now: deps.now });
+  const now = deps.now ?? Date.now;
+  return middy(async (): Promise<CloserOutcome> => {
+    const outcome = await runCloser({
+      pipeline,
+      client,
+      tableName,
+      store,
+      now,
+      idleTimeoutMs: rawIdle,
+      log: { warn: (message, fields) => logger.warn(message, fields ?? {}) },
+    });
+    metrics.addMetric(EMISSION_METRICS.keysClosed, MetricUnit.Count, outcome.closed);
+    metrics.addMetric(EMISSION_METRICS.windowsClosed, MetricUnit.Count, outcome.windows);
+    if (Number.isFinite(outcome.watermark.watermark)) {
+      metrics.addMetric(
+        EMISSION_METRICS.watermarkLagMs,
+        MetricUnit.Milliseconds,
+        Math.max(0, now() - outcome.watermark.watermark),
+      );
+    }
+    logger.info(
+      `closer: watermark ${outcome.watermark.watermark} (${outcome.watermark.mode}), ${outcome.closed} keys, ${outcome.windows} windows`,
+      {
+        ...outcome,
+      },
+    );
+    return outcome;
+  })
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}

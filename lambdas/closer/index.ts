@@ -1,0 +1,4 @@
+export * from './closer';
+export * from './errors';
+export * from './handler';
+export * from './watermark';

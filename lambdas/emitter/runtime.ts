@@ -1,0 +1,161 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { EventBridgeSink } from '../sinks/eventbridge-sink';
+import { FirehoseSink } from '../sinks/firehose-sink';
+import { KinesisSink } from '../sinks/kinesis-sink';
+import type { Sink } from '../sinks/sink';
+import { SnsSink } from '../sinks/sns-sink';
+import { TimestreamSink } from '../sinks/timestream-sink';
+import type { BackoffOptions } from '../state/retry';
+import { DeliveryMarkers } from './delivery-markers';
+import type { EmitSummary, EmitterContext } from './emit';
+import { EMISSION_ENV, EMISSION_METRICS } from './env';
+import { InvalidEmitterSettingError, MissingEmitterSettingError } from './errors';
+import { ResultItems } from './result-items';
+
+/**
+ * What an emitter can be given instead of its defaults (tests, the local runtime). Unset fields come from the
+ * environment variables of {@link EMISSION_ENV} and `ENV`; SDK clients are built once per container.
+ */
+export interface EmitterDeps {
+  /** @default new DynamoDBClient({}) */
+  dynamodb?: Pick<DynamoDBClient, 'send'>;
+  /** @default process.env.STREAMFOLD_STATE_TABLE */
+  stateTable?: string;
+  /** @default process.env.STREAMFOLD_DEDUPE_TABLE */
+  dedupeTable?: string;
+  /** Sinks to use instead of those configured by the environment. */
+  sinks?: readonly Sink[];
+  /** Sinks added to the configured ones (e.g. the local console). */
+  extraSinks?: readonly Sink[];
+  /** Persist final results for state queries. @default process.env.STREAMFOLD_PERSIST_RESULTS !== 'false' */
+  persistResults?: boolean;
+  /** Hours a delivery marker is kept. @default 48 */
+  markerTtlHours?: number;
+  /** Backoff of marker, result-item and sink retries. */
+  backoff?: BackoffOptions;
+  logger?: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+  /** Called with each invocation's summary (tests, the local live view). */
+  onInvocation?: (summary: EmitSummary) => void;
+}
+
+/** The long-lived parts of an emitter. */
+export interface EmitterRuntime {
+  readonly context: EmitterContext;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly onInvocation: EmitterDeps['onInvocation'];
+}
+
+const env = (name: string) => process.env[name] || undefined;
+
+/** Metrics with namespace `streamfold` and the single dimension `pipeline=<name>`. */
+export function createEmissionMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics {
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: pipeline.name });
+  metrics.clearDefaultDimensions();
+  metrics.setDefaultDimensions({ [METRIC_DIMENSION]: pipeline.name });
+  return metrics;
+}
+
+/** The sinks configured by the environment ({@link EMISSION_ENV}). */
+export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
+  const sinks: Sink[] = [];
+  const topic = env(EMISSION_ENV.alertsTopicArn);
+  if (topic) sinks.push(new SnsSink({ client: new SNSClient({}), topicArn: topic, backoff }));
+  const bus = env(EMISSION_ENV.eventBusName);
+  if (bus) sinks.push(new EventBridgeSink({ client: new EventBridgeClient({}), eventBusName: bus, backoff }));
+  const firehose = env(EMISSION_ENV.resultsDeliveryStream);
+  if (firehose) sinks.push(new FirehoseSink({ client: new FirehoseClient({}), deliveryStreamName: firehose, backoff }));
+  const database = env(EMISSION_ENV.timestreamDatabase);
+  const table = env(EMISSION_ENV.timestreamTable);
+  if (Boolean(database) !== Boolean(table)) {
+    throw new InvalidEmitterSettingError(
+      `${EMISSION_ENV.timestreamDatabase}/${EMISSION_ENV.timestreamTable}`,
+      { database, table },
+      'both set (Timestream sink) or both unset',
+    );
+  }
+  if (database && table) {
+    sinks.push(
+      new TimestreamSink({ client: new TimestreamWriteClient({}), databaseName: database, tableName: table, backoff }),
+    );
+  }
+  const stream = env(EMISSION_ENV.alertsStreamName);
+  if (stream) sinks.push(new KinesisSink({ client: new KinesisClient({}), streamName: stream, backoff }));
+  return sinks;
+}
+
+/**
+ * Build an emitter's runtime from deps and the environment.
+ * @throws MissingEmitterSettingError / InvalidEmitterSettingError for a missing or bad setting.
+ */
+export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {}): EmitterRuntime {
+  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
+  const dynamodb = deps.dynamodb ?? new DynamoDBClient({});
+  const stateTable = deps.stateTable ?? env(ENV.stateTable);
+  if (!stateTable) throw new MissingEmitterSettingError(ENV.stateTable, 'the DynamoDB state table');
+  const dedupeTable = deps.dedupeTable ?? env(ENV.dedupeTable);
+  if (!dedupeTable) throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding delivery markers');
+  const rawTtl = deps.markerTtlHours ?? Number(env(EMISSION_ENV.markerTtlHours) ?? 48);
+  if (!Number.isFinite(rawTtl) || rawTtl < 24) {
+    throw new InvalidEmitterSettingError(
+      EMISSION_ENV.markerTtlHours,
+      rawTtl,
+      'hours, at least 24 (the stream retention)',
+    );
+  }
+  const persist = deps.persistResults ?? env(EMISSION_ENV.persistResults) !== 'false';
+  const sinks = [...(deps.sinks ?? sinksFromEnvironment(deps.backoff)), ...(deps.extraSinks ?? [])];
+  const names = sinks.map((s) => s.name);
+  const clash = names.find((n, i) => names.indexOf(n) !== i);
+  if (clash !== undefined) throw new InvalidEmitterSettingError('sinks', names, `unique sink names (${clash} twice)`);
+  const context: EmitterContext = {
+    pipeline,
+    sinks,
+    markers: new DeliveryMarkers({
+      client: dynamodb,
+      tableName: dedupeTable,
+      ttlSeconds: Math.round(rawTtl * 3600),
+      backoff: deps.backoff,
+      now: deps.now,
+    }),
+    resultItems: persist
+      ? new ResultItems({
+          client: dynamodb,
+          tableName: stateTable,
+          retentionMs: pipeline.settings.retentionMs,
+          backoff: deps.backoff,
+          now: deps.now,
+        })
+      : undefined,
+    log: {
+      info: (message, fields) => logger.info(message, fields ?? {}),
+      warn: (message, fields) => logger.warn(message, fields ?? {}),
+      error: (message, fields) => logger.error(message, fields ?? {}),
+    },
+  };
+  return { context, logger, metrics, onInvocation: deps.onInvocation };
+}
+
+/** Add an invocation's counts to the EMF metrics. */
+export function addEmitMetrics(metrics: Metrics, summary: EmitSummary): void {
+  const delivered = Object.values(summary.delivered).reduce((a, b) => a + b, 0);
+  metrics.addMetric(EMISSION_METRICS.delivered, MetricUnit.Count, delivered);
+  metrics.addMetric(EMISSION_METRICS.deliveryFailures, MetricUnit.Count, summary.deliveryFailures);
+  metrics.addMetric(EMISSION_METRICS.redeliveriesSkipped, MetricUnit.Count, summary.skipped);
+  metrics.addMetric(EMISSION_METRICS.concurrentSends, MetricUnit.Count, summary.concurrentSends);
+  metrics.addMetric(EMISSION_METRICS.alertsEmitted, MetricUnit.Count, summary.alerts);
+  metrics.addMetric(EMISSION_METRICS.resultsEmitted, MetricUnit.Count, summary.results);
+  metrics.addMetric(EMISSION_METRICS.resultsPersisted, MetricUnit.Count, summary.resultsPersisted);
+  metrics.addMetric(EMISSION_METRICS.malformedRecords, MetricUnit.Count, summary.malformed);
+}

@@ -1,0 +1,87 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { Pipeline, WindowResult } from '../../core';
+import { readStoredValue, type StoredAlert } from '../processor/stored-state';
+import { type AlertMessage, alertId, type ResultMessage, resultId } from '../sinks/messages';
+import { STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
+import { MalformedStreamRecordError } from './errors';
+
+/** What one state write carries for the emitter. */
+export interface StateWrite {
+  /** Stream sequence number (the partial batch response's item identifier). */
+  readonly sequence: string;
+  readonly key: string;
+  readonly alerts: AlertMessage[];
+  readonly results: ResultMessage[];
+}
+
+/** The alert message of a stored alert. */
+export function alertMessage(
+  pipeline: Pipeline,
+  alert: Omit<StoredAlert, 'source' | 'sequence'> & Partial<StoredAlert>,
+): AlertMessage {
+  const description = pipeline.alerts.find((a) => a.name === alert.alert)?.description;
+  return {
+    kind: 'alert',
+    id: alertId(pipeline.name, alert.alert, alert.window, alert.key, alert.start),
+    pipeline: pipeline.name,
+    alert: alert.alert,
+    ...(description ? { description } : {}),
+    window: alert.window,
+    key: alert.key,
+    start: alert.start,
+    end: alert.end,
+    values: alert.values,
+    ...(alert.source !== undefined && alert.sequence !== undefined
+      ? { firedBy: { source: alert.source, sequence: alert.sequence } }
+      : {}),
+  };
+}
+
+/** The result message of a final window result. */
+export function resultMessage(pipeline: Pipeline, result: WindowResult): ResultMessage {
+  return {
+    kind: 'result',
+    id: resultId(pipeline.name, result.window, result.key, result.start),
+    pipeline: pipeline.name,
+    window: result.window,
+    key: result.key,
+    start: result.start,
+    end: result.end,
+    values: result.values,
+  };
+}
+
+/**
+ * The alerts and final results a DynamoDB stream record carries: the `r` and `a` of the NEW image of an INSERT or
+ * MODIFY of a state item (sk `state`). Undefined for anything else (checkpoints, result items, TTL deletes).
+ * @throws MalformedStreamRecordError when the stored value is not readable.
+ */
+export function stateWriteOf(pipeline: Pipeline, record: DynamoDBRecord): StateWrite | undefined {
+  if (record.eventName !== 'INSERT' && record.eventName !== 'MODIFY') return undefined;
+  const image = record.dynamodb?.NewImage;
+  const sequence = record.dynamodb?.SequenceNumber;
+  if (!image || image[STATE_ATTR.sk]?.S !== STATE_SORT_KEY) return undefined;
+  const key = image[STATE_ATTR.pk]?.S;
+  const text = image[STATE_ATTR.state]?.S;
+  if (sequence === undefined) throw new MalformedStreamRecordError(sequence, 'no SequenceNumber');
+  if (key === undefined) throw new MalformedStreamRecordError(sequence, 'no partition key');
+  if (text === undefined) return { sequence, key, alerts: [], results: [] };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new MalformedStreamRecordError(sequence, `state of key ${JSON.stringify(key)} is not JSON`, { cause: error });
+  }
+  let stored: ReturnType<typeof readStoredValue>;
+  try {
+    stored = readStoredValue(key, value);
+  } catch (error) {
+    throw new MalformedStreamRecordError(sequence, (error as Error).message, { cause: error });
+  }
+  return {
+    sequence,
+    key,
+    alerts: (stored.a ?? []).map((a) => alertMessage(pipeline, a)),
+    results: (stored.r ?? []).map((r) => resultMessage(pipeline, r)),
+  };
+}

@@ -1,0 +1,10 @@
+export * from './callback-sink';
+export { chunk, type DeliverOptions, deliver, type EntryFailure } from './deliver';
+export * from './errors';
+export * from './eventbridge-sink';
+export * from './firehose-sink';
+export * from './kinesis-sink';
+export * from './messages';
+export * from './sink';
+export * from './sns-sink';
+export * from './timestream-sink';
