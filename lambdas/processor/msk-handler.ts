@@ -1,9 +1,81 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { MSKEvent } from 'aws-lambda';
 import type { Pipeline } from '../../core';
+import { MalformedEventError } from './errors';
+import { failOnNoProgress } from './response';
+import { createRuntime, type ProcessorDeps, runInvocation } from './runtime';
+import type { SourceBatch, SourceOutcome, SourceRecord } from './source-batch';
 
-/** Builds the MSK processor handler for a pipeline. (Being written: replaced by the real implementation.) */
-export function createMskHandler(pipeline: Pipeline): (event: MSKEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
-  return async () => {
-    throw new Error(`processor for ${pipeline.name} is not built yet`);
+/**
+ * Lambda's partial batch response for Kafka event sources: per failed topic-partition, the offset to resume from
+ * (`partition` is `<topic>-<partition>`, as the event's record groups are named).
+ */
+export interface MskBatchResponse {
+  batchItemFailures: { itemIdentifier: { partition: string; offset: number } }[];
+}
+
+const decodeKey = (key: string | null | undefined): string | undefined =>
+  key ? Buffer.from(key, 'base64').toString('utf8') : undefined;
+
+/**
+ * Group an MSK event's records by topic-partition (source id `topic-partition`, offset as sequence, base64 value as
+ * data, message timestamp as arrival time, base64 key decoded as partition key).
+ * @throws MalformedEventError when a record has no topic, partition or offset.
+ */
+export function mskBatches(event: MSKEvent): SourceBatch[] {
+  const bySource = new Map<string, SourceRecord[]>();
+  for (const group of Object.values(event.records ?? {})) {
+    for (const record of group) {
+      if (
+        !record.topic ||
+        !Number.isInteger(record.partition) ||
+        !Number.isInteger(record.offset) ||
+        record.offset < 0
+      ) {
+        throw new MalformedEventError(
+          `record ${JSON.stringify({ topic: record.topic, partition: record.partition, offset: record.offset })} has no topic, partition or offset`,
+        );
+      }
+      const sourceId = `${record.topic}-${record.partition}`;
+      const list = bySource.get(sourceId) ?? [];
+      const partitionKey = decodeKey(record.key);
+      list.push({
+        sequence: String(record.offset),
+        data: record.value,
+        arrivalMs: record.timestamp,
+        ...(partitionKey !== undefined ? { partitionKey } : {}),
+      });
+      bySource.set(sourceId, list);
+    }
+  }
+  return [...bySource].map(([sourceId, records]) => ({ sourceId, records }));
+}
+
+/** The partial batch response: per topic-partition, the lowest offset not fully done. */
+export function mskResponse(outcomes: readonly SourceOutcome[]): MskBatchResponse {
+  return {
+    batchItemFailures: outcomes.flatMap((o) =>
+      o.failedAt ? [{ itemIdentifier: { partition: o.sourceId, offset: Number(o.failedAt.sequence) } }] : [],
+    ),
   };
+}
+
+/**
+ * Build the MSK processor handler for a pipeline (middy, Powertools Logger and EMF Metrics); topic-partitions are
+ * processed one after the other, each with its own fence and checkpoint. Call it once at module scope.
+ * Needs `ReportBatchItemFailures` on the event source mapping (provisioned mode).
+ *
+ * @example export const handler = createMskHandler(clickstream);
+ */
+export function createMskHandler(pipeline: Pipeline, deps: ProcessorDeps = {}) {
+  const runtime = createRuntime(pipeline, deps);
+  return middy(async (event: MSKEvent): Promise<MskBatchResponse> => {
+    const { outcomes } = await runInvocation(runtime, mskBatches(event));
+    failOnNoProgress(outcomes);
+    return mskResponse(outcomes);
+  })
+    .use(injectLambdaContext(runtime.logger))
+    .use(logMetrics(runtime.metrics));
 }

@@ -1,10 +1,14 @@
 import type { KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../../core';
 import {
   BatchFailedError,
+  createKinesisHandler,
+  createProcessorMetrics,
   kinesisBatches,
   kinesisResponse,
   MalformedEventError,
+  MissingSettingError,
   mskBatches,
   mskResponse,
   readStoredValue,
@@ -14,6 +18,7 @@ import {
 } from '../../../lambdas/processor/index';
 import { failOnNoProgress } from '../../../lambdas/processor/response';
 import { emptyStats } from '../../../lambdas/processor/source-batch';
+import { clickstream } from '../../../pipelines/clickstream';
 
 const kinesisRecord = (shard: string, seq: string, arrival = 1700000000.5) => ({
   kinesis: {
@@ -116,5 +121,33 @@ describe('stored state', () => {
     expect(back.k.m).toBe(Number.NEGATIVE_INFINITY);
     expect(() => readStoredValue('u1', { count: 3 })).toThrow(StoredStateFormatError);
     expect(() => readStoredValue('u1', { k: { m: 'x', s: {} } })).toThrow(/stream time/);
+  });
+});
+
+describe('runtime settings', () => {
+  it('emits metrics under the streamfold namespace with the single dimension pipeline=<name>', () => {
+    const metrics = createProcessorMetrics({ name: 'clickstream' });
+    metrics.addMetric(METRICS.received, 'Count', 3);
+    const emf = metrics.serializeMetrics();
+    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: METRIC_NAMESPACE,
+      Dimensions: [[METRIC_DIMENSION]],
+    });
+    expect(emf[METRIC_DIMENSION]).toBe('clickstream');
+  });
+
+  it('names the missing environment variable', () => {
+    const saved = process.env[ENV.stateTable];
+    delete process.env[ENV.stateTable];
+    try {
+      expect(() => createKinesisHandler(clickstream, { dynamodb: { send: async () => ({}) } as never })).toThrow(
+        MissingSettingError,
+      );
+      expect(() => createKinesisHandler(clickstream, { dynamodb: { send: async () => ({}) } as never })).toThrow(
+        ENV.stateTable,
+      );
+    } finally {
+      if (saved !== undefined) process.env[ENV.stateTable] = saved;
+    }
   });
 });

@@ -1,0 +1,8 @@
+export * from './errors';
+export * from './kinesis-handler';
+export * from './msk-handler';
+export { NO_STREAM_TIME, processSource } from './process-source';
+export * from './runtime';
+export * from './source-batch';
+export * from './stored-state';
+export * from './summary';

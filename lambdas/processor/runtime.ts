@@ -1,0 +1,176 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV, layoutOf, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
+import { IdempotencyStore, StateStore, type StateStoreOptions } from '../state/index';
+import { InvalidSettingError, MissingSettingError } from './errors';
+import { processSource } from './process-source';
+import type { ProcessContext, ProcessorIdempotency, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
+import { addMetrics, type InvocationSummary, summarize } from './summary';
+
+/**
+ * What a processor handler can be given instead of its defaults (tests, the local runtime). Every field is optional:
+ * the defaults read the environment variables of {@link ENV} and build SDK clients once per container.
+ */
+export interface ProcessorDeps {
+  /** DynamoDB client (only `send` is used: a fault-injecting wrapper fits). @default new DynamoDBClient({}) */
+  dynamodb?: Pick<DynamoDBClient, 'send'>;
+  /** SQS client for the side outputs. @default new SQSClient({}) when a queue URL is set */
+  sqs?: Pick<SQSClient, 'send'>;
+  /** @default process.env.STREAMFOLD_STATE_TABLE */
+  stateTable?: string;
+  /** @default process.env.STREAMFOLD_DEDUPE_TABLE (needed only when the pipeline has a dedupe id) */
+  dedupeTable?: string;
+  /** @default process.env.STREAMFOLD_REJECTED_QUEUE_URL; when unset, rejected records are logged */
+  rejectedQueueUrl?: string;
+  /** @default process.env.STREAMFOLD_LATE_QUEUE_URL; when unset, late records are logged */
+  lateQueueUrl?: string;
+  /** Hours an idempotency key is kept. @default process.env.STREAMFOLD_DEDUPE_TTL_HOURS, else 24 */
+  dedupeTtlHours?: number;
+  /** Extra StateStore options (backoff, retries, cache size...). @default from STREAMFOLD_CACHE_SIZE / STREAMFOLD_WRITE_CONCURRENCY */
+  storeOptions?: Partial<Omit<StateStoreOptions, 'client' | 'tableName'>>;
+  /** A ready store (overrides the fields above). */
+  store?: ProcessorStore;
+  /** A ready idempotency store. */
+  idempotency?: ProcessorIdempotency;
+  /** Ready side-output sinks. */
+  rejected?: SideOutputSink;
+  late?: SideOutputSink;
+  /** @default a Powertools Logger with the pipeline name as service */
+  logger?: Logger;
+  /** @default Powertools Metrics, namespace METRIC_NAMESPACE, single dimension pipeline=<name> */
+  metrics?: Metrics;
+  /** Clock, epoch ms. @default Date.now */
+  now?: () => number;
+  /** Called with each invocation's summary (tests, the local runtime's live view). */
+  onInvocation?: (summary: InvocationSummary, outcomes: readonly SourceOutcome[]) => void;
+}
+
+/** A processor's long-lived parts (one per container: the store's cache survives invocations). */
+export interface ProcessorRuntime {
+  readonly context: ProcessContext;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly onInvocation: ProcessorDeps['onInvocation'];
+}
+
+function setting(name: string, injected: string | undefined): string | undefined {
+  return injected ?? (process.env[name] || undefined);
+}
+
+function numberSetting(name: string, injected: number | undefined, fallback: number): number {
+  if (injected !== undefined) return injected;
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidSettingError(name, raw, 'a positive number');
+  return value;
+}
+
+/** Metrics with namespace {@link METRIC_NAMESPACE} and the single dimension `pipeline=<name>` (no `service`). */
+export function createProcessorMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics {
+  const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: pipeline.name });
+  metrics.clearDefaultDimensions();
+  metrics.setDefaultDimensions({ [METRIC_DIMENSION]: pipeline.name });
+  return metrics;
+}
+
+/**
+ * Build the runtime of a processor from deps and the environment.
+ * @throws MissingSettingError / InvalidSettingError for a missing or bad environment variable.
+ */
+export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): ProcessorRuntime {
+  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const metrics = deps.metrics ?? createProcessorMetrics(pipeline);
+  const now = deps.now ?? Date.now;
+  let dynamodb = deps.dynamodb;
+  const client = () => {
+    dynamodb ??= new DynamoDBClient({});
+    return dynamodb;
+  };
+
+  let store = deps.store;
+  if (!store) {
+    const tableName = setting(ENV.stateTable, deps.stateTable);
+    if (!tableName) throw new MissingSettingError(ENV.stateTable, 'the DynamoDB state table');
+    store = new StateStore({
+      client: client(),
+      tableName,
+      cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
+      concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
+      now,
+      ...deps.storeOptions,
+    });
+  }
+  let idempotency = deps.idempotency;
+  if (pipeline.idOf && !idempotency) {
+    const tableName = setting(ENV.dedupeTable, deps.dedupeTable);
+    if (!tableName)
+      throw new MissingSettingError(ENV.dedupeTable, `the dedupe table of pipeline ${pipeline.name}, which has an id`);
+    idempotency = new IdempotencyStore({ client: client(), tableName, now, backoff: deps.storeOptions?.backoff });
+  }
+  let sqs = deps.sqs;
+  const sqsClient = () => {
+    sqs ??= new SQSClient({});
+    return sqs;
+  };
+  const sink = (
+    kind: 'rejected' | 'late',
+    injected: SideOutputSink | undefined,
+    env: string,
+    url: string | undefined,
+  ) => {
+    if (injected) return injected;
+    const queueUrl = setting(env, url);
+    if (!queueUrl) return new LogSideOutput(kind, (message, fields) => logger.warn(message, fields));
+    return new SqsSideOutput({ client: sqsClient(), queueUrl });
+  };
+  const context: ProcessContext = {
+    pipeline,
+    layout: layoutOf(pipeline),
+    store,
+    idempotency: pipeline.idOf ? idempotency : undefined,
+    dedupeTtlSeconds: Math.round(numberSetting(ENV.dedupeTtlHours, deps.dedupeTtlHours, 24) * 3600),
+    rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
+    late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
+    log: {
+      info: (message, fields) => logger.info(message, fields ?? {}),
+      warn: (message, fields) => logger.warn(message, fields ?? {}),
+      error: (message, fields) => logger.error(message, fields ?? {}),
+    },
+  };
+  return { context, logger, metrics, now, onInvocation: deps.onInvocation };
+}
+
+/**
+ * Process an invocation's sources one after the other (keys of different sources may meet in one item: sequential
+ * commits keep conflicts rare), then log a one-line summary and add the metrics.
+ */
+export async function runInvocation(
+  runtime: ProcessorRuntime,
+  batches: readonly SourceBatch[],
+): Promise<{ outcomes: SourceOutcome[]; summary: InvocationSummary }> {
+  const { context } = runtime;
+  const outcomes: SourceOutcome[] = [];
+  for (const batch of batches) outcomes.push(await processSource(context, batch));
+  const storeUsage = context.store.takeUsage();
+  const claimUsage = context.idempotency?.takeUsage() ?? { readUnits: 0, writeUnits: 0 };
+  const summary = summarize(
+    outcomes,
+    {
+      writeUnits: storeUsage.writeUnits + claimUsage.writeUnits,
+      readUnits: storeUsage.readUnits + claimUsage.readUnits,
+    },
+    runtime.now(),
+  );
+  addMetrics(runtime.metrics, summary);
+  const { maxEventTime, ...fields } = summary;
+  const line = `processed ${summary.batchSize} records from ${summary.sources} source(s): ${summary.applied} applied, ${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.late} late, ${summary.stateWrites} writes, ${summary.writeUnits} WCU`;
+  if (summary.failures.length > 0) runtime.logger.warn(line, fields);
+  else runtime.logger.info(line, fields);
+  runtime.onInvocation?.(summary, outcomes);
+  return { outcomes, summary };
+}

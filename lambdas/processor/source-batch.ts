@@ -1,0 +1,115 @@
+import type { Layout, Pipeline } from '../../core';
+import type { SideOutputSink } from '../side-output/index';
+import type { IdempotencyStore, StateStore } from '../state/index';
+
+/** One record of a source (Kinesis shard or MSK topic-partition), as the processor needs it. */
+export interface SourceRecord {
+  /** Sequence number (Kinesis) or offset (MSK), decimal string. */
+  readonly sequence: string;
+  /** Record data as delivered, base64 (Kinesis `data`, MSK `value`). */
+  readonly data: string | null | undefined;
+  /** When the source received the record, epoch ms (Kinesis approximateArrivalTimestamp × 1000, MSK timestamp). */
+  readonly arrivalMs: number;
+  /** Kinesis partition key or MSK message key (decoded), when there is one. */
+  readonly partitionKey?: string;
+}
+
+/** The records of one source in one invocation, in source order. */
+export interface SourceBatch {
+  /** Shard id (`shardId-000000000000`) or MSK `topic-partition`. */
+  readonly sourceId: string;
+  readonly records: readonly SourceRecord[];
+}
+
+/** The parts of the StateStore the processor uses (a fault-injecting wrapper or a test double fits). */
+export type ProcessorStore = Pick<
+  StateStore,
+  'getCheckpoint' | 'putCheckpoint' | 'listCheckpoints' | 'load' | 'commit' | 'takeUsage'
+>;
+
+/** The parts of the IdempotencyStore the processor uses. */
+export type ProcessorIdempotency = Pick<IdempotencyStore, 'claim' | 'takeUsage'>;
+
+/** Logging the processor does (Powertools Logger fits). */
+export interface ProcessorLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything {@link processSource} works with. */
+export interface ProcessContext {
+  readonly pipeline: Pipeline;
+  readonly layout: Layout;
+  readonly store: ProcessorStore;
+  /** Present when the pipeline has a dedupe id. */
+  readonly idempotency: ProcessorIdempotency | undefined;
+  readonly dedupeTtlSeconds: number;
+  readonly rejected: SideOutputSink;
+  readonly late: SideOutputSink;
+  readonly log: ProcessorLog;
+}
+
+/** Counts of one source's share of an invocation. */
+export interface SourceStats {
+  /** Records delivered. */
+  received: number;
+  /** At or below the checkpoint: fully done by an earlier invocation. */
+  skipped: number;
+  /** Undecodable or invalid (sent to the rejected side output). */
+  rejected: number;
+  /** Producer duplicates dropped (dedupe id seen from another record). */
+  duplicates: number;
+  /** Records counted in at least one window by a state write of this invocation. */
+  applied: number;
+  /** Records late for every window they belong to (in the late side output only). */
+  late: number;
+  /** (record, window) pairs sent to the late side output. */
+  lateEntries: number;
+  /** Keys touched. */
+  keys: number;
+  /** State items written. */
+  stateWrites: number;
+  /** Conditional-check failures on state writes. */
+  conflicts: number;
+  /** Retries of state calls, idempotency claims and side-output sends. */
+  retries: number;
+  /** Window results finalized (written into the state items' `r`). */
+  finalized: number;
+  /** Alerts fired (written into the state items' `a`). */
+  alerts: number;
+  /** Largest event time among valid records, epoch ms (−∞ when none). */
+  maxEventTime: number;
+}
+
+/** What happened to one source. */
+export interface SourceOutcome {
+  readonly sourceId: string;
+  /** The lowest record not fully done (Lambda must retry from it); undefined when every record is done. */
+  readonly failedAt: SourceRecord | undefined;
+  /** Why the source stopped at `failedAt`. */
+  readonly error: Error | undefined;
+  /** True when nothing was done (the failure is at the first record and no state was written). */
+  readonly noProgress: boolean;
+  readonly stats: SourceStats;
+}
+
+/** Fresh zero counts. */
+export function emptyStats(received = 0): SourceStats {
+  return {
+    received,
+    skipped: 0,
+    rejected: 0,
+    duplicates: 0,
+    applied: 0,
+    late: 0,
+    lateEntries: 0,
+    keys: 0,
+    stateWrites: 0,
+    conflicts: 0,
+    retries: 0,
+    finalized: 0,
+    alerts: 0,
+    maxEventTime: Number.NEGATIVE_INFINITY,
+  };
+}

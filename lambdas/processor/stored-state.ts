@@ -1,0 +1,54 @@
+import type { AlertEvent, KeyState, WindowResult } from '../../core';
+import { StoredStateFormatError } from './errors';
+
+/** An alert as stored: the engine's alert with the record that fired it instead of its batch position. */
+export type StoredAlert = Omit<AlertEvent, 'index'> & {
+  /** Source (shard id or topic-partition) and sequence of the record that made the rule true. */
+  readonly source: string;
+  readonly sequence: string;
+};
+
+/**
+ * The value the processor stores for one key (the StateStore's opaque JSON, attribute `s` of the state item):
+ *
+ * ```ts
+ * { k: KeyState,        // the engine state (stream time −∞ is written as null)
+ *   r?: WindowResult[], // windows that became final IN THIS WRITE (absent when none)
+ *   a?: StoredAlert[] } // alerts fired IN THIS WRITE (absent when none)
+ * ```
+ *
+ * `r` and `a` only hold what this write produced: the next write replaces them. The DynamoDB stream's NEW image of each
+ * write therefore carries every final result and alert exactly once, for the emitter; a reader of the table alone sees
+ * the open state in `k` (turn it into results with `flushAll`).
+ */
+export interface StoredKeyState {
+  k: KeyState;
+  r?: WindowResult[];
+  a?: StoredAlert[];
+}
+
+/** The stored value for a key: the state plus what this write finalized and fired (empty lists omitted). */
+export function toStoredValue(
+  k: KeyState,
+  results: readonly WindowResult[],
+  alerts: readonly StoredAlert[],
+): StoredKeyState {
+  return { k, ...(results.length ? { r: [...results] } : {}), ...(alerts.length ? { a: [...alerts] } : {}) };
+}
+
+/**
+ * Read a stored value (as the StateStore hands it: parsed JSON, a fresh copy that may be mutated).
+ * @throws StoredStateFormatError when it is not `{ k: KeyState, ... }`.
+ */
+export function readStoredValue(key: string, value: unknown): StoredKeyState {
+  const stored = value as Partial<StoredKeyState> | null;
+  const k = stored?.k as (Omit<KeyState, 'm'> & { m: number | null }) | undefined;
+  if (!stored || typeof stored !== 'object' || !k || typeof k !== 'object') {
+    throw new StoredStateFormatError(key, `no "k" object in ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  if (typeof k.s !== 'object' || k.s === null) throw new StoredStateFormatError(key, 'the state has no slices object');
+  if (k.m === null) k.m = Number.NEGATIVE_INFINITY;
+  if (typeof k.m !== 'number')
+    throw new StoredStateFormatError(key, `stream time ${JSON.stringify(k.m)} is not a number`);
+  return stored as StoredKeyState;
+}

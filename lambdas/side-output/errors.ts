@@ -1,0 +1,19 @@
+/** A side-output queue URL is not usable. */
+export class InvalidQueueUrlError extends Error {
+  override name = 'InvalidQueueUrlError';
+  constructor(readonly queueUrl: unknown) {
+    super(
+      `Invalid side-output queue URL ${JSON.stringify(queueUrl)}: expected an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/clickstream-rejected.`,
+    );
+  }
+}
+
+/** Two messages of one send share an id: ids must be unique per record (and window) so consumers can drop redeliveries. */
+export class DuplicateMessageIdError extends Error {
+  override name = 'DuplicateMessageIdError';
+  constructor(readonly id: string) {
+    super(
+      `Side-output message id ${JSON.stringify(id)} appears twice in one send: build ids from source, sequence and window.`,
+    );
+  }
+}
