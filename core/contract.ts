@@ -15,6 +15,8 @@ export const ENV = {
   cacheSize: 'STREAMFOLD_CACHE_SIZE',
   /** Concurrent DynamoDB writes per invocation. */
   writeConcurrency: 'STREAMFOLD_WRITE_CONCURRENCY',
+  /** The event source mapping's ParallelizationFactor (above 1: stream time per key, no checkpoint skip). */
+  parallelizationFactor: 'STREAMFOLD_PARALLELIZATION_FACTOR',
 } as const;
 
 /** CloudWatch namespace of streamfold's own EMF metrics. */

@@ -66,10 +66,10 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
   });
   if (all.length === 0) return { sourceId, failedAt: undefined, error: undefined, noProgress: false, stats };
 
-  // 1–2. Checkpoint: records at or below it are fully done.
+  // 1–2. Checkpoint: records at or below it are fully done (not with per-key stream time: see ProcessContext).
   let checkpoint: Awaited<ReturnType<ProcessContext['store']['getCheckpoint']>>;
   try {
-    checkpoint = await ctx.store.getCheckpoint(sourceId);
+    checkpoint = ctx.streamTimePerKey ? undefined : await ctx.store.getCheckpoint(sourceId);
   } catch (error) {
     return fail(0, all, error as Error);
   }
@@ -134,6 +134,15 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
       const fresh = done === undefined ? recs : recs.filter((r) => compareSequence(r.sequence, done) > 0);
       if (fresh.length === 0) return undefined;
       const base = current.state === undefined ? emptyState() : readStoredValue(key, current.state).k;
+      if (ctx.streamTimePerKey) {
+        // The key's own stream time: what it had seen (fenced records included) plus these records, in order.
+        let keyTime = base.m;
+        const timed = fresh.map((r) => {
+          keyTime = Math.max(keyTime, r.time);
+          return { ...r, streamTime: keyTime };
+        });
+        return { fresh: timed, outcome: applyRecords(ctx.layout, key, base, timed, { watermark: keyTime }) };
+      }
       return { fresh, outcome: applyRecords(ctx.layout, key, base, fresh, { watermark }) };
     };
 

@@ -29,6 +29,11 @@ export interface ProcessorDeps {
   lateQueueUrl?: string;
   /** Hours an idempotency key is kept. @default process.env.STREAMFOLD_DEDUPE_TTL_HOURS, else 24 */
   dedupeTtlHours?: number;
+  /**
+   * The event source mapping's ParallelizationFactor; above 1 the processor tracks stream time per key.
+   * @default process.env.STREAMFOLD_PARALLELIZATION_FACTOR, else 1
+   */
+  parallelizationFactor?: number;
   /** Extra StateStore options (backoff, retries, cache size...). @default from STREAMFOLD_CACHE_SIZE / STREAMFOLD_WRITE_CONCURRENCY */
   storeOptions?: Partial<Omit<StateStoreOptions, 'client' | 'tableName'>>;
   /** A ready store (overrides the fields above). */
@@ -136,6 +141,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     dedupeTtlSeconds: Math.round(numberSetting(ENV.dedupeTtlHours, deps.dedupeTtlHours, 24) * 3600),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
+    streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
     log: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),

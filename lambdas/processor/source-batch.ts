@@ -48,6 +48,15 @@ export interface ProcessContext {
   readonly rejected: SideOutputSink;
   readonly late: SideOutputSink;
   readonly log: ProcessorLog;
+  /**
+   * Track stream time per key instead of per source, and never skip records by checkpoint. Required with
+   * ParallelizationFactor > 1: Lambda then runs several batches of one shard at once (ordered per partition key
+   * only), so a per-shard checkpoint could skip another lane's uncommitted records and a per-shard stream time would
+   * depend on how the lanes interleave. Per-key fencing keeps state exact; lateness is judged against the key's own
+   * stream time (the partition key must be the aggregation key, which the CDK construct enforces).
+   * @default false
+   */
+  readonly streamTimePerKey?: boolean;
 }
 
 /** Counts of one source's share of an invocation. */
