@@ -72,7 +72,7 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
 function nextTimedClose(layout: Layout, st: KeyState): number {
   let next = Number.POSITIVE_INFINITY;
   for (const sliceKey in st.s) {
-    const slice = Number(sliceKey);
+    const slice = Number(sliceKey) * layout.sliceMs;
     for (const w of layout.timedWindows) {
       for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
         const closesAt = start + w.sizeMs + w.graceMs;
@@ -100,7 +100,7 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
   for (const w of layout.timedWindows) {
     let closed: Set<number> | undefined;
     for (const sliceKey in st.s) {
-      const slice = Number(sliceKey);
+      const slice = Number(sliceKey) * layout.sliceMs;
       for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
         const closesAt = start + w.sizeMs + w.graceMs;
         if (closesAt > to) break;
@@ -112,7 +112,7 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
     }
   }
   for (const sliceKey in st.s) {
-    const slice = Number(sliceKey);
+    const slice = Number(sliceKey) * layout.sliceMs;
     let needed = false;
     for (const w of layout.timedWindows) {
       if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
@@ -128,7 +128,9 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
   for (const w of layout.sessionWindows) {
     const sessions = st.x?.[w.index];
     if (!sessions || sessions.length === 0) continue;
-    if (sessions.every((s) => s.l + w.gapMs + w.graceMs >= to)) continue;
+    let closing = false;
+    for (const s of sessions) if (s.l + w.gapMs + w.graceMs < to) closing = true;
+    if (!closing) continue;
     const open: SessionState[] = [];
     for (const s of sessions) {
       if (s.l + w.gapMs + w.graceMs < to) {
@@ -185,7 +187,7 @@ function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: 
   const positions = layout.slicePositions[w.index]!;
   let acc: unknown[] | undefined;
   for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
-    const slice = st.s[t];
+    const slice = st.s[t / layout.sliceMs];
     if (!slice) continue;
     acc ??= w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
     for (let j = 0; j < positions.length; j++) {
@@ -198,7 +200,7 @@ function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: 
 /** Values of an open time window; a window of one slice reads the slice directly (no merge, no copy). */
 function openValues(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): Record<string, unknown> {
   if (w.sizeMs === layout.sliceMs) {
-    const slice = st.s[start]!;
+    const slice = st.s[start / layout.sliceMs]!;
     const positions = layout.slicePositions[w.index]!;
     const values: Record<string, unknown> = {};
     for (let j = 0; j < w.aggregates.length; j++) {
@@ -260,7 +262,7 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     }
   }
   if (!toSlice) return counted;
-  const sliceKey = alignDown(record.time, layout.sliceMs);
+  const sliceKey = Math.floor(record.time / layout.sliceMs);
   let slice = st.s[sliceKey];
   if (!slice) {
     slice = layout.timedAggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
@@ -288,13 +290,12 @@ function evaluateOpen(
 ): void {
   let values: Record<string, unknown> | undefined;
   for (const ai of layout.alertsByWindow[w.index]!) {
-    const id = `${ai}@${start}`;
-    if (st.f?.includes(id)) continue;
+    if (st.f?.includes(`${ai}@${start}`)) continue;
     values ??= openValues(layout, st, w, start);
     const alert = layout.pipeline.alerts[ai]!;
     const context = { key, window: w.name, start, end: start + w.sizeMs };
     if (alert.when(values, context)) {
-      (st.f ??= []).push(id);
+      (st.f ??= []).push(`${ai}@${start}`);
       out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
     }
   }
@@ -436,7 +437,7 @@ export function flushAll(layout: Layout, key: string, st: KeyState): WindowResul
 export function stateExpiry(layout: Layout, st: KeyState): number {
   let latest = Number.isFinite(st.m) ? st.m : 0;
   for (const sliceKey of Object.keys(st.s)) {
-    const slice = Number(sliceKey);
+    const slice = Number(sliceKey) * layout.sliceMs;
     for (const w of layout.timedWindows) {
       latest = Math.max(latest, alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs);
     }
@@ -476,7 +477,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
     for (const sliceKey in st.s) {
-      for (const start of windowStartsFor(w, Number(sliceKey))) {
+      for (const start of windowStartsFor(w, Number(sliceKey) * layout.sliceMs)) {
         if (start + w.sizeMs + w.graceMs > st.m) starts.add(start);
       }
     }

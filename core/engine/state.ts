@@ -32,7 +32,10 @@ export interface ClosedWindow {
 export interface KeyState {
   /** Largest stream time seen by this key (windows that end + grace at or before it are closed). */
   m: number;
-  /** Open slices: slice start (ms, as a string key) → aggregate states aligned with the layout's timedAggregates. */
+  /**
+   * Open slices: slice number (start / sliceMs: small integers, cheap object keys) → aggregate states aligned with
+   * the layout's timedAggregates.
+   */
   s: Record<string, unknown[]>;
   /** Alerts fired for open time windows: `"<alert>@<windowStart>"`. */
   f?: string[];
