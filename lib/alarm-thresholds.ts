@@ -93,6 +93,11 @@ export interface AlarmThresholds {
    * @default 300000
    */
   readonly eventTimeLagMs?: number;
+  /**
+   * Emitter `IteratorAge`: how far the emitter is behind the state table's DynamoDB stream, ms.
+   * @default 60000
+   */
+  readonly emitterIteratorAgeMs?: number;
 }
 
 /** The defaults of {@link AlarmThresholds}. */
@@ -115,4 +120,5 @@ export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholds> = {
   rejectedPercent: 1,
   duplicatePercent: 5,
   eventTimeLagMs: 300_000,
+  emitterIteratorAgeMs: 60_000,
 };

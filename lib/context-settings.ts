@@ -30,6 +30,10 @@ export const CONTEXT_KEYS = {
   deliveryBufferMiB: 'Firehose buffering size, 64-128 (default 64)',
   warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
   timestream: 'create the Timestream sink (default false)',
+  alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
+  persistResults: 'persist final window results in the state table for state queries (default true)',
+  closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
+  idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',
   alarmEmail: 'email subscribed to the alarm topic (default none)',
   alarmThresholds: 'object (or JSON string) of AlarmThresholds (default {})',
   removalPolicy: "'retain' | 'destroy' for stateful resources (default 'retain')",
@@ -97,7 +101,13 @@ function thresholds(r: Reader): AlarmThresholds | undefined {
   return v as AlarmThresholds;
 }
 
-const seconds = (n: number | undefined) => (n === undefined ? undefined : Duration.seconds(n));
+function duration(r: Reader, key: ContextKey, unit: 'seconds' | 'minutes' | 'hours'): Duration | undefined {
+  const n = num(r, key);
+  if (n === undefined) return undefined;
+  // Duration throws a generic error on negative amounts: fail here with the key and the value instead.
+  if (n < 0) throw new InvalidSettingError(key, r.get(key), 'a number ≥ 0');
+  return Duration[unit](n);
+}
 
 /**
  * Reads the stack settings from cdk.json context / `-c key=value` (values from the command line arrive as strings
@@ -105,29 +115,32 @@ const seconds = (n: number | undefined) => (n === undefined ? undefined : Durati
  */
 export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextSettings {
   const r: Reader = { get: (key) => node.tryGetContext(key) };
-  const retentionHours = num(r, 'streamRetentionHours');
   const removal = oneOf(r, 'removalPolicy', ['retain', 'destroy'] as const);
   return {
     ingestion: oneOf(r, 'ingestion', ['kinesis', 'msk'] as const),
     streamMode: oneOf(r, 'streamMode', ['on-demand', 'provisioned'] as const),
     shardCount: num(r, 'shardCount'),
-    streamRetention: retentionHours === undefined ? undefined : Duration.hours(retentionHours),
+    streamRetention: duration(r, 'streamRetentionHours', 'hours'),
     enhancedFanOut: bool(r, 'enhancedFanOut'),
     mskClusterArn: text(r, 'mskClusterArn'),
     mskTopic: text(r, 'mskTopic'),
     mskPartitions: num(r, 'mskPartitions'),
     batchSize: num(r, 'batchSize'),
-    maxBatchingWindow: seconds(num(r, 'batchingWindowSeconds')),
+    maxBatchingWindow: duration(r, 'batchingWindowSeconds', 'seconds'),
     parallelizationFactor: num(r, 'parallelizationFactor'),
     retryAttempts: num(r, 'retryAttempts'),
-    maxRecordAge: seconds(num(r, 'maxRecordAgeSeconds')),
+    maxRecordAge: duration(r, 'maxRecordAgeSeconds', 'seconds'),
     expectedRecordBytes: num(r, 'expectedRecordBytes'),
     processorMemoryMb: num(r, 'processorMemoryMb'),
     eventTypeField: text(r, 'eventTypeField'),
-    deliveryBufferingInterval: seconds(num(r, 'deliveryBufferSeconds')),
+    deliveryBufferingInterval: duration(r, 'deliveryBufferSeconds', 'seconds'),
     deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
     warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
     timestream: bool(r, 'timestream'),
+    alertsEventBus: bool(r, 'alertsEventBus'),
+    persistResults: bool(r, 'persistResults'),
+    closerInterval: duration(r, 'closerIntervalMinutes', 'minutes'),
+    idleTimeout: duration(r, 'idleTimeoutSeconds', 'seconds'),
     alarmEmail: text(r, 'alarmEmail'),
     alarmThresholds: thresholds(r),
     removalPolicy:

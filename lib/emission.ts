@@ -32,6 +32,7 @@ import type { Pipeline } from '../core/definition';
 import { InvalidSettingError, ProcessorEntryError } from './errors';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { type PipelineModule, PROJECT_ROOT } from './processor-entry';
+import { NEXT_CLOSE_INDEX, STATE_RECORD_SORT_KEY } from './state-tables';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -53,7 +54,7 @@ export const EMISSION_ENV_NAMES = {
 export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
 
 /** Name of the sparse GSI the closer queries (must equal `NEXT_CLOSE_INDEX` of lambdas/state/tables.ts). */
-export const NEXT_CLOSE_INDEX_NAME = 'byNextClose';
+export const NEXT_CLOSE_INDEX_NAME = NEXT_CLOSE_INDEX;
 
 /** S3 prefix of the final window results in the data lake bucket. */
 export const AGGREGATES_PREFIX = 'aggregates/';
@@ -143,6 +144,11 @@ export interface EmissionProps {
    */
   readonly failedQueue?: sqs.IQueue;
   /**
+   * Removal policy of the created failed queue.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
    * Topic the alarms notify.
    * @default - alarms without actions
    */
@@ -209,7 +215,7 @@ export function validateEmissionSettings(
   if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
   if (props.retryAttempts !== undefined) integer('retryAttempts', props.retryAttempts, 0, 10_000);
   if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
-  if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 1, 604_800_000);
+  if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 0, 604_800_000);
   if (props.maxRecordAge) {
     const s = props.maxRecordAge.toSeconds({ integral: false });
     if (!(s >= 60 && s <= 604_800))
@@ -299,6 +305,24 @@ export function writeEmissionEntry(definition: PipelineModule, kind: keyof typeo
 }
 
 /**
+ * Lambda target of EventBridge Scheduler that lets the schedule's role invoke exactly the function ARN (the CDK
+ * target also grants `<function>:*`, every version and alias).
+ */
+class ExactLambdaInvoke extends schedulerTargets.LambdaInvoke {
+  readonly #fn: lambda.IFunction;
+  constructor(fn: lambda.IFunction, props: schedulerTargets.ScheduleTargetBaseProps) {
+    super(fn, props);
+    this.#fn = fn;
+  }
+
+  protected override addTargetActionToRole(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.#fn.functionArn] }),
+    );
+  }
+}
+
+/**
  * The emitter, the closer and their sinks and alarms for one pipeline. See lambdas/emitter for the exactly-once
  * delivery design (delivery markers in the dedupe table, deterministic message ids).
  */
@@ -308,10 +332,13 @@ export class Emission extends Construct {
   readonly alertsTopic: sns.ITopic;
   readonly eventBus?: events.IEventBus;
   readonly failedQueue: sqs.IQueue;
+  /** UUID of the emitter's event source mapping (dimension `EventSourceMappingUUID` of its metrics). */
+  readonly eventSourceMappingId: string;
   /** Firehose delivery stream of final results (when `warehouse` is set). */
   readonly resultsDeliveryStreamName?: string;
   /** Glue table of final results (when `warehouse` is set). */
   readonly aggregatesTableName?: string;
+  /** The emitter and closer alarms (each notifies `alarmTopic` when given). */
   readonly alarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: EmissionProps) {
@@ -320,9 +347,10 @@ export class Emission extends Construct {
     validateEmissionSettings(props);
     const streamArn = props.stateTable.tableStreamArn;
     if (!streamArn) {
+      // The construct path, not the table name: that is a token until deploy time.
       throw new InvalidSettingError(
         'stateTable',
-        props.stateTable.tableName,
+        props.stateTable.node.path,
         'a table with a stream (NEW_AND_OLD_IMAGES)',
       );
     }
@@ -347,6 +375,7 @@ export class Emission extends Construct {
         queueName: `${pipeline.name}-emitter-failed`,
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
         ...(props.encryptionKey
           ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
           : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
@@ -387,9 +416,18 @@ export class Emission extends Construct {
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items, delivery markers, sinks.
-    props.stateTable.grant(emitter, 'dynamodb:BatchWriteItem', 'dynamodb:PutItem');
-    props.dedupeTable.grant(emitter, 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
+    // Emitter: stream read (by the event source), result items, delivery markers, sinks. Item grants name the
+    // table ARN only: `ITable.grant` would add `<table>/index/*` now that the state table has an index.
+    iam.Grant.addToPrincipal({
+      grantee: emitter,
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+      resourceArns: [props.stateTable.tableArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: emitter,
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      resourceArns: [props.dedupeTable.tableArn],
+    });
     this.alertsTopic.grantPublish(emitter);
     this.eventBus?.grantPutEventsTo(emitter);
     props.alertsStream?.grantWrite(emitter);
@@ -408,36 +446,60 @@ export class Emission extends Construct {
         }),
       );
     }
-    emitter.addEventSource(
-      new sources.DynamoEventSource(props.stateTable, {
-        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        batchSize: props.batchSize ?? 100,
-        maxBatchingWindow: Duration.seconds(1),
-        bisectBatchOnError: true,
-        retryAttempts: props.retryAttempts ?? 10,
-        maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
-        reportBatchItemFailures: true,
-        parallelizationFactor: 1,
-        onFailure: new sources.SqsDlq(this.failedQueue),
-        // Only state records with something to emit reach the function (checkpoints, result items, TTL deletes do not).
-        filters: [
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { Keys: { sk: { S: lambda.FilterRule.isEqual('state') } } },
-          }),
-        ],
-      }),
-    );
+    const eventSource = new sources.DynamoEventSource(props.stateTable, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: true,
+      retryAttempts: props.retryAttempts ?? 10,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
+      reportBatchItemFailures: true,
+      parallelizationFactor: 1,
+      onFailure: new sources.SqsDlq(this.failedQueue),
+      metricsConfig: { metrics: [lambda.MetricType.EVENT_COUNT] },
+      // Only state records with something to emit reach the function (checkpoints, result items, TTL deletes do not).
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: { Keys: { sk: { S: lambda.FilterRule.isEqual(STATE_RECORD_SORT_KEY) } } },
+        }),
+      ],
+    });
+    emitter.addEventSource(eventSource);
+    this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
-    // Closer: checkpoints + byNextClose Query, BatchGetItem + conditional PutItem of state records.
-    props.stateTable.grant(closer, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem');
-    const indexArn = `${props.stateTable.tableArn}/index/${NEXT_CLOSE_INDEX_NAME}`;
-    closer.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [indexArn] }));
+    // Closer: checkpoints (table Query), the byNextClose index, BatchGetItem + conditional PutItem of state records.
+    iam.Grant.addToPrincipal({
+      grantee: closer,
+      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [props.stateTable.tableArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: closer,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${props.stateTable.tableArn}/index/${NEXT_CLOSE_INDEX}`],
+    });
     const interval = props.closerInterval ?? Duration.minutes(1);
+    const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+      description: `EventBridge Scheduler: invoke the closer of ${pipeline.name}`,
+    });
     new scheduler.Schedule(this, 'CloserSchedule', {
       description: `streamfold ${pipeline.name}: finalize windows when traffic stops`,
       schedule: scheduler.ScheduleExpression.rate(interval),
-      target: new schedulerTargets.LambdaInvoke(closer, { retryAttempts: 0 }),
+      // A missed run is harmless: the next one closes the same windows.
+      target: new ExactLambdaInvoke(closer, { role: schedulerRole, retryAttempts: 0 }),
     });
 
     this.#alarms(props, emitter, closer);
@@ -446,21 +508,20 @@ export class Emission extends Construct {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
       });
+    }
+    if (props.encryptionKey) {
       acknowledgeWildcardActions(
-        fn,
-        ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
-        'Added by the SNS/SQS/Kinesis grants for their KMS keys; scoped to those keys.',
+        emitter,
+        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped to ' +
+          'that one key.',
       );
     }
     acknowledgeWildcardResources(
       emitter,
-      [`${props.stateTable.tableArn}/index/*`],
-      'Added by the table grant; the emitter queries no index.',
-    );
-    acknowledgeWildcardResources(
-      closer,
-      [`${props.stateTable.tableArn}/index/*`],
-      'Added by the table grant (the byNextClose index).',
+      ['*'],
+      'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
+        'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
     );
   }
 
@@ -591,7 +652,7 @@ export class Emission extends Construct {
     const period = Duration.minutes(5);
     const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmName: `streamfold-${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
         alarmDescription: description,
         metric,
         threshold,

@@ -6,6 +6,8 @@ export * from './alarm-thresholds';
 export * from './context-settings';
 export * from './data-lake-bucket';
 export * from './data-lake-catalog';
+export * from './emission';
+export * from './emission-monitoring';
 export * from './errors';
 export * from './firehose-source';
 export * from './glue-columns';

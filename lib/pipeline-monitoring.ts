@@ -60,6 +60,17 @@ export interface PipelineMonitoringProps {
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const PERIOD = Duration.minutes(5);
+
+/** A custom metric with one Critical alarm (above the threshold unless `comparisonOperator` says otherwise). */
+export function customAlarm(
+  name: string,
+  metric: cloudwatch.IMetric & (cloudwatch.Metric | cloudwatch.MathExpression),
+  threshold: number,
+  comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+): CustomMetricWithAlarm {
+  return { metric, alarmFriendlyName: name, addAlarm: { Critical: { threshold, comparisonOperator } } };
+}
 
 /**
  * Alarms and the pipeline's dashboard, built with cdk-monitoring-constructs and grouped ingestion / processing /
@@ -136,18 +147,7 @@ export class PipelineMonitoring extends Construct {
     this.facade = facade;
     this.dashboard = dashboards.dashboard!;
 
-    const period = Duration.minutes(5);
-    const above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    const alarm = (
-      name: string,
-      metric: cloudwatch.IMetric & (cloudwatch.Metric | cloudwatch.MathExpression),
-      threshold: number,
-      comparisonOperator = above,
-    ): CustomMetricWithAlarm => ({
-      metric,
-      alarmFriendlyName: name,
-      addAlarm: { Critical: { threshold, comparisonOperator } },
-    });
+    const period = PERIOD;
 
     // Ingestion.
     facade.addLargeHeader('Ingestion');
@@ -193,8 +193,8 @@ export class PipelineMonitoring extends Construct {
           metrics: [
             esm('PolledEventCount'),
             esm('InvokedEventCount'),
-            alarm('EsmFailedInvokeEvents', esm('FailedInvokeEventCount'), t.failedEvents),
-            alarm('EsmDroppedEvents', esm('DroppedEventCount'), t.failedEvents),
+            customAlarm('EsmFailedInvokeEvents', esm('FailedInvokeEventCount'), t.failedEvents),
+            customAlarm('EsmDroppedEvents', esm('DroppedEventCount'), t.failedEvents),
             esm('OnFailureDestinationDeliveredEventCount'),
           ],
         },
@@ -230,43 +230,7 @@ export class PipelineMonitoring extends Construct {
     // Delivery.
     facade.addLargeHeader('Delivery');
     props.deliveryStreamNames.forEach((deliveryStreamName, index) => {
-      const name = index === 0 ? 'Delivery' : `Delivery${index + 1}`;
-      facade.monitorKinesisFirehose({ deliveryStreamName, alarmFriendlyName: name });
-      const firehose = (metricName: string, statistic: string) =>
-        new cloudwatch.Metric({
-          namespace: 'AWS/Firehose',
-          metricName,
-          dimensionsMap: { DeliveryStreamName: deliveryStreamName },
-          statistic,
-          period,
-        });
-      facade.monitorCustom({
-        alarmFriendlyName: `${name}Health`,
-        humanReadableName: `${deliveryStreamName} freshness and success`,
-        metricGroups: [
-          {
-            title: 'Data freshness (s)',
-            metrics: [
-              alarm(
-                `${name}DataFreshness`,
-                firehose('DeliveryToS3.DataFreshness', 'Maximum'),
-                t.deliveryFreshnessSeconds,
-              ),
-            ],
-          },
-          {
-            title: 'Delivery success',
-            metrics: [
-              alarm(
-                `${name}Success`,
-                firehose('DeliveryToS3.Success', 'Average'),
-                t.deliverySuccessRatio,
-                cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-              ),
-            ],
-          },
-        ],
-      });
+      this.monitorDeliveryStream(deliveryStreamName, index === 0 ? 'Delivery' : `Delivery${index + 1}`);
     });
 
     // Data quality: streamfold's own EMF metrics.
@@ -297,14 +261,58 @@ export class PipelineMonitoring extends Construct {
         {
           title: 'Late / rejected / duplicate (% of received)',
           metrics: [
-            alarm('LateRate', rate('late %', 'late', METRICS.late), t.latePercent),
-            alarm('RejectedRate', rate('rejected %', 'rejected', METRICS.rejected), t.rejectedPercent),
-            alarm('DuplicateRate', rate('duplicate %', 'duplicates', METRICS.duplicates), t.duplicatePercent),
+            customAlarm('LateRate', rate('late %', 'late', METRICS.late), t.latePercent),
+            customAlarm('RejectedRate', rate('rejected %', 'rejected', METRICS.rejected), t.rejectedPercent),
+            customAlarm('DuplicateRate', rate('duplicate %', 'duplicates', METRICS.duplicates), t.duplicatePercent),
           ],
         },
         {
           title: 'Event-time lag (ms)',
-          metrics: [alarm('EventTimeLag', own(METRICS.eventTimeLagMs, 'Maximum'), t.eventTimeLagMs)],
+          metrics: [customAlarm('EventTimeLag', own(METRICS.eventTimeLagMs, 'Maximum'), t.eventTimeLagMs)],
+        },
+      ],
+    });
+  }
+
+  /**
+   * Adds a Firehose delivery stream to the dashboard (at the current position) with DataFreshness and
+   * DeliveryToS3.Success alarms at this pipeline's thresholds, notifying {@link topic}.
+   */
+  monitorDeliveryStream(deliveryStreamName: string, alarmFriendlyName: string): void {
+    const t = this.thresholds;
+    const firehose = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Firehose',
+        metricName,
+        dimensionsMap: { DeliveryStreamName: deliveryStreamName },
+        statistic,
+        period: PERIOD,
+      });
+    this.facade.monitorKinesisFirehose({ deliveryStreamName, alarmFriendlyName });
+    this.facade.monitorCustom({
+      alarmFriendlyName: `${alarmFriendlyName}Health`,
+      humanReadableName: `${deliveryStreamName} freshness and success`,
+      metricGroups: [
+        {
+          title: 'Data freshness (s)',
+          metrics: [
+            customAlarm(
+              `${alarmFriendlyName}DataFreshness`,
+              firehose('DeliveryToS3.DataFreshness', 'Maximum'),
+              t.deliveryFreshnessSeconds,
+            ),
+          ],
+        },
+        {
+          title: 'Delivery success',
+          metrics: [
+            customAlarm(
+              `${alarmFriendlyName}Success`,
+              firehose('DeliveryToS3.Success', 'Average'),
+              t.deliverySuccessRatio,
+              cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            ),
+          ],
         },
       ],
     });

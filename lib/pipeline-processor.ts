@@ -284,16 +284,20 @@ export class PipelineProcessor extends Construct {
     });
     this.function = fn;
 
-    // Least privilege: only the item operations the processor performs.
-    props.stateTable.grant(
-      fn,
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:ConditionCheckItem',
-    );
+    // Least privilege: only the item operations the processor performs, on the table itself (`ITable.grant` would
+    // add `<table>/index/*`: the processor queries no index).
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resourceArns: [props.stateTable.tableArn],
+    });
     props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.rejectedQueue.grantSendMessages(fn);
     props.lateQueue.grantSendMessages(fn);

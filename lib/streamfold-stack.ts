@@ -8,6 +8,8 @@ import { type ResourceNames, resourceNames } from '../core/names';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { DataLakeBucket } from './data-lake-bucket';
 import { DataLakeCatalog } from './data-lake-catalog';
+import { Emission, validateEmissionSettings } from './emission';
+import { monitorEmission } from './emission-monitoring';
 import { InvalidSettingError, NotSupportedYetError } from './errors';
 import type { DeliverySource } from './firehose-source';
 import { columnsFromSchema, type WarehouseColumn } from './glue-columns';
@@ -138,6 +140,27 @@ export interface StreamfoldStackProps extends StackProps {
    */
   readonly timestream?: boolean;
   /**
+   * Also send the alerts to a new EventBridge bus (`<pipeline>-alerts`), besides the SNS alerts topic.
+   * @default false
+   */
+  readonly alertsEventBus?: boolean;
+  /**
+   * Persist final window results in the state table for state queries (one write unit per result).
+   * @default true
+   */
+  readonly persistResults?: boolean;
+  /**
+   * How often the closer runs to finalize windows when traffic stops (whole minutes, 1-60).
+   * @default Duration.minutes(1)
+   */
+  readonly closerInterval?: Duration;
+  /**
+   * A source (shard or partition) whose checkpoint is older than this is idle and no longer holds the watermark
+   * back (1 s to 1 day).
+   * @default Duration.minutes(1)
+   */
+  readonly idleTimeout?: Duration;
+  /**
    * Email subscribed to the alarm topic.
    * @default - no subscription
    */
@@ -157,7 +180,8 @@ export interface StreamfoldStackProps extends StackProps {
 /**
  * One pipeline's stack: ingestion (Kinesis or MSK), the processor with its event source mapping, side-output
  * queues, state tables, Firehose delivery into the S3 data lake (Glue + Athena), an optional Iceberg warehouse and
- * Timestream sink, alarms and the dashboard. Environment-agnostic: no lookups.
+ * Timestream sink, emission (the emitter on the state table's stream with its alert and result sinks, the scheduled
+ * closer), alarms and the dashboard. Environment-agnostic: no lookups.
  */
 export class StreamfoldStack extends Stack {
   readonly names: ResourceNames;
@@ -172,7 +196,9 @@ export class StreamfoldStack extends Stack {
   readonly iceberg?: IcebergDelivery;
   readonly timestream?: TimestreamSink;
   readonly monitoring: PipelineMonitoring;
-  /** Key encrypting the queues and the alarm topic. */
+  /** Emitter (alerts and final window results to their sinks) and closer (finalizes windows when traffic stops). */
+  readonly emission: Emission;
+  /** Key encrypting the queues, the alarm and alerts topics, and the Timestream sink. */
   readonly key: kms.IKey;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {
@@ -214,13 +240,18 @@ export class StreamfoldStack extends Stack {
       memorySize: props.processorMemoryMb,
       timeout: props.processorTimeout,
     });
+    validateEmissionSettings({
+      pipeline,
+      closerInterval: props.closerInterval,
+      idleTimeout: props.idleTimeout,
+    });
     const columns = props.columns ?? columnsFromSchema(pipeline.schema);
 
     const names: ResourceNames = { ...resourceNames(pipeline), ...props.names };
     this.names = names;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.key = new kms.Key(this, 'Key', {
-      description: `streamfold ${pipeline.name}: side-output queues, alarm topic, Timestream sink`,
+      description: `streamfold ${pipeline.name}: side-output queues, alarm and alerts topics, Timestream sink`,
       enableKeyRotation: true,
       removalPolicy,
     });
@@ -338,6 +369,38 @@ export class StreamfoldStack extends Stack {
       tables: [this.tables.stateTable, this.tables.dedupeTable],
       deliveryStreamNames,
     });
+
+    this.emission = new Emission(this, 'Emission', {
+      pipeline,
+      definition: props.definition,
+      stateTable: this.tables.stateTable,
+      dedupeTable: this.tables.dedupeTable,
+      encryptionKey: this.key,
+      eventBus: props.alertsEventBus ?? false,
+      warehouse: {
+        bucket: this.dataLake.bucket,
+        databaseName: this.catalog.databaseName,
+        bufferingInterval: props.deliveryBufferingInterval,
+      },
+      timestream: this.timestream,
+      persistResults: props.persistResults,
+      closerInterval: props.closerInterval,
+      idleTimeout: props.idleTimeout,
+      removalPolicy,
+      alarmTopic: this.monitoring.topic,
+      iteratorAgeAlarmMs: this.monitoring.thresholds.emitterIteratorAgeMs,
+    });
+    monitorEmission(this.monitoring, this.emission, pipeline.name);
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.emission.alertsTopic.topicArn });
+    if (this.emission.eventBus) {
+      new CfnOutput(this, 'AlertsEventBusName', { value: this.emission.eventBus.eventBusName });
+    }
+    if (this.emission.resultsDeliveryStreamName && this.emission.aggregatesTableName) {
+      new CfnOutput(this, 'ResultsDeliveryStreamName', { value: this.emission.resultsDeliveryStreamName });
+      new CfnOutput(this, 'ResultsTable', {
+        value: `${this.catalog.databaseName}.${this.emission.aggregatesTableName}`,
+      });
+    }
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.stateTable.tableName });
     new CfnOutput(this, 'DedupeTableName', { value: this.tables.dedupeTable.tableName });

@@ -3,7 +3,7 @@
  * alarms' dimensions and actions, the dashboard, a redacted snapshot, and zero cdk-nag findings.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -21,11 +21,11 @@ beforeAll(() => {
   all = alarms(s.template);
   ids = {
     stream: logicalIdOf(s.template, 'AWS::Kinesis::Stream'),
-    fn: logicalIdOf(s.template, 'AWS::Lambda::Function'),
-    topic: logicalIdOf(s.template, 'AWS::SNS::Topic'),
+    fn: logicalIdOf(s.template, 'AWS::Lambda::Function', (p) => /processor/.test(p.Description)),
+    topic: logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'streamfold clickstream alarms'),
     state: logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state'),
     dedupe: logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-dedupe'),
-    esm: logicalIdOf(s.template, 'AWS::Lambda::EventSourceMapping'),
+    esm: logicalIdOf(s.template, 'AWS::Lambda::EventSourceMapping', (p) => p.EventSourceArn['Fn::GetAtt'][1] === 'Arn'),
   };
 });
 
@@ -99,38 +99,54 @@ describe('processing', () => {
     });
   });
 
-  it('grants the processor only the item operations it needs', () => {
-    const statements = resourcesOf(s.template, 'AWS::IAM::Policy').flatMap(
-      ([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
-    );
+  it('grants the processor only the item operations it needs, on the tables themselves (no index)', () => {
+    const role = s.template.findResources('AWS::Lambda::Function')[ids.fn]!.Properties.Role['Fn::GetAtt'][0];
+    const statements = resourcesOf(s.template, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    expect(statements.length).toBeGreaterThan(3);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']));
     for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteTable', 'sqs:*', 's3:*', 'kinesis:*']) {
       expect(actions).not.toContain(forbidden);
     }
     expect(statements.some((st) => st.Resource === '*')).toBe(false);
+    expect(JSON.stringify(statements)).not.toContain('/index/');
   });
 
-  it('bundles a loadable ESM handler with the AWS SDK inside (not taken from the runtime)', () => {
-    const asset = readdirSync(s.outdir).find(
-      (d) => d.startsWith('asset.') && readdirSync(join(s.outdir, d)).includes('index.mjs'),
-    );
-    expect(asset).toBeDefined();
-    const file = join(s.outdir, asset!, 'index.mjs');
-    const code = readFileSync(file, 'utf8');
-    expect(code.length).toBeGreaterThan(1000);
-    expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
-    // Load it in plain Node (not through vitest's transform), with the environment the stack sets.
-    const script = `import(${JSON.stringify(pathToFileURL(file).href)}).then((m) => console.log(typeof m.handler))`;
-    const env = Object.fromEntries(
-      Object.values(ENV).map((name) => [name, name.endsWith('URL') ? 'https://sqs.local/q' : '8']),
-    );
-    const out = execFileSync(process.execPath, ['-e', script], {
-      env: { ...process.env, ...env, AWS_REGION: 'eu-west-1', NODE_NO_WARNINGS: '1' },
-      encoding: 'utf8',
-    });
-    expect(out.trim()).toBe('function');
-  });
+  it.each(['processor', 'emitter', 'closer'])(
+    'bundles a loadable ESM %s handler with the AWS SDK inside (not taken from the runtime)',
+    (kind) => {
+      const fn = resourcesOf(s.template, 'AWS::Lambda::Function').find(([, r]) =>
+        String(r.Properties.Description).startsWith(`streamfold ${kind} `),
+      );
+      expect(fn).toBeDefined();
+      const { Code, Environment } = fn![1].Properties;
+      const file = join(s.outdir, `asset.${String(Code.S3Key).replace(/\.zip$/, '')}`, 'index.mjs');
+      const code = readFileSync(file, 'utf8');
+      expect(code.length).toBeGreaterThan(1000);
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+      // Load it in plain Node (not through vitest's transform), with the function's environment (tokens replaced).
+      const script = `import(${JSON.stringify(pathToFileURL(file).href)}).then((m) => console.log(typeof m.handler))`;
+      const env = Object.fromEntries(
+        Object.entries(Environment.Variables as Record<string, unknown>).map(([name, value]) => [
+          name,
+          typeof value === 'string'
+            ? value
+            : name.endsWith('URL')
+              ? 'https://sqs.local/q'
+              : name.endsWith('ARN')
+                ? 'arn:aws:sns:eu-west-1:123456789012:t'
+                : 'name8',
+        ]),
+      );
+      const out = execFileSync(process.execPath, ['-e', script], {
+        env: { ...process.env, ...env, AWS_REGION: 'eu-west-1', NODE_NO_WARNINGS: '1' },
+        encoding: 'utf8',
+      });
+      expect(out.trim()).toBe('function');
+    },
+  );
 });
 
 describe('side outputs', () => {
@@ -161,7 +177,7 @@ describe('side outputs', () => {
 });
 
 describe('state tables', () => {
-  it('state table: pk/sk strings, on-demand, PITR, TTL, encryption, NEW_AND_OLD_IMAGES stream, retained', () => {
+  it('state table: pk/sk, byNextClose GSI (KEYS_ONLY), on-demand, PITR, TTL, encryption, NEW_AND_OLD_IMAGES stream, retained', () => {
     s.template.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         TableName: 'clickstream-state',
@@ -172,6 +188,18 @@ describe('state tables', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'ncb', AttributeType: 'S' },
+          { AttributeName: 'nc', AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byNextClose',
+            KeySchema: [
+              { AttributeName: 'ncb', KeyType: 'HASH' },
+              { AttributeName: 'nc', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -281,9 +309,12 @@ describe('warehouse delivery', () => {
     });
   });
 
-  it('has no optional sinks by default (no Timestream, no Iceberg)', () => {
+  it('has no optional sinks by default (no Timestream, no Iceberg): raw events and window results only', () => {
     s.template.resourceCountIs('AWS::Timestream::Database', 0);
-    s.template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 1);
+    const names = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(
+      ([, d]) => d.Properties.DeliveryStreamName,
+    );
+    expect(names.sort()).toEqual(['clickstream-aggregates', 'clickstream-raw-events']);
   });
 });
 
@@ -316,7 +347,7 @@ describe('alarms', () => {
       ['Errors', 0],
       ['Throttles', 0],
     ] as const) {
-      const a = alarmOn(all, 'AWS/Lambda', metric);
+      const a = alarmOn(all, 'AWS/Lambda', metric, '-Processor-');
       expect(a.metrics.every((m) => (m.dimensions.FunctionName as { Ref: string }).Ref === ids.fn)).toBe(true);
       expect(a.threshold).toBe(threshold);
     }
@@ -359,10 +390,10 @@ describe('alarms', () => {
   });
 
   it('Firehose freshness and success alarms on DeliveryStreamName', () => {
-    const fresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.DataFreshness');
+    const fresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.DataFreshness', '-DeliveryHealth-');
     expect(fresh.metrics[0]!.dimensions).toEqual({ DeliveryStreamName: 'clickstream-raw-events' });
     expect(fresh.threshold).toBe(300);
-    const success = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.Success');
+    const success = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.Success', '-DeliveryHealth-');
     expect(success.comparison).toBe('LessThanThreshold');
     expect(success.threshold).toBe(0.99);
   });
@@ -385,10 +416,10 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
-  it('one dashboard, grouped ingestion / processing / state / delivery / data quality', () => {
+  it('one dashboard, grouped ingestion / processing / state / delivery / data quality / emission', () => {
     s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const body = JSON.stringify(resourcesOf(s.template, 'AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
-    const positions = ['Ingestion', 'Processing', 'State', 'Delivery', 'Data quality'].map((h) =>
+    const positions = ['Ingestion', 'Processing', 'State', 'Delivery', 'Data quality', 'Emission'].map((h) =>
       body.indexOf(`# ${h}`),
     );
     expect(positions.every((p) => p >= 0)).toBe(true);

@@ -2,20 +2,26 @@
  * Synth-time checks: each validation fails with a message naming the setting and quoting the bad value; the
  * 6 MB payload check warns; cdk.json context values are parsed and checked. No bundling (validation runs first).
  */
-import { App, Duration } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { definePipeline, tumbling } from '../../core';
 import { count } from '../../core/aggregates';
 import {
+  CONTEXT_KEYS,
+  Emission,
   estimatedEventBytes,
   InvalidSettingError,
   NotSupportedYetError,
   ProcessorEntryError,
   settingsFromContext,
   UnsafeParallelizationError,
+  validateEmissionSettings,
+  writeEmissionEntry,
 } from '../../lib';
-import { ClickEvent } from '../../pipelines/clickstream';
+import { ClickEvent, clickstream } from '../../pipelines/clickstream';
 import { buildStack, CLICKSTREAM_PATH } from './stack-fixture';
 
 /** A pipeline keyed by user but partitioned by session: parallelization > 1 is unsafe for it. */
@@ -85,6 +91,14 @@ describe('fails if', () => {
     [{ alarmThresholds: { iteratorAgeMs: -5 } }, /alarmThresholds.iteratorAgeMs: .* got -5/],
     [{ alarmThresholds: { deliverySuccessRatio: 2 } }, /deliverySuccessRatio: expected a ratio from 0 to 1, got 2/],
     [{ columns: [{ name: 'dt', type: 'string' }] }, /columns: expected no column named like a partition .* got "dt"/],
+    [
+      { closerInterval: Duration.seconds(90) },
+      /closerInterval: expected a whole number of minutes from 1 to 60, got "1.5 minutes"/,
+    ],
+    [{ closerInterval: Duration.hours(2) }, /closerInterval: .* got "120 minutes"/],
+    [{ idleTimeout: Duration.millis(500) }, /idleTimeout: expected from 1 second to 1 day, got "0.5 seconds"/],
+    [{ idleTimeout: Duration.days(2) }, /idleTimeout: .* got "172800 seconds"/],
+    [{ alarmThresholds: { emitterIteratorAgeMs: -1 } }, /alarmThresholds.emitterIteratorAgeMs: .* got -1/],
   ])('%o', (props, message) => {
     expect(() => buildStack(props)).toThrow(InvalidSettingError);
     expect(() => buildStack(props)).toThrow(message);
@@ -106,6 +120,55 @@ describe('fails if', () => {
     expect(() => buildStack({ definition: { path: CLICKSTREAM_PATH, exportName: 'a-b' } })).toThrow(
       /exportName: expected a JavaScript identifier or 'default', got "a-b"/,
     );
+  });
+});
+
+describe('fails if (Emission construct)', () => {
+  const base = { pipeline: clickstream };
+
+  it.each([
+    [{ batchSize: 0 }, /batchSize: expected an integer from 1 to 10000, got 0/],
+    [{ retryAttempts: -1 }, /retryAttempts: expected an integer from 0 to 10000, got -1/],
+    [{ memorySize: 100 }, /memorySize: expected an integer from 128 to 10240, got 100/],
+    [{ iteratorAgeAlarmMs: 1.5 }, /iteratorAgeAlarmMs: expected an integer from 0 to 604800000, got 1.5/],
+    [{ maxRecordAge: Duration.seconds(59) }, /maxRecordAge: expected from 60 seconds to 7 days, got "59 seconds"/],
+    [
+      { warehouse: { bucket: undefined as never, databaseName: 'db', bufferingInterval: Duration.seconds(901) } },
+      /warehouse.bufferingInterval: expected a whole number of seconds from 0 to 900, got "901 seconds"/,
+    ],
+    [
+      { warehouse: { bucket: undefined as never, databaseName: 'db', tableName: 'Results-Table' } },
+      /warehouse.tableName: expected lowercase letters, digits and _, got "Results-Table"/,
+    ],
+  ])('%o', (props, message) => {
+    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(InvalidSettingError);
+    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(message);
+  });
+
+  it('the state table has no stream', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 's');
+    const table = new dynamodb.Table(stack, 'T', {
+      tableName: 'no-stream',
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    });
+    let n = 0;
+    const build = () =>
+      new Emission(stack, `E${n++}`, {
+        pipeline: clickstream,
+        definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
+        stateTable: table,
+        dedupeTable: table,
+      });
+    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(/stateTable: expected a table with a stream \(NEW_AND_OLD_IMAGES\), got "s\/T"/);
+  });
+
+  it('the emitter or closer entry cannot be generated', () => {
+    expect(() => writeEmissionEntry({ path: CLICKSTREAM_PATH, exportName: 'a-b' }, 'emitter')).toThrow(
+      /exportName: expected a JavaScript identifier or 'default', got "a-b"/,
+    );
+    expect(() => writeEmissionEntry({ path: '/nowhere/pipeline.ts' }, 'closer')).toThrow(ProcessorEntryError);
   });
 });
 
@@ -144,6 +207,10 @@ describe('cdk.json context', () => {
       streamRetentionHours: '48',
       removalPolicy: 'destroy',
       alarmThresholds: '{"iteratorAgeMs":120000}',
+      alertsEventBus: 'true',
+      persistResults: false,
+      closerIntervalMinutes: '5',
+      idleTimeoutSeconds: 90,
     });
     expect(s.ingestion).toBe('msk');
     expect(s.batchSize).toBe(250);
@@ -153,6 +220,25 @@ describe('cdk.json context', () => {
     expect(s.streamRetention?.toHours()).toBe(48);
     expect(s.removalPolicy).toBe('destroy');
     expect(s.alarmThresholds).toEqual({ iteratorAgeMs: 120_000 });
+    expect(s.alertsEventBus).toBe(true);
+    expect(s.persistResults).toBe(false);
+    expect(s.closerInterval?.toMinutes()).toBe(5);
+    expect(s.idleTimeout?.toSeconds()).toBe(90);
+  });
+
+  it('cdk.json sets the emission keys to the construct defaults, and each key is documented', () => {
+    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    for (const key of ['alertsEventBus', 'persistResults', 'closerIntervalMinutes', 'idleTimeoutSeconds']) {
+      expect(CONTEXT_KEYS).toHaveProperty(key);
+      expect(cdkJson.context).toHaveProperty(key);
+    }
+    const s = read(cdkJson.context);
+    expect([s.alertsEventBus, s.persistResults, s.closerInterval?.toMinutes(), s.idleTimeout?.toSeconds()]).toEqual([
+      false,
+      true,
+      1,
+      60,
+    ]);
   });
 
   it('leaves unset and empty keys to the construct defaults', () => {
@@ -167,6 +253,9 @@ describe('cdk.json context', () => {
     [{ removalPolicy: 'snapshot' }, /removalPolicy: expected 'retain' or 'destroy', got "snapshot"/],
     [{ alarmThresholds: '{nope' }, /alarmThresholds: expected a JSON object of thresholds, got "\{nope"/],
     [{ alarmThresholds: { iteratorAge: 5 } }, /alarmThresholds.iteratorAge: expected one of iteratorAgeMs/],
+    [{ persistResults: 'no' }, /persistResults: expected true or false, got "no"/],
+    [{ closerIntervalMinutes: '-5' }, /closerIntervalMinutes: expected a number ≥ 0, got "-5"/],
+    [{ idleTimeoutSeconds: 'soon' }, /idleTimeoutSeconds: expected a number, got "soon"/],
   ])('fails on %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

@@ -85,11 +85,13 @@ describe('MSK Serverless (created)', () => {
 
   it('alarms on OffsetLag (FunctionName) instead of IteratorAge, and has no Kinesis alarms', () => {
     const all = alarms(s.template);
-    const fn = logicalIdOf(s.template, 'AWS::Lambda::Function');
+    const fn = logicalIdOf(s.template, 'AWS::Lambda::Function', (p) => /processor/.test(p.Description));
     const lag = alarmOn(all, 'AWS/Lambda', 'OffsetLag');
     expect(lag.metrics[0]!.dimensions).toEqual({ FunctionName: { Ref: fn } });
     expect(lag.threshold).toBe(10_000);
-    expect(all.some((a) => a.metrics.some((m) => m.metricName === 'IteratorAge'))).toBe(false);
+    // The only IteratorAge alarm left is the emitter's, on the state table's DynamoDB stream.
+    const iteratorAge = all.filter((a) => a.metrics.some((m) => m.metricName === 'IteratorAge'));
+    expect(iteratorAge.map((a) => a.name)).toEqual(['streamfold-clickstream-emitter-iterator-age']);
     expect(all.some((a) => a.metrics.some((m) => m.namespace === 'AWS/Kinesis'))).toBe(false);
   });
 
@@ -170,7 +172,7 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
       timestream: true,
       warehouse: 'iceberg',
       alarmEmail: 'ops@example.com',
-      alarmThresholds: { iteratorAgeMs: 120_000, latePercent: 3 },
+      alarmThresholds: { iteratorAgeMs: 120_000, latePercent: 3, emitterIteratorAgeMs: 30_000 },
       removalPolicy: RemovalPolicy.DESTROY,
     });
   });
@@ -206,21 +208,53 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     const all = alarms(s.template);
     const fresh = all.filter((a) => a.metrics.some((m) => m.metricName === 'DeliveryToS3.DataFreshness'));
     expect(fresh.map((a) => a.metrics[0]!.dimensions.DeliveryStreamName).sort()).toEqual([
+      'clickstream-aggregates',
       'clickstream-iceberg',
       'clickstream-raw-events',
     ]);
   });
 
   it('subscribes the email to the alarm topic and applies custom thresholds', () => {
-    const topic = logicalIdOf(s.template, 'AWS::SNS::Topic');
+    const topic = logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'streamfold clickstream alarms');
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
       TopicArn: { Ref: topic },
     });
     const all = alarms(s.template);
-    expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge').threshold).toBe(120_000);
+    expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge', '-Processor-').threshold).toBe(120_000);
     expect(alarmOn(all, 'streamfold', 'Late').threshold).toBe(3);
+    expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge', '-emitter-').threshold).toBe(30_000);
+  });
+
+  it('the emitter writes final results to the Timestream table (WriteRecords on the table only)', () => {
+    const table = logicalIdOf(s.template, 'AWS::Timestream::Table');
+    const emitter = logicalIdOf(s.template, 'AWS::Lambda::Function', (p) => /emitter/.test(p.Description));
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('emitter'),
+      Environment: {
+        Variables: Match.objectLike({
+          STREAMFOLD_TIMESTREAM_DATABASE: 'streamfold-clickstream',
+          STREAMFOLD_TIMESTREAM_TABLE: 'window_results',
+        }),
+      },
+    });
+    const role = s.template.findResources('AWS::Lambda::Function')[emitter]!.Properties.Role['Fn::GetAtt'][0];
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: role }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'timestream:WriteRecords', Effect: 'Allow', Resource: { 'Fn::GetAtt': [table, 'Arn'] } },
+        ]),
+      },
+    });
+  });
+
+  it('DESTROY also deletes the emitter failed queue', () => {
+    s.template.hasResource('AWS::SQS::Queue', {
+      Properties: Match.objectLike({ QueueName: 'clickstream-emitter-failed' }),
+      DeletionPolicy: 'Delete',
+    });
   });
 
   it('DESTROY removes the stateful resources and turns deletion protection off', () => {
