@@ -264,6 +264,8 @@ export class PipelineProcessor extends Construct {
         [ENV.dedupeTtlHours]: String((props.dedupeTtl ?? Duration.hours(24)).toHours()),
         [ENV.cacheSize]: String(props.cacheSize ?? 10_000),
         [ENV.writeConcurrency]: String(props.writeConcurrency ?? 16),
+        // Above 1 the processor tracks stream time per key (several batches of a shard run at once).
+        [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
         POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

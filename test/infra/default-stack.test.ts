@@ -75,6 +75,7 @@ describe('processing', () => {
           [ENV.rejectedQueueUrl]: Match.anyValue(),
           [ENV.lateQueueUrl]: Match.anyValue(),
           [ENV.dedupeTtlHours]: '24',
+          [ENV.parallelizationFactor]: '1',
           POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         }),
       },
