@@ -68,8 +68,37 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
   return results;
 }
 
+/**
+ * Cached earliest close time of each live state object (not stored: recomputed once per loaded state). Kept exact:
+ * a new slice lowers it, closing windows clears it.
+ */
+const nextCloseCache = new WeakMap<KeyState, number>();
+
 /** Earliest close time (end + grace) of any still-open time window holding a slice of this key. */
 function nextTimedClose(layout: Layout, st: KeyState): number {
+  const cached = nextCloseCache.get(st);
+  if (cached !== undefined && cached > st.m) return cached;
+  const next = computeNextTimedClose(layout, st);
+  nextCloseCache.set(st, next);
+  return next;
+}
+
+/** Earliest close time after the key's stream time of the windows holding `slice` (ms). */
+function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
+  let next = Number.POSITIVE_INFINITY;
+  for (const w of layout.timedWindows) {
+    for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
+      const closesAt = start + w.sizeMs + w.graceMs;
+      if (closesAt > st.m) {
+        if (closesAt < next) next = closesAt;
+        break;
+      }
+    }
+  }
+  return next;
+}
+
+function computeNextTimedClose(layout: Layout, st: KeyState): number {
   let next = Number.POSITIVE_INFINITY;
   for (const sliceKey in st.s) {
     const slice = Number(sliceKey) * layout.sliceMs;
@@ -91,7 +120,10 @@ function advance(layout: Layout, st: KeyState, to: number): void {
   const from = st.m;
   const nextClose = nextTimedClose(layout, st);
   st.m = to;
-  if (to >= nextClose) closeTimed(layout, st, from, to);
+  if (to >= nextClose) {
+    closeTimed(layout, st, from, to);
+    nextCloseCache.delete(st);
+  }
   if (st.x) closeSessions(layout, st, to);
   if (st.f) pruneFired(layout, st, to);
 }
@@ -267,6 +299,9 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   if (!slice) {
     slice = layout.timedAggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
     st.s[sliceKey] = slice;
+    const cached = nextCloseCache.get(st);
+    if (cached !== undefined)
+      nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
   }
   addTo(layout, layout.timedAggregates, slice, record);
   for (const w of layout.timedWindows) {
