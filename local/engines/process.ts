@@ -66,12 +66,13 @@ function terminateAllSync(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // When the application handles the signal itself (e.g. `streamfold dev` finishing the batches in flight), leave
+  // the engines running for it: it stops them, and the 'exit' handler remains the safety net.
+  if (process.listenerCount(signal) > 1) return;
   terminateAllSync();
-  // When nobody else handles the signal, keep its default meaning: exit.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
+  // Nobody else handles the signal: keep its default meaning, exit.
+  process.removeListener(signal, onSignal);
+  process.kill(process.pid, signal);
 }
 
 function installExitHandlers(): void {

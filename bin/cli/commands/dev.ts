@@ -1,47 +1,198 @@
-import { join, resolve } from 'node:path';
-import { writeJsonl } from '../../../local/generator';
-import type { RegisterCommand } from '../context';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../../../core/duration';
+import { generate } from '../../../local/generator';
+import {
+  type DevRuntime,
+  driveLines,
+  emissionPlugin,
+  type RunSummary,
+  startDevRuntime,
+} from '../../../local/runtime/index';
+import { LiveView, renderSummary } from '../../../local/view/index';
+import type { CliContext, RegisterCommand } from '../context';
 import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
 import { integer, positiveInt } from '../options';
-import { replayToFiles } from '../replay-files';
 
 interface DevFlags {
   pipeline: string;
-  events: number;
+  duration?: number;
+  events?: number;
+  generator: boolean;
+  rate: number;
   seed: number;
+  shards: number;
+  eventBytes: number;
   dir: string;
+  warehouseInterval: number;
+  plain?: boolean;
+  emission: boolean;
+  timeScale: number;
+}
+
+/** Commander parser for a duration (`60s`, `2m`, `500ms`, or plain seconds). */
+function duration(value: string): number {
+  try {
+    const ms = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) * 1000 : parseDuration(value.trim());
+    if (!Number.isFinite(ms) || ms < 0) throw new Error('negative');
+    return ms;
+  } catch {
+    throw new InvalidArgumentError(`expected a duration like 60s, 2m or 500ms, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Commander parser for a non-negative integer. */
+function nonNegativeInt(value: string): number {
+  const n = integer(value);
+  if (n < 0) throw new InvalidArgumentError(`expected 0 or more, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sleep(ms).then(() => undefined)]);
+
+/**
+ * Generator settings for a live run: event time runs `timeScale` times faster than the wall clock (so a short run
+ * sees bot alerts and closing windows) and is placed so that a bounded run ends near the present.
+ */
+function generatorFor(flags: DevFlags, events: number, runMs: number | undefined) {
+  const sendRate = flags.rate > 0 ? flags.rate : 200;
+  const eventsPerSecond = sendRate / flags.timeScale;
+  const eventSpanMs = runMs === undefined ? 0 : runMs * flags.timeScale;
+  const startMs = Math.floor((Date.now() - eventSpanMs) / 60_000) * 60_000;
+  const planted = 0.03;
+  const bots = 3;
+  return generate({
+    seed: flags.seed,
+    events,
+    startTime: new Date(startMs),
+    eventsPerSecond,
+    targetBytes: flags.eventBytes,
+    users: Math.max(1000, Math.ceil((1.5 * eventsPerSecond * 60) / 80)),
+    // The generator needs room for the bots' 150 events/min: at most half the on-time rate.
+    bots: (bots * 150) / 60 <= 0.5 * eventsPerSecond * (1 - planted) ? bots : 0,
+  });
+}
+
+async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary> {
+  const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
+  const dir = resolve(context.cwd, flags.dir);
+  const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
+  context.stderr(
+    `streamfold dev: starting kinesis-mock and DynamoDB Local for pipeline '${pipeline.name}' (first start takes ~10-20 s)...\n`,
+  );
+  let view: LiveView | undefined;
+  const log = (line: string) => (view ? view.log(line) : context.stderr(`${line}\n`));
+  const runtime: DevRuntime = await startDevRuntime({
+    pipeline,
+    dir,
+    shards: flags.shards,
+    warehouse: { bufferingIntervalMs: flags.warehouseInterval },
+    plugins: flags.emission ? [emissionPlugin()] : [],
+    log,
+  });
+  runtime.stats.ownProducers = flags.generator;
+  runtime.stats.target = {
+    ...(flags.events !== undefined ? { events: flags.events } : {}),
+    ...(durationMs ? { durationMs } : {}),
+  };
+  const live = new LiveView(() => runtime.snapshot(), { tty: flags.plain ? false : undefined });
+  view = live;
+  log(
+    `stream ${runtime.names.stream} (${runtime.resources.ranges.length} shards), tables ${runtime.names.stateTable} / ` +
+      `${runtime.names.dedupeTable} on ${runtime.endpoints.kinesis} and ${runtime.endpoints.dynamodb}`,
+  );
+  if (!flags.generator) {
+    log(
+      `waiting for events: in another terminal run  npx streamfold produce --pipeline ${flags.pipeline} --input events.jsonl`,
+    );
+  }
+  live.start();
+
+  const stopRun = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('interrupted: stopping the generator and finishing the batches in flight (Ctrl-C again to quit at once)');
+    stopRun.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = durationMs ? setTimeout(() => stopRun.abort(), durationMs) : undefined;
+  try {
+    if (flags.generator) {
+      const events =
+        flags.events ?? Math.ceil(((flags.rate > 0 ? flags.rate : 2000) * (durationMs ?? 3_600_000)) / 1000) + 1000;
+      const producer = runtime.producer({ maxInFlight: 1 });
+      const runMs =
+        durationMs ?? (flags.events !== undefined && flags.rate > 0 ? (flags.events / flags.rate) * 1000 : undefined);
+      const items = generatorFor(flags, events, runMs);
+      const lines = (function* () {
+        for (const item of items) yield item.line;
+      })();
+      const sending = driveLines({
+        producer,
+        lines,
+        rate: flags.rate > 0 ? flags.rate : undefined,
+        signal: stopRun.signal,
+      });
+      // On Ctrl-C stop producing at once: what was sent is still processed up to the batches in flight.
+      await Promise.race([sending, new Promise<void>((r) => stopRun.signal.addEventListener('abort', () => r()))]);
+      if (!interrupted) await within(sending, 30_000);
+    } else {
+      await new Promise<void>((r) => stopRun.signal.addEventListener('abort', () => r()));
+    }
+    if (!interrupted) {
+      log('draining: waiting until every record written is processed...');
+      await runtime.drain(120_000).catch((error: Error) => log(`drain: ${error.message}`));
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // stop() lets the batches in flight finish, then stops the emulator and the engines.
+  const stopped = await within(runtime.stop(), 30_000);
+  if (!stopped) runtime.stats.phase = 'stopped';
+  const summary = stopped ?? runtime.snapshot();
+  live.stop();
+  return summary;
 }
 
 /**
- * `streamfold dev` (what `npm start` runs). Until the local runtime lands, it generates a seeded clickstream sample
- * (with bots, late, duplicate and malformed lines) and replays it offline, printing the summary.
+ * `streamfold dev` (what `npm start` runs): the pipeline on embedded engines with the real handler, a live view, and
+ * a summary at the end.
  */
 export const registerDev: RegisterCommand = (program, context) => {
   program
     .command('dev')
     .description(
-      'Run the reference pipeline locally. For now: generate a seeded clickstream sample and replay it offline ' +
-        '(the local runtime on embedded engines replaces this).',
+      'Run a pipeline locally: start kinesis-mock and DynamoDB Local, create the stream and tables, invoke the real ' +
+        'processor through the local event source mapping, feed it generated clickstream events, show a live view, ' +
+        'deliver raw events into .streamfold/warehouse (query them with `streamfold query`), and print a summary. ' +
+        'Stops after --duration / --events, or on Ctrl-C.',
     )
-    .option(
-      '-p, --pipeline <file.ts>',
-      'pipeline definition file (the sample is clickstream events)',
-      DEFAULT_PIPELINE_FILE,
-    )
-    .option('-n, --events <n>', 'sample size (lines)', positiveInt, 10_000)
-    .option('--seed <n>', 'generator seed (same seed, same sample)', integer, 1)
-    .option('-d, --dir <dir>', 'working folder for the sample and the replay output', '.streamfold/dev')
+    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('--duration <time>', 'stop after this long (e.g. 60s, 5m; default 60s with the generator)', duration)
+    .option('-n, --events <n>', 'generate this many events, then drain and stop', positiveInt)
+    .option('--no-generator', 'do not generate events: wait for `streamfold produce` (stop with Ctrl-C or --duration)')
+    .option('--rate <n>', 'generated events per second (0: as fast as the stream takes them)', nonNegativeInt, 100)
+    .option('--time-scale <n>', 'event time runs n× faster than the wall clock (1: real time)', positiveInt, 4)
+    .option('--seed <n>', 'generator seed (same seed, same events)', integer, 1)
+    .option('--shards <n>', 'shards of the stream', positiveInt, 2)
+    .option('--event-bytes <n>', 'size of a generated event line in bytes', nonNegativeInt, 1024)
+    .option('--warehouse-interval <time>', 'warehouse buffering interval (Firehose: 0-900 s)', duration, 60_000)
+    .option('-d, --dir <dir>', 'working folder (side outputs, warehouse)', '.streamfold')
+    .option('--plain', 'plain log lines instead of the live view')
+    .option('--no-emission', 'do not run the emitter (DynamoDB stream poller) and the closer timer')
     .action(async (flags: DevFlags) => {
-      const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
+      const summary = await runDev(flags, context);
       const dir = resolve(context.cwd, flags.dir);
-      const input = join(dir, 'sample.jsonl');
-      const sample = await writeJsonl(input, { seed: flags.seed, events: flags.events });
-      context.stderr(
-        `streamfold dev: generated ${sample.total} lines (seed ${sample.seed}, bots ${sample.botIds.join(', ') || 'none'}; ` +
-          `${sample.counts.late} late, ${sample.counts.duplicate} duplicate, ${sample.counts.malformed} malformed) ` +
-          `and replayed them offline through pipeline '${pipeline.name}'. Output in ${join(dir, 'out')}\n`,
+      context.stdout(`\n${renderSummary(summary)}\n`);
+      context.stdout(
+        `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
+          '(try: npx streamfold query "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC")\n',
       );
-      const summary = replayToFiles({ pipeline, input, out: join(dir, 'out') });
-      context.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     });
 };

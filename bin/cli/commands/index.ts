@@ -1,7 +1,8 @@
 import type { RegisterCommand } from '../context';
 import { registerDev } from './dev';
+import { registerProduce } from './produce';
+import { registerQuery } from './query';
 import { registerReplay } from './replay';
-import { registerState } from './state';
 
 /** Every CLI command, in help order. Adding a command: one file in this folder and one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [registerDev, registerReplay, registerState];
+export const COMMANDS: readonly RegisterCommand[] = [registerDev, registerProduce, registerQuery, registerReplay];

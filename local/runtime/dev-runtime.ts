@@ -1,0 +1,257 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import type { Pipeline } from '../../core';
+import { type ResourceNames, resourceNames } from '../../core/names';
+import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
+import { type LocalClients, makeClients } from '../aws-clients';
+import { type EngineEndpoints, type Engines, startEngines } from '../engines/index';
+import { EventSourceMapping, type EventSourceMappingOptions, jsonlFileDestination } from '../esm/index';
+import { createProducer, type Producer, type ProducerCounters, type ProducerOptions } from '../producer/index';
+import { deliveryStreamNameOf, startWarehouseDelivery, type WarehouseDelivery } from '../warehouse/index';
+import { DevOptionError } from './errors';
+import { JsonlSideOutput } from './jsonl-side-output';
+import { lineKeyOf } from './line-key';
+import type { RuntimePlugin } from './plugin';
+import { ensureResources, type LocalResources } from './resources';
+import { removeRunFile, writeRunFile } from './run-file';
+import type { RuntimeSnapshot } from './snapshot';
+import { type LandedStateWrite, tapStateWrites } from './state-tap';
+import { RuntimeStats } from './stats';
+
+/** Settings of the processor's local event source mapping (Lambda's names; see EventSourceMappingOptions). */
+export type DevMappingOptions = Partial<Omit<EventSourceMappingOptions, 'client' | 'streamName' | 'handler'>>;
+
+/**
+ * The mapping settings the CDK app deploys (lib/pipeline-processor.ts defaults): batch 500, 1 s batching window,
+ * bisect on error, 10 retries, 6 h maximum record age, ReportBatchItemFailures, TRIM_HORIZON.
+ */
+export const CDK_MAPPING_DEFAULTS = {
+  startingPosition: 'TRIM_HORIZON',
+  batchSize: 500,
+  maximumBatchingWindowMs: 1000,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  maximumRecordAgeInSeconds: 6 * 3600,
+  reportBatchItemFailures: true,
+  parallelizationFactor: 1,
+} as const satisfies DevMappingOptions;
+
+/** Options of {@link startDevRuntime}. */
+export interface DevRuntimeOptions {
+  pipeline: Pipeline;
+  /** Working folder: side outputs, warehouse, run file. @default '.streamfold' */
+  dir?: string;
+  /** Shards of the stream when it is created. @default 2 */
+  shards?: number;
+  /** Use these engines (nothing is started or stopped). @default startEngines() (or AWS_ENDPOINT_URL) */
+  endpoints?: EngineEndpoints;
+  /** Mapping settings on top of {@link CDK_MAPPING_DEFAULTS}. */
+  mapping?: DevMappingOptions;
+  /** Raw-event delivery into `<dir>/warehouse` (false: off). @default on, 60 s / 64 MiB buffering like the CDK */
+  warehouse?: false | { bufferingIntervalMs?: number; bufferingBytes?: number };
+  /** More moving parts (emission...): see {@link RuntimePlugin}. */
+  plugins?: readonly RuntimePlugin[];
+  /** Processor deps on top of the runtime's (clients, tables, side outputs). */
+  processor?: Partial<ProcessorDeps>;
+  /** Also called with every landed state write (tests record finalized results here). */
+  onStateWrite?: (write: LandedStateWrite) => void;
+  /** Empty the side-output files at start. @default true */
+  freshOutputs?: boolean;
+  /** Publish `<dir>/dev-run.json` for `streamfold produce`. @default true */
+  runFile?: boolean;
+  /** Lines for the user (errors that are retried, plugin messages). @default nothing */
+  log?: (line: string) => void;
+}
+
+/** Final figures of a run. */
+export type RunSummary = RuntimeSnapshot;
+
+/** A running local pipeline. */
+export interface DevRuntime {
+  readonly pipeline: Pipeline;
+  readonly names: ResourceNames;
+  readonly endpoints: EngineEndpoints;
+  readonly resources: LocalResources;
+  readonly clients: LocalClients;
+  /** The processor's event source mapping. */
+  readonly mapping: EventSourceMapping;
+  readonly warehouse: WarehouseDelivery | undefined;
+  /** Files of the side outputs (JSON lines of SideOutputMessage) and of the on-failure destination. */
+  readonly files: { rejected: string; late: string; failed: string; warehouse: string };
+  readonly stats: RuntimeStats;
+  /** A producer of raw lines keyed by the definition's partition key (counted in the live view). */
+  producer(
+    options?: Partial<Omit<ProducerOptions<string>, 'client' | 'streamName' | 'partitionKey'>>,
+  ): Producer<string>;
+  snapshot(): RuntimeSnapshot;
+  /** Wait until every record written so far is processed (and buffered by the warehouse and plugins). */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Stop everything this runtime started (idempotent) and return the final figures. */
+  stop(): Promise<RunSummary>;
+}
+
+/**
+ * Run a pipeline locally: start kinesis-mock and DynamoDB Local (unless endpoints are given or AWS_ENDPOINT_URL is
+ * set), create the stream and tables with the CDK app's names, invoke the real Kinesis handler through the local
+ * event source mapping with the CDK app's settings, write side outputs to `<dir>/side-outputs/*.jsonl`, deliver raw
+ * events into `<dir>/warehouse`, and collect live figures.
+ */
+export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRuntime> {
+  const { pipeline } = options;
+  const dir = options.dir ?? '.streamfold';
+  const shardCount = options.shards ?? 2;
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) {
+    throw new DevOptionError('shards', shardCount, 'an integer from 1 to 64');
+  }
+  const log = options.log ?? (() => {});
+  const names = resourceNames(pipeline);
+  const files = {
+    rejected: join(dir, 'side-outputs', 'rejected.jsonl'),
+    late: join(dir, 'side-outputs', 'late.jsonl'),
+    failed: join(dir, 'side-outputs', 'failed.jsonl'),
+    warehouse: join(dir, 'warehouse'),
+  };
+  if (options.freshOutputs ?? true) await rm(join(dir, 'side-outputs'), { recursive: true, force: true });
+
+  let engines: Engines | undefined;
+  const endpoints = options.endpoints ?? (engines = await startEngines()).endpoints;
+  const clients = makeClients(endpoints);
+  const stopStarted: Array<() => Promise<void>> = [
+    async () => {
+      clients.destroy();
+      await engines?.stop();
+    },
+  ];
+  const unwind = async () => {
+    for (const stop of stopStarted.reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    const resources = await ensureResources(clients, names, shardCount);
+    const producers: Producer<string>[] = [];
+    let mapping: EventSourceMapping | undefined;
+    let warehouse: WarehouseDelivery | undefined;
+    const plugins = options.plugins ?? [];
+    const stats = new RuntimeStats({
+      esm: () => mapping!.counters(),
+      producers: () => producers.map((p): ProducerCounters => p.counters()),
+      warehouse: () => warehouse?.counters(),
+      plugins: () => plugins.flatMap((p) => (p.status ? [`${p.name}: ${p.status()}`] : [])),
+    });
+    const dynamodb = tapStateWrites(clients.dynamodb, names.stateTable, (write) => {
+      stats.onStateWrite(write);
+      options.onStateWrite?.(write);
+    });
+    // The live view shows what the processor's logs and EMF metrics would: keep them off the terminal.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const handler = createKinesisHandler(pipeline, {
+      logger: new Logger({ serviceName: pipeline.name, logLevel: 'SILENT' }),
+      dynamodb,
+      stateTable: names.stateTable,
+      dedupeTable: names.dedupeTable,
+      rejected: new JsonlSideOutput(files.rejected),
+      late: new JsonlSideOutput(files.late),
+      ...options.processor,
+      onInvocation: (summary, outcomes) => {
+        stats.onInvocation(summary);
+        options.processor?.onInvocation?.(summary, outcomes);
+      },
+    });
+    const invoke = async (event: KinesisStreamEvent, context: Context) => {
+      let response: unknown;
+      stats.onInvocationStart(event);
+      try {
+        response = await handler(event, context);
+      } catch (error) {
+        stats.onInvocationDone(event, undefined, true);
+        throw error;
+      }
+      stats.onInvocationDone(event, response, false);
+      return response;
+    };
+    mapping = new EventSourceMapping({
+      ...CDK_MAPPING_DEFAULTS,
+      ...options.mapping,
+      client: clients.kinesis,
+      streamName: names.stream,
+      functionName: `${pipeline.name}-processor`,
+      onFailure: options.mapping?.onFailure ?? jsonlFileDestination(files.failed),
+      onError: options.mapping?.onError ?? ((error, where) => log(`[esm] ${where}: ${(error as Error).message}`)),
+      handler: invoke,
+    });
+    await mapping.start();
+    const esm = mapping;
+    stopStarted.push(() => esm.stop());
+    if (options.warehouse !== false) {
+      warehouse = await startWarehouseDelivery({
+        client: clients.kinesis,
+        streamName: names.stream,
+        dir: files.warehouse,
+        deliveryStreamName: deliveryStreamNameOf(pipeline.name),
+        ...options.warehouse,
+        onError: (error, where) => log(`[warehouse] ${where}: ${(error as Error).message}`),
+      });
+      const delivery = warehouse;
+      stopStarted.push(() => delivery.stop());
+    }
+    for (const plugin of plugins) {
+      await plugin.start({ pipeline, names, endpoints, clients: { kinesis: clients.kinesis, dynamodb }, dir, log });
+      stopStarted.push(() => plugin.stop());
+    }
+    if (options.runFile ?? true) {
+      await writeRunFile(dir, {
+        pid: process.pid,
+        pipeline: pipeline.name,
+        stream: names.stream,
+        endpoints,
+        startedAt: new Date().toISOString(),
+      });
+      stopStarted.push(async () => removeRunFile(dir));
+    }
+
+    const keyOf = lineKeyOf(pipeline);
+    let stopping: Promise<RunSummary> | undefined;
+    return {
+      pipeline,
+      names,
+      endpoints,
+      resources,
+      clients,
+      mapping: esm,
+      warehouse,
+      files,
+      stats,
+      producer(producerOptions = {}) {
+        const producer = createProducer<string>({
+          ...producerOptions,
+          client: clients.kinesis,
+          streamName: names.stream,
+          partitionKey: keyOf,
+        });
+        producers.push(producer);
+        stats.ownProducers = true;
+        return producer;
+      },
+      snapshot: () => stats.snapshot(),
+      async drain(timeoutMs = 60_000) {
+        await esm.drain({ timeoutMs });
+        await warehouse?.drain(timeoutMs);
+        for (const plugin of plugins) await plugin.drain?.(timeoutMs);
+      },
+      stop() {
+        stopping ??= (async () => {
+          stats.phase = 'stopping';
+          await unwind();
+          stats.phase = 'stopped';
+          return stats.snapshot();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

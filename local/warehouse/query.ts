@@ -1,0 +1,60 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { WarehouseEmptyError, WarehouseQueryError } from './errors';
+import { ERRORS_PREFIX, EVENTS_PREFIX } from './layout';
+
+/** The view over delivered events that queries use: one row per event, plus `event_type`, `dt` and `hour`. */
+export const EVENTS_VIEW = 'events';
+/** The view over records that failed partitioning (`errorCode`, `errorMessage`, `rawData` base64, ...). */
+export const ERRORS_VIEW = 'event_errors';
+
+/** The result of {@link queryWarehouse}: column names and rows as JSON-friendly values. */
+export interface QueryResult {
+  columns: string[];
+  rows: Record<string, unknown>[];
+}
+
+function hasObjects(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).some((name) => name.endsWith('.gz'));
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** The statements that define the views over a warehouse folder. */
+export function viewStatements(dir: string): string[] {
+  const statements: string[] = [];
+  const source = (prefix: string) =>
+    `read_json(${quote(join(dir, prefix, '**', '*.gz'))}, format = 'newline_delimited', compression = 'gzip', ` +
+    'hive_partitioning = true, union_by_name = true)';
+  statements.push(`CREATE VIEW ${EVENTS_VIEW} AS SELECT * FROM ${source(EVENTS_PREFIX)}`);
+  if (hasObjects(join(dir, ERRORS_PREFIX))) {
+    statements.push(`CREATE VIEW ${ERRORS_VIEW} AS SELECT * FROM ${source(ERRORS_PREFIX)}`);
+  }
+  return statements;
+}
+
+/**
+ * Run SQL with DuckDB over the local warehouse (`.streamfold/warehouse`): the view {@link EVENTS_VIEW} reads every
+ * delivered gzip JSON-lines object with its hive partitions (`event_type`, `dt`, `hour`) as columns, and
+ * {@link ERRORS_VIEW} the records that failed partitioning.
+ * @throws WarehouseEmptyError when nothing has been delivered yet.
+ * @throws WarehouseQueryError when DuckDB rejects the SQL.
+ * @example await queryWarehouse('.streamfold/warehouse', 'SELECT event_type, count(*) AS n FROM events GROUP BY 1')
+ */
+export async function queryWarehouse(dir: string, sql: string): Promise<QueryResult> {
+  if (!hasObjects(join(dir, EVENTS_PREFIX))) throw new WarehouseEmptyError(dir);
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    for (const statement of viewStatements(dir)) await connection.run(statement);
+    const reader = await connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Record<string, unknown>[] };
+  } catch (error) {
+    throw new WarehouseQueryError(sql, { cause: error });
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
