@@ -1,6 +1,6 @@
 /**
  * The reference pipeline: clickstream events keyed by user, with per-minute counts and a bot alert, 5-minute hopping
- * activity, and 30-second-gap sessions.
+ * activity, and 30-second-gap sessions with their event count and duration.
  */
 import { z } from 'zod';
 import { definePipeline, hopping, session, tumbling } from '../core';
@@ -38,13 +38,20 @@ export const clickstream = definePipeline({
     activity5m: hopping('5m', '1m', { grace: '5m' }),
     sessions: session('30s', { grace: '5m' }),
   },
-  aggregates: ({ count, distinct, first, last, min, max }) => ({
+  aggregates: ({ count, distinct, first, last, reducer }) => ({
     events: count(),
     types: distinct((e) => e.type, { max: 16, windows: ['activity5m'] }),
     firstEventAt: first((e) => e.ts, { windows: ['activity5m'] }),
     lastEventAt: last((e) => e.ts, { windows: ['activity5m'] }),
-    startedAt: min((_, time) => time, { windows: ['sessions'] }),
-    endedAt: max((_, time) => time, { windows: ['sessions'] }),
+    // Session duration: last event time − first event time, kept as [first, last] so it merges.
+    durationMs: reducer({
+      windows: ['sessions'],
+      init: (): [number, number] | null => null,
+      add: (s, _, time): [number, number] => (s === null ? [time, time] : [Math.min(s[0], time), Math.max(s[1], time)]),
+      merge: (a, b): [number, number] | null =>
+        a === null ? b : b === null ? a : [Math.min(a[0], b[0]), Math.max(a[1], b[1])],
+      result: (s) => (s === null ? 0 : s[1] - s[0]),
+    }),
   }),
   alerts: (rule) => ({
     'potential-bot': rule('perMinute', (a) => a.events > 100, {
