@@ -1,3 +1,5 @@
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -9,11 +11,13 @@ import {
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createCloserHandler } from '../../lambdas/closer/index';
+import { type CloserOutcome, createCloserHandler, DEFAULT_IDLE_TIMEOUT_MS } from '../../lambdas/closer/index';
 import { createEmitterHandler } from '../../lambdas/emitter/index';
-import { CallbackSink, type EmitMessage } from '../../lambdas/sinks/index';
+import { type AlertMessage, CallbackSink, type EmitMessage, type Sink } from '../../lambdas/sinks/index';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { buildContext } from '../esm/event-builder';
+import { type LocalResultsCounters, LocalResultsSink, resultsDeliveryStreamNameOf } from '../warehouse/index';
+import { EmissionFinishError } from './errors';
 import type { PluginContext, RuntimePlugin } from './plugin';
 
 /** Options of {@link emissionPlugin}. */
@@ -24,8 +28,54 @@ export interface EmissionPluginOptions {
   closerIntervalMs?: number;
   /** A silent source stops holding the watermark back after this long. @default 60000 */
   idleTimeoutMs?: number;
-  /** Receives every alert and final result the emitter delivers (the local "sink"). */
+  /** The closer's clock (before {@link EmissionPlugin.finish} moves it ahead). @default Date.now */
+  closerNow?: () => number;
+  /** Receives every alert and final result the emitter delivers (the live view, tests). */
   onMessages?: (messages: readonly EmitMessage[]) => void;
+  /** Print one line per delivered alert through the runtime's log. @default true */
+  logAlerts?: boolean;
+  /**
+   * Delivered alerts as JSON lines (one {@link AlertMessage} with its `id` a line; emptied at start); false: none.
+   * @default '<dir>/alerts.jsonl'
+   */
+  alertsFile?: false | string;
+  /**
+   * Final results into the local warehouse (`<dir>/warehouse/aggregates/dt=.../`, rows like the cloud's results
+   * Firehose; query them as the `results` view of `streamfold query`); false: none.
+   * @default on, 60 s / 64 MiB buffering like the CDK
+   */
+  warehouse?: false | { bufferingIntervalMs?: number; bufferingBytes?: number };
+}
+
+/** What the emission plugin has done so far. */
+export interface EmissionCounters {
+  /** Alerts and results delivered (to the console sink: every one the emitter sent). */
+  alerts: number;
+  results: number;
+  /** Emitter invocations, and those that reported a partial failure (retried). */
+  invocations: number;
+  failures: number;
+  /** Closer runs, and the windows they finalized. */
+  closerRuns: number;
+  windowsClosed: number;
+  /** The pipeline watermark of the last closer run (epoch ms; −∞ before any checkpoint). */
+  watermark: number;
+  iteratorResets: number;
+  /** The results sink's counters (undefined when results do not go to the warehouse). */
+  warehouse: LocalResultsCounters | undefined;
+}
+
+/** The emission plugin: a {@link RuntimePlugin} with counters and an end of input. */
+export interface EmissionPlugin extends RuntimePlugin {
+  counters(): EmissionCounters;
+  /**
+   * End of input for a bounded run (what replay() does at the end of its lines): once traffic has stopped and the
+   * processor is drained, move the closer's clock ahead by the longest window + grace (and the idle timeout), so the
+   * pipeline watermark passes every open window, as it would after that much wall-clock time without traffic; run the
+   * closer until nothing is left to close, then drain the emitter. Resolves with the windows it finalized.
+   * @throws EmissionFinishError when windows are still open at the deadline.
+   */
+  finish(timeoutMs?: number): Promise<number>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -54,12 +104,20 @@ function lambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   };
 }
 
+/** One console line of a delivered alert. */
+function alertLine(a: AlertMessage): string {
+  const start = new Date(a.start).toISOString().slice(0, 16);
+  return `[alert] ${a.alert}: ${a.key} in ${a.window} ${start}Z ${JSON.stringify(a.values)} (id ${a.id})`;
+}
+
 /**
  * Emission for local runs, as a {@link RuntimePlugin}: polls the state table's DynamoDB stream and invokes the real
  * emitter handler with Lambda's event shape (retrying from the lowest reported failure), and runs the real closer
- * handler on a timer. Delivered alerts and results go to `onMessages` (no SNS/EventBridge locally).
+ * handler on a timer. No SNS/EventBridge/Firehose locally; the emitter's sinks are: the console (`onMessages`, one log
+ * line per alert), `<dir>/alerts.jsonl` (alerts), and the local warehouse's `aggregates/` (final results, see
+ * {@link LocalResultsSink}). Each is its own sink with delivery markers, so each gets a message once.
  */
-export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlugin {
+export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlugin {
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const closerIntervalMs = options.closerIntervalMs ?? 10_000;
   const counts = {
@@ -69,8 +127,14 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlug
     failures: 0,
     closerRuns: 0,
     windowsClosed: 0,
+    watermark: Number.NEGATIVE_INFINITY,
     iteratorResets: 0,
   };
+  let results: LocalResultsSink | undefined;
+  /** How far `finish` moved the closer's clock ahead. */
+  let skewMs = 0;
+  let pipeline: PluginContext['pipeline'] | undefined;
+  let tick: NodeJS.Timeout | undefined;
   const warned = new Set<string>();
   /** Log an error once per part and error name (they are retried on the next round). */
   const warnOnce = (part: string, error: unknown) => {
@@ -85,18 +149,50 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlug
   let emptyPolls = 0;
   let log: (line: string) => void = () => {};
 
-  const pollStream = async (context: PluginContext, streamArn: string) => {
+  const sinksFor = async (context: PluginContext): Promise<Sink[]> => {
+    const sinks: Sink[] = [
+      new CallbackSink('local', ['alert', 'result'], (messages) => {
+        for (const m of messages) {
+          counts[m.kind === 'alert' ? 'alerts' : 'results']++;
+          if (m.kind === 'alert' && (options.logAlerts ?? true)) log(alertLine(m));
+        }
+        options.onMessages?.(messages);
+      }),
+    ];
+    if (options.alertsFile !== false) {
+      const path = options.alertsFile ?? join(context.dir, 'alerts.jsonl');
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, '');
+      sinks.push(
+        new CallbackSink('alerts-file', ['alert'], async (messages) => {
+          await appendFile(path, messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+        }),
+      );
+    }
+    if (options.warehouse !== false) {
+      const sink = new LocalResultsSink({
+        dir: join(context.dir, 'warehouse'),
+        deliveryStreamName: resultsDeliveryStreamNameOf(context.pipeline.name),
+        ...options.warehouse,
+        onError: (error) => warnOnce('results', error),
+      });
+      results = sink;
+      sinks.push(sink);
+      tick = setInterval(() => {
+        sink.tick().catch((error) => warnOnce('results', error));
+      }, 1000);
+      tick.unref();
+    }
+    return sinks;
+  };
+
+  const pollStream = async (context: PluginContext, streamArn: string, sinks: Sink[]) => {
     const emitter = createEmitterHandler(context.pipeline, {
       dynamodb: context.clients.dynamodb,
       stateTable: context.names.stateTable,
       dedupeTable: context.names.dedupeTable,
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
-      sinks: [
-        new CallbackSink('local', ['alert', 'result'], (messages) => {
-          for (const m of messages) counts[m.kind === 'alert' ? 'alerts' : 'results']++;
-          options.onMessages?.(messages);
-        }),
-      ],
+      sinks,
     });
     /** Per shard: the iterator to read next (undefined: get one) and the last sequence number handed over. */
     const shards = new Map<string, { iterator: string | undefined; lastSequence: string | undefined }>();
@@ -139,22 +235,32 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlug
           shard.iterator = out.NextShardIterator;
           let pending = (out.Records ?? []).map((r) => lambdaRecord(r, streamArn));
           found += pending.length;
-          for (let attempt = 0; pending.length > 0 && attempt < 5; attempt++) {
+          // Like Lambda's DynamoDB event source mapping with its default MaximumRetryAttempts (-1): retry from the lowest
+          // reported failure until it succeeds (redelivered records skip what was delivered, by the markers).
+          for (let attempt = 0; pending.length > 0 && running; attempt++) {
             counts.invocations++;
             const event: DynamoDBStreamEvent = { Records: pending };
-            const response = (await emitter(event, buildContext('emitter', LOCAL_REGION, 60_000))) as
-              | DynamoDBBatchResponse
-              | undefined;
+            let response: DynamoDBBatchResponse | undefined;
+            try {
+              response = (await emitter(event, buildContext('emitter', LOCAL_REGION, 60_000))) as
+                | DynamoDBBatchResponse
+                | undefined;
+            } catch (error) {
+              // A thrown error fails the whole batch: Lambda retries it as it was.
+              warnOnce('emitter', error);
+              response = { batchItemFailures: [{ itemIdentifier: pending[0]?.dynamodb?.SequenceNumber ?? '' }] };
+            }
             const failed = response?.batchItemFailures?.[0]?.itemIdentifier;
             const at = failed === undefined ? -1 : pending.findIndex((r) => r.dynamodb?.SequenceNumber === failed);
             pending = at < 0 ? [] : pending.slice(at);
             if (pending.length > 0) {
               counts.failures++;
-              await sleep(200);
+              if (attempt === 2) log(`[emitter] ${pending.length} record(s) still failing: retrying until delivered`);
+              await sleep(Math.min(2000, 200 * 2 ** attempt));
             }
           }
           const last = out.Records?.[out.Records.length - 1]?.dynamodb?.SequenceNumber;
-          if (last) shard.lastSequence = last;
+          if (last && pending.length === 0) shard.lastSequence = last;
         }
       } catch (error) {
         warnOnce('emitter', error);
@@ -164,30 +270,47 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlug
     }
   };
 
+  /** Runs the closer handler once; runs never overlap (the timer and `finish`). */
+  let closeOnce: () => Promise<CloserOutcome> = () => Promise.reject(new Error('emission plugin not started'));
   const closeLoop = async (context: PluginContext) => {
     const closer = createCloserHandler(context.pipeline, {
       dynamodb: context.clients.dynamodb,
       stateTable: context.names.stateTable,
       idleTimeoutMs: options.idleTimeoutMs,
+      now: () => (options.closerNow ?? Date.now)() + skewMs,
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
     });
+    let last: Promise<unknown> = Promise.resolve();
+    closeOnce = () => {
+      const next = last.then(async () => {
+        const outcome = (await closer({}, buildContext('closer', LOCAL_REGION, 60_000))) as CloserOutcome;
+        counts.closerRuns++;
+        counts.windowsClosed += outcome.windows;
+        counts.watermark = outcome.watermark.watermark;
+        return outcome;
+      });
+      last = next.catch(() => undefined);
+      return next;
+    };
     while (running) {
       for (let waited = 0; running && waited < closerIntervalMs; waited += 200) await sleep(200);
       if (!running) return;
-      try {
-        const outcome = (await closer({}, buildContext('closer', LOCAL_REGION, 60_000))) as { windows: number };
-        counts.closerRuns++;
-        counts.windowsClosed += outcome.windows;
-      } catch (error) {
-        warnOnce('closer', error);
-      }
+      await closeOnce().catch((error) => warnOnce('closer', error));
     }
+  };
+
+  /** Wait until two polls of the stream in a row found nothing (everything written so far was handed over). */
+  const drain = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    emptyPolls = 0;
+    while (running && emptyPolls < 2 && Date.now() < deadline) await sleep(100);
   };
 
   return {
     name: 'emission',
     async start(context) {
       log = context.log;
+      pipeline = context.pipeline;
       process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
       const table = await context.clients.dynamodb.send(
         new DescribeTableCommand({ TableName: context.names.stateTable }),
@@ -202,21 +325,43 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): RuntimePlug
         credentials: LOCAL_CREDENTIALS,
         endpoint: context.endpoints.dynamodb,
       });
+      const sinks = await sinksFor(context);
       running = true;
-      loops = [pollStream(context, streamArn), closeLoop(context)];
+      loops = [pollStream(context, streamArn, sinks), closeLoop(context)];
     },
-    async drain(timeoutMs) {
+    drain,
+    async finish(timeoutMs = 60_000) {
+      if (!running || !pipeline) return 0;
       const deadline = Date.now() + timeoutMs;
-      emptyPolls = 0;
-      while (running && emptyPolls < 2 && Date.now() < deadline) await sleep(100);
+      const longest = Math.max(...pipeline.windows.map((w) => Math.max(w.sizeMs, w.gapMs) + w.graceMs));
+      skewMs = Math.max(longest, options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) + 60_000;
+      let windows = 0;
+      for (;;) {
+        let outcome: CloserOutcome | undefined;
+        try {
+          outcome = await closeOnce();
+          windows += outcome.windows;
+        } catch (error) {
+          warnOnce('closer', error);
+        }
+        if (outcome && outcome.windows === 0 && outcome.failedKeys.length === 0) break;
+        if (Date.now() >= deadline) throw new EmissionFinishError(timeoutMs, outcome?.failedKeys.length);
+        if (!outcome || outcome.failedKeys.length > 0) await sleep(200);
+      }
+      await drain(Math.max(1000, deadline - Date.now()));
+      return windows;
     },
     async stop() {
       running = false;
       await Promise.all(loops);
       streams?.destroy();
+      if (tick) clearInterval(tick);
+      await results?.flush();
     },
+    counters: () => ({ ...counts, warehouse: results?.counters() }),
     status: () =>
       `${counts.alerts} alerts and ${counts.results} final results delivered (${counts.invocations} invocations, ` +
-      `${counts.failures} partial failures, ${counts.iteratorResets} iterator renewals); closer ran ${counts.closerRuns}×, closed ${counts.windowsClosed} windows`,
+      `${counts.failures} partial failures, ${counts.iteratorResets} iterator renewals); closer ran ${counts.closerRuns}×, closed ${counts.windowsClosed} windows` +
+      (results ? `; ${results.counters().delivered} results in the warehouse` : ''),
   };
 }

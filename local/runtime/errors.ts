@@ -39,3 +39,19 @@ export class NoRunningDevError extends Error {
     );
   }
 }
+
+/** The emission plugin's `finish()` still found windows to close at its deadline. */
+export class EmissionFinishError extends Error {
+  override readonly name = 'EmissionFinishError';
+  constructor(
+    /** The deadline given, ms. */
+    readonly timeoutMs: number,
+    /** Keys the last closer run could not commit (undefined when the run itself failed). */
+    readonly failedKeys: number | undefined,
+  ) {
+    super(
+      `The closer still had windows to finalize after ${timeoutMs} ms (${failedKeys ?? 'unknown'} key(s) not ` +
+        'committed in its last run): give finish() more time, or check DynamoDB Local for throttles or errors.',
+    );
+  }
+}

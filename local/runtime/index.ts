@@ -7,8 +7,13 @@ export {
   startDevRuntime,
 } from './dev-runtime';
 export { type DriveOptions, driveLines } from './drive';
-export { type EmissionPluginOptions, emissionPlugin } from './emission-plugin';
-export { DevOptionError, NoRunningDevError, ResourceSetupError } from './errors';
+export {
+  type EmissionCounters,
+  type EmissionPlugin,
+  type EmissionPluginOptions,
+  emissionPlugin,
+} from './emission-plugin';
+export { DevOptionError, EmissionFinishError, NoRunningDevError, ResourceSetupError } from './errors';
 export { HotKeys, type KeyCount } from './hot-keys';
 export { JsonlSideOutput } from './jsonl-side-output';
 export { LatencyReservoir } from './latency';

@@ -6,7 +6,7 @@ export class WarehouseEmptyError extends Error {
     readonly dir: string,
   ) {
     super(
-      `No delivered events in ${dir} yet: run \`npm start\` (or \`streamfold dev\`) first; objects appear when a ` +
+      `No delivered events or results in ${dir} yet: run \`npm start\` (or \`streamfold dev\`) first; objects appear when a ` +
         'partition buffer flushes (every 60 s, or at the end of the run).',
     );
   }

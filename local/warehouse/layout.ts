@@ -69,3 +69,33 @@ export function objectName(deliveryStreamName: string, atMs: number, random: str
   const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
   return `${deliveryStreamName}-1-${stamp}-${random}.gz`;
 }
+
+/**
+ * Prefix of final window results (the emitter's results delivery stream; `AGGREGATES_PREFIX` of lib/emission.ts):
+ * `aggregates/dt=<yyyy-MM-dd>/`.
+ */
+export const AGGREGATES_PREFIX = 'aggregates/';
+
+/** Name of the results delivery stream of a pipeline (as lib/emission.ts names it). */
+export const resultsDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-aggregates`;
+
+/**
+ * Columns of the results rows (the `aggregates` Glue table of lib/emission.ts, `AGGREGATE_COLUMNS`), as DuckDB types:
+ * `values` is JSON text (a string column in Glue).
+ */
+export const RESULT_COLUMNS = [
+  { name: 'id', type: 'VARCHAR' },
+  { name: 'kind', type: 'VARCHAR' },
+  { name: 'pipeline', type: 'VARCHAR' },
+  { name: 'window', type: 'VARCHAR' },
+  { name: 'key', type: 'VARCHAR' },
+  { name: 'window_start', type: 'BIGINT' },
+  { name: 'window_end', type: 'BIGINT' },
+  { name: 'values', type: 'JSON' },
+  { name: 'alert', type: 'VARCHAR' },
+] as const;
+
+/** Object prefix of delivered results for the arrival time of the object's oldest record (`dt=` only, no hour). */
+export function aggregatesPrefix(oldestArrivalMs: number): string {
+  return `${AGGREGATES_PREFIX}${timePrefix(oldestArrivalMs).replace(/hour=\d\d\/$/, '')}`;
+}

@@ -28,6 +28,9 @@ interface DevFlags {
   plain?: boolean;
   emission: boolean;
   timeScale: number;
+  idleTimeout: number;
+  closerInterval: number;
+  closeWindows: boolean;
 }
 
 /** Commander parser for a duration (`60s`, `2m`, `500ms`, or plain seconds). */
@@ -83,12 +86,19 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
   );
   let view: LiveView | undefined;
   const log = (line: string) => (view ? view.log(line) : context.stderr(`${line}\n`));
+  const emission = flags.emission
+    ? emissionPlugin({
+        idleTimeoutMs: flags.idleTimeout,
+        closerIntervalMs: flags.closerInterval,
+        warehouse: { bufferingIntervalMs: flags.warehouseInterval },
+      })
+    : undefined;
   const runtime: DevRuntime = await startDevRuntime({
     pipeline,
     dir,
     shards: flags.shards,
     warehouse: { bufferingIntervalMs: flags.warehouseInterval },
-    plugins: flags.emission ? [emissionPlugin()] : [],
+    plugins: emission ? [emission] : [],
     log,
   });
   runtime.stats.ownProducers = flags.generator;
@@ -146,6 +156,13 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
     if (!interrupted) {
       log('draining: waiting until every record written is processed...');
       await runtime.drain(120_000).catch((error: Error) => log(`drain: ${error.message}`));
+      if (emission && flags.closeWindows) {
+        log('end of input: the closer finalizes the last windows (as if their grace period had passed)...');
+        await emission
+          .finish(120_000)
+          .then((windows) => log(`end of input: ${windows} windows finalized`))
+          .catch((error: Error) => log(`finish: ${error.message}`));
+      }
     }
   } finally {
     if (timer) clearTimeout(timer);
@@ -186,13 +203,33 @@ export const registerDev: RegisterCommand = (program, context) => {
     .option('-d, --dir <dir>', 'working folder (side outputs, warehouse)', '.streamfold')
     .option('--plain', 'plain log lines instead of the live view')
     .option('--no-emission', 'do not run the emitter (DynamoDB stream poller) and the closer timer')
+    .option(
+      '--idle-timeout <time>',
+      'a silent shard stops holding the watermark back after this long',
+      duration,
+      60_000,
+    )
+    .option(
+      '--closer-interval <time>',
+      'how often the closer finalizes windows (the cloud: every minute)',
+      duration,
+      10_000,
+    )
+    .option(
+      '--no-close-windows',
+      'at the end of a run, leave the open windows open (default: the closer finalizes them as if their grace had passed)',
+    )
     .action(async (flags: DevFlags) => {
       const summary = await runDev(flags, context);
       const dir = resolve(context.cwd, flags.dir);
       context.stdout(`\n${renderSummary(summary)}\n`);
       context.stdout(
         `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
-          '(try: npx streamfold query "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC")\n',
+          '(try: npx streamfold query "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC")\n' +
+          (flags.emission
+            ? `alerts:       ${dir}/alerts.jsonl\nresults:      ${dir}/warehouse/aggregates  (try: npx streamfold query ` +
+              `"SELECT key, window_start, \\"values\\"->>'events' AS events FROM results WHERE \\"window\\" = 'perMinute'")\n`
+            : ''),
       );
     });
 };
