@@ -6,4 +6,7 @@ import type { BenchTarget } from './target';
  */
 export const TARGETS: Readonly<Record<string, () => Promise<BenchTarget>>> = {
   engine: async () => (await import('./engine')).engine,
+  writes: async () => (await import('./writes')).writes,
+  latency: async () => (await import('./latency')).latency,
+  bundle: async () => (await import('./bundle')).bundle,
 };

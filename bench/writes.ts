@@ -1,8 +1,13 @@
-// Benchmark: DynamoDB write units per 1,000 events of the processor (batch 100 and 1,000, with and without dedupe)
-// next to a naive baseline measured on the same events in the same run (one conditional write per event per window
-// instance + one idempotency write per event). Runs on DynamoDB Local (or AWS_ENDPOINT_URL). Prints JSON.
-//
-//   npx tsx bench/writes.ts [--events 10000] [--users 10000] [--zipf 1] [--naive-events 5000]
+/**
+ * DynamoDB write units per 1,000 events on DynamoDB Local (or AWS_ENDPOINT_URL), measured in one run:
+ * - streamfold: the real Kinesis processor handler (one conditional write per touched key per batch), without dedupe
+ *   (and, beside it, with dedupe: one idempotency put per record on top);
+ * - naive: one conditional UpdateItem per event per window instance + one conditional idempotency PutItem per event;
+ * - Powertools-style: the naive writes + two idempotency writes per record (an INPROGRESS put and a COMPLETED update,
+ *   as Powertools' idempotency utility does).
+ * The naive and Powertools-style costs per event do not depend on batch size or key count (every event is written on
+ * its own), so they are measured once, on a sample of the events, and reported beside every row.
+ */
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
@@ -11,26 +16,72 @@ import { createKinesisHandler, type InvocationSummary } from '../lambdas/process
 import { ensureTable } from '../lambdas/state/index';
 import { makeClients } from '../local/aws-clients';
 import { startEngines } from '../local/engines/index';
+import { generate } from '../local/generator/index';
 import { clickstream } from '../pipelines/clickstream';
-import {
-  batches,
-  clickLines,
-  freshTables,
-  lambdaContext,
-  MemorySqs,
-  silentLogger,
-} from '../test/integration/processor-helpers';
+import { freshTables, lambdaContext, MemorySqs, silentLogger } from '../test/integration/processor-helpers';
+import type { BenchContext, BenchFigures, BenchTarget } from './target';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+type Dynamo = ReturnType<typeof makeClients>['dynamodb'];
+
+/** Workload of the writes benchmark. */
+export interface WritesWorkload {
+  /** Events per processor run (each batch size × key count). */
+  readonly events: number;
+  readonly batchSizes: readonly number[];
+  readonly keyCounts: readonly number[];
+  /** Events the naive and Powertools-style baselines are measured on (from the 10,000-key workload). */
+  readonly naiveSampleEvents: number;
+  readonly seed: number;
+  readonly eventsPerSecondOfEventTime: number;
+  readonly zipfExponent: number;
 }
 
-const EVENTS = arg('events', 10_000);
-const USERS = arg('users', 10_000);
-const ZIPF = arg('zipf', 1);
-const NAIVE_EVENTS = Math.min(EVENTS, arg('naive-events', 5_000));
-const SHARD = 'shardId-000000000000';
+/** Default: 6,000 events per run (two batches at 3,000); batches of 100, 1,000 and 3,000; 100, 10,000 and 1,000,000 keys. */
+export const WRITES_WORKLOAD: WritesWorkload = {
+  events: 6000,
+  batchSizes: [100, 1000, 3000],
+  keyCounts: [100, 10_000, 1_000_000],
+  naiveSampleEvents: 1500,
+  seed: 42,
+  eventsPerSecondOfEventTime: 200,
+  zipfExponent: 1.1,
+};
+
+/** One processor run. */
+export interface ProcessorRun {
+  readonly batchSize: number;
+  readonly keys: number;
+  readonly dedupe: boolean;
+  readonly events: number;
+  readonly distinctKeys: number;
+  readonly invocations: number;
+  readonly stateWrites: number;
+  readonly writeUnits: number;
+  readonly per1k: number;
+  readonly seconds: number;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** Clickstream lines with `keys` human users (and the generator's 3 bots), ~300-byte events. */
+function workloadLines(w: WritesWorkload, keys: number, events: number): string[] {
+  const minCap = Math.ceil((1.5 * w.eventsPerSecondOfEventTime * 60) / keys);
+  return Array.from(
+    generate({
+      seed: w.seed,
+      events,
+      users: keys,
+      eventsPerSecond: w.eventsPerSecondOfEventTime,
+      zipfExponent: w.zipfExponent,
+      humanMaxPerMinute: Math.max(80, minCap),
+      targetBytes: 300,
+      lateShare: 0.01,
+      duplicateShare: 0.01,
+      malformedShare: 0,
+    }),
+    (item) => item.line,
+  );
+}
 
 /** Kinesis-shaped records for the lines (one shard; sequence numbers as Kinesis makes them: large decimals). */
 function kinesisRecords(lines: readonly string[]): KinesisStreamEvent['Records'] {
@@ -48,7 +99,7 @@ function kinesisRecords(lines: readonly string[]): KinesisStreamEvent['Records']
       },
       eventSource: 'aws:kinesis',
       eventVersion: '1.0',
-      eventID: `${SHARD}:${sequenceNumber}`,
+      eventID: `shardId-000000000000:${sequenceNumber}`,
       eventName: 'aws:kinesis:record',
       invokeIdentityArn: 'arn:aws:iam::000000000000:role/processor',
       awsRegion: 'us-east-1',
@@ -57,177 +108,264 @@ function kinesisRecords(lines: readonly string[]): KinesisStreamEvent['Records']
   });
 }
 
+/** Run the real processor handler over the lines in batches; write units from its invocation summaries. */
 async function measureProcessor(
-  dynamodb: ReturnType<typeof makeClients>['dynamodb'],
+  dynamodb: Dynamo,
   pipeline: Pipeline,
   lines: readonly string[],
   batchSize: number,
-) {
+  keys: number,
+): Promise<ProcessorRun> {
   const tables = await freshTables(dynamodb, `bench-${batchSize}`);
-  const sqs = new MemorySqs();
   const summaries: InvocationSummary[] = [];
   const handler = createKinesisHandler(pipeline, {
     dynamodb,
-    sqs: sqs.client,
+    sqs: new MemorySqs().client,
     ...tables,
     rejectedQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-rejected',
     lateQueueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-late',
     logger: silentLogger(),
     onInvocation: (s) => summaries.push(s),
   });
+  const records = kinesisRecords(lines);
   const started = Date.now();
-  for (const batch of batches(kinesisRecords(lines), batchSize)) {
-    const response = await handler({ Records: batch }, lambdaContext());
+  for (let i = 0; i < records.length; i += batchSize) {
+    // Lambda's longest timeout (15 min): a 3,000-record batch over a million keys can take over a minute on a loaded
+    // DynamoDB Local, and middy aborts a handler when the context says time is up.
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => 900_000 };
+    const response = await handler({ Records: records.slice(i, i + batchSize) }, context);
     if (response.batchItemFailures.length > 0) throw new Error(`batch failed: ${JSON.stringify(response)}`);
   }
   const sum = (name: keyof InvocationSummary) => summaries.reduce((n, s) => n + Number(s[name] ?? 0), 0);
-  const writeUnits = sum('writeUnits');
+  const distinct = new Set(lines.map((l) => (JSON.parse(l) as { userId?: string }).userId)).size;
   return {
     batchSize,
+    keys,
     dedupe: pipeline.idOf !== undefined,
     events: lines.length,
+    distinctKeys: distinct,
     invocations: summaries.length,
     stateWrites: sum('stateWrites'),
-    duplicates: sum('duplicates'),
-    writeUnits: round(writeUnits),
-    writeUnitsPer1000: round((writeUnits * 1000) / lines.length),
-    stateWritesPer1000: round((sum('stateWrites') * 1000) / lines.length),
+    writeUnits: round(sum('writeUnits')),
+    per1k: round((sum('writeUnits') * 1000) / lines.length),
     seconds: round((Date.now() - started) / 1000),
   };
 }
 
-/** Naive: per event, one conditional UpdateItem per window instance (+ one conditional idempotency PutItem). */
-async function measureNaive(dynamodb: ReturnType<typeof makeClients>['dynamodb'], lines: readonly string[]) {
-  const suffix = Date.now().toString(36);
-  const table = `bench-naive-${suffix}`;
-  const ids = `bench-naive-ids-${suffix}`;
+/** Naive and Powertools-style baselines: every event written on its own. */
+export interface NaiveFigures {
+  readonly events: number;
+  readonly windowWritesPerEvent: number;
+  /** Window writes + one idempotency write per event. */
+  readonly naivePer1k: number;
+  /** Naive + an INPROGRESS put and a COMPLETED update per record. */
+  readonly powertoolsStylePer1k: number;
+  readonly seconds: number;
+}
+
+async function measureNaive(dynamodb: Dynamo, lines: readonly string[]): Promise<NaiveFigures> {
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const names = { windows: `bench-naive-${suffix}`, ids: `bench-naive-ids-${suffix}`, pt: `bench-pt-${suffix}` };
   const keyed = (name: string) => ({
     TableName: name,
     AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
     KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
     BillingMode: 'PAY_PER_REQUEST' as const,
   });
-  await Promise.all([ensureTable(dynamodb, keyed(table)), ensureTable(dynamodb, keyed(ids))]);
+  await Promise.all(Object.values(names).map((n) => ensureTable(dynamodb, keyed(n))));
   const layout = layoutOf(clickstream);
-  let windowUnits = 0;
-  let idUnits = 0;
+  const units = { windows: 0, ids: 0, powertools: 0 };
   let windowWrites = 0;
-  const limit = pLimit(32);
+  const charged = (out: { ConsumedCapacity?: { CapacityUnits?: number } } | undefined) =>
+    out?.ConsumedCapacity?.CapacityUnits ?? 1;
+  const conditional = <T>(p: Promise<T>) =>
+    p.catch((error) => {
+      // A failed conditional write is still charged (1 unit for these small items).
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      return undefined;
+    });
+  const limit = pLimit(16);
   const started = Date.now();
   await Promise.all(
     lines.map((line, seq) =>
       limit(async () => {
         const d = decodeText(clickstream, line);
         if (!d.ok) return;
-        const id = await dynamodb
-          .send(
+        const now = Math.floor(Date.now() / 1000);
+        // Powertools idempotency: claim the record (INPROGRESS), then mark it COMPLETED with the result.
+        const claim = await conditional(
+          dynamodb.send(
             new PutItemCommand({
-              TableName: ids,
+              TableName: names.pt,
+              Item: { pk: { S: `rec#${seq}` }, status: { S: 'INPROGRESS' }, expiration: { N: String(now + 3600) } },
+              ConditionExpression: 'attribute_not_exists(pk) OR expiration < :now',
+              ExpressionAttributeValues: { ':now': { N: String(now) } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        );
+        units.powertools += claim ? charged(claim) : 1;
+        const id = await conditional(
+          dynamodb.send(
+            new PutItemCommand({
+              TableName: names.ids,
               Item: { pk: { S: d.id! }, seq: { N: String(seq) } },
               ConditionExpression: 'attribute_not_exists(pk)',
               ReturnConsumedCapacity: 'TOTAL',
             }),
-          )
-          .catch((error) => {
-            if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-            return undefined; // a duplicate: charged 1 unit, its windows are not written
-          });
-        idUnits += id ? (id.ConsumedCapacity?.CapacityUnits ?? 0) : 1;
-        if (!id) return;
-        const instances: string[] = [];
-        for (const w of layout.timedWindows)
-          for (const start of windowStartsFor(w, d.time)) instances.push(`${w.name}@${start}`);
-        for (const w of layout.sessionWindows) instances.push(`${w.name}@${Math.floor(d.time / w.gapMs)}`);
-        for (const instance of instances) {
-          const out = await dynamodb
-            .send(
-              new UpdateItemCommand({
-                TableName: table,
-                Key: { pk: { S: `${d.key}#${instance}` } },
-                UpdateExpression: 'ADD #c :one SET #s = :seq',
-                ConditionExpression: 'attribute_not_exists(#s) OR #s < :seq',
-                ExpressionAttributeNames: { '#c': 'count', '#s': 'seq' },
-                ExpressionAttributeValues: { ':one': { N: '1' }, ':seq': { N: String(seq) } },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            )
-            .catch((error) => {
-              // Out of order under concurrency: the failed conditional write is still charged (1 unit, small item).
-              if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-              return { ConsumedCapacity: { CapacityUnits: 1 } };
-            });
-          windowUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-          windowWrites++;
+          ),
+        );
+        units.ids += id ? charged(id) : 1;
+        if (id) {
+          const instances: string[] = [];
+          for (const w of layout.timedWindows)
+            for (const start of windowStartsFor(w, d.time)) instances.push(`${w.name}@${start}`);
+          for (const w of layout.sessionWindows) instances.push(`${w.name}@${Math.floor(d.time / w.gapMs)}`);
+          for (const instance of instances) {
+            const out = await conditional(
+              dynamodb.send(
+                new UpdateItemCommand({
+                  TableName: names.windows,
+                  Key: { pk: { S: `${d.key}#${instance}` } },
+                  UpdateExpression: 'ADD #c :one SET #s = :seq',
+                  ConditionExpression: 'attribute_not_exists(#s) OR #s < :seq',
+                  ExpressionAttributeNames: { '#c': 'count', '#s': 'seq' },
+                  ExpressionAttributeValues: { ':one': { N: '1' }, ':seq': { N: String(seq) } },
+                  ReturnConsumedCapacity: 'TOTAL',
+                }),
+              ),
+            );
+            units.windows += charged(out);
+            windowWrites++;
+          }
         }
+        const done = await dynamodb.send(
+          new UpdateItemCommand({
+            TableName: names.pt,
+            Key: { pk: { S: `rec#${seq}` } },
+            UpdateExpression: 'SET #st = :done, #d = :data',
+            ExpressionAttributeNames: { '#st': 'status', '#d': 'data' },
+            ExpressionAttributeValues: { ':done': { S: 'COMPLETED' }, ':data': { S: '{"batchItemFailures":[]}' } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        units.powertools += charged(done);
       }),
     ),
   );
+  const naive = units.windows + units.ids;
   return {
     events: lines.length,
     windowWritesPerEvent: round(windowWrites / lines.length),
-    writeUnitsPer1000: round(((windowUnits + idUnits) * 1000) / lines.length),
-    writeUnitsPer1000WithoutIdempotency: round((windowUnits * 1000) / lines.length),
+    naivePer1k: round((naive * 1000) / lines.length),
+    powertoolsStylePer1k: round(((naive + units.powertools) * 1000) / lines.length),
     seconds: round((Date.now() - started) / 1000),
   };
 }
 
-const round = (x: number) => Math.round(x * 100) / 100;
+/** Figures of the writes benchmark. */
+export interface WritesFigures extends BenchFigures {
+  /** Headline, at batch 1,000 and 10,000 keys, without dedupe. */
+  readonly streamfoldPer1k: number;
+  /** The same run with dedupe on (one idempotency write per record on top). */
+  readonly streamfoldWithDedupePer1k: number;
+  readonly naivePer1k: number;
+  readonly powertoolsStylePer1k: number;
+  /** streamfoldPer1k / naivePer1k (≤ 0.1 is the target). */
+  readonly ratioVsNaive: number;
+  /** Every batch size × key count (without dedupe), each with the baselines and its ratio. */
+  readonly matrix: {
+    batchSize: number;
+    keys: number;
+    distinctKeys: number;
+    streamfoldPer1k: number;
+    /** State writes per 1,000 events (one per touched key per batch). */
+    stateWritesPer1k: number;
+    /** Write units per state write (DynamoDB charges 1 per started KB of item). */
+    unitsPerStateWrite: number;
+    naivePer1k: number;
+    powertoolsStylePer1k: number;
+    ratioVsNaive: number;
+  }[];
+  readonly naive: NaiveFigures & { readonly note: string };
+  readonly workload: WritesWorkload & { readonly pipeline: string; readonly engine: string };
+}
 
-async function main(): Promise<void> {
+/** Run the writes benchmark (starts DynamoDB Local unless AWS_ENDPOINT_URL is set). */
+export async function runWritesBench(
+  w: WritesWorkload = WRITES_WORKLOAD,
+  log: (text: string) => void = () => {},
+): Promise<WritesFigures> {
   const engines = await startEngines({ kinesis: false });
   const clients = makeClients(engines.endpoints);
   try {
-    const lines = clickLines({
-      events: EVENTS,
-      users: USERS,
-      zipf: ZIPF,
-      seed: 42,
-      spacingMs: 5,
-      lateShare: 0.01,
-      duplicateShare: 0.05,
-      malformed: 0,
-    });
     const noDedupe: Pipeline = { ...clickstream, idOf: undefined };
-    const runs = [];
-    for (const batchSize of [100, 1000]) {
-      for (const pipeline of [noDedupe, clickstream]) {
-        const run = await measureProcessor(clients.dynamodb, pipeline, lines, batchSize);
-        process.stderr.write(
-          `processor batch ${batchSize} dedupe ${run.dedupe}: ${run.writeUnitsPer1000} WCU/1000 (${run.seconds} s)\n`,
-        );
+    const runs: ProcessorRun[] = [];
+    let headlineLines: string[] = [];
+    for (const keys of w.keyCounts) {
+      const lines = workloadLines(w, keys, w.events);
+      if (keys === 10_000) headlineLines = lines;
+      for (const batchSize of w.batchSizes) {
+        const run = await measureProcessor(clients.dynamodb, noDedupe, lines, batchSize, keys);
+        log(`writes: batch ${batchSize}, ${keys} keys: ${run.per1k} WCU per 1,000 events (${run.seconds} s)`);
         runs.push(run);
       }
     }
-    const naive = await measureNaive(clients.dynamodb, lines.slice(0, NAIVE_EVENTS));
-    const at1000 = runs.find((r) => r.batchSize === 1000 && !r.dedupe)!;
-    const at1000Dedupe = runs.find((r) => r.batchSize === 1000 && r.dedupe)!;
-    process.stdout.write(
-      `${JSON.stringify(
-        {
-          engine: engines.external ? engines.endpoints.dynamodb : 'DynamoDB Local (embedded)',
-          pipeline: clickstream.name,
-          users: USERS,
-          userPopularity: ZIPF === 0 ? 'uniform' : `zipf(${ZIPF})`,
-          events: lines.length,
-          eventsPerSecondOfEventTime: 200,
-          processor: runs,
-          naive: { ...naive, note: `measured on the first ${naive.events} of the same events` },
-          reduction: {
-            batch1000NoDedupeVsNaive: round(naive.writeUnitsPer1000 / at1000.writeUnitsPer1000),
-            batch1000NoDedupeVsNaiveWithoutIdempotency: round(
-              naive.writeUnitsPer1000WithoutIdempotency / at1000.writeUnitsPer1000,
-            ),
-            batch1000DedupeVsNaive: round(naive.writeUnitsPer1000 / at1000Dedupe.writeUnitsPer1000),
-          },
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    if (headlineLines.length === 0) headlineLines = workloadLines(w, 10_000, w.events);
+    const withDedupe = await measureProcessor(clients.dynamodb, clickstream, headlineLines, 1000, 10_000);
+    log(`writes: batch 1000, 10000 keys, dedupe on: ${withDedupe.per1k} WCU per 1,000 events`);
+    const naive = await measureNaive(clients.dynamodb, headlineLines.slice(0, w.naiveSampleEvents));
+    log(`writes: naive ${naive.naivePer1k}, Powertools-style ${naive.powertoolsStylePer1k} WCU per 1,000 events`);
+    const headline = runs.find((r) => r.batchSize === 1000 && r.keys === 10_000) ?? runs[0]!;
+    const ratio = (x: number) => Math.round((x / naive.naivePer1k) * 1000) / 1000;
+    return {
+      streamfoldPer1k: headline.per1k,
+      streamfoldWithDedupePer1k: withDedupe.per1k,
+      naivePer1k: naive.naivePer1k,
+      powertoolsStylePer1k: naive.powertoolsStylePer1k,
+      ratioVsNaive: ratio(headline.per1k),
+      matrix: runs.map((r) => ({
+        batchSize: r.batchSize,
+        keys: r.keys,
+        distinctKeys: r.distinctKeys,
+        streamfoldPer1k: r.per1k,
+        stateWritesPer1k: round((r.stateWrites * 1000) / r.events),
+        unitsPerStateWrite: round(r.writeUnits / Math.max(1, r.stateWrites)),
+        naivePer1k: naive.naivePer1k,
+        powertoolsStylePer1k: naive.powertoolsStylePer1k,
+        ratioVsNaive: ratio(r.per1k),
+      })),
+      naive: {
+        ...naive,
+        note: `naive and Powertools-style write every event on its own, so their cost per event is the same for every batch size and key count: measured once on the first ${naive.events} events of the 10,000-key workload`,
+      },
+      workload: {
+        ...w,
+        pipeline: clickstream.name,
+        engine: engines.external ? engines.endpoints.dynamodb : 'DynamoDB Local (embedded)',
+      },
+    };
   } finally {
     clients.destroy();
     await engines.stop();
   }
 }
 
-await main();
+/** The `writes` benchmark target. */
+export const writes: BenchTarget = {
+  name: 'writes',
+  description: 'DynamoDB write units per 1,000 events: streamfold vs naive vs Powertools-style, on DynamoDB Local',
+  run: (context: BenchContext) =>
+    runWritesBench(
+      context.quick
+        ? {
+            ...WRITES_WORKLOAD,
+            events: 1000,
+            batchSizes: [100, 1000],
+            keyCounts: [100, 10_000],
+            naiveSampleEvents: 100,
+          }
+        : WRITES_WORKLOAD,
+      context.log,
+    ),
+};

@@ -1,0 +1,330 @@
+import { isDeepStrictEqual } from 'node:util';
+import { DeleteTableCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { decodeText, type Pipeline } from '../../core';
+import { createKinesisHandler } from '../../lambdas/processor/index';
+import { SqsSideOutput } from '../../lambdas/side-output/index';
+import { ensureStateTables } from '../../lambdas/state/index';
+import { type MemoryDestination, memoryDestination } from '../../local/esm/index';
+import { clickstream } from '../../pipelines/clickstream';
+import { lambdaContext, MemorySqs, silentLogger, tableResults } from '../integration/processor-helpers';
+import { type DeliveryStats, type DriverHandler, deliverShard, emptyDeliveryStats } from './driver';
+import { ChaosMismatchError, ChaosRunError } from './errors';
+import {
+  ChaosProcess,
+  chaosDynamo,
+  chaosSqs,
+  draw,
+  type InjectedFault,
+  type Landed,
+  landingRecorder,
+} from './fault-layer';
+import { alertKey, type Fate, oracle } from './oracle';
+import { type Schedule, scheduleFor } from './schedule';
+import { buildShardLog, type LogRecord, type ShardLog, scheduleLines } from './shard-log';
+
+const REJECTED = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-rejected';
+const LATE = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-late';
+/** Retry delays of the stores and side outputs: short, so retries do not dominate a sweep's time. */
+const FAST = { baseDelayMs: 1, maxDelayMs: 4 };
+
+/** The clickstream pipeline without its dedupe id (the `no-dedupe` family). */
+export const clickstreamNoDedupe: Pipeline = { ...clickstream, idOf: undefined };
+
+/** The pipeline a schedule runs. */
+export function pipelineOf(schedule: Schedule): Pipeline {
+  return schedule.family === 'no-dedupe' ? clickstreamNoDedupe : clickstream;
+}
+
+/** What one schedule did (all counts are of this schedule). */
+export interface ScheduleReport {
+  readonly seed: number;
+  readonly family: Schedule['family'];
+  readonly records: number;
+  readonly shards: number;
+  readonly batchSize: number;
+  readonly fates: Record<Fate, number>;
+  readonly results: number;
+  readonly alerts: number;
+  readonly delivery: DeliveryStats;
+  /** Injected client faults by kind. */
+  readonly faults: Record<string, number>;
+  readonly ms: number;
+}
+
+/** The poison records of a schedule: `poisonCount` records picked by the seed. */
+export function poisonOf(schedule: Schedule, log: ShardLog): Set<string> {
+  const poison = new Set<string>();
+  for (let i = 0; poison.size < schedule.poisonCount && i < 100; i++) {
+    const record = log.records[Math.floor(draw(schedule.seed, `poison|${i}`) * log.records.length)];
+    if (record) poison.add(record.sequence);
+  }
+  return poison;
+}
+
+/** A deliberate bug for checking that the oracle catches one: drop one state write while reporting success. */
+export type Sabotage = 'drop-state-write';
+
+/** Options of {@link runSchedule}. */
+export interface RunOptions {
+  /** Make the checks fail on purpose (self-test of the oracle). */
+  readonly sabotage?: Sabotage;
+}
+
+/** One schedule's tables, recorders and handler factory, shared by the in-process and the kinesis-mock deliveries. */
+export interface Harness {
+  readonly tables: { stateTable: string; dedupeTable: string };
+  readonly landed: Landed;
+  readonly sqs: MemorySqs;
+  readonly injected: InjectedFault[];
+  readonly destination: MemoryDestination;
+  readonly newHandler: () => DriverHandler;
+  /** Delete the tables. */
+  dispose(): Promise<void>;
+}
+
+/** Create a schedule's tables and the factory of fault-injected handler instances. */
+export async function createHarness(
+  dynamodb: Pick<DynamoDBClient, 'send'>,
+  schedule: Schedule,
+  options: RunOptions = {},
+): Promise<Harness> {
+  const { seed } = schedule;
+  const pipeline = pipelineOf(schedule);
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const tables = { stateTable: `chaos-${seed}-state-${suffix}`, dedupeTable: `chaos-${seed}-dedupe-${suffix}` };
+  await ensureStateTables(dynamodb, tables);
+  const landed: Landed = { results: [], alerts: [], stateWrites: 0 };
+  let recorder = landingRecorder(dynamodb, tables.stateTable, landed);
+  if (options.sabotage === 'drop-state-write') recorder = dropOneStateWrite(recorder, tables.stateTable);
+  const sqs = new MemorySqs();
+  const injected: InjectedFault[] = [];
+  let processes = 0;
+  return {
+    tables,
+    landed,
+    sqs,
+    injected,
+    destination: memoryDestination(),
+    newHandler: (): DriverHandler => {
+      const proc = new ChaosProcess(++processes, seed, schedule.calls, injected);
+      const handler = createKinesisHandler(pipeline, {
+        dynamodb: chaosDynamo(recorder, proc),
+        ...tables,
+        rejected: new SqsSideOutput({ client: chaosSqs(sqs.client, proc), queueUrl: REJECTED, backoff: FAST }),
+        late: new SqsSideOutput({ client: chaosSqs(sqs.client, proc), queueUrl: LATE, backoff: FAST }),
+        storeOptions: { backoff: FAST },
+        logger: silentLogger(),
+      });
+      return {
+        invoke: (event, context) => handler(event, context),
+        begin: (invocation, faults) => proc.begin(invocation, faults),
+        get crashed() {
+          return proc.dead;
+        },
+      };
+    },
+    dispose: async () => {
+      await Promise.all(
+        [tables.stateTable, tables.dedupeTable].map((name) =>
+          dynamodb.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined),
+        ),
+      );
+    },
+  };
+}
+
+/** A client that skips the second state write of the run but answers as if it landed (a lost write). */
+function dropOneStateWrite(real: Pick<DynamoDBClient, 'send'>, stateTable: string): Pick<DynamoDBClient, 'send'> {
+  let writes = 0;
+  const send = (async (command: any) => {
+    const input = command.input;
+    const isState =
+      command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.sk?.S === 'state';
+    if (isState && ++writes === 2) return { $metadata: {}, ConsumedCapacity: { CapacityUnits: 1 } };
+    return real.send(command);
+  }) as Pick<DynamoDBClient, 'send'>['send'];
+  return { send };
+}
+
+/** Run one schedule with in-process delivery against DynamoDB Local; throws a ChaosMismatchError on a difference. */
+export async function runSchedule(
+  dynamodb: Pick<DynamoDBClient, 'send'>,
+  seed: number,
+  options: RunOptions = {},
+): Promise<ScheduleReport> {
+  const started = Date.now();
+  const schedule = scheduleFor(seed);
+  const log = buildShardLog(scheduleLines(schedule), schedule.shards);
+  const poison = poisonOf(schedule, log);
+  const h = await createHarness(dynamodb, schedule, options);
+  try {
+    const stats = emptyDeliveryStats();
+    let invocations = 0;
+    try {
+      await Promise.all(
+        log.shardIds.map((shardId) =>
+          deliverShard({
+            schedule,
+            shardId,
+            records: log.byShard.get(shardId)!,
+            poison,
+            newHandler: h.newHandler,
+            destination: h.destination,
+            stats,
+            context: lambdaContext,
+            nextInvocation: () => ++invocations,
+          }),
+        ),
+      );
+    } catch (error) {
+      throw new ChaosRunError(seed, `delivery did not finish: ${(error as Error).message}`, { cause: error });
+    }
+    return await verify(dynamodb, schedule, log, poison, h, stats, started);
+  } finally {
+    await h.dispose();
+  }
+}
+
+/**
+ * Check a finished schedule against the oracle: window results (state + finalized), alerts, rejected and late side
+ * outputs (distinct message ids), the failure destination, duplicates (from the dedupe table) and the accounting.
+ */
+export async function verify(
+  dynamodb: Pick<DynamoDBClient, 'send'>,
+  schedule: Schedule,
+  log: ShardLog,
+  poison: ReadonlySet<string>,
+  h: Harness,
+  stats: DeliveryStats,
+  started: number,
+): Promise<ScheduleReport> {
+  const { seed } = schedule;
+  const pipeline = pipelineOf(schedule);
+  const failed = failedRecords(seed, h.destination, log, poison);
+  const want = oracle(pipeline, log.records, log.ranges, failed);
+  const check = (what: string, got: unknown, expected: unknown) => {
+    if (!isDeepStrictEqual(got, expected)) throw new ChaosMismatchError(seed, what, describeDiff(got, expected));
+  };
+  const results = await tableResults(dynamodb, h.tables.stateTable, pipeline, h.landed.results);
+  check('window results (state + finalized)', results, want.results);
+  check('alerts', h.landed.alerts.map(alertKey).sort(), want.alerts);
+  check('rejected side output', h.sqs.ids(REJECTED), want.rejectedIds);
+  check('late side output', h.sqs.ids(LATE), want.lateIds);
+  check('failure destination', [...failed].sort(), want.failedIds);
+  if (pipeline.idOf) {
+    const duplicates = await observedDuplicates(dynamodb, h.tables.dedupeTable, pipeline, log.records, failed);
+    check('duplicates', duplicates, want.duplicateIds);
+  }
+  const total = Object.values(want.fates).reduce((a, b) => a + b, 0);
+  if (total !== log.records.length) {
+    throw new ChaosMismatchError(seed, 'accounting', `${total} fates for ${log.records.length} records`);
+  }
+  const faults: Record<string, number> = {};
+  for (const f of h.injected) faults[f.fault] = (faults[f.fault] ?? 0) + 1;
+  return {
+    seed,
+    family: schedule.family,
+    records: log.records.length,
+    shards: log.shardIds.length,
+    batchSize: schedule.batchSize,
+    fates: want.fates,
+    results: want.results.length,
+    alerts: want.alerts.length,
+    delivery: stats,
+    faults,
+    ms: Date.now() - started,
+  };
+}
+
+/**
+ * The records on the failure destination (`shard:sequence`). Each failure record must name a run that holds a poison
+ * record (nothing else may exhaust its retries: faults stop before a batch's last retry), and every poison record
+ * must be on it.
+ */
+function failedRecords(
+  seed: number,
+  destination: MemoryDestination,
+  log: ShardLog,
+  poison: ReadonlySet<string>,
+): Set<string> {
+  const failed = new Set<string>();
+  for (const f of destination.records) {
+    const info = f.KinesisBatchInfo;
+    const run = (log.byShard.get(info.shardId) ?? []).filter(
+      (r) =>
+        BigInt(r.sequence) >= BigInt(info.startSequenceNumber) && BigInt(r.sequence) <= BigInt(info.endSequenceNumber),
+    );
+    if (run.length !== info.batchSize) {
+      throw new ChaosMismatchError(
+        seed,
+        'failure destination',
+        `a failure record names ${info.batchSize} records, the range holds ${run.length}`,
+      );
+    }
+    if (!run.some((r) => poison.has(r.sequence))) {
+      throw new ChaosMismatchError(
+        seed,
+        'failure destination',
+        `records ${info.startSequenceNumber}..${info.endSequenceNumber} discarded without a poison record (${f.requestContext.condition})`,
+      );
+    }
+    for (const r of run) {
+      const id = `${r.shardId}:${r.sequence}`;
+      if (failed.has(id)) throw new ChaosMismatchError(seed, 'failure destination', `record ${id} discarded twice`);
+      failed.add(id);
+    }
+  }
+  for (const r of log.records) {
+    if (poison.has(r.sequence) && !failed.has(`${r.shardId}:${r.sequence}`)) {
+      throw new ChaosMismatchError(
+        seed,
+        'failure destination',
+        `poison record ${r.shardId}:${r.sequence} is not on it`,
+      );
+    }
+  }
+  return failed;
+}
+
+/**
+ * Records the processor dropped as duplicates, read from the dedupe table: a valid record whose id is held by another
+ * record (shard, sequence) than itself.
+ */
+async function observedDuplicates(
+  dynamodb: Pick<DynamoDBClient, 'send'>,
+  dedupeTable: string,
+  pipeline: Pipeline,
+  records: readonly LogRecord[],
+  failed: ReadonlySet<string>,
+): Promise<string[]> {
+  const owner = new Map<string, string>();
+  let startKey: Record<string, any> | undefined;
+  do {
+    const out = await dynamodb.send(
+      new ScanCommand({ TableName: dedupeTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    for (const item of out.Items ?? []) owner.set(item.pk!.S!, `${item.src?.S}:${item.seq?.S}`);
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  const duplicates: string[] = [];
+  for (const r of records) {
+    const id = `${r.shardId}:${r.sequence}`;
+    if (failed.has(id)) continue;
+    const decoded = decodeText(pipeline, r.line);
+    if (!decoded.ok || decoded.id === undefined) continue;
+    if (owner.get(decoded.id) !== id) duplicates.push(id);
+  }
+  return duplicates.sort();
+}
+
+/** A short description of how two values differ (lengths and the first differing element of lists). */
+export function describeDiff(got: unknown, expected: unknown): string {
+  if (Array.isArray(got) && Array.isArray(expected)) {
+    const i = got.findIndex((g, j) => !isDeepStrictEqual(g, expected[j]));
+    const at = i < 0 ? expected.length : i;
+    const missing = expected.filter((e) => !got.some((g) => isDeepStrictEqual(g, e))).length;
+    const extra = got.filter((g) => !expected.some((e) => isDeepStrictEqual(g, e))).length;
+    return `got ${got.length}, expected ${expected.length} (${missing} missing, ${extra} unexpected); first difference at ${at}: got ${JSON.stringify(got[at])?.slice(0, 300)}, expected ${JSON.stringify(expected[at])?.slice(0, 300)}`;
+  }
+  return `got ${JSON.stringify(got)?.slice(0, 300)}, expected ${JSON.stringify(expected)?.slice(0, 300)}`;
+}

@@ -1,0 +1,103 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import pLimit from 'p-limit';
+import type { Fate } from './oracle';
+import { runSchedule, type ScheduleReport } from './run-schedule';
+
+/** Options of {@link sweep}. */
+export interface SweepOptions {
+  /** First seed. */
+  readonly seed: number;
+  readonly schedules: number;
+  /** Schedules run at once (they use separate tables). @default 4 */
+  readonly concurrency?: number;
+  /** Stop starting new schedules after the first failure. @default false */
+  readonly stopOnFailure?: boolean;
+  /** Called after each schedule (progress). */
+  readonly onSchedule?: (report: ScheduleReport | undefined, error: Error | undefined, done: number) => void;
+}
+
+/** Totals of a sweep. */
+export interface SweepSummary {
+  readonly firstSeed: number;
+  readonly lastSeed: number;
+  readonly schedules: number;
+  readonly passed: number;
+  readonly failures: { seed: number; error: Error }[];
+  readonly records: number;
+  readonly fates: Record<Fate, number>;
+  readonly results: number;
+  readonly alerts: number;
+  readonly invocations: number;
+  readonly delivery: Record<string, number>;
+  readonly faults: Record<string, number>;
+  readonly byFamily: Record<string, number>;
+  readonly ms: number;
+}
+
+/** Run schedules `seed .. seed + schedules - 1` and add up what they did. */
+export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: SweepOptions): Promise<SweepSummary> {
+  const started = Date.now();
+  const limit = pLimit(options.concurrency ?? 4);
+  const reports: ScheduleReport[] = [];
+  const failures: { seed: number; error: Error }[] = [];
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: options.schedules }, (_, i) => options.seed + i).map((seed) =>
+      limit(async () => {
+        if (options.stopOnFailure && failures.length > 0) return;
+        try {
+          const report = await runSchedule(dynamodb, seed);
+          reports.push(report);
+          options.onSchedule?.(report, undefined, ++done);
+        } catch (error) {
+          failures.push({ seed, error: error as Error });
+          options.onSchedule?.(undefined, error as Error, ++done);
+        }
+      }),
+    ),
+  );
+  const add = (into: Record<string, number>, from: object) => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + Number(v);
+  };
+  const fates: Record<Fate, number> = { applied: 0, duplicate: 0, late: 0, rejected: 0, failed: 0 };
+  const delivery: Record<string, number> = {};
+  const faults: Record<string, number> = {};
+  const byFamily: Record<string, number> = {};
+  for (const r of reports) {
+    add(fates, r.fates);
+    add(delivery, r.delivery);
+    add(faults, r.faults);
+    byFamily[r.family] = (byFamily[r.family] ?? 0) + 1;
+  }
+  failures.sort((a, b) => a.seed - b.seed);
+  return {
+    firstSeed: options.seed,
+    lastSeed: options.seed + options.schedules - 1,
+    schedules: options.schedules,
+    passed: reports.length,
+    failures,
+    records: reports.reduce((n, r) => n + r.records, 0),
+    fates,
+    results: reports.reduce((n, r) => n + r.results, 0),
+    alerts: reports.reduce((n, r) => n + r.alerts, 0),
+    invocations: delivery.invocations ?? 0,
+    delivery,
+    faults,
+    byFamily,
+    ms: Date.now() - started,
+  };
+}
+
+/** A few lines describing a sweep. */
+export function formatSummary(s: SweepSummary): string {
+  return [
+    `chaos sweep: seeds ${s.firstSeed}..${s.lastSeed}: ${s.passed}/${s.schedules} schedules passed in ${(s.ms / 1000).toFixed(1)} s`,
+    `  records ${s.records} (${Object.entries(s.fates)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}); window results ${s.results}, alerts ${s.alerts}`,
+    `  families ${JSON.stringify(s.byFamily)}`,
+    `  delivery ${JSON.stringify(s.delivery)}`,
+    `  injected client faults ${JSON.stringify(s.faults)}`,
+    ...s.failures.map((f) => `  FAILED ${f.error.message}`),
+  ].join('\n');
+}
