@@ -32,7 +32,7 @@ import type { Pipeline } from '../core/definition';
 import { InvalidSettingError, ProcessorEntryError } from './errors';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { type PipelineModule, PROJECT_ROOT } from './processor-entry';
-import { NEXT_CLOSE_INDEX, STATE_RECORD_SORT_KEY } from './state-tables';
+import { STATE_RECORD_SORT_KEY } from './state-tables';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -52,9 +52,6 @@ export const EMISSION_ENV_NAMES = {
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
 export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
-
-/** Name of the sparse GSI the closer queries (must equal `NEXT_CLOSE_INDEX` of lambdas/state/tables.ts). */
-export const NEXT_CLOSE_INDEX_NAME = NEXT_CLOSE_INDEX;
 
 /** S3 prefix of the final window results in the data lake bucket. */
 export const AGGREGATES_PREFIX = 'aggregates/';
@@ -104,7 +101,7 @@ export interface EmissionProps {
   readonly pipeline: Pipeline;
   /** Module exporting the same pipeline: bundled into both functions. */
   readonly definition: PipelineModule;
-  /** The state table: needs its stream (NEW_AND_OLD_IMAGES) and the `byNextClose` GSI. */
+  /** The state table: needs its stream (NEW_AND_OLD_IMAGES). */
   readonly stateTable: dynamodb.ITable;
   /** The dedupe table (holds the emitter's delivery markers too). */
   readonly dedupeTable: dynamodb.ITable;
@@ -468,16 +465,11 @@ export class Emission extends Construct {
     emitter.addEventSource(eventSource);
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
-    // Closer: checkpoints (table Query), the byNextClose index, BatchGetItem + conditional PutItem of state records.
+    // Closer: checkpoints (table Query), a filtered Scan for keys to close, BatchGetItem + conditional PutItem.
     iam.Grant.addToPrincipal({
       grantee: closer,
-      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      actions: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
       resourceArns: [props.stateTable.tableArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: closer,
-      actions: ['dynamodb:Query'],
-      resourceArns: [`${props.stateTable.tableArn}/index/${NEXT_CLOSE_INDEX}`],
     });
     const interval = props.closerInterval ?? Duration.minutes(1);
     const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {

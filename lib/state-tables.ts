@@ -7,13 +7,10 @@ import { Construct } from 'constructs';
  * Key and TTL attributes of the tables. They must equal `STATE_ATTR`/`DEDUPE_ATTR`/`TTL_ATTRIBUTE` of
  * lambdas/state/tables.ts (lib/ does not import runtime code; test/infra checks they agree).
  */
-export const TABLE_ATTRIBUTES = { pk: 'pk', sk: 'sk', ttl: 'ttl', nextClose: 'nc', nextCloseBucket: 'ncb' } as const;
+export const TABLE_ATTRIBUTES = { pk: 'pk', sk: 'sk', ttl: 'ttl', nextClose: 'nc' } as const;
 
 /** Sort key value of window-state records (equals `STATE_SORT_KEY` of lambdas/state/tables.ts). */
 export const STATE_RECORD_SORT_KEY = 'state';
-
-/** Name of the state table's sparse next-close index (equals `NEXT_CLOSE_INDEX` of lambdas/state/tables.ts). */
-export const NEXT_CLOSE_INDEX = 'byNextClose';
 
 /** Props of {@link StateTables}. */
 export interface StateTablesProps {
@@ -62,13 +59,6 @@ export class StateTables extends Construct {
       partitionKey: { name: TABLE_ATTRIBUTES.pk, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_ATTRIBUTES.sk, type: dynamodb.AttributeType.STRING },
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    });
-    // Sparse index the closer queries for keys with a window closing at or before the watermark.
-    this.stateTable.addGlobalSecondaryIndex({
-      indexName: NEXT_CLOSE_INDEX,
-      partitionKey: { name: TABLE_ATTRIBUTES.nextCloseBucket, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE_ATTRIBUTES.nextClose, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     this.dedupeTable = new dynamodb.Table(this, 'Dedupe', {
       ...common,

@@ -1,14 +1,14 @@
 import {
   type AttributeValue,
   type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateExpiry } from '../../core';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import { callWithRetry } from '../state/retry';
 import type { StateStore } from '../state/state-store';
-import { NEXT_CLOSE_BUCKETS, NEXT_CLOSE_INDEX, STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
+import { STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
 import { CloserQueryError, InvalidCloserSettingError } from './errors';
 import { type PipelineWatermark, pipelineWatermark } from './watermark';
 
@@ -51,7 +51,7 @@ export interface CloserOutcome {
 /**
  * One closer run (EventBridge Scheduler every minute in the cloud; a timer in the local runtime): compute the
  * pipeline watermark from the checkpoints (idle sources excluded), find the keys with something closing at or before
- * it (one Query per bucket of the sparse `byNextClose` index), and finalize each with ONE conditional write through
+ * it (a filtered parallel Scan of the state table on `nc`), and finalize each with ONE conditional write through
  * the StateStore: `closeUpTo` on the current state, its results in `r` exactly like the processor writes them, so the
  * emitter emits them. The write is fenced by source `#closer` with the watermark as sequence, and by the item
  * version, so a window is finalized once whoever (processor or closer) gets there first.
@@ -105,7 +105,7 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
 function closeKey(layout: Layout, key: string, value: unknown, watermark: number, count: (n: number) => void) {
   if (value === undefined) return undefined;
   const { k } = readStoredValue(key, value);
-  if (nextCloseTime(layout, k) > watermark) return undefined; // the index was behind: already closed
+  if (nextCloseTime(layout, k) > watermark) return undefined; // the scan read an older item: already closed
   const results = closeUpTo(layout, key, k, watermark);
   if (results.length === 0) return undefined;
   count(results.length);
@@ -117,27 +117,35 @@ function closeKey(layout: Layout, key: string, value: unknown, watermark: number
   };
 }
 
-/** Keys of state items whose `nc` ≤ watermark, over every bucket of the index (eventually consistent). */
+/** Parallel Scan segments of the state table. */
+const SCAN_SEGMENTS = 4;
+
+/**
+ * Keys of state items whose `nc` ≤ watermark: a filtered, eventually consistent parallel Scan of the state table.
+ * A Scan, not an index: a sparse index on `nc` would cost an index write on nearly every state write (the key's next
+ * close time moves with its windows), which at scale costs far more than the closer's periodic reads.
+ */
 async function keysClosingBy(deps: CloserDeps, watermark: number): Promise<{ keys: string[]; readUnits: number }> {
   const keys = new Set<string>();
   let readUnits = 0;
   await Promise.all(
-    Array.from({ length: NEXT_CLOSE_BUCKETS }, async (_, b) => {
-      const bucket = `b${b}`;
+    Array.from({ length: SCAN_SEGMENTS }, async (_, segment) => {
       let start: Record<string, AttributeValue> | undefined;
       do {
-        let out: QueryCommandOutput;
+        let out: ScanCommandOutput;
         try {
           out = await callWithRetry(
-            'Query (byNextClose)',
+            'Scan (next close)',
             () =>
               deps.client.send(
-                new QueryCommand({
+                new ScanCommand({
                   TableName: deps.tableName,
-                  IndexName: NEXT_CLOSE_INDEX,
-                  KeyConditionExpression: '#b = :b AND #nc <= :wm',
-                  ExpressionAttributeNames: { '#b': STATE_ATTR.nextCloseBucket, '#nc': STATE_ATTR.nextClose },
-                  ExpressionAttributeValues: { ':b': { S: bucket }, ':wm': { N: String(watermark) } },
+                  Segment: segment,
+                  TotalSegments: SCAN_SEGMENTS,
+                  FilterExpression: '#sk = :state AND #nc <= :wm',
+                  ProjectionExpression: '#pk, #sk',
+                  ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk, '#nc': STATE_ATTR.nextClose },
+                  ExpressionAttributeValues: { ':state': { S: STATE_SORT_KEY }, ':wm': { N: String(watermark) } },
                   ExclusiveStartKey: start,
                   ReturnConsumedCapacity: 'TOTAL',
                 }),
@@ -145,7 +153,7 @@ async function keysClosingBy(deps: CloserDeps, watermark: number): Promise<{ key
             { maxRetries: 2 },
           );
         } catch (error) {
-          throw new CloserQueryError(bucket, { cause: error });
+          throw new CloserQueryError(`segment ${segment}`, { cause: error });
         }
         readUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
         for (const item of out.Items ?? []) {

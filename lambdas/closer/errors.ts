@@ -10,12 +10,12 @@ export class InvalidCloserSettingError extends Error {
   }
 }
 
-/** Finding the keys to close (a Query of the byNextClose index) failed. */
+/** Finding the keys to close (a Scan of the state table) failed. */
 export class CloserQueryError extends Error {
   override name = 'CloserQueryError';
   constructor(bucket: string, options?: { cause?: unknown }) {
     super(
-      `Closer: querying bucket ${JSON.stringify(bucket)} of the byNextClose index failed: ${(options?.cause as Error)?.message ?? String(options?.cause)}`,
+      `Closer: scanning the state table (${bucket}) for keys to close failed: ${(options?.cause as Error)?.message ?? String(options?.cause)}`,
       options,
     );
   }

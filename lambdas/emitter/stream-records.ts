@@ -2,6 +2,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { Pipeline, WindowResult } from '../../core';
 import { readStoredValue, type StoredAlert } from '../processor/stored-state';
 import { type AlertMessage, alertId, type ResultMessage, resultId } from '../sinks/messages';
+import { decodeStateAttribute } from '../state/codec';
 import { STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
 import { MalformedStreamRecordError } from './errors';
 
@@ -62,7 +63,7 @@ export function stateWriteOf(pipeline: Pipeline, record: DynamoDBRecord): StateW
   const sequence = record.dynamodb?.SequenceNumber;
   if (!image || image[STATE_ATTR.sk]?.S !== STATE_SORT_KEY) return undefined;
   const key = image[STATE_ATTR.pk]?.S;
-  const text = image[STATE_ATTR.state]?.S;
+  const text = decodeStateAttribute(image[STATE_ATTR.state] as never);
   if (sequence === undefined) throw new MalformedStreamRecordError(sequence, 'no SequenceNumber');
   if (key === undefined) throw new MalformedStreamRecordError(sequence, 'no partition key');
   if (text === undefined) return { sequence, key, alerts: [], results: [] };

@@ -215,7 +215,7 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
           const expiresAt = stateExpiry(ctx.layout, outcome.state) * 1000;
           return {
             state: toStoredValue(outcome.state, outcome.results, alerts),
-            // Indexed (byNextClose) so the closer finds keys with windows to finalize when traffic stops.
+            // Stored as `nc`: the closer scans for keys with windows to finalize when traffic stops.
             nextClose: nextCloseTime(ctx.layout, outcome.state),
             ...(expiresAt >= 1e11 ? { expiresAt } : {}),
           };

@@ -3,6 +3,7 @@ import { layoutOf, openResults, type Pipeline, type WindowResult } from '../../c
 import { fromResultItem, resultSortKey } from '../emitter/result-items';
 import { readStoredValue } from '../processor/stored-state';
 import { resultId } from '../sinks/messages';
+import { decodeStateAttribute } from '../state/codec';
 import { STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../state/tables';
 import { InvalidQueryRangeError, UnknownWindowError } from './errors';
 
@@ -86,7 +87,7 @@ export async function queryState(query: StateQuery): Promise<StateQueryResult> {
   const final = new Map<number, QueriedWindow>();
   for (const r of finals) if (inRange(r)) final.set(r.start, withId(r, 'final'));
   const item = stateOut.Item;
-  const text = item?.[STATE_ATTR.state]?.S;
+  const text = decodeStateAttribute(item?.[STATE_ATTR.state]);
   if (item && text !== undefined && live(item)) {
     const stored = readStoredValue(key, JSON.parse(text));
     for (const r of openResults(layoutOf(pipeline), key, stored.k)) {

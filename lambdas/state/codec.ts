@@ -1,6 +1,7 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { canonicalSequence, padSequence } from './sequence';
-import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, nextCloseBucket, STATE_ATTR, STATE_SORT_KEY } from './tables';
+import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, STATE_ATTR, STATE_SORT_KEY } from './tables';
 
 type Item = Record<string, AttributeValue>;
 
@@ -29,6 +30,35 @@ export const ABSENT: StateRecord = Object.freeze({
   ttl: undefined,
 });
 
+/**
+ * State JSON longer than this is stored deflated (Binary attribute). DynamoDB charges one write unit per KB written,
+ * and window state (repeated aggregate shapes, ISO strings) compresses 3-5×, so compression keeps most writes at
+ * one unit. Shorter state stays readable JSON text.
+ */
+export const COMPRESS_STATE_OVER = 600;
+
+/** The attribute value holding a state's JSON: text, or deflated bytes when that is smaller. */
+export function encodeStateAttribute(json: string): AttributeValue {
+  if (json.length <= COMPRESS_STATE_OVER) return { S: json };
+  const bytes = deflateRawSync(Buffer.from(json, 'utf8'));
+  return bytes.length < Buffer.byteLength(json, 'utf8') ? { B: bytes } : { S: json };
+}
+
+/**
+ * The state JSON of a state item's attribute, whichever way it was stored: `S` (text) or `B` (deflated bytes, as
+ * the SDK returns them, or base64 as Lambda delivers DynamoDB stream images).
+ */
+export function decodeStateAttribute(
+  value: { S?: string; B?: Uint8Array | string } | AttributeValue | undefined,
+): string | undefined {
+  if (!value) return undefined;
+  const v = value as { S?: string; B?: Uint8Array | string };
+  if (v.S !== undefined) return v.S;
+  if (v.B === undefined) return undefined;
+  const bytes = typeof v.B === 'string' ? Buffer.from(v.B, 'base64') : v.B;
+  return inflateRawSync(bytes).toString('utf8');
+}
+
 /** Primary key of the state record of `key`. */
 export function stateKey(key: string): Item {
   return { [STATE_ATTR.pk]: { S: key }, [STATE_ATTR.sk]: { S: STATE_SORT_KEY } };
@@ -42,11 +72,10 @@ export function toStateItem(key: string, record: StateRecord, updatedAtMs: numbe
     [STATE_ATTR.version]: { N: String(record.version) },
     [STATE_ATTR.updatedAt]: { N: String(updatedAtMs) },
   };
-  if (record.stateJson !== undefined) item[STATE_ATTR.state] = { S: record.stateJson };
+  if (record.stateJson !== undefined) item[STATE_ATTR.state] = encodeStateAttribute(record.stateJson);
   if (record.ttl !== undefined) item[STATE_ATTR.ttl] = { N: String(record.ttl) };
   if (record.nextClose !== undefined && Number.isFinite(record.nextClose)) {
     item[STATE_ATTR.nextClose] = { N: String(record.nextClose) };
-    item[STATE_ATTR.nextCloseBucket] = { S: nextCloseBucket(key) };
   }
   return item;
 }
@@ -62,7 +91,7 @@ export function fromStateItem(item: Item | undefined): StateRecord {
   const nextClose = item[STATE_ATTR.nextClose]?.N;
   return {
     exists: true,
-    stateJson: item[STATE_ATTR.state]?.S,
+    stateJson: decodeStateAttribute(item[STATE_ATTR.state]),
     applied,
     version: Number(item[STATE_ATTR.version]?.N ?? '0'),
     ttl: ttl === undefined ? undefined : Number(ttl),

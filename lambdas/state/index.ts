@@ -1,5 +1,5 @@
 export { CheckpointStore, type PutCheckpointResult } from './checkpoints';
-export type { Checkpoint } from './codec';
+export { type Checkpoint, COMPRESS_STATE_OVER, decodeStateAttribute, encodeStateAttribute } from './codec';
 export { ensureStateTables, ensureTable } from './ensure-tables';
 export * from './errors';
 export * from './idempotency';

@@ -44,8 +44,8 @@ export interface AppliedState {
   /** Epoch **milliseconds** after which the item may be deleted (stored as TTL seconds); omit to keep forever. */
   expiresAt?: number;
   /**
-   * Earliest time (epoch ms) something in the state closes: stored as `nc` with a bucket `ncb`, which puts the key
-   * in the sparse `byNextClose` index a closer queries. Omit (or +Infinity) when nothing is left to close.
+   * Earliest time (epoch ms) something in the state closes: stored as `nc`, which the closer scans for. Omit (or
+   * +Infinity) when nothing is left to close.
    */
   nextClose?: number;
 }

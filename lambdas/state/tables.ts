@@ -25,30 +25,12 @@ export const STATE_ATTR = {
   sequence: 'seq',
   /** Checkpoint (N): stream time (largest event time seen on the source), epoch ms. */
   streamTime: 'st',
-  /** State record (N): earliest time something in the state closes, epoch ms (sort key of {@link NEXT_CLOSE_INDEX}). */
+  /**
+   * State record (N): earliest time something in the state closes, epoch ms. The closer scans for `nc` ≤ its
+   * watermark (not indexed on purpose: an index on it would cost an index write on nearly every state write).
+   */
   nextClose: 'nc',
-  /** State record (S): bucket `b0`..`b<N-1>` of the key (partition key of {@link NEXT_CLOSE_INDEX}); set with `nc`. */
-  nextCloseBucket: 'ncb',
 } as const;
-
-/**
- * Sparse GSI of the state table (`ncb` HASH, `nc` RANGE, KEYS_ONLY): state records with something left to close, so
- * a closer finds the keys whose windows close at or before a watermark with one Query per bucket.
- */
-export const NEXT_CLOSE_INDEX = 'byNextClose';
-
-/** Buckets of {@link NEXT_CLOSE_INDEX}'s partition key (spreads its writes over partitions). */
-export const NEXT_CLOSE_BUCKETS = 8;
-
-/** The {@link NEXT_CLOSE_INDEX} bucket of a key: `b` + (FNV-1a 32-bit hash of its UTF-16 code units mod buckets). */
-export function nextCloseBucket(key: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return `b${hash % NEXT_CLOSE_BUCKETS}`;
-}
 
 /** Sort key value of state records. */
 export const STATE_SORT_KEY = 'state';
@@ -77,41 +59,19 @@ export type StateStreamView = 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
 
 /**
  * CreateTable input of the state table: `pk` (S) hash, `sk` (S) range, on-demand, with a DynamoDB stream for the
- * emitter (default NEW_AND_OLD_IMAGES; `false` for none) and the {@link NEXT_CLOSE_INDEX} GSI for the closer
- * (`nextCloseIndex: false` for none).
+ * emitter (default NEW_AND_OLD_IMAGES; `false` for none).
  */
 export function stateTableInput(
   tableName: string,
-  options: { stream?: StateStreamView | false; nextCloseIndex?: boolean } = {},
+  options: { stream?: StateStreamView | false } = {},
 ): CreateTableCommandInput {
   const stream = options.stream ?? 'NEW_AND_OLD_IMAGES';
-  const index = options.nextCloseIndex ?? true;
   return {
     TableName: tableName,
     AttributeDefinitions: [
       { AttributeName: STATE_ATTR.pk, AttributeType: 'S' },
       { AttributeName: STATE_ATTR.sk, AttributeType: 'S' },
-      ...(index
-        ? [
-            { AttributeName: STATE_ATTR.nextCloseBucket, AttributeType: 'S' as const },
-            { AttributeName: STATE_ATTR.nextClose, AttributeType: 'N' as const },
-          ]
-        : []),
     ],
-    ...(index
-      ? {
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: NEXT_CLOSE_INDEX,
-              KeySchema: [
-                { AttributeName: STATE_ATTR.nextCloseBucket, KeyType: 'HASH' as const },
-                { AttributeName: STATE_ATTR.nextClose, KeyType: 'RANGE' as const },
-              ],
-              Projection: { ProjectionType: 'KEYS_ONLY' as const },
-            },
-          ],
-        }
-      : {}),
     KeySchema: [
       { AttributeName: STATE_ATTR.pk, KeyType: 'HASH' },
       { AttributeName: STATE_ATTR.sk, KeyType: 'RANGE' },

@@ -3,6 +3,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WindowResult } from '../../core';
 import type { StoredAlert, StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
+import { decodeStateAttribute } from '../../lambdas/state/index';
 import type { CallFaultRates } from './schedule';
 
 type DynamoSend = Pick<DynamoDBClient, 'send'>;
@@ -196,9 +197,9 @@ export function landingRecorder(real: DynamoSend, stateTable: string, landed: La
   const send = (async (command: any) => {
     const out = await real.send(command);
     const input = command.input;
-    if (command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.s?.S) {
+    if (command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.s) {
       if (input.Item.sk?.S === 'state') {
-        const stored = JSON.parse(input.Item.s.S) as StoredKeyState;
+        const stored = JSON.parse(decodeStateAttribute(input.Item.s)!) as StoredKeyState;
         landed.stateWrites++;
         landed.results.push(...(stored.r ?? []));
         landed.alerts.push(...(stored.a ?? []));

@@ -178,7 +178,7 @@ describe('side outputs', () => {
 });
 
 describe('state tables', () => {
-  it('state table: pk/sk, byNextClose GSI (KEYS_ONLY), on-demand, PITR, TTL, encryption, NEW_AND_OLD_IMAGES stream, retained', () => {
+  it('state table: pk/sk, no secondary index, on-demand, PITR, TTL, encryption, NEW_AND_OLD_IMAGES stream, retained', () => {
     s.template.hasResource('AWS::DynamoDB::Table', {
       Properties: {
         TableName: 'clickstream-state',
@@ -189,19 +189,8 @@ describe('state tables', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
-          { AttributeName: 'ncb', AttributeType: 'S' },
-          { AttributeName: 'nc', AttributeType: 'N' },
         ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byNextClose',
-            KeySchema: [
-              { AttributeName: 'ncb', KeyType: 'HASH' },
-              { AttributeName: 'nc', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        GlobalSecondaryIndexes: Match.absent(),
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },

@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEDUPE_ATTR, NEXT_CLOSE_INDEX, STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/state/tables';
+import { DEDUPE_ATTR, STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/state/tables';
 import {
   PROJECT_ROOT,
   processorEntrySource,
-  NEXT_CLOSE_INDEX as STACK_NEXT_CLOSE_INDEX,
   STATE_RECORD_SORT_KEY,
   TABLE_ATTRIBUTES,
   writeProcessorEntry,
@@ -50,8 +49,6 @@ describe('table layout', () => {
     expect(TABLE_ATTRIBUTES.pk).toBe(DEDUPE_ATTR.pk);
     expect(TABLE_ATTRIBUTES.ttl).toBe(TTL_ATTRIBUTE);
     expect(TABLE_ATTRIBUTES.nextClose).toBe(STATE_ATTR.nextClose);
-    expect(TABLE_ATTRIBUTES.nextCloseBucket).toBe(STATE_ATTR.nextCloseBucket);
-    expect(STACK_NEXT_CLOSE_INDEX).toBe(NEXT_CLOSE_INDEX);
     // The emitter's event filter selects state records by this sort key value.
     expect(STATE_RECORD_SORT_KEY).toBe(STATE_SORT_KEY);
   });

@@ -117,7 +117,7 @@ export function kinesisRecords(lines: readonly string[], firstSequence = 1000) {
   }));
 }
 
-/** Fresh state + dedupe tables (the state table with its stream and byNextClose index). */
+/** Fresh state + dedupe tables (the state table with its stream). */
 export async function emissionTables(dynamodb: Pick<DynamoDBClient, 'send'>, label: string) {
   const suffix = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const names = { stateTable: `${label}-state-${suffix}`, dedupeTable: `${label}-dedupe-${suffix}` };

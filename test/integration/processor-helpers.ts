@@ -17,7 +17,7 @@ import type { Context, KinesisStreamEvent, KinesisStreamRecord, MSKEvent, MSKRec
 import { compareResults, flushAll, type HashKeyRange, layoutOf, type Pipeline, type WindowResult } from '../../core';
 import { readStoredValue, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
-import { ensureStateTables } from '../../lambdas/state/index';
+import { decodeStateAttribute, ensureStateTables } from '../../lambdas/state/index';
 
 // Keep EMF output out of the test log (metrics are asserted through the invocation summary instead).
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -347,9 +347,9 @@ export function dynamoWrapper(
       await controls.beforeStatePut?.();
     }
     const out = await real.send(command as never);
-    if (isStatePut && input.Item.s?.S) {
+    if (isStatePut && input.Item.s) {
       recorded.landed++;
-      const stored = JSON.parse(input.Item.s.S) as StoredKeyState;
+      const stored = JSON.parse(decodeStateAttribute(input.Item.s)!) as StoredKeyState;
       recorded.results.push(...(stored.r ?? []));
       recorded.alerts.push(...(stored.a ?? []));
     }
@@ -431,9 +431,10 @@ export async function tableResults(
       new ScanCommand({ TableName: stateTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
     );
     for (const item of out.Items ?? []) {
-      if (item.sk?.S !== 'state' || !item.s?.S) continue;
+      const text = decodeStateAttribute(item.s);
+      if (item.sk?.S !== 'state' || text === undefined) continue;
       const key = item.pk!.S!;
-      results.push(...flushAll(layout, key, readStoredValue(key, JSON.parse(item.s.S)).k));
+      results.push(...flushAll(layout, key, readStoredValue(key, JSON.parse(text)).k));
     }
     startKey = out.LastEvaluatedKey;
   } while (startKey);

@@ -22,10 +22,10 @@ fi
 awslocal kinesis wait stream-exists --stream-name "$STREAM"
 
 # State table: pk (S) HASH + sk (S) RANGE, on demand, stream NEW_AND_OLD_IMAGES (the emitter reads it), and the sparse
-# byNextClose GSI (ncb S HASH, nc N RANGE, KEYS_ONLY) the closer queries. Same input as stateTableInput().
+# no secondary index (the closer scans for due keys). Same input as stateTableInput().
 if ! awslocal dynamodb describe-table --table-name "$STATE_TABLE" >/dev/null 2>&1; then
   awslocal dynamodb create-table --cli-input-json "$(cat <<JSON
-{"TableName":"${STATE_TABLE}","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"S"},{"AttributeName":"ncb","AttributeType":"S"},{"AttributeName":"nc","AttributeType":"N"}],"GlobalSecondaryIndexes":[{"IndexName":"byNextClose","KeySchema":[{"AttributeName":"ncb","KeyType":"HASH"},{"AttributeName":"nc","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}
+{"TableName":"${STATE_TABLE}","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"},{"AttributeName":"sk","KeyType":"RANGE"}],"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}
 JSON
 )"
   awslocal dynamodb wait table-exists --table-name "$STATE_TABLE"

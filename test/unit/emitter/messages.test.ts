@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EMISSION_ENV, EMISSION_METRICS } from '../../../lambdas/emitter/env';
 import { resultSortKey } from '../../../lambdas/emitter/result-items';
 import { alertId, chunk, resultId, timestreamRecord } from '../../../lambdas/sinks/index';
-import { NEXT_CLOSE_BUCKETS, NEXT_CLOSE_INDEX, nextCloseBucket } from '../../../lambdas/state/tables';
-import { EMISSION_ENV_NAMES, NEXT_CLOSE_INDEX_NAME, SINK_DELIVERY_FAILURES_METRIC } from '../../../lib/emission';
+import { EMISSION_ENV_NAMES, SINK_DELIVERY_FAILURES_METRIC } from '../../../lib/emission';
 
 describe('emitted message ids', () => {
   it('are deterministic and differ by every part', () => {
@@ -55,12 +54,5 @@ describe('names shared with the CDK construct', () => {
   it('lib/emission.ts mirrors the runtime constants', () => {
     expect(EMISSION_ENV_NAMES).toEqual(EMISSION_ENV);
     expect(SINK_DELIVERY_FAILURES_METRIC).toBe(EMISSION_METRICS.deliveryFailures);
-    expect(NEXT_CLOSE_INDEX_NAME).toBe(NEXT_CLOSE_INDEX);
-  });
-
-  it('next-close buckets spread keys over every bucket', () => {
-    const buckets = new Set(Array.from({ length: 200 }, (_, i) => nextCloseBucket(`u${i}`)));
-    expect(buckets.size).toBe(NEXT_CLOSE_BUCKETS);
-    expect(nextCloseBucket('u1')).toBe(nextCloseBucket('u1'));
   });
 });
