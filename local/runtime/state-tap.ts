@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WindowResult } from '../../core';
 import { readStoredValue, type StoredAlert } from '../../lambdas/processor/index';
-import { STATE_ATTR, STATE_SORT_KEY } from '../../lambdas/state/index';
+import { decodeStateAttribute, STATE_ATTR, STATE_SORT_KEY } from '../../lambdas/state/index';
 
 /** A state write that landed: what it finalized and fired (the `r` and `a` of the stored value). */
 export interface LandedStateWrite {
@@ -32,7 +32,7 @@ export function tapStateWrites(
       item?.[STATE_ATTR.sk]?.S === STATE_SORT_KEY
     ) {
       const key = item[STATE_ATTR.pk]?.S ?? '';
-      const text = item[STATE_ATTR.state]?.S;
+      const text = decodeStateAttribute(item[STATE_ATTR.state]);
       if (text) {
         const stored = readStoredValue(key, JSON.parse(text));
         onWrite({ key, results: stored.r ?? [], alerts: stored.a ?? [] });
