@@ -100,18 +100,7 @@ function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
 
 function computeNextTimedClose(layout: Layout, st: KeyState): number {
   let next = Number.POSITIVE_INFINITY;
-  for (const sliceKey in st.s) {
-    const slice = Number(sliceKey) * layout.sliceMs;
-    for (const w of layout.timedWindows) {
-      for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
-        const closesAt = start + w.sizeMs + w.graceMs;
-        if (closesAt > st.m) {
-          if (closesAt < next) next = closesAt;
-          break;
-        }
-      }
-    }
-  }
+  for (const sliceKey in st.s) next = Math.min(next, sliceNextClose(layout, st, Number(sliceKey) * layout.sliceMs));
   return next;
 }
 
