@@ -133,14 +133,25 @@ export async function createHarness(
   };
 }
 
-/** A client that skips the second state write of the run but answers as if it landed (a lost write). */
+/**
+ * A client that loses state writes but answers as if they landed: from the first key written twice, its second and
+ * every later write are dropped. Dropping every later write of that key (not just one) keeps the loss from being
+ * healed by a later redelivery, whichever order the shards' invocations interleave in.
+ */
 function dropOneStateWrite(real: Pick<DynamoDBClient, 'send'>, stateTable: string): Pick<DynamoDBClient, 'send'> {
-  let writes = 0;
+  const writes = new Map<string, number>();
+  let victim: string | undefined;
   const send = (async (command: any) => {
     const input = command.input;
     const isState =
       command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.sk?.S === 'state';
-    if (isState && ++writes === 2) return { $metadata: {}, ConsumedCapacity: { CapacityUnits: 1 } };
+    if (isState) {
+      const key = String(input.Item.pk?.S);
+      const n = (writes.get(key) ?? 0) + 1;
+      writes.set(key, n);
+      if (victim === undefined && n === 2) victim = key;
+      if (key === victim) return { $metadata: {}, ConsumedCapacity: { CapacityUnits: 1 } };
+    }
     return real.send(command);
   }) as Pick<DynamoDBClient, 'send'>['send'];
   return { send };
