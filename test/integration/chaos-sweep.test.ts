@@ -50,7 +50,7 @@ describe('fault-injection sweep against the oracle', () => {
     expect(Object.keys(summary.byFamily).sort()).toEqual(['faults', 'no-dedupe', 'poison']);
   });
 
-  it('the oracle catches lost state writes (self-test: a client that drops a key's writes but reports success)', async () => {
+  it('the oracle catches lost state writes (self-test: a client that drops the later writes of one key but reports success)', async () => {
     const error = await runSchedule(clients.dynamodb, 2, { sabotage: 'drop-state-write' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChaosMismatchError);
     expect((error as Error).message).toMatch(/schedule 2: .* differs from the oracle/);
