@@ -19,6 +19,7 @@ import {
   landingRecorder,
 } from './fault-layer';
 import { alertKey, type Fate, oracle } from './oracle';
+import { busiestKey, type Sabotage, sabotageStateWrites } from './sabotage';
 import { type Schedule, scheduleFor } from './schedule';
 import { buildShardLog, type LogRecord, type ShardLog, scheduleLines } from './shard-log';
 
@@ -61,9 +62,6 @@ export function poisonOf(schedule: Schedule, log: ShardLog): Set<string> {
   return poison;
 }
 
-/** A deliberate bug for checking that the oracle catches one: drop one state write while reporting success. */
-export type Sabotage = 'drop-state-write';
-
 /** Options of {@link runSchedule}. */
 export interface RunOptions {
   /** Make the checks fail on purpose (self-test of the oracle). */
@@ -95,7 +93,10 @@ export async function createHarness(
   await ensureStateTables(dynamodb, tables);
   const landed: Landed = { results: [], alerts: [], stateWrites: 0 };
   let recorder = landingRecorder(dynamodb, tables.stateTable, landed);
-  if (options.sabotage === 'drop-state-write') recorder = dropOneStateWrite(recorder, tables.stateTable);
+  if (options.sabotage) {
+    const victim = busiestKey(pipeline, buildShardLog(scheduleLines(schedule), schedule.shards));
+    recorder = sabotageStateWrites(recorder, tables.stateTable, options.sabotage, victim.key);
+  }
   const sqs = new MemorySqs();
   const injected: InjectedFault[] = [];
   let processes = 0;
@@ -131,30 +132,6 @@ export async function createHarness(
       );
     },
   };
-}
-
-/**
- * A client that loses state writes but answers as if they landed: from the first key written twice, its second and
- * every later write are dropped. Dropping every later write of that key (not just one) keeps the loss from being
- * healed by a later redelivery, whichever order the shards' invocations interleave in.
- */
-function dropOneStateWrite(real: Pick<DynamoDBClient, 'send'>, stateTable: string): Pick<DynamoDBClient, 'send'> {
-  const writes = new Map<string, number>();
-  let victim: string | undefined;
-  const send = (async (command: any) => {
-    const input = command.input;
-    const isState =
-      command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.sk?.S === 'state';
-    if (isState) {
-      const key = String(input.Item.pk?.S);
-      const n = (writes.get(key) ?? 0) + 1;
-      writes.set(key, n);
-      if (victim === undefined && n === 2) victim = key;
-      if (key === victim) return { $metadata: {}, ConsumedCapacity: { CapacityUnits: 1 } };
-    }
-    return real.send(command);
-  }) as Pick<DynamoDBClient, 'send'>['send'];
-  return { send };
 }
 
 /** Run one schedule with in-process delivery against DynamoDB Local; throws a ChaosMismatchError on a difference. */
