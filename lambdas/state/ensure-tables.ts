@@ -6,7 +6,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { dedupeTableInput, stateTableInput, ttlInput } from './tables';
+import { dedupeTableInput, type StateStreamView, stateTableInput, ttlInput } from './tables';
 
 /** Create a table from `input` unless it exists, wait until ACTIVE, and enable TTL (local runtime and tests). */
 export async function ensureTable(client: Pick<DynamoDBClient, 'send'>, input: CreateTableCommandInput): Promise<void> {
@@ -26,13 +26,17 @@ export async function ensureTable(client: Pick<DynamoDBClient, 'send'>, input: C
   if (created) await client.send(new UpdateTimeToLiveCommand(ttlInput(name)));
 }
 
-/** Create the state table and (when named) the dedupe table with the layout of ./tables. */
+/**
+ * Create the state table and (when named) the dedupe table with the layout of ./tables. `options.stream` is the state
+ * table's stream view (default NEW_AND_OLD_IMAGES, for the emitter); `false` creates it without a stream.
+ */
 export async function ensureStateTables(
   client: Pick<DynamoDBClient, 'send'>,
   names: { stateTable: string; dedupeTable?: string },
+  options: { stream?: StateStreamView | false } = {},
 ): Promise<void> {
   await Promise.all([
-    ensureTable(client, stateTableInput(names.stateTable)),
+    ensureTable(client, stateTableInput(names.stateTable, options)),
     names.dedupeTable ? ensureTable(client, dedupeTableInput(names.dedupeTable)) : Promise.resolve(),
   ]);
 }
