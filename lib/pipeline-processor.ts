@@ -14,7 +14,7 @@ import type { Pipeline } from '../core/definition';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
 import { mskResourceArn } from './msk-arns';
 import { acknowledgeWildcardActions } from './nag-acknowledgements';
-import { type PipelineModule, PROJECT_ROOT, writeProcessorEntry } from './processor-entry';
+import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeProcessorEntry } from './processor-entry';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -270,19 +270,7 @@ export class PipelineProcessor extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK v3 at the versions pinned in package.json instead of the runtime's copy.
-        externalModules: [],
-        banner:
-          "import { createRequire as __sfCreateRequire } from 'node:module';const require = __sfCreateRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
+      bundling: HANDLER_BUNDLING,
     });
     this.function = fn;
 

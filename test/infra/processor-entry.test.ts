@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEDUPE_ATTR, STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/state/tables';
 import {
+  handlerEntrySource,
   PROJECT_ROOT,
   processorEntrySource,
   STATE_RECORD_SORT_KEY,
   TABLE_ATTRIBUTES,
+  writeHandlerEntry,
   writeProcessorEntry,
 } from '../../lib';
 import { CLICKSTREAM_PATH } from './stack-fixture';
@@ -39,6 +41,17 @@ describe('processor entry', () => {
     expect(c).not.toBe(a);
     expect(a).toMatch(/processor-kinesis-[0-9a-f]{12}\.ts$/);
     expect(readFileSync(a, 'utf8')).toBe(processorEntrySource(CLICKSTREAM_PATH, 'clickstream', 'kinesis'));
+  });
+
+  it('writes the emitter and closer entries the same way, each with its own factory', () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'streamfold-entry-'));
+    const definition = { path: CLICKSTREAM_PATH, exportName: 'clickstream' };
+    const emitter = writeHandlerEntry(definition, 'emitter', outDir);
+    const closer = writeHandlerEntry(definition, 'closer', outDir);
+    expect(emitter).toMatch(/[/]emitter-[0-9a-f]{12}\.ts$/);
+    expect(closer).toMatch(/[/]closer-[0-9a-f]{12}\.ts$/);
+    expect(readFileSync(emitter, 'utf8')).toContain('export const handler = createEmitterHandler(pipeline);');
+    expect(readFileSync(closer, 'utf8')).toBe(handlerEntrySource(CLICKSTREAM_PATH, 'clickstream', 'closer'));
   });
 });
 
