@@ -1,3 +1,4 @@
+import { MAX_STATE_BYTES, stateTooLargeReason } from './contract';
 import { decodeText } from './decode';
 import type { Pipeline } from './definition';
 import {
@@ -71,7 +72,6 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
   const route = shardRouter(ranges);
   const shardTime = ranges.map(() => Number.NEGATIVE_INFINITY);
   const states = new Map<string, KeyState>();
-  const seenIds = new Set<string>();
   const out = {
     results: [] as WindowResult[],
     late: [] as ReplayLate[],
@@ -92,13 +92,7 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
       continue;
     }
     valid++;
-    if (decoded.id !== undefined) {
-      if (seenIds.has(decoded.id)) {
-        out.duplicates.push({ line: lineNo, id: decoded.id });
-        continue;
-      }
-      seenIds.add(decoded.id);
-    }
+    // Every valid record moves its source's stream time (duplicates too: they carry their original's time).
     const shard = route(pipeline.partitionKeyOf(decoded.event));
     if (decoded.time > shardTime[shard]!) shardTime[shard] = decoded.time;
     const streamTime = shardTime[shard]!;
@@ -106,17 +100,18 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
     // when no shard can still deliver an on-time event for it.
     const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
     const state = states.get(decoded.key) ?? emptyState();
-    const outcome = applyRecords(
-      layout,
-      decoded.key,
-      state,
-      [{ event: decoded.event, time: decoded.time, streamTime }],
-      {
-        watermark,
-      },
-    );
+    const record = {
+      event: decoded.event,
+      time: decoded.time,
+      streamTime,
+      bytes: Buffer.byteLength(text, 'utf8'),
+      ...(decoded.id !== undefined ? { id: decoded.id } : {}),
+    };
+    const outcome = applyRecords(layout, decoded.key, state, [record], { watermark, maxStateBytes: MAX_STATE_BYTES });
     states.set(decoded.key, outcome.state);
-    if (outcome.applied > 0) applied++;
+    if (outcome.duplicates.length > 0) out.duplicates.push({ line: lineNo, id: decoded.id! });
+    else if (outcome.tooLarge.length > 0) out.rejected.push({ line: lineNo, reason: stateTooLargeReason(decoded.key) });
+    else if (outcome.applied > 0) applied++;
     else lateEvents++;
     for (const l of outcome.late) out.late.push({ line: lineNo, window: l.window, start: l.start, end: l.end });
     for (const a of outcome.alerts) out.alerts.push({ ...a, line: lineNo });

@@ -20,12 +20,24 @@ const decodeKey = (key: string | null | undefined): string | undefined =>
   key ? Buffer.from(key, 'base64').toString('utf8') : undefined;
 
 /**
+ * The identity of an MSK cluster from its ARN (`arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>`): the uuid,
+ * which a re-created cluster does not share; the whole ARN when it has another form.
+ */
+export function mskClusterIdentity(arn: string | undefined): string {
+  const parts = (arn ?? '').split('/');
+  return parts.length >= 3 ? parts[parts.length - 1]! : (arn ?? '');
+}
+
+/**
  * Group an MSK event's records by topic-partition (source id `topic-partition`, offset as sequence, base64 value as
- * data, message timestamp as arrival time, base64 key decoded as partition key).
+ * data, message timestamp as arrival time, base64 key decoded as partition key). A source's identity is
+ * `<cluster uuid>/<topic>-<partition>`; arrival times grow with offsets only with LogAppendTime timestamps.
  * @throws MalformedEventError when a record has no topic, partition or offset.
  */
 export function mskBatches(event: MSKEvent): SourceBatch[] {
   const bySource = new Map<string, SourceRecord[]>();
+  const ordered = new Map<string, boolean>();
+  const cluster = mskClusterIdentity(event.eventSourceArn);
   for (const group of Object.values(event.records ?? {})) {
     for (const record of group) {
       if (
@@ -39,6 +51,7 @@ export function mskBatches(event: MSKEvent): SourceBatch[] {
         );
       }
       const sourceId = `${record.topic}-${record.partition}`;
+      ordered.set(sourceId, (ordered.get(sourceId) ?? true) && record.timestampType === 'LOG_APPEND_TIME');
       const list = bySource.get(sourceId) ?? [];
       const partitionKey = decodeKey(record.key);
       list.push({
@@ -50,7 +63,12 @@ export function mskBatches(event: MSKEvent): SourceBatch[] {
       bySource.set(sourceId, list);
     }
   }
-  return [...bySource].map(([sourceId, records]) => ({ sourceId, records }));
+  return [...bySource].map(([sourceId, records]) => ({
+    sourceId,
+    identity: `${cluster}/${sourceId}`,
+    arrivalOrdered: ordered.get(sourceId) ?? false,
+    records,
+  }));
 }
 
 /** The partial batch response: per topic-partition, the lowest offset not fully done. */
