@@ -43,16 +43,16 @@ export const METRICS = {
 } as const;
 
 /**
- * Largest window state of one key (UTF-8 bytes of its JSON) that a record may leave behind. A record that would make
- * its key's state larger is rejected with reason `state-too-large` (by replay and the processor alike), so one hot
- * key never blocks its source: DynamoDB items hold at most 400 KB, and an item also carries the results and alerts of
- * its write.
+ * Default largest window state of one key (UTF-8 bytes of its JSON) that a record may leave behind
+ * (`settings.maxStateBytes`). A record that would make its key's state larger is rejected with reason
+ * `state-too-large` (by replay and the processor alike), so one hot key never blocks its source: DynamoDB items hold
+ * at most 400 KB, and an item also carries the results and alerts of its write.
  */
 export const MAX_STATE_BYTES = 200_000;
 
 /** The rejection reason of a record refused because its key's state cannot grow further. */
-export function stateTooLargeReason(key: string): string {
-  return `state-too-large: the state of key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)} would exceed ${MAX_STATE_BYTES} bytes`;
+export function stateTooLargeReason(key: string, limit: number): string {
+  return `state-too-large: the state of key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)} would exceed ${limit} bytes`;
 }
 
 /** Default idle timeout: a source without a valid record for a minute no longer holds the watermark back. */

@@ -8,6 +8,7 @@ import {
   aggregateBuilders,
   type ResultOf,
 } from './aggregates';
+import { MAX_STATE_BYTES } from './contract';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
 import type { WindowSpec } from './windows';
@@ -87,6 +88,13 @@ export interface PipelineSettings {
    * @default '1d'
    */
   readonly retention?: Duration;
+  /**
+   * Largest window state of one key, in UTF-8 bytes of its JSON. A record that would make its key's state larger is
+   * rejected with reason `state-too-large` (replay and the processor alike), so one hot key never blocks its source.
+   * At most 300,000 (a DynamoDB item holds 400 KB, and also carries the results and alerts of its write).
+   * @default 200000
+   */
+  readonly maxStateBytes?: number;
 }
 
 /** What {@link definePipeline} takes. */
@@ -194,7 +202,11 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
   };
   /** True when the partition key is the aggregation key (same field, or partitionKey not set). */
   readonly partitionedByKey: boolean;
-  readonly settings: { readonly maxFutureSkewMs: number; readonly retentionMs: number };
+  readonly settings: {
+    readonly maxFutureSkewMs: number;
+    readonly retentionMs: number;
+    readonly maxStateBytes: number;
+  };
   /** Type carrier for inference; not a runtime value. */
   readonly $types?: { event: E; windows: W; aggregates: A };
 }
@@ -244,6 +256,17 @@ function toTime(v: unknown): number {
   if (typeof v === 'string') return v.length > 64 ? Number.NaN : Date.parse(v);
   if (v instanceof Date) return v.getTime();
   return Number.NaN;
+}
+
+function maxStateBytes(value: unknown): number {
+  if (value === undefined) return MAX_STATE_BYTES;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1024 || value > 300_000) {
+    throw new DefinitionError(
+      'settings.maxStateBytes',
+      `expected a whole number of bytes from 1024 to 300000, got ${quote(value)}`,
+    );
+  }
+  return value;
 }
 
 function gcd(a: number, b: number): number {
@@ -482,6 +505,7 @@ export function definePipeline<
     settings: {
       maxFutureSkewMs: duration('settings.maxFutureSkew', settings.maxFutureSkew ?? '1h', { min: 1 }),
       retentionMs: duration('settings.retention', settings.retention ?? '1d'),
+      maxStateBytes: maxStateBytes(settings.maxStateBytes),
     },
   };
 }

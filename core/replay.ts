@@ -1,4 +1,4 @@
-import { MAX_STATE_BYTES, stateTooLargeReason } from './contract';
+import { stateTooLargeReason } from './contract';
 import { decodeText } from './decode';
 import type { Pipeline } from './definition';
 import {
@@ -107,10 +107,14 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
       bytes: Buffer.byteLength(text, 'utf8'),
       ...(decoded.id !== undefined ? { id: decoded.id } : {}),
     };
-    const outcome = applyRecords(layout, decoded.key, state, [record], { watermark, maxStateBytes: MAX_STATE_BYTES });
+    const outcome = applyRecords(layout, decoded.key, state, [record], {
+      watermark,
+      maxStateBytes: pipeline.settings.maxStateBytes,
+    });
     states.set(decoded.key, outcome.state);
     if (outcome.duplicates.length > 0) out.duplicates.push({ line: lineNo, id: decoded.id! });
-    else if (outcome.tooLarge.length > 0) out.rejected.push({ line: lineNo, reason: stateTooLargeReason(decoded.key) });
+    else if (outcome.tooLarge.length > 0)
+      out.rejected.push({ line: lineNo, reason: stateTooLargeReason(decoded.key, pipeline.settings.maxStateBytes) });
     else if (outcome.applied > 0) applied++;
     else lateEvents++;
     for (const l of outcome.late) out.late.push({ line: lineNo, window: l.window, start: l.start, end: l.end });

@@ -8,7 +8,6 @@ import {
   type EngineRecord,
   emptyState,
   type KeyState,
-  MAX_STATE_BYTES,
   nextCloseTime,
   stateTooLargeReason,
 } from '../../core';
@@ -394,7 +393,7 @@ async function commitKeys(
         const outcome = applyRecords(ctx.layout, key, base, fresh.map(toEngine), {
           watermark: keyTime ?? watermark,
           spilledClaims: spilled,
-          maxStateBytes: MAX_STATE_BYTES,
+          maxStateBytes: ctx.pipeline.settings.maxStateBytes,
         });
         const spill = spillPlan(outcome.state, committedClaims, moved);
         if (spill.length > 0) {
@@ -540,7 +539,13 @@ function outboxOf(
   for (const index of outcome.tooLarge) {
     const record = fresh[index]!;
     outbox.push(
-      rejectedMessage(ctx, start.messageSource, records[record.pos]!, stateTooLargeReason(key), OUTBOX_DATA_CHARS),
+      rejectedMessage(
+        ctx,
+        start.messageSource,
+        records[record.pos]!,
+        stateTooLargeReason(key, ctx.pipeline.settings.maxStateBytes),
+        OUTBOX_DATA_CHARS,
+      ),
     );
   }
   return outbox;
