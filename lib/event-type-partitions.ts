@@ -114,7 +114,9 @@ export function eventTypeQuery(field: string, values: readonly string[]): string
 }
 
 /** Where one record goes, as {@link eventTypeQuery} decides: its partition value, or why the query fails. */
-export type EventTypePartition = { readonly ok: true; readonly eventType: string } | { readonly ok: false; readonly message: string };
+export type EventTypePartition =
+  | { readonly ok: true; readonly eventType: string }
+  | { readonly ok: false; readonly message: string };
 
 /**
  * Evaluates {@link eventTypeQuery} on a parsed record in TypeScript (the local runtime's warehouse and the tests use
@@ -125,7 +127,8 @@ export function eventTypePartitionOf(record: unknown, field: string, values: rea
     const kind = Array.isArray(record) ? 'array' : typeof record;
     return { ok: false, message: `Cannot index ${kind} with "${field}"` };
   }
-  const value = record === null ? null : Object.hasOwn(record, field) ? (record as Record<string, unknown>)[field] : null;
+  const value =
+    record === null ? null : Object.hasOwn(record, field) ? (record as Record<string, unknown>)[field] : null;
   const allowed = typeof value === 'string' && values.includes(value);
   return { ok: true, eventType: allowed ? partitionValueOf(value) : OTHER_EVENT_TYPE };
 }

@@ -279,10 +279,18 @@ export class StreamfoldStack extends Stack {
       'Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer; give ' +
       'mskClusterArn of a provisioned cluster with multi-VPC private connectivity for IAM instead';
     if (createdServerless && props.rawEventDelivery === true) {
-      throw new InvalidSettingError('rawEventDelivery', true, `false with a created MSK Serverless cluster (${noMultiVpc})`);
+      throw new InvalidSettingError(
+        'rawEventDelivery',
+        true,
+        `false with a created MSK Serverless cluster (${noMultiVpc})`,
+      );
     }
     if (createdServerless && warehouse === 'iceberg') {
-      throw new InvalidSettingError('warehouse', warehouse, `'none' with a created MSK Serverless cluster (${noMultiVpc})`);
+      throw new InvalidSettingError(
+        'warehouse',
+        warehouse,
+        `'none' with a created MSK Serverless cluster (${noMultiVpc})`,
+      );
     }
     const rawEvents = props.rawEventDelivery ?? !createdServerless;
     const eventTypeField = props.eventTypeField ?? 'type';

@@ -96,7 +96,9 @@ describe('least privilege (default stack)', () => {
       const role = roleOf(s, fn);
       expect(s.template.findResources('AWS::IAM::Role')[role]!.Properties.ManagedPolicyArns).toBeUndefined();
       const logGroup = s.template.findResources('AWS::Lambda::Function')[fn]!.Properties.LoggingConfig.LogGroup;
-      const logStatements = statementsOfRole(s, role).filter((st) => list(st.Action).some((a) => a.startsWith('logs:')));
+      const logStatements = statementsOfRole(s, role).filter((st) =>
+        list(st.Action).some((a) => a.startsWith('logs:')),
+      );
       expect(logStatements).toEqual([
         {
           Effect: 'Allow',
