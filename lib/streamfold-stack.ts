@@ -228,7 +228,7 @@ export class StreamfoldStack extends Stack {
    */
   readonly key: kms.IKey;
   /** Raw-event delivery into the data lake; undefined when `rawEventDelivery` is off. */
-  readonly rawEvents?: RawEventDelivery;
+  readonly rawDelivery?: RawEventDelivery;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {
     super(scope, id, props);
@@ -308,12 +308,9 @@ export class StreamfoldStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
-    const logGroups: LogGroupOptions = {
-      namePrefix: `/streamfold/${pipeline.name}/`,
-      encryptionKey: this.key,
-      removalPolicy,
-    };
-    allowLogGroupsToUseKey(this.key, logGroups.namePrefix!);
+    const logGroupPrefix = `/streamfold/${pipeline.name}/`;
+    const logGroups: LogGroupOptions = { namePrefix: logGroupPrefix, encryptionKey: this.key, removalPolicy };
+    allowLogGroupsToUseKey(this.key, logGroupPrefix);
 
     let deliverySource: DeliverySource;
     let processorSource: ConstructorParameters<typeof PipelineProcessor>[2]['source'];
@@ -411,7 +408,7 @@ export class StreamfoldStack extends Stack {
     });
     const deliveryStreamNames: string[] = [];
     if (rawEvents) {
-      this.rawEvents = new RawEventDelivery(this, 'RawDelivery', {
+      this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
         deliveryStreamName: `${pipeline.name}-raw-events`,
         source: deliverySource,
         bucket: this.dataLake.bucket,
@@ -421,7 +418,7 @@ export class StreamfoldStack extends Stack {
         bufferingSizeMiB: props.deliveryBufferingSizeMiB,
         logGroups,
       });
-      deliveryStreamNames.push(this.rawEvents.deliveryStreamName);
+      deliveryStreamNames.push(this.rawDelivery.deliveryStreamName);
     }
     if (warehouse === 'iceberg') {
       this.iceberg = new IcebergDelivery(this, 'Iceberg', {
