@@ -18,7 +18,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -27,10 +26,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
+import { functionRole } from './function-role';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { alarmNamePrefix } from './pipeline-monitoring';
 import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeHandlerEntry } from './processor-entry';
-import { STATE_RECORD_SORT_KEY } from './state-tables';
+import { STATE_CHECKPOINT_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { grantItemActions } from './table-grants';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -46,6 +50,19 @@ export const EMISSION_ENV_NAMES = {
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
+} as const;
+
+/**
+ * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
+ * lambdas/closer and the state store it commits through).
+ */
+export const EMISSION_TABLE_ACTIONS = {
+  /** Final-result items (`sk` `r#<window>#<start>`), with `persistResults` only. */
+  emitterState: ['dynamodb:BatchWriteItem'],
+  /** Delivery markers: BatchGetItem to skip delivered messages, PutItem after a delivery. */
+  emitterDedupe: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /** Checkpoints (Query), keys due to close (filtered Scan), their items (BatchGetItem) and the conditional PutItem. */
+  closerState: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
 } as const;
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
@@ -143,6 +160,11 @@ export interface EmissionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Log groups of the emitter and the closer (`<namePrefix>emitter`, `<namePrefix>closer`).
+   * @default - generated names, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
   /**
    * Topic the alarms notify.
    * @default - alarms without actions
@@ -357,18 +379,19 @@ export class Emission extends Construct {
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items, delivery markers, sinks. Item grants name the
-    // table ARN only: `ITable.grant` would add `<table>/index/*` now that the state table has an index.
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
-      resourceArns: [props.stateTable.tableArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.dedupeTable.tableArn],
-    });
+    // Emitter: stream read (by the event source), result items, delivery markers, sinks.
+    if (props.persistResults ?? true) {
+      // IAM cannot confine the emitter to its result items: `dynamodb:LeadingKeys` constrains the partition key only,
+      // and result items share their partition (the aggregation key) with the key's state item, so no policy can
+      // tell `sk = r#...` from `sk = state`. The condition keeps the emitter off the checkpoint partition; only a
+      // table of their own would separate result items from state items (see the README). While producer keys may
+      // equal the checkpoint partition value, a result of such a key is refused here: the processor must reject keys
+      // in the internal key space.
+      grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterState, {
+        'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [STATE_CHECKPOINT_PARTITION] },
+      });
+    }
+    grantItemActions(emitter, props.dedupeTable, EMISSION_TABLE_ACTIONS.emitterDedupe);
     this.alertsTopic.grantPublish(emitter);
     this.eventBus?.grantPutEventsTo(emitter);
     props.alertsStream?.grantWrite(emitter);
@@ -410,11 +433,7 @@ export class Emission extends Construct {
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
     // Closer: checkpoints (table Query), a filtered Scan for keys to close, BatchGetItem + conditional PutItem.
-    iam.Grant.addToPrincipal({
-      grantee: closer,
-      actions: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.stateTable.tableArn],
-    });
+    grantItemActions(closer, props.stateTable, EMISSION_TABLE_ACTIONS.closerState);
     const interval = props.closerInterval ?? Duration.minutes(1);
     const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -440,21 +459,15 @@ export class Emission extends Construct {
 
     this.#alarms(props, emitter, closer);
     for (const fn of [emitter, closer]) {
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
-      });
-    }
-    if (props.encryptionKey) {
       acknowledgeWildcardActions(
-        emitter,
+        fn.role ?? fn,
         ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped to ' +
-          'that one key.',
+        'Added by the grants on KMS-encrypted resources (alerts topic, failed queue, tables with a customer-managed ' +
+          'key); each statement names the key of those resources.',
       );
     }
     acknowledgeWildcardResources(
-      emitter,
+      emitter.role ?? emitter,
       ['*'],
       'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
         'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
@@ -469,10 +482,8 @@ export class Emission extends Construct {
     timeout: Duration,
   ): nodejs.NodejsFunction {
     const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = createLogGroup(this, `${id}Logs`, kind, props.logGroups);
+    const role = functionRole(this, `${id}Role`, logGroup, `streamfold ${kind} of ${props.pipeline.name}`);
     return new nodejs.NodejsFunction(this, id, {
       description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
       entry,
@@ -484,6 +495,7 @@ export class Emission extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout,
       logGroup,
+      role,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       bundling: HANDLER_BUNDLING,
@@ -517,6 +529,7 @@ export class Emission extends Construct {
         resources: objects,
       }),
     );
+    grantObjectEncryption(target.bucket, role);
     const interval = (target.bufferingInterval ?? Duration.seconds(60)).toSeconds();
     const stream = new firehose.CfnDeliveryStream(this, 'AggregatesDelivery', {
       deliveryStreamName: name,
@@ -577,7 +590,7 @@ export class Emission extends Construct {
     const period = Duration.minutes(5);
     const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `streamfold-${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmName: `${alarmNamePrefix(name)}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
         alarmDescription: description,
         metric,
         threshold,

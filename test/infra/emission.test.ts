@@ -102,9 +102,10 @@ describe('emission with the default settings', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         {
-          Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+          Action: 'dynamodb:BatchWriteItem',
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
+          Condition: { 'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': ['#checkpoints'] } },
         },
         {
           Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
@@ -126,18 +127,30 @@ describe('emission with the default settings', () => {
     );
     expect(statements.filter((st) => st.Resource === '*').map((st) => st.Action)).toEqual(['dynamodb:ListStreams']);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
-    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'sns:*', 'firehose:*']) {
+    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'sns:*']) {
       expect(actions).not.toContain(forbidden);
     }
   });
 
   it('grants the closer its operations on the state table only (a filtered Scan finds the keys to close)', () => {
-    const statements = statementsOf(s, ids.closer);
-    expect(statements).toEqual([
+    const key = logicalIdOf(s.template, 'AWS::KMS::Key');
+    const logGroup = s.template.findResources('AWS::Lambda::Function')[ids.closer]!.Properties.LoggingConfig.LogGroup;
+    expect(statementsOf(s, ids.closer)).toEqual([
       {
-        Action: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logGroup.Ref, 'Arn'] },
+      },
+      {
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
+      },
+      // The state table is encrypted with the stack key.
+      {
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
       },
     ]);
   });
@@ -323,6 +336,14 @@ describe('emission settings from stack props', () => {
         BufferingHints: { IntervalInSeconds: 30, SizeInMBs: 64 },
       }),
     });
+  });
+
+  it('without persistResults the emitter may not write the state table at all', () => {
+    const state = logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
+    const onState = statementsOf(s, fnId(s, 'emitter')).filter(
+      (st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [state, 'Arn'] }),
+    );
+    expect(onState).toEqual([]);
   });
 
   it('is cdk-nag clean', () => {
