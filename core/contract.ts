@@ -9,8 +9,6 @@ export const ENV = {
   dedupeTable: 'STREAMFOLD_DEDUPE_TABLE',
   rejectedQueueUrl: 'STREAMFOLD_REJECTED_QUEUE_URL',
   lateQueueUrl: 'STREAMFOLD_LATE_QUEUE_URL',
-  /** Hours an idempotency key is kept. */
-  dedupeTtlHours: 'STREAMFOLD_DEDUPE_TTL_HOURS',
   /** A source whose last valid record is older than this (ms) is idle (processor watermark and closer). */
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
   /** Entries in the in-memory state cache kept across invocations. */

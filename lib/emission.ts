@@ -61,8 +61,11 @@ export const EMISSION_TABLE_ACTIONS = {
   emitterState: ['dynamodb:BatchWriteItem'],
   /** Delivery markers: BatchGetItem to skip delivered messages, PutItem after a delivery. */
   emitterDedupe: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-  /** Checkpoints (Query), keys due to close (filtered Scan), their items (BatchGetItem) and the conditional PutItem. */
-  closerState: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+  /**
+   * Checkpoints and due items (Query), the due keys' items (BatchGetItem), the conditional PutItem of a finalized
+   * key and of its due item, and deleting settled due items (BatchWriteItem). No Scan: reads grow with the keys due.
+   */
+  closerState: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
 } as const;
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
@@ -196,10 +199,16 @@ export interface EmissionProps {
    */
   readonly closerInterval?: Duration;
   /**
-   * A source whose checkpoint is older than this is idle (it no longer holds the watermark back).
+   * A source whose last valid record is older than this is idle (it no longer holds the watermark back).
    * @default Duration.minutes(1)
    */
   readonly idleTimeout?: Duration;
+  /**
+   * The processor's ParallelizationFactor: above 1 the closer finalizes nothing while any source is active (each key
+   * has its own stream time; another lane's progress says nothing about it).
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
   /**
    * Emitter `IteratorAge` above which the alarm fires, ms.
    * @default 60000
@@ -357,6 +366,7 @@ export class Emission extends Construct {
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
       [env.persistResults]: String(props.persistResults ?? true),
       [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',

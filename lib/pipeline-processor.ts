@@ -60,12 +60,20 @@ export interface MskPollers {
   readonly maximum?: number;
 }
 
-/** DynamoDB item actions of the processor (lambdas/state: state-store, checkpoints, idempotency). */
+/** DynamoDB item actions of the processor (lambdas/state: state-store, checkpoints, claim items, due index). */
 export const PROCESSOR_TABLE_ACTIONS = {
-  /** State items (BatchGetItem, conditional PutItem) and checkpoints (GetItem, PutItem, Query of their partition). */
-  state: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-  /** Idempotency claims: one conditional PutItem per id (ALL_OLD tells a replay from a duplicate). */
-  dedupe: ['dynamodb:PutItem'],
+  /**
+   * State items (BatchGetItem, conditional PutItem), checkpoints (GetItem, PutItem, Query of their partition), a hot
+   * key's spilled claim items (BatchGetItem, UpdateItem `ADD`, BatchWriteItem deletes) and due items (PutItem).
+   */
+  state: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
 } as const;
 
 /** Props of {@link PipelineProcessor}. */
@@ -77,7 +85,6 @@ export interface PipelineProcessorProps {
   /** The event source. */
   readonly source: ProcessorSourceProps;
   readonly stateTable: dynamodb.ITable;
-  readonly dedupeTable: dynamodb.ITable;
   readonly rejectedQueue: sqs.IQueue;
   readonly lateQueue: sqs.IQueue;
   /** On-failure destination of the event source mapping. */
@@ -134,10 +141,11 @@ export interface PipelineProcessorProps {
    */
   readonly timeout?: Duration;
   /**
-   * How long an idempotency key is kept (whole hours).
-   * @default Duration.hours(24)
+   * A source whose last valid record is older than this no longer holds the watermark back (pipelines whose
+   * aggregation key is not the partition key: their windows are final at the minimum over sources).
+   * @default Duration.minutes(1)
    */
-  readonly dedupeTtl?: Duration;
+  readonly idleTimeout?: Duration;
   /**
    * Entries of the in-memory state cache kept across invocations (1-10000000; the processor refuses to start with 0).
    * @default 10000
@@ -197,7 +205,7 @@ export function validateProcessorSettings(
     | 'expectedRecordBytes'
     | 'memorySize'
     | 'timeout'
-    | 'dedupeTtl'
+    | 'idleTimeout'
     | 'cacheSize'
     | 'writeConcurrency'
     | 'mskPollers'
@@ -239,12 +247,7 @@ export function validateProcessorSettings(
   }
   if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
   if (props.timeout) seconds('timeout', props.timeout, 1, 900, 'from 1 to 900 seconds');
-  if (props.dedupeTtl) {
-    const hours = props.dedupeTtl.toHours({ integral: false });
-    if (!Number.isInteger(hours) || hours < 1) {
-      throw new InvalidSettingError('dedupeTtl', `${hours} hours`, 'a whole number of hours, at least 1');
-    }
-  }
+  if (props.idleTimeout) seconds('idleTimeout', props.idleTimeout, 1, 86_400, 'from 1 second to 1 day');
   if (props.cacheSize !== undefined) integer('cacheSize', props.cacheSize, 1, 10_000_000);
   if (props.writeConcurrency !== undefined) integer('writeConcurrency', props.writeConcurrency, 1, 256);
   if (props.mskPollers !== undefined) {
@@ -311,10 +314,9 @@ export class PipelineProcessor extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.dedupeTable]: props.dedupeTable.tableName,
         [ENV.rejectedQueueUrl]: props.rejectedQueue.queueUrl,
         [ENV.lateQueueUrl]: props.lateQueue.queueUrl,
-        [ENV.dedupeTtlHours]: String((props.dedupeTtl ?? Duration.hours(24)).toHours()),
+        [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
         [ENV.cacheSize]: String(props.cacheSize ?? 10_000),
         [ENV.writeConcurrency]: String(props.writeConcurrency ?? 16),
         // Above 1 the processor tracks stream time per key (several batches of a shard run at once).
@@ -329,7 +331,6 @@ export class PipelineProcessor extends Construct {
 
     // Least privilege: only the item operations the processor performs, on each table itself.
     grantItemActions(fn, props.stateTable, PROCESSOR_TABLE_ACTIONS.state);
-    grantItemActions(fn, props.dedupeTable, PROCESSOR_TABLE_ACTIONS.dedupe);
     props.rejectedQueue.grantSendMessages(fn);
     props.lateQueue.grantSendMessages(fn);
 

@@ -143,7 +143,6 @@ describe('fails if (PipelineProcessor construct)', () => {
       definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
       source: { kind: 'kinesis', stream: new kinesis.Stream(stack, 'S') },
       stateTable: tables.stateTable,
-      dedupeTable: tables.dedupeTable,
       rejectedQueue: queues.rejected,
       lateQueue: queues.late,
       failedQueue: queues.failed,
