@@ -29,7 +29,6 @@ import {
   type PendingWork,
   pipelineWatermark,
   StaleCheckpointError,
-  type StoredState,
 } from '../state/index';
 import {
   emptyStats,

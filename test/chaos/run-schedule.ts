@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DeleteTableCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { decodeText, type Pipeline } from '../../core';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Pipeline } from '../../core';
 import { createKinesisHandler } from '../../lambdas/processor/index';
 import { SqsSideOutput } from '../../lambdas/side-output/index';
 import { ensureStateTables } from '../../lambdas/state/index';
@@ -21,7 +21,7 @@ import {
 import { alertKey, type Fate, oracle } from './oracle';
 import { busiestKey, type Sabotage, sabotageStateWrites } from './sabotage';
 import { type Schedule, scheduleFor } from './schedule';
-import { buildShardLog, type LogRecord, type ShardLog, scheduleLines } from './shard-log';
+import { buildShardLog, type ShardLog, scheduleLines } from './shard-log';
 
 const REJECTED = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-rejected';
 const LATE = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-late';

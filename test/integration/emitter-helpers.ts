@@ -3,8 +3,8 @@
 // sinks that record or fail what they receive.
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, KinesisStreamEvent } from 'aws-lambda';
-import { layoutOf, nextCloseTime, type Pipeline } from '../../core';
-import { createKinesisHandler, type StoredKeyState } from '../../lambdas/processor/index';
+import type { Pipeline } from '../../core';
+import { createKinesisHandler } from '../../lambdas/processor/index';
 import {
   CallbackSink,
   type EmitMessage,
@@ -12,7 +12,7 @@ import {
   type Sink,
   type SinkOutcome,
 } from '../../lambdas/sinks/index';
-import { type AppliedState, type CommitRequest, ensureStateTables, StateStore } from '../../lambdas/state/index';
+import { ensureStateTables, StateStore } from '../../lambdas/state/index';
 import { lambdaContext, MemorySqs, silentLogger } from './processor-helpers';
 
 /**
