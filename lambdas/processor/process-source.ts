@@ -3,6 +3,7 @@ import {
   applyRecords,
   claimBucket,
   claimChars,
+  claimsForgotten,
   type Decoded,
   decodeBase64Record,
   type EngineRecord,
@@ -79,6 +80,20 @@ interface SourceStart {
   /** The source name used in side-output message ids (`shard` or `shard#epoch`). */
   readonly messageSource: string;
   readonly streamTime: number;
+  /** Set when re-driving a discarded range: the fence the source's normal batches are recorded under. */
+  readonly redrive?: { readonly originalFence: string };
+}
+
+/** Options of {@link processSource}. */
+export interface ProcessOptions {
+  /**
+   * Re-drive a range the event source mapping discarded (its failure record names it): process its records whatever
+   * the checkpoint says, under a fence of their own (`range`, e.g. `<first>-<last>`), without moving the checkpoint.
+   * A record whose key's normal fence already passed it may have been applied before the discard: it is applied only
+   * when the key's claims prove it was not (it has a dedupe id that is not claimed and not forgotten); otherwise it is
+   * `undecidable` (stats, and `onUndecidable`), never counted twice.
+   */
+  readonly redrive?: { readonly range: string; readonly onUndecidable?: (record: SourceRecord) => void };
 }
 
 /** A batch decoded and laid out: rejections, stream time after each record, records per key. */
@@ -109,7 +124,11 @@ interface KeyEffects {
  * Never throws for a bad record or an infrastructure failure: the outcome names the lowest record not fully done
  * (`failedAt`), and the checkpoint is left just before it, so a retry from there takes the same decisions.
  */
-export async function processSource(ctx: ProcessContext, batch: SourceBatch): Promise<SourceOutcome> {
+export async function processSource(
+  ctx: ProcessContext,
+  batch: SourceBatch,
+  options: ProcessOptions = {},
+): Promise<SourceOutcome> {
   const { sourceId } = batch;
   const stats = emptyStats(batch.records.length);
   const all = [...batch.records].sort((a, b) => compareSequence(a.sequence, b.sequence));
@@ -117,7 +136,9 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
   if (all.length === 0) return done();
   let start: SourceStart;
   try {
-    start = await readStart(ctx, batch, all, stats);
+    start = options.redrive
+      ? await redriveStart(ctx, batch, all, options.redrive)
+      : await readStart(ctx, batch, all, stats);
   } catch (error) {
     return { sourceId, failedAt: all[0], error: error as Error, noProgress: true, stats };
   }
@@ -146,6 +167,7 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
     const watermark = await watermarkFor(ctx, batch, plan);
     const committed = await commitKeys(ctx, start, records, plan, watermark, stats);
     committedAny = committed.written.size > 0;
+    for (const r of committed.undecidable) options.redrive?.onUndecidable?.(records[r.pos]!);
     for (const [key, error] of committed.failed) {
       const pos = plan.byKey.get(key)![0]!.pos;
       if (pos < failPoint) {
@@ -162,6 +184,7 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
       } catch (error) {
         return fail(0, error as Error);
       }
+      if (start.redrive) return failPoint >= records.length ? done() : fail(failPoint, firstError);
       try {
         await checkpointAfter(ctx, batch, start, records, plan, failPoint - 1);
       } catch (error) {
@@ -231,6 +254,29 @@ async function readStart(
     hint: 'set the topic to LogAppendTime so streamfold can detect a restart',
   });
   return startAt(checkpoint.epoch, above, checkpoint);
+}
+
+/** Where a re-drive starts: every record of the range, under a fence of its own, from no stream time. */
+async function redriveStart(
+  ctx: ProcessContext,
+  batch: SourceBatch,
+  all: readonly SourceRecord[],
+  redrive: NonNullable<ProcessOptions['redrive']>,
+): Promise<SourceStart> {
+  const identity = batch.identity ?? batch.sourceId;
+  const checkpoint = await ctx.store.getCheckpoint(identity);
+  const epoch = checkpoint?.epoch ?? 0;
+  const base = epoch === 0 ? identity : `${identity}#${epoch}`;
+  return {
+    records: all,
+    checkpoint,
+    epoch,
+    fence: fenceKey(`${base}#redrive#${redrive.range}`),
+    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    // Lateness then rests on the keys' own finalized-through marks: a window that was made final meanwhile is late.
+    streamTime: Number.NEGATIVE_INFINITY,
+    redrive: { originalFence: fenceKey(base) },
+  };
 }
 
 /**
@@ -337,6 +383,29 @@ function freshRecords(ctx: ProcessContext, recs: readonly KeyRecord[], done: str
   return { fresh: timed, keyTime };
 }
 
+/**
+ * In a re-drive, the records of a key that can be decided: those above the key's normal fence (never applied), and
+ * those at or below it (perhaps applied before the discard, perhaps overtaken by later records) whose dedupe claim
+ * settles it — claimed: a duplicate; not claimed and not yet forgotten: never applied. The rest is undecidable.
+ */
+function decidableForRedrive(
+  ctx: ProcessContext,
+  base: KeyState,
+  above: { fresh: readonly KeyRecord[]; keyTime: number | undefined },
+  normalFence: string | undefined,
+  undecidable: Set<KeyRecord>,
+): { fresh: readonly KeyRecord[]; keyTime: number | undefined } {
+  const fresh = above.fresh.filter((r) => {
+    if (normalFence === undefined || compareSequence(r.sequence, normalFence) > 0) return true;
+    const streamTime = Math.max(r.streamTime, base.z ?? Number.NEGATIVE_INFINITY);
+    const decidable = r.id !== undefined && !claimsForgotten(ctx.layout, base, claimBucket(r.time), streamTime);
+    if (decidable) undecidable.delete(r);
+    else undecidable.add(r);
+    return decidable;
+  });
+  return { fresh, keyTime: above.keyTime };
+}
+
 const toEngine = (r: KeyRecord): EngineRecord => ({
   event: r.event,
   time: r.time,
@@ -364,9 +433,11 @@ async function commitKeys(
   written: Map<string, KeyEffects & { outbox: SideOutputMessage[] }>;
   failed: Map<string, Error>;
   due: DueEntry[];
+  undecidable: ReadonlySet<KeyRecord>;
 }> {
   const final = new Map<string, KeyEffects & { outbox: SideOutputMessage[]; dropped: number[] }>();
   const requests: CommitRequest[] = [];
+  const undecidable = new Set<KeyRecord>();
   for (const [key, recs] of plan.byKey) {
     const spilled = new Map<number, Set<string>>();
     const moved = new Map<number, string>();
@@ -377,7 +448,10 @@ async function commitKeys(
       apply: (current): AppliedState | PendingWork | undefined => {
         final.delete(key);
         const base = current.state === undefined ? emptyState() : readStoredValue(key, current.state).k;
-        const { fresh, keyTime } = freshRecords(ctx, recs, current.applied[start.fence], base);
+        const above = freshRecords(ctx, recs, current.applied[start.fence], base);
+        const { fresh, keyTime } = start.redrive
+          ? decidableForRedrive(ctx, base, above, current.applied[start.redrive.originalFence], undecidable)
+          : above;
         if (fresh.length === 0) return undefined;
         const needed = neededBuckets(base, fresh, spilled);
         if (needed.length > 0) {
@@ -414,6 +488,7 @@ async function commitKeys(
     });
   }
   const commit = await ctx.store.commit(requests);
+  stats.undecidable = undecidable.size;
   stats.conflicts += commit.totals.conflicts;
   stats.retries += commit.totals.retries;
   const written = new Map<string, KeyEffects & { outbox: SideOutputMessage[] }>();
@@ -437,7 +512,7 @@ async function commitKeys(
       });
     }
   }
-  return { written, failed, due };
+  return { written, failed, due, undecidable };
 }
 
 function addStats(stats: SourceStats, { fresh, outcome }: KeyEffects): void {

@@ -94,6 +94,8 @@ export interface SourceStats {
   sourceResets: number;
   /** Records below the checkpoint with newer producer timestamps (a restart that cannot be proven): skipped. */
   suspectedResets: number;
+  /** Re-drive only: records that may have been applied before the discard and cannot be proven either way. */
+  undecidable: number;
   /** Records counted in at least one window by a state write of this invocation. */
   applied: number;
   /** Records late for every window they belong to (in the late side output only). */
@@ -137,6 +139,7 @@ export function emptyStats(received = 0): SourceStats {
     duplicates: 0,
     sourceResets: 0,
     suspectedResets: 0,
+    undecidable: 0,
     applied: 0,
     late: 0,
     lateEntries: 0,
