@@ -1,4 +1,5 @@
 // Issue 11 (hostile producers): the decode-level rules, one test per hole. Each ran red before its fix.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -187,6 +188,50 @@ describe('hole 8a: fields named constructor or prototype are data; only __proto_
     });
     expect(nested.safeParse(input)).toMatchObject({ success: true, data: { a: { b: 1 }, c: { x: 2 } } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('no prototype is polluted', () => {
+  it('after replay of __proto__ and constructor.prototype lines, on every path', () => {
+    const lines = ['{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"polluted":1}}}'];
+    const out = replay(clickstream, [...lines, ...lines.map((l) => Buffer.from(l))]);
+    expect(out.rejected.map((r) => r.reason.slice(0, r.reason.indexOf(':')))).toEqual([
+      'forbidden-key',
+      'schema',
+      'forbidden-key',
+      'schema',
+    ]);
+    for (const l of lines) decodeBase64Record(loose, b64(l));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+  });
+});
+
+describe('one decode path: text, bytes and base64 decide alike (property)', () => {
+  it('for any well-formed text, and any bytes', () => {
+    const texts = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 60 }),
+      fc.json({ maxDepth: 3 }),
+      fc
+        .record({
+          k: fc.oneof(fc.string({ unit: 'grapheme' }), fc.jsonValue({ maxDepth: 1 })),
+          t: fc.oneof(fc.integer({ min: T - 1000, max: T + 1000 }), fc.string({ maxLength: 30 })),
+          id: fc.string({ unit: 'grapheme', maxLength: 20 }),
+        })
+        .map((e) => JSON.stringify(e)),
+      fc.string({ unit: 'grapheme', maxLength: 40 }).map((x) => `\uFEFF${x}`),
+    );
+    fc.assert(
+      fc.property(texts, fc.uint8Array({ maxLength: 80 }), (text, bytes) => {
+        const arrival = T;
+        const viaText = decodeText(loose, text, arrival);
+        expect(decodeRecord(loose, Buffer.from(text, 'utf8'), arrival)).toEqual(viaText);
+        expect(decodeBase64Record(loose, b64(text), arrival)).toEqual(viaText);
+        const viaBytes = decodeRecord(loose, bytes, arrival);
+        expect(decodeBase64Record(loose, Buffer.from(bytes).toString('base64'), arrival)).toEqual(viaBytes);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 
