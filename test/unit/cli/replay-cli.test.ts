@@ -130,5 +130,5 @@ describe('streamfold replay (spawned, end to end)', () => {
       { window: 'perMinute', key: 'bot-9', start: iso(T0 + 60_000), end: iso(T0 + 120_000), values: { events: 105 } },
     ]);
     expect(summary.results).toBe(results.length);
-  });
+  }, 60_000); // a spawned process (tsx start-up): as long as spawnSync's own timeout on a loaded machine
 });
