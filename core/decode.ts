@@ -60,6 +60,8 @@ const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=
 /** Strict UTF-8; like every UTF-8 decoder by default, it drops one leading byte order mark. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BOM = '\uFEFF';
+const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Index of the first character outside the XML character set that is not a surrogate (C0 controls other than tab, LF
  * and CR, U+FFFE, U+FFFF; SQS bodies take only XML characters), or -1.
@@ -71,7 +73,6 @@ function nonXmlIndex(text: string): number {
   }
   return -1;
 }
-const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const reject = (code: string, detail: string): Rejection => ({ ok: false, reason: `${code}: ${detail}` });
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -262,7 +263,9 @@ export function base64Bytes(data: string | null | undefined): { ok: true; bytes:
   return { ok: true, bytes: Buffer.from(data, 'base64') };
 }
 
-/** Decode base64 record data (Kinesis `data`, MSK `value`) into a validated event ({@link decodeRecord} of its bytes). */
+/**
+ * Decode base64 record data (Kinesis `data`, MSK `value`) into a validated event: {@link decodeRecord} of its bytes.
+ */
 export function decodeBase64Record<E>(
   pipeline: Pipeline<E>,
   data: string | null | undefined,

@@ -78,8 +78,8 @@ const ruleBuilder = (window: string, when: unknown, options?: { description?: st
 export interface PipelineSettings {
   /**
    * Reject events whose event time is further ahead than this of the record's arrival time (Kinesis
-   * approximateArrivalTimestamp, MSK timestamp; in an offline replay, the `arrivalTime` option or the line's
-   * neighbours). A far-future event would otherwise advance stream time and make every other event late. At most the
+   * approximateArrivalTimestamp, MSK timestamp; in an offline replay, the `arrivalTime` or `arrivedBy` option). A
+   * far-future event would otherwise advance stream time and make every other event late. At most the
    * smallest grace of the windows: then no single record moves stream time beyond its arrival plus a skew that a
    * grace absorbs (DESIGN.md §12). A larger value fails the definition.
    * @default - the smallest grace of the pipeline's windows

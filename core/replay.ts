@@ -43,7 +43,7 @@ export interface ReplayOptions {
 
 /**
  * An {@link ReplayOptions.arrivalTime} reading each line's arrival time from one of its fields: epoch milliseconds or
- * a strict ISO-8601 string. A line without a usable value has no arrival time (its neighbours decide).
+ * a strict ISO-8601 string. A line without a usable value has no arrival time (then `arrivedBy` applies).
  *
  * @example replay(pipeline, lines, { arrivalTime: arrivalField('arrivedAt') })
  */
@@ -95,8 +95,8 @@ export interface ReplaySummary {
  * Offline replay: run a pipeline over JSON lines in file order, exactly as the processor would with one batch per
  * line, and close every window at the end of input. Each line is decoded by {@link decodeRecord}, the processor's own
  * decode path: give lines as bytes (a file's lines) or text. Far-future lines are rejected as the processor rejects
- * them when `options.arrivalTime` gives arrival times, else against `options.arrivedBy`. This is the engine's public contract: the deployed processor's
- * state must equal what this computes for the same events.
+ * them when `options.arrivalTime` gives arrival times, else against `options.arrivedBy`. This is the engine's public
+ * contract: the deployed processor's state must equal what this computes for the same events.
  *
  * @example
  * const out = replay(clickstream, readFileSync('events.jsonl', 'utf8').split('\n'));

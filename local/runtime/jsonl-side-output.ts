@@ -9,8 +9,9 @@ import {
 
 /**
  * A side-output sink for local runs (there is no embedded SQS): appends each message as one JSON line to a file,
- * e.g. `.streamfold/side-outputs/rejected.jsonl`, with the same XML-safe bodies as the SQS side output. A Lambda retry appends the same message (same `id`) again, as an
- * SQS queue would receive it again: readers drop redeliveries by id.
+ * e.g. `.streamfold/side-outputs/rejected.jsonl`, with the same XML-safe bodies as the SQS side output
+ * (`sideOutputBody`). A Lambda retry appends the same message (same `id`) again, as an SQS queue would receive it
+ * again: readers drop redeliveries by id.
  */
 export class JsonlSideOutput implements SideOutputSink {
   private ready: Promise<unknown> | undefined;

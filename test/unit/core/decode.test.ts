@@ -155,7 +155,7 @@ describe('decoding rejects bad records with a reason and never throws', () => {
     expectRejected(decodeBase64Record(clickstream, b64(at(86_400_000)), arrival), 'future-time');
     expect(decodeText(clickstream, at(300_000), arrival).ok).toBe(true);
     expect(decodeText(clickstream, at(-86_400_000), arrival).ok).toBe(true);
-    // Without an arrival time there is no future check at decode (the replay judges such lines by their neighbours).
+    // Without an arrival time there is no future check at decode (the replay judges such lines against its arrivedBy bound).
     expect(decodeText(clickstream, at(86_400_000)).ok).toBe(true);
   });
 

@@ -189,7 +189,7 @@ describe('replay without arrival times: lines are judged against a time by which
       clickstream,
       [
         arrived('a', T, new Date(T).toISOString()),
-        arrived('b', T + 6 * MIN, T), // 6 min ahead of its arrival: future-time, whatever its neighbours
+        arrived('b', T + 6 * MIN, T), // 6 min ahead of its arrival: future-time
         arrived('c', T + 4 * MIN, T), // 4 min ahead: applied
         arrived('d', T + 1000, 'not a time'), // no usable arrival time, no bound: no future check
       ],
