@@ -87,7 +87,7 @@ export function applyRecords(
       claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
       if (
         isClaimed(st, claim.bucket, claim.hash, options.spilledClaims) &&
-        !claimsForgotten(layout, st, claim.bucket, record.streamTime)
+        !claimsForgotten(layout, claim.bucket, record.streamTime)
       ) {
         out.duplicates.push(i);
         continue;
@@ -97,7 +97,7 @@ export function applyRecords(
     const marks = { late: out.late.length, alerts: out.alerts.length };
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
-    if (claim && !claimsForgotten(layout, st, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
+    if (claim && !claimsForgotten(layout, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
     if (guard?.exceeded(before)) {
       out.late.length = marks.late;
       out.alerts.length = marks.alerts;
@@ -483,7 +483,9 @@ function applySession(
       if (s.l > last) last = s.l;
     }
   }
-  if (last + w.gapMs + w.graceMs < record.streamTime) {
+  // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
+  // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
+  if (t + w.gapMs + w.graceMs < record.streamTime) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }

@@ -50,12 +50,12 @@ export class SpilledClaimsNeededError extends Error {
 
 /**
  * True when a record at any time of `bucket` would be late for every window of this key at stream time `streamTime`,
- * now and later (so its claims can be forgotten):
+ * now and later (so its claims can be forgotten; `streamTime` only grows):
  * - tumbling/hopping: every window holding a time of the bucket has end + grace ≤ stream time;
- * - sessions: no open session lies within `gap` of the bucket, and bucket end + 2·gap + grace < stream time (no future
- *   on-time record can start a session that reaches back into the bucket).
+ * - sessions: every time of the bucket has time + gap + grace < stream time (a record is late for a session window on
+ *   its own time, see applySession).
  */
-export function claimsForgotten(layout: Layout, st: KeyState, bucket: number, streamTime: number): boolean {
+export function claimsForgotten(layout: Layout, bucket: number, streamTime: number): boolean {
   const start = bucket * CLAIM_BUCKET_MS;
   const end = start + CLAIM_BUCKET_MS; // exclusive
   for (const w of layout.timedWindows) {
@@ -64,10 +64,7 @@ export function claimsForgotten(layout: Layout, st: KeyState, bucket: number, st
     if (lastStart + w.sizeMs + w.graceMs > streamTime) return false;
   }
   for (const w of layout.sessionWindows) {
-    if (end + 2 * w.gapMs + w.graceMs >= streamTime) return false;
-    for (const s of st.x?.[w.index] ?? []) {
-      if (s.s - w.gapMs < end && s.l + w.gapMs >= start) return false;
-    }
+    if (end + w.gapMs + w.graceMs > streamTime) return false;
   }
   return true;
 }
@@ -124,12 +121,12 @@ export function pruneClaims(layout: Layout, st: KeyState, through: number): void
   if (!Number.isFinite(through)) return;
   if (st.d) {
     for (const bucket of Object.keys(st.d)) {
-      if (claimsForgotten(layout, st, Number(bucket), through)) delete st.d[bucket];
+      if (claimsForgotten(layout, Number(bucket), through)) delete st.d[bucket];
     }
     if (Object.keys(st.d).length === 0) delete st.d;
   }
   if (st.D) {
-    st.D = st.D.filter((bucket) => !claimsForgotten(layout, st, bucket, through));
+    st.D = st.D.filter((bucket) => !claimsForgotten(layout, bucket, through));
     if (st.D.length === 0) delete st.D;
   }
 }

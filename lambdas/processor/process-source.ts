@@ -398,7 +398,7 @@ function decidableForRedrive(
   const fresh = above.fresh.filter((r) => {
     if (normalFence === undefined || compareSequence(r.sequence, normalFence) > 0) return true;
     const streamTime = Math.max(r.streamTime, base.z ?? Number.NEGATIVE_INFINITY);
-    const decidable = r.id !== undefined && !claimsForgotten(ctx.layout, base, claimBucket(r.time), streamTime);
+    const decidable = r.id !== undefined && !claimsForgotten(ctx.layout, claimBucket(r.time), streamTime);
     if (decidable) undecidable.delete(r);
     else undecidable.add(r);
     return decidable;
