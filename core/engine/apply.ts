@@ -4,6 +4,7 @@ import {
   claimBucket,
   claimHash,
   claimsForgotten,
+  claimsFull,
   isClaimed,
   pruneClaims,
   type SpilledClaims,
@@ -74,6 +75,9 @@ export function applyRecords(
     tooLarge: [] as number[],
   };
   const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
+  // Windows become final record by record (as in replay, one record a line), never past the stream time of a record
+  // still to come in this call: the state then never carries snapshots an earlier point had already finalized.
+  const finalAt = finalizationPoints(records, options.watermark);
   for (let i = 0; i < records.length; i++) {
     let record = records[i]!;
     if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
@@ -90,6 +94,11 @@ export function applyRecords(
         !claimsForgotten(layout, claim.bucket, record.streamTime)
       ) {
         out.duplicates.push(i);
+        if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
+        continue;
+      }
+      if (claimsFull(st, claim.bucket)) {
+        out.tooLarge.push(i);
         continue;
       }
     }
@@ -102,12 +111,24 @@ export function applyRecords(
       out.late.length = marks.late;
       out.alerts.length = marks.alerts;
       out.tooLarge.push(i);
-      continue;
-    }
-    if (counted) out.applied++;
+    } else if (counted) out.applied++;
+    if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
   }
   if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
   return { state: st, ...out };
+}
+
+/** Where windows may be finalized after each record: min(watermark, its stream time, any later record's). */
+function finalizationPoints(records: readonly EngineRecord[], watermark: number | undefined): number[] | undefined {
+  if (watermark === undefined) return undefined;
+  const points = new Array<number>(records.length);
+  let later = Number.POSITIVE_INFINITY;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const own = records[i]!.streamTime;
+    points[i] = Math.min(watermark, own, later);
+    later = Math.min(later, own);
+  }
+  return points;
 }
 
 /**
@@ -119,29 +140,33 @@ export function applyRecords(
  */
 class SizeGuard {
   #estimate = 0;
-  readonly #layout: Layout;
   readonly #st: KeyState;
   readonly #limit: number;
-  readonly #perWindow: number;
+  /** Upper bound of what one record adds per byte of its own and in all: the window instances it can land in. */
+  readonly #instances: number;
+  readonly #perInstance: number;
 
   constructor(layout: Layout, st: KeyState, limit: number) {
-    this.#layout = layout;
     this.#st = st;
     this.#limit = limit;
-    this.#perWindow = 64 + 32 * layout.pipeline.aggregates.length;
+    this.#instances =
+      layout.timedWindows.reduce((n, w) => n + Math.ceil(w.sizeMs / w.advanceMs), 0) + layout.sessionWindows.length;
+    this.#perInstance = 64 + 32 * layout.pipeline.aggregates.length;
     this.measure();
   }
 
-  /** Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). */
+  /**
+   * Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). Dedupe claims
+   * do not count: the storage moves a hot key's claims out of its item, and replay keeps them all.
+   */
   measure(): void {
-    this.#estimate = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    this.#estimate = sizeWithoutClaims(this.#st);
   }
 
   /** Before applying `record`: the state's text when the record could bring it near the limit, else undefined. */
   begin(record: EngineRecord): string | undefined {
     const bytes = record.bytes ?? Buffer.byteLength(JSON.stringify(record.event) ?? '', 'utf8');
-    const windows = this.#layout.timedWindows.length + this.#layout.sessionWindows.length;
-    this.#estimate += windows * (this.#perWindow + 4 * bytes) + 64;
+    this.#estimate += this.#instances * (this.#perInstance + 4 * bytes) + 64;
     if (this.#estimate <= this.#limit / 2) return undefined;
     return serializeState(this.#st);
   }
@@ -149,7 +174,7 @@ class SizeGuard {
   /** After applying: true (and the state restored to `before`) when the record made it larger than the limit. */
   exceeded(before: string | undefined): boolean {
     if (before === undefined) return false;
-    const after = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    const after = sizeWithoutClaims(this.#st);
     if (after <= this.#limit) {
       this.#estimate = after;
       return false;
@@ -158,9 +183,14 @@ class SizeGuard {
     for (const k of Object.keys(this.#st) as (keyof KeyState)[]) delete this.#st[k];
     Object.assign(this.#st, back);
     nextCloseCache.delete(this.#st);
-    this.#estimate = Buffer.byteLength(before, 'utf8');
+    this.measure();
     return true;
   }
+}
+
+/** UTF-8 bytes of a state's JSON without its dedupe claims. */
+function sizeWithoutClaims(st: KeyState): number {
+  return Buffer.byteLength(serializeState(st.d || st.D ? { ...st, d: undefined, D: undefined } : st), 'utf8');
 }
 
 /**
@@ -171,6 +201,8 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
   const results: WindowResult[] = [];
   if (watermark > state.m) advance(layout, state, watermark);
   finalize(layout, key, state, watermark, results);
+  // Claims forgotten by now go (a lookup would ignore them anyway: this only keeps the item small).
+  if (state.z !== undefined && (state.d || state.D)) pruneClaims(layout, state, state.z);
   return results;
 }
 
@@ -537,7 +569,6 @@ function applySession(
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
-  if (st.z !== undefined && (st.d || st.D)) pruneClaims(layout, st, st.z);
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {

@@ -96,7 +96,7 @@ function inItem(st: KeyState, bucket: number): { text: string; set: Set<string> 
  */
 export function isClaimed(st: KeyState, bucket: number, hash: string, spilled: SpilledClaims | undefined): boolean {
   if (inItem(st, bucket)?.set.has(hash)) return true;
-  if (st.D?.includes(bucket)) {
+  if (st.D?.[bucket] !== undefined) {
     const set = spilled?.get(bucket);
     if (!set) throw new SpilledClaimsNeededError([bucket]);
     return set.has(hash);
@@ -126,9 +126,24 @@ export function pruneClaims(layout: Layout, st: KeyState, through: number): void
     if (Object.keys(st.d).length === 0) delete st.d;
   }
   if (st.D) {
-    st.D = st.D.filter((bucket) => !claimsForgotten(layout, bucket, through));
-    if (st.D.length === 0) delete st.D;
+    for (const bucket of Object.keys(st.D)) {
+      if (claimsForgotten(layout, Number(bucket), through)) delete st.D[bucket];
+    }
+    if (Object.keys(st.D).length === 0) delete st.D;
   }
+}
+
+/**
+ * Most claims one key keeps in one bucket (a minute of event time): a record whose id would be one more is refused
+ * (`state-too-large`), so a key's claims never outgrow what the storage can hold (a claim item of 8-byte hashes
+ * stays under DynamoDB's 400 KB), whatever its producers do (a device with a frozen clock, truncated times).
+ */
+export const MAX_CLAIMS_PER_BUCKET = 40_000;
+
+/** True when `bucket` of this key holds {@link MAX_CLAIMS_PER_BUCKET} claims (in the item and spilled together). */
+export function claimsFull(st: KeyState, bucket: number): boolean {
+  const inItemCount = (st.d?.[bucket]?.length ?? 0) / CLAIM_HASH_CHARS;
+  return inItemCount + (st.D?.[bucket] ?? 0) >= MAX_CLAIMS_PER_BUCKET;
 }
 
 /** Total characters of the claims held in the item (what a spill policy looks at). */

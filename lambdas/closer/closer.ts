@@ -1,5 +1,5 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { closeUpTo, FENCE_HORIZON_MS, type Layout, layoutOf, nextCloseTime, type Pipeline } from '../../core';
+import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
   type DueEntry,
@@ -114,7 +114,8 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   const dueItems = await deps.store.dueBy(bound);
   const listed = latestListings(dueItems);
   const due = [...listed.values()].filter((e) => e.nextClose <= bound);
-  const { records, readUnits } = due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
+  const { records, readUnits } =
+    due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
   const liveWindow = deps.liveWindowMs ?? idle;
   const toClose = new Map<string, number>();
   const handled = new Set<string>();
@@ -254,6 +255,6 @@ function closeKey(
   return {
     state: toStoredValue(k, results, []),
     nextClose: nextCloseTime(layout, k),
-    expiresAt: now + Math.max(layout.pipeline.settings.retentionMs, FENCE_HORIZON_MS),
+    expiresAt: now + stateHorizonMs(layout.pipeline),
   };
 }

@@ -4,7 +4,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import { ENV, type Pipeline } from '../../core';
+import { ENV, type Pipeline, stateHorizonMs } from '../../core';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createEmissionMetrics } from '../emitter/runtime';
 import { StateStore } from '../state/state-store';
@@ -39,7 +39,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
-  const store = new StateStore({ client, tableName, now: deps.now });
+  const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
   const now = deps.now ?? Date.now;
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({

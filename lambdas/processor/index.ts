@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './kinesis-handler';
 export * from './msk-handler';
+export * from './outbox';
 export { NO_STREAM_TIME, processSource } from './process-source';
 export * from './redrive';
 export * from './runtime';

@@ -8,7 +8,7 @@ import type { MSKEvent } from 'aws-lambda';
 import { compareSequence } from '../state/index';
 import { kinesisStreamName } from './kinesis-handler';
 import { mskBatches } from './msk-handler';
-import { processSource } from './process-source';
+import { processSource, RedriveTooOldError } from './process-source';
 import type { ProcessorRuntime } from './runtime';
 import { emptyStats, type SourceBatch, type SourceRecord, type SourceStats } from './source-batch';
 
@@ -111,6 +111,7 @@ async function redriveBatch(runtime: ProcessorRuntime, batch: SourceBatch, range
       break;
     }
     error = `${outcome.error?.name ?? 'Error'}: ${outcome.error?.message ?? 'unknown'}`;
+    if (outcome.error instanceof RedriveTooOldError) break;
   }
   total.undecidable = undecidable.size;
   runtime.context.store.takeUsage();

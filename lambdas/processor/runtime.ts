@@ -10,6 +10,7 @@ import {
   METRIC_DIMENSION,
   METRIC_NAMESPACE,
   type Pipeline,
+  stateHorizonMs,
 } from '../../core';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
 import { StateStore, type StateStoreOptions } from '../state/index';
@@ -114,6 +115,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
       concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
       fenceHorizonMs: FENCE_HORIZON_MS,
+      itemTtlMs: stateHorizonMs(pipeline),
       now,
       ...deps.storeOptions,
     });
@@ -140,7 +142,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     store,
     now,
     idleTimeoutMs: numberSetting(ENV.idleTimeoutMs, deps.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
-    stateTtlMs: Math.max(pipeline.settings.retentionMs, FENCE_HORIZON_MS),
+    stateTtlMs: stateHorizonMs(pipeline),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
     streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,

@@ -46,6 +46,7 @@ export type ProcessorStore = Pick<
   | 'spillClaims'
   | 'dropClaims'
   | 'listDue'
+  | 'touchCheckpoint'
 >;
 
 /** Logging the processor does (Powertools Logger fits). */

@@ -39,6 +39,8 @@ export const STATE_ATTR = {
   lastValidAt: 'lv',
   /** Checkpoint (N): largest arrival time of the records covered, epoch ms. */
   arrival: 'ar',
+  /** Checkpoint (N): arrival time of the first record of the current epoch, epoch ms. */
+  epochStart: 'es',
   /** Claim item (BS): the 8-byte hashes of the dedupe ids claimed in one bucket of a key (sort key `d#<bucket>`). */
   claims: 'h',
   /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
