@@ -28,7 +28,6 @@ export const MAX_DEPTH = 32;
 const MAX_TIME = Date.UTC(2200, 0, 1);
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 const reject = (code: string, detail: string): Rejection => ({ ok: false, reason: `${code}: ${detail}` });
@@ -94,8 +93,24 @@ export function decodeBase64(data: string | null | undefined): { ok: true; text:
       `record of about ${Math.floor((data.length * 3) / 4)} bytes exceeds ${MAX_RECORD_BYTES}`,
     );
   }
-  if (!BASE64_RE.test(data)) return reject('invalid-base64', 'record data is not valid base64');
-  return decodeUtf8(Buffer.from(data, 'base64'));
+  const bytes = base64Bytes(data);
+  if (bytes === undefined) return reject('invalid-base64', 'record data is not valid base64');
+  return decodeUtf8(bytes);
+}
+
+/**
+ * Decode standard, padded base64 (what a regular expression over the alphabet and padding accepts), or undefined.
+ * Buffer.from skips characters outside the alphabet, stops at a `=` inside the data and accepts the URL-safe
+ * alphabet: the length of what it decoded tells the first two apart (every skipped character costs a byte), a scan
+ * the third. Several times cheaper than the regular expression on records of a few KB.
+ */
+function base64Bytes(data: string): Buffer | undefined {
+  const n = data.length;
+  if (n % 4 !== 0) return undefined;
+  const pad = data.charCodeAt(n - 1) !== 61 ? 0 : data.charCodeAt(n - 2) !== 61 ? 1 : 2; // 61: '='
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length !== (n / 4) * 3 - pad) return undefined;
+  return data.indexOf('-') === -1 && data.indexOf('_') === -1 ? bytes : undefined;
 }
 
 function formatIssues(
