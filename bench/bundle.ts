@@ -60,11 +60,20 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     'mainFields',
     'externalModules',
     'tsconfig',
+    'esbuildArgs',
     'banner',
     'forceDockerBundling',
   ]);
   const unknown = Object.keys(bundling).filter((k) => !known.has(k));
   if (unknown.length > 0) throw new Error(`bench/bundle.ts does not map bundling option(s) ${unknown.join(', ')}`);
+  const alias: Record<string, string> = {};
+  for (const [arg, value] of Object.entries(bundling.esbuildArgs ?? {})) {
+    const name = /^--alias:(.+)$/.exec(arg)?.[1];
+    if (name === undefined || typeof value !== 'string') {
+      throw new Error(`bench/bundle.ts does not map esbuild argument ${arg}=${String(value)}`);
+    }
+    alias[name] = value;
+  }
   return {
     format: bundling.format === 'cjs' ? 'cjs' : 'esm',
     target: bundling.target,
@@ -74,6 +83,7 @@ export function esbuildOptionsOf(bundling: BundlingOptions): BuildOptions {
     mainFields: bundling.mainFields,
     external: bundling.externalModules,
     tsconfig: bundling.tsconfig,
+    alias,
     ...(bundling.banner ? { banner: { js: bundling.banner } } : {}),
   };
 }
