@@ -229,21 +229,23 @@ export function evaluateOpenAlerts(
   index: number,
   out: AlertSink,
 ): void {
-  const cache = cacheOf(layout, st);
   const span = w.sizeMs + w.graceMs;
   const closedThrough = Math.max(st.m, record.streamTime);
   const oldest = Math.max(firstWindowStart(w, record.time), startAfter(w, closedThrough - span));
   const newest = alignDown(record.time, w.advanceMs);
   if (oldest > newest) return;
   if (w.sizeMs === layout.sliceMs) {
-    // One slice per window: its values are the slice's.
+    // One slice per window: its values are the slice's (and no cache is needed until an alert has fired).
     for (let start = oldest; start <= newest; start += w.advanceMs) {
-      const pending = pendingAlerts(layout, cache, w, start / w.advanceMs);
-      if (pending.length > 0)
-        fire(layout, key, st, cache, w, start, pending, sliceValues(layout, st, w, start), index, out);
+      const pending =
+        st.f === undefined
+          ? layout.alertsByWindow[w.index]!
+          : pendingAlerts(layout, cacheOf(layout, st), w, start / w.advanceMs);
+      if (pending.length > 0) fire(layout, key, st, w, start, pending, sliceValues(layout, st, w, start), index, out);
     }
     return;
   }
+  const cache = cacheOf(layout, st);
   const perRecord = Math.ceil(w.sizeMs / w.advanceMs);
   const slices = cache.slices.length;
   const dense = cache.dense[w.index] ? slices * DENSE_RATIO * 2 >= perRecord : slices * DENSE_RATIO >= perRecord;
@@ -269,7 +271,6 @@ function fire(
   layout: Layout,
   key: string,
   st: KeyState,
-  cache: AlertCache,
   w: NormalizedWindow,
   start: number,
   pending: readonly number[],
@@ -284,7 +285,8 @@ function fire(
     const context = { key, window: w.name, start, end: start + w.sizeMs };
     if (alert.when(values, context)) {
       (st.f ??= []).push(`${ai}@${start}`);
-      cache.fired[ai]!.add(start / w.advanceMs);
+      const cache = caches.get(st);
+      if (cache !== undefined && cache.s === st.s) cache.fired[ai]!.add(start / w.advanceMs);
       left = left.filter((other) => other !== ai);
       out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
     }
@@ -350,7 +352,6 @@ function evaluateSparse(
       layout,
       key,
       st,
-      cache,
       w,
       start,
       pendings[i]!,
@@ -397,7 +398,7 @@ function evaluateDense(
     }
     if (inst.pending.length === 0) continue;
     const states = allOrderFree ? inst.acc! : currentStates(layout, st, cache, w, inst, true);
-    inst.pending = fire(layout, key, st, cache, w, start, inst.pending, valuesOf(layout, w, states), index, out);
+    inst.pending = fire(layout, key, st, w, start, inst.pending, valuesOf(layout, w, states), index, out);
     if (inst.pending.length === 0) inst.acc = undefined;
   }
 }
