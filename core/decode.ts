@@ -56,7 +56,6 @@ export type JsonObject = Readonly<Record<string, unknown>>;
  */
 export type ArrivalTime = number | ((value: JsonObject) => number | undefined);
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** Strict UTF-8; like every UTF-8 decoder by default, it drops one leading byte order mark. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BOM = '\uFEFF';
@@ -191,6 +190,21 @@ export function keyProblem(what: string, value: string, maxBytes: number): strin
   return undefined;
 }
 
+/**
+ * Decode standard, padded base64 (what a regular expression over the alphabet and padding accepts), or undefined.
+ * Buffer.from skips characters outside the alphabet, stops at a `=` inside the data and accepts the URL-safe
+ * alphabet: the length of what it decoded tells the first two apart (every skipped character costs a byte), a scan
+ * the third. Several times cheaper than the regular expression on records of a few KB.
+ */
+function strictBase64(data: string): Buffer | undefined {
+  const n = data.length;
+  if (n % 4 !== 0) return undefined;
+  const pad = data.charCodeAt(n - 1) !== 61 ? 0 : data.charCodeAt(n - 2) !== 61 ? 1 : 2; // 61: '='
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length !== (n / 4) * 3 - pad) return undefined;
+  return data.indexOf('-') === -1 && data.indexOf('_') === -1 ? bytes : undefined;
+}
+
 function formatIssues(
   issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>,
 ) {
@@ -259,8 +273,9 @@ export function base64Bytes(data: string | null | undefined): { ok: true; bytes:
     const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
     return tooLarge(Math.floor((data.length * 3) / 4) - padding);
   }
-  if (!BASE64_RE.test(data)) return reject('invalid-base64', 'record data is not valid base64');
-  return { ok: true, bytes: Buffer.from(data, 'base64') };
+  const bytes = strictBase64(data);
+  if (bytes === undefined) return reject('invalid-base64', 'record data is not valid base64');
+  return { ok: true, bytes };
 }
 
 /**

@@ -10,8 +10,10 @@ import {
   type SpilledClaims,
 } from './claims';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
+import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
+import { startAfter, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -225,20 +227,37 @@ function nextTimedClose(layout: Layout, st: KeyState): number {
 function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
   let next = Number.POSITIVE_INFINITY;
   for (const w of layout.timedWindows) {
-    for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt > st.m) {
-        if (closesAt < next) next = closesAt;
-        break;
-      }
-    }
+    const start = Math.max(firstWindowStart(w, slice), startAfter(w, st.m - w.sizeMs - w.graceMs));
+    if (start <= slice && start + w.sizeMs + w.graceMs < next) next = start + w.sizeMs + w.graceMs;
   }
   return next;
 }
 
+/** Slice numbers of a state, ascending (the alert cache's list when it has one: do not modify). */
+function sortedSlices(st: KeyState): readonly number[] {
+  const cached = cachedSlices(st);
+  if (cached !== undefined) return cached;
+  const slices: number[] = [];
+  for (const k in st.s) slices.push(Number(k));
+  return slices.sort((a, b) => a - b);
+}
+
 function computeNextTimedClose(layout: Layout, st: KeyState): number {
+  // Per window, the slice with the earliest close is the oldest whose windows are not all closed (a later slice's
+  // windows close no earlier), so each window looks at its oldest slices only.
+  const slices = sortedSlices(st);
   let next = Number.POSITIVE_INFINITY;
-  for (const sliceKey in st.s) next = Math.min(next, sliceNextClose(layout, st, Number(sliceKey) * layout.sliceMs));
+  for (const w of layout.timedWindows) {
+    const after = startAfter(w, st.m - w.sizeMs - w.graceMs);
+    for (const sliceNo of slices) {
+      const slice = sliceNo * layout.sliceMs;
+      const start = Math.max(firstWindowStart(w, slice), after);
+      if (start <= slice) {
+        next = Math.min(next, start + w.sizeMs + w.graceMs);
+        break;
+      }
+    }
+  }
   return next;
 }
 
@@ -250,28 +269,35 @@ function advance(layout: Layout, st: KeyState, to: number): void {
   if (to >= nextClose) {
     closeTimed(layout, st, from, to);
     nextCloseCache.delete(st);
+    noteClosed(layout, st, to);
+    // A fired id names an open window holding a slice (the fired record's): it closes at or after nextClose.
+    if (st.f) pruneFired(layout, st, to);
   }
   if (st.x) closeSessions(layout, st, to);
-  if (st.f) pruneFired(layout, st, to);
 }
 
 function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
-  for (const w of layout.timedWindows) {
-    let closed: Set<number> | undefined;
-    for (const sliceKey in st.s) {
-      const slice = Number(sliceKey) * layout.sliceMs;
-      for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
-        const closesAt = start + w.sizeMs + w.graceMs;
-        if (closesAt > to) break;
-        if (closesAt > from && !closed?.has(start)) {
-          (closed ??= new Set()).add(start);
-          snapshot(layout, st, w, start);
-        }
+  const slices = sortedSlices(st);
+  if (slices.length > 0) {
+    const fired = firedByWindow(layout, st);
+    const first = slices[0]! * layout.sliceMs;
+    const last = slices[slices.length - 1]! * layout.sliceMs;
+    for (const w of layout.timedWindows) {
+      // Windows closing in (from, to] (from < start + size + grace ≤ to) that can hold a slice, oldest first.
+      const span = w.sizeMs + w.graceMs;
+      const lastStart = Math.min(alignDown(last, w.advanceMs), alignDown(to - span, w.advanceMs));
+      for (
+        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span));
+        start <= lastStart;
+        start += w.advanceMs
+      ) {
+        snapshot(layout, st, w, start, slices, fired);
       }
     }
   }
-  for (const sliceKey in st.s) {
-    const slice = Number(sliceKey) * layout.sliceMs;
+  // Drop the slices no open window needs: the oldest ones (a slice's last window closes later for a later slice).
+  for (const sliceNo of slices) {
+    const slice = sliceNo * layout.sliceMs;
     let needed = false;
     for (const w of layout.timedWindows) {
       if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
@@ -279,7 +305,8 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
         break;
       }
     }
-    if (!needed) delete st.s[sliceKey];
+    if (needed) break;
+    delete st.s[sliceNo];
   }
 }
 
@@ -322,62 +349,40 @@ function pruneFired(layout: Layout, st: KeyState, to: number): void {
   if (st.f.length === 0) delete st.f;
 }
 
-/** Snapshot a closing time window from its slices (with the alerts already fired for it). */
-function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): void {
-  const a = windowStates(layout, st, w, start);
+/** Alerts fired for open time windows (`st.f`), by closed-window id (`"<window>@<start>"`), ascending. */
+function firedByWindow(layout: Layout, st: KeyState): Map<string, number[]> | undefined {
+  if (!st.f || st.f.length === 0) return undefined;
+  const fired = new Map<string, number[]>();
+  for (const id of st.f) {
+    const at = id.indexOf('@');
+    const alert = Number(id.slice(0, at));
+    const key = closedId(layout.pipeline.alerts[alert]!.windowIndex, Number(id.slice(at + 1)));
+    const list = fired.get(key);
+    if (list) list.push(alert);
+    else fired.set(key, [alert]);
+  }
+  for (const list of fired.values()) list.sort((a, b) => a - b);
+  return fired;
+}
+
+/**
+ * Snapshot a closing time window (with the alerts already fired for it): its merged slices, taken from the alert
+ * cache when it holds them (the same states, without merging every slice again).
+ */
+function snapshot(
+  layout: Layout,
+  st: KeyState,
+  w: NormalizedWindow,
+  start: number,
+  slices: readonly number[],
+  firedByClosedId: Map<string, number[]> | undefined,
+): void {
+  const a = takeInstanceStates(layout, st, w, start) ?? windowStates(layout, st, w, start, slices);
   if (a === undefined) return;
-  const fired = (st.f ?? [])
-    .map((id) => id.split('@'))
-    .filter(([alert, s]) => Number(s) === start && layout.pipeline.alerts[Number(alert)]!.windowIndex === w.index)
-    .map(([alert]) => Number(alert));
+  const id = closedId(w.index, start);
+  const fired = firedByClosedId?.get(id);
   st.c ??= {};
-  st.c[closedId(w.index, start)] = {
-    w: w.index,
-    s: start,
-    e: start + w.sizeMs,
-    a,
-    ...(fired.length ? { f: fired } : {}),
-  };
-}
-
-/** Merge the slices of one time window; undefined when it holds no slice. */
-function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): unknown[] | undefined {
-  const { pipeline } = layout;
-  const positions = layout.slicePositions[w.index]!;
-  let acc: unknown[] | undefined;
-  for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
-    const slice = st.s[t / layout.sliceMs];
-    if (!slice) continue;
-    acc ??= w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
-    for (let j = 0; j < positions.length; j++) {
-      acc[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(acc[j], slice[positions[j]!]);
-    }
-  }
-  return acc;
-}
-
-/** Values of an open time window; a window of one slice reads the slice directly (no merge, no copy). */
-function openValues(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): Record<string, unknown> {
-  if (w.sizeMs === layout.sliceMs) {
-    const slice = st.s[start / layout.sliceMs]!;
-    const positions = layout.slicePositions[w.index]!;
-    const values: Record<string, unknown> = {};
-    for (let j = 0; j < w.aggregates.length; j++) {
-      const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
-      values[agg.name] = agg.spec.result(slice[positions[j]!]);
-    }
-    return values;
-  }
-  return valuesOf(layout, w, windowStates(layout, st, w, start)!);
-}
-
-function valuesOf(layout: Layout, w: NormalizedWindow, states: unknown[]): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (let j = 0; j < w.aggregates.length; j++) {
-    const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
-    values[agg.name] = agg.spec.result(states[j]);
-  }
-  return values;
+  st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}) };
 }
 
 function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
@@ -397,7 +402,14 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   let toSlice = false;
   let counted = false;
   for (const w of layout.timedWindows) {
-    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
+    const oldest = firstWindowStart(w, record.time);
+    if (oldest + w.sizeMs + w.graceMs > st.m && oldest + w.sizeMs + w.graceMs > record.streamTime) {
+      // Every window holding the record is open (the usual case): nothing is late or closed.
+      toSlice = true;
+      counted = true;
+      continue;
+    }
+    for (let start = oldest; start <= record.time; start += w.advanceMs) {
       const closesAt = start + w.sizeMs + w.graceMs;
       if (closesAt <= record.streamTime) {
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
@@ -429,38 +441,15 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     const cached = nextCloseCache.get(st);
     if (cached !== undefined)
       nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
+    noteSliceAdded(st, sliceKey);
   }
   addTo(layout, layout.timedAggregates, slice, record);
+  if (!layout.timedAlerts) return true;
   for (const w of layout.timedWindows) {
-    if (layout.alertsByWindow[w.index]!.length === 0) continue;
-    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt > record.streamTime && closesAt > st.m) evaluateOpen(layout, key, st, w, start, index, out);
-    }
+    if (layout.alertsByWindow[w.index]!.length > 0)
+      evaluateOpenAlerts(layout, key, st, w, record, sliceKey, index, out);
   }
   return true;
-}
-
-function evaluateOpen(
-  layout: Layout,
-  key: string,
-  st: KeyState,
-  w: NormalizedWindow,
-  start: number,
-  index: number,
-  out: Out,
-): void {
-  let values: Record<string, unknown> | undefined;
-  for (const ai of layout.alertsByWindow[w.index]!) {
-    if (st.f?.includes(`${ai}@${start}`)) continue;
-    values ??= openValues(layout, st, w, start);
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start, end: start + w.sizeMs };
-    if (alert.when(values, context)) {
-      (st.f ??= []).push(`${ai}@${start}`);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
 }
 
 function evaluateClosed(
@@ -619,6 +608,7 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
  */
 export function openResults(layout: Layout, key: string, st: KeyState): (WindowResult & { closed: boolean })[] {
   const out: (WindowResult & { closed: boolean })[] = [];
+  const slices = sortedSlices(st);
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
     for (const sliceKey in st.s) {
@@ -627,7 +617,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
       }
     }
     for (const start of [...starts].sort((a, b) => a - b)) {
-      const states = windowStates(layout, st, w, start);
+      const states = windowStates(layout, st, w, start, slices);
       if (states) {
         out.push({
           window: w.name,
