@@ -55,16 +55,25 @@ export class DeliveryMarkers {
   readonly #o: DeliveryMarkersOptions;
   #readUnits = 0;
   #writeUnits = 0;
+  #keysRead = 0;
 
   constructor(options: DeliveryMarkersOptions) {
     this.#o = options;
   }
 
-  /** Capacity used since the last call (then reset). */
-  takeUsage(): { readUnits: number; writeUnits: number } {
-    const usage = { readUnits: this.#readUnits, writeUnits: this.#writeUnits };
+  /**
+   * Capacity used since the last call (then reset). `billedReadUnits`: as AWS bills a consistent read, at least one
+   * unit per key asked for, found or not (DynamoDB Local reports nothing for a missing key).
+   */
+  takeUsage(): { readUnits: number; writeUnits: number; billedReadUnits: number } {
+    const usage = {
+      readUnits: this.#readUnits,
+      writeUnits: this.#writeUnits,
+      billedReadUnits: Math.max(this.#readUnits, this.#keysRead),
+    };
     this.#readUnits = 0;
     this.#writeUnits = 0;
+    this.#keysRead = 0;
     return usage;
   }
 
@@ -100,6 +109,7 @@ export class DeliveryMarkers {
             { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
           );
           this.#readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          this.#keysRead += pending.length;
           for (const item of out.Responses?.[this.#o.tableName] ?? []) {
             const ttl = Number(item[DEDUPE_ATTR.ttl]?.N ?? Number.POSITIVE_INFINITY);
             const id = idOf.get(item[DEDUPE_ATTR.pk]?.S ?? '');

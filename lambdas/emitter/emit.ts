@@ -47,6 +47,8 @@ export interface EmitSummary {
   malformed: number;
   /** Sink retries (partial failures and failed calls). */
   retries: number;
+  /** DynamoDB capacity the emitter used (markers, result items); reads as AWS bills them. */
+  usage: { writeUnits: number; readUnits: number };
 }
 
 /**
@@ -73,6 +75,7 @@ export async function emitRecords(
     resultsPersisted: 0,
     malformed: 0,
     retries: 0,
+    usage: { writeUnits: 0, readUnits: 0 },
   };
   const writes: StateWrite[] = [];
   for (const record of records) {
@@ -165,6 +168,11 @@ export async function emitRecords(
   };
 
   await Promise.all([persist(), ...ctx.sinks.map(toSink)]);
+  const markerUsage = ctx.markers?.takeUsage();
+  summary.usage = {
+    writeUnits: (markerUsage?.writeUnits ?? 0) + (ctx.resultItems?.takeWriteUnits() ?? 0),
+    readUnits: markerUsage?.billedReadUnits ?? 0,
+  };
   return {
     response: { batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })) },
     summary,

@@ -61,6 +61,10 @@ export interface EmissionCounters {
   /** The pipeline watermark of the last closer run (epoch ms; −∞ before any checkpoint). */
   watermark: number;
   iteratorResets: number;
+  /** DynamoDB capacity the emitter used (markers, result items; reads as AWS bills them), and the final results it emitted. */
+  emitterWriteUnits: number;
+  emitterReadUnits: number;
+  resultsEmitted: number;
   /** The results sink's counters (undefined when results do not go to the warehouse). */
   warehouse: LocalResultsCounters | undefined;
 }
@@ -129,6 +133,9 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     windowsClosed: 0,
     watermark: Number.NEGATIVE_INFINITY,
     iteratorResets: 0,
+    emitterWriteUnits: 0,
+    emitterReadUnits: 0,
+    resultsEmitted: 0,
   };
   let results: LocalResultsSink | undefined;
   /** How far `finish` moved the closer's clock ahead. */
@@ -193,6 +200,11 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       dedupeTable: context.names.dedupeTable,
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
       sinks,
+      onInvocation: (summary) => {
+        counts.emitterWriteUnits += summary.usage.writeUnits;
+        counts.emitterReadUnits += summary.usage.readUnits;
+        counts.resultsEmitted += summary.results;
+      },
     });
     /** Per shard: the iterator to read next (undefined: get one) and the last sequence number handed over. */
     const shards = new Map<string, { iterator: string | undefined; lastSequence: string | undefined }>();
@@ -362,6 +374,10 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     status: () =>
       `${counts.alerts} alerts and ${counts.results} final results delivered (${counts.invocations} invocations, ` +
       `${counts.failures} partial failures, ${counts.iteratorResets} iterator renewals); closer ran ${counts.closerRuns}×, closed ${counts.windowsClosed} windows` +
-      (results ? `; ${results.counters().delivered} results in the warehouse` : ''),
+      (results ? `; ${results.counters().delivered} results in the warehouse` : '') +
+      `; emitter DynamoDB ${counts.emitterWriteUnits} WCU, ${counts.emitterReadUnits} RCU` +
+      (counts.resultsEmitted > 0
+        ? ` (${(counts.emitterWriteUnits / counts.resultsEmitted).toFixed(3)} WCU, ${(counts.emitterReadUnits / counts.resultsEmitted).toFixed(3)} RCU per final result)`
+        : ''),
   };
 }
