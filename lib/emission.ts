@@ -45,8 +45,12 @@ export const EMISSION_ENV_NAMES = {
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
+  undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
 } as const;
+
+/** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
+export const UNDELIVERED_PREFIX = 'undelivered/';
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
 export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
@@ -165,9 +169,16 @@ export interface EmissionProps {
   readonly maxRecordAge?: Duration;
   /**
    * Persist final results in the state table for state queries (one write unit per result).
-   * @default true
+   * @default false
    */
   readonly persistResults?: boolean;
+  /**
+   * Bucket where the emitter spills the alerts and results a sink still refuses after its retries (an outage), under
+   * `undelivered/<sink>/<yyyy-mm-dd>/`; the closer re-delivers them on its schedule.
+   * @default - `warehouse.bucket` when `warehouse` is set; else none (refused messages fail their stream records,
+   * which are retried and then parked in the failed queue)
+   */
+  readonly undeliveredBucket?: s3.IBucket;
   /**
    * How often the closer runs (1-60 minutes, whole minutes).
    * @default Duration.minutes(1)
@@ -333,7 +344,7 @@ export class Emission extends Construct {
       [ENV.stateTable]: props.stateTable.tableName,
       [ENV.dedupeTable]: props.dedupeTable.tableName,
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
-      [env.persistResults]: String(props.persistResults ?? true),
+      [env.persistResults]: String(props.persistResults ?? false),
       [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
@@ -352,41 +363,25 @@ export class Emission extends Construct {
       environment[env.resultsDeliveryStream] = warehouse.deliveryStreamName;
     }
 
+    const spillBucket = props.undeliveredBucket ?? props.warehouse?.bucket;
+    if (spillBucket) environment[env.undeliveredBucket] = spillBucket.bucketName;
+
     const emitter = this.#function('Emitter', 'emitter', props, environment, Duration.minutes(1));
     const closer = this.#function('Closer', 'closer', props, environment, Duration.minutes(1));
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items, delivery markers, sinks. Item grants name the
-    // table ARN only: `ITable.grant` would add `<table>/index/*` now that the state table has an index.
+    // Emitter: stream read (by the event source), result items and the id key (GetItem, PutItem once), alert
+    // delivery markers, sinks. Item grants name the table ARN only: `ITable.grant` would add `<table>/index/*` now
+    // that the state table has an index. The closer re-delivers spilled messages: it gets the markers and sinks too.
     iam.Grant.addToPrincipal({
       grantee: emitter,
-      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
       resourceArns: [props.stateTable.tableArn],
     });
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.dedupeTable.tableArn],
-    });
-    this.alertsTopic.grantPublish(emitter);
-    this.eventBus?.grantPutEventsTo(emitter);
-    props.alertsStream?.grantWrite(emitter);
-    props.timestream?.grantWrite(emitter);
-    if (props.warehouse && this.resultsDeliveryStreamName) {
-      emitter.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'firehose',
-              resource: 'deliverystream',
-              resourceName: this.resultsDeliveryStreamName,
-            }),
-          ],
-        }),
-      );
-    }
+    for (const fn of spillBucket ? [emitter, closer] : [emitter]) this.#grantDelivery(fn, props);
+    if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
+
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 100,
@@ -446,11 +441,20 @@ export class Emission extends Construct {
       });
     }
     if (props.encryptionKey) {
-      acknowledgeWildcardActions(
-        emitter,
-        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped to ' +
-          'that one key.',
+      for (const fn of spillBucket ? [emitter, closer] : [emitter]) {
+        acknowledgeWildcardActions(
+          fn,
+          ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+          'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped ' +
+            'to that one key.',
+        );
+      }
+    }
+    if (spillBucket && props.timestream) {
+      acknowledgeWildcardResources(
+        closer,
+        ['*'],
+        'timestream:DescribeEndpoints (re-delivery of spilled results) supports no resource-level permissions.',
       );
     }
     acknowledgeWildcardResources(
@@ -459,6 +463,62 @@ export class Emission extends Construct {
       'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
         'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
     );
+  }
+
+  /** Lets `fn` deliver to the sinks: alert markers in the dedupe table, topic, bus, stream, Timestream, Firehose. */
+  #grantDelivery(fn: lambda.IFunction, props: EmissionProps): void {
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      resourceArns: [props.dedupeTable.tableArn],
+    });
+    this.alertsTopic.grantPublish(fn);
+    this.eventBus?.grantPutEventsTo(fn);
+    props.alertsStream?.grantWrite(fn);
+    props.timestream?.grantWrite(fn);
+    if (props.warehouse && this.resultsDeliveryStreamName) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'firehose',
+              resource: 'deliverystream',
+              resourceName: this.resultsDeliveryStreamName,
+            }),
+          ],
+        }),
+      );
+    }
+  }
+
+  /**
+   * Spill grants, on the `undelivered/` prefix only: the emitter writes spill objects; the closer lists, reads,
+   * rewrites and deletes them when it re-delivers.
+   */
+  #grantSpill(bucket: s3.IBucket, emitter: lambda.IFunction, closer: lambda.IFunction): void {
+    const objects = bucket.arnForObjects(`${UNDELIVERED_PREFIX}*`);
+    emitter.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [objects],
+      }),
+    );
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${UNDELIVERED_PREFIX}*`] } },
+      }),
+    );
+    for (const fn of [emitter, closer]) {
+      acknowledgeWildcardResources(
+        fn,
+        [objects],
+        'Spill objects are named per invocation under the undelivered/ prefix: a prefix wildcard is the narrowest.',
+      );
+    }
   }
 
   #function(

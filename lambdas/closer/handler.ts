@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { ENV, type Pipeline } from '../../core';
 import { EMISSION_ENV, EMISSION_METRICS } from '../emitter/env';
+import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
@@ -38,6 +39,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[EMISSION_ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const store = new StateStore({ client, tableName, now: deps.now });
   const now = deps.now ?? Date.now;
+  const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now });
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({
       pipeline,
@@ -63,6 +65,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
         ...outcome,
       },
     );
+    await redeliver(); // spilled emitter output (sink outages), when a spill bucket is configured; logs its own outcome
     return outcome;
   })
     .use(injectLambdaContext(logger))

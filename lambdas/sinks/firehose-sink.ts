@@ -101,6 +101,7 @@ export class FirehoseSink implements Sink {
         })),
       ],
       retries: outcome.retries,
+      requests: outcome.requests,
     };
   }
 }

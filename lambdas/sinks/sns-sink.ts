@@ -92,6 +92,7 @@ export class SnsSink implements Sink {
         })),
       ],
       retries: outcome.retries,
+      requests: outcome.requests,
     };
   }
 }

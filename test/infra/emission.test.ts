@@ -27,7 +27,15 @@ const fnId = (s: Synthesized, kind: string) =>
 describe('emission with the default settings', () => {
   let s: Synthesized;
   let all: AlarmView[];
-  let ids: { emitter: string; closer: string; state: string; dedupe: string; alarmTopic: string; alerts: string };
+  let ids: {
+    emitter: string;
+    closer: string;
+    state: string;
+    dedupe: string;
+    alarmTopic: string;
+    alerts: string;
+    lake: string;
+  };
   beforeAll(() => {
     s = synthStack();
     all = alarms(s.template);
@@ -38,6 +46,7 @@ describe('emission with the default settings', () => {
       dedupe: logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-dedupe'),
       alarmTopic: logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'streamfold clickstream alarms'),
       alerts: logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.TopicName === 'clickstream-alerts'),
+      lake: logicalIdOf(s.template, 'AWS::S3::Bucket', (p) => Boolean(p.LoggingConfiguration)),
     };
   });
 
@@ -88,7 +97,8 @@ describe('emission with the default settings', () => {
         STREAMFOLD_DEDUPE_TABLE: { Ref: ids.dedupe },
         [EMISSION_ENV_NAMES.alertsTopicArn]: { Ref: ids.alerts },
         [EMISSION_ENV_NAMES.resultsDeliveryStream]: 'clickstream-aggregates',
-        [EMISSION_ENV_NAMES.persistResults]: 'true',
+        [EMISSION_ENV_NAMES.persistResults]: 'false',
+        [EMISSION_ENV_NAMES.undeliveredBucket]: { Ref: ids.lake },
         [EMISSION_ENV_NAMES.idleTimeoutMs]: '60000',
       });
       expect(p.Environment.Variables[EMISSION_ENV_NAMES.eventBusName]).toBeUndefined();
@@ -102,7 +112,7 @@ describe('emission with the default settings', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         {
-          Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+          Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
         },
@@ -129,11 +139,41 @@ describe('emission with the default settings', () => {
     for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'sns:*', 'firehose:*']) {
       expect(actions).not.toContain(forbidden);
     }
+    // The spill: PutObject under undelivered/ of the data lake bucket, nothing else in S3.
+    const s3 = statements.filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3).toEqual([
+      {
+        Action: 's3:PutObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.lake, 'Arn'] }, '/undelivered/*']] },
+      },
+    ]);
   });
 
-  it('grants the closer its operations on the state table only (a filtered Scan finds the keys to close)', () => {
+  it('grants the closer its state table operations, and for re-delivering spilled messages the markers, the sinks and undelivered/ only', () => {
     const statements = statementsOf(s, ids.closer);
+    const key = logicalIdOf(s.template, 'AWS::KMS::Key');
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.lake, 'Arn'] }, '/undelivered/*']] };
     expect(statements).toEqual([
+      {
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.dedupe, 'Arn'] },
+      },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: ids.alerts } },
+      { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [key, 'Arn'] } },
+      {
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':deliverystream/clickstream-aggregates'])] },
+      },
+      { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: objects },
+      {
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['undelivered/*'] } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [ids.lake, 'Arn'] },
+      },
       {
         Action: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         Effect: 'Allow',
@@ -291,7 +331,7 @@ describe('emission settings from stack props', () => {
   beforeAll(() => {
     s = synthStack({
       alertsEventBus: true,
-      persistResults: false,
+      persistResults: true,
       closerInterval: Duration.minutes(5),
       idleTimeout: Duration.seconds(90),
       deliveryBufferingInterval: Duration.seconds(30),
@@ -314,7 +354,7 @@ describe('emission settings from stack props', () => {
 
   it('passes persistResults and the idle timeout, schedules the closer every 5 minutes, buffers results 30 s', () => {
     const vars = s.template.findResources('AWS::Lambda::Function')[fnId(s, 'closer')]!.Properties.Environment.Variables;
-    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('false');
+    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('true');
     expect(vars[EMISSION_ENV_NAMES.idleTimeoutMs]).toBe('90000');
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
