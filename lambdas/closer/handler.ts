@@ -39,7 +39,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[EMISSION_ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const store = new StateStore({ client, tableName, now: deps.now });
   const now = deps.now ?? Date.now;
-  const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now });
+  const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now, metrics });
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({
       pipeline,

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV, type Pipeline } from '../../core';
 import type { Sink } from '../sinks/sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers, type MarkerUsage } from './delivery-markers';
 import type { EmitterLog } from './emit';
-import { EMISSION_ENV } from './env';
+import { EMISSION_ENV, EMISSION_METRICS } from './env';
 import { MissingEmitterSettingError } from './errors';
 import { type RedeliverySummary, redeliverSpilled } from './redeliver';
 import { checkSinkNames, sinksFromEnvironment, spillFromEnvironment } from './runtime';
@@ -24,6 +25,8 @@ export interface SpillRedeliveryDeps {
   /** How long one run may start new spill objects, ms. @default 20000 */
   maxDurationMs?: number;
   now?: () => number;
+  /** Where MessagesRedelivered and SpillObjectsWaiting go (the closer's EMF metrics). @default - none */
+  metrics?: Pick<Metrics, 'addMetric'>;
 }
 
 /** A {@link RedeliverySummary} with the requests it made (for cost metering). */
@@ -77,6 +80,9 @@ export function createSpillRedelivery(
         deadline: now() + (deps.maxDurationMs ?? 20_000),
       });
       const result = { ...run, usage: { markers: parts.markers.takeUsage(), spill: spill.takeRequests() } };
+      const delivered = Object.values(run.delivered).reduce((a, b) => a + b, 0);
+      deps.metrics?.addMetric(EMISSION_METRICS.messagesRedelivered, MetricUnit.Count, delivered);
+      deps.metrics?.addMetric(EMISSION_METRICS.spillObjectsWaiting, MetricUnit.Count, run.remaining);
       if (run.objects > 0) log.info(`redelivered spilled messages: ${JSON.stringify(run.delivered)}`, { ...result });
       return result;
     } catch (error) {

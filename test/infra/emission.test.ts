@@ -3,13 +3,16 @@
  * on the state table's stream, its grants, the closer's schedule, the alerts topic, the results Firehose + Glue table,
  * the alarms (dimensions + actions), the dashboard, and the settings that come from stack props / context.
  */
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMESPACE } from '../../core/contract';
-import { AGGREGATE_COLUMNS, EMISSION_ENV_NAMES, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
+import { AGGREGATE_COLUMNS, EMISSION_ENV_NAMES, Emission, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
+import { clickstream } from '../../pipelines/clickstream';
 import { type AlarmView, alarmOn, alarms } from './alarm-helpers';
-import { logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
+import { BASE_PROPS, logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -369,5 +372,62 @@ describe('emission settings from stack props', () => {
     expect(s.nag.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`)).toEqual(
       [],
     );
+  });
+});
+
+describe('the Emission construct on its own: the spill bucket', () => {
+  /** An Emission with only the tables (and optionally a spill bucket), its template and its function ids. */
+  function bare(withBucket: boolean) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'bare');
+    const key = { name: 'pk', type: dynamodb.AttributeType.STRING };
+    const stateTable = new dynamodb.Table(stack, 'State', {
+      partitionKey: key,
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
+    const dedupeTable = new dynamodb.Table(stack, 'Dedupe', { partitionKey: key });
+    const bucket = withBucket ? new s3.Bucket(stack, 'Spill') : undefined;
+    new Emission(stack, 'Emission', {
+      pipeline: clickstream,
+      definition: BASE_PROPS.definition,
+      stateTable,
+      dedupeTable,
+      undeliveredBucket: bucket,
+    });
+    const template = Template.fromStack(stack);
+    const s = { template } as Synthesized;
+    return { s, emitter: fnId(s, 'emitter'), closer: fnId(s, 'closer') };
+  }
+  const variables = (s: Synthesized, id: string) =>
+    s.template.findResources('AWS::Lambda::Function')[id]!.Properties.Environment.Variables;
+
+  it('without a bucket: no spill variable, and the closer keeps its state table operations only', () => {
+    const { s, emitter, closer } = bare(false);
+    expect(variables(s, emitter)[EMISSION_ENV_NAMES.undeliveredBucket]).toBeUndefined();
+    expect(variables(s, emitter)[EMISSION_ENV_NAMES.persistResults]).toBe('false');
+    expect(statementsOf(s, closer).map((st) => st.Action)).toEqual([
+      ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+    ]);
+    expect(JSON.stringify(statementsOf(s, emitter))).not.toContain('s3:');
+  });
+
+  it('with undeliveredBucket: both functions get its name, and S3 rights on undelivered/ only', () => {
+    const { s, emitter, closer } = bare(true);
+    const bucket = logicalIdOf(s.template, 'AWS::S3::Bucket');
+    for (const id of [emitter, closer])
+      expect(variables(s, id)[EMISSION_ENV_NAMES.undeliveredBucket]).toEqual({ Ref: bucket });
+    const s3Statements = (id: string) => statementsOf(s, id).filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/undelivered/*']] };
+    expect(s3Statements(emitter)).toEqual([{ Action: 's3:PutObject', Effect: 'Allow', Resource: objects }]);
+    expect(s3Statements(closer)).toEqual([
+      { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: objects },
+      {
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['undelivered/*'] } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+      },
+    ]);
   });
 });
