@@ -670,7 +670,7 @@ export class Emission extends Construct {
         statistic: 'Sum',
       }),
       0,
-      `Sink deliveries of ${name} failed after retries (stream records retried, then parked in the failed queue)`,
+      `Sink deliveries of ${name} failed after retries (spilled to undelivered/ for re-delivery by the closer; without a spill bucket, stream records retried, then parked in the failed queue)`,
     );
     add(
       'EmitterFailedRecords',

@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
+  createSpillRedelivery,
   readSpillBody,
   redeliverSpilled,
   S3SpillStore,
@@ -179,5 +180,42 @@ describe('redeliverSpilled', () => {
     expect(run).toMatchObject({ objects: 3, completed: 1, remaining: 2, unknownSinks: ['gone'] });
     expect(a.accepted).toEqual(['r1']);
     expect((await store.list(UNDELIVERED_PREFIX)).sort()).toEqual([bad, spillKey('gone', T, '2')].sort());
+  });
+});
+
+describe('createSpillRedelivery (what the closer runs on its schedule)', () => {
+  const logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+  it('does nothing without a spill store', async () => {
+    const run = createSpillRedelivery({ name: 'p' }, logger, { spill: false, dedupeTable: 'd', sinks: [] });
+    expect(await run()).toBeUndefined();
+  });
+
+  it('re-delivers, reports its metrics and the requests it made, and never rejects', async () => {
+    const store = new FolderSpillStore(tempDir());
+    await store.put(spillKey('a', T, '1'), spillBody([result(1), result(2)]));
+    const a = pickySink('a', new Set());
+    const metrics: [string, number][] = [];
+    const run = createSpillRedelivery({ name: 'p' }, logger, {
+      spill: store,
+      dedupeTable: 'd',
+      sinks: [a.sink],
+      dynamodb: { send: async () => Promise.reject(new Error('results need no markers')) },
+      metrics: { addMetric: (name: string, _unit: unknown, value: number) => metrics.push([name, value]) } as never,
+    });
+    const out = await run();
+    expect(out).toMatchObject({ completed: 1, delivered: { a: 2 }, usage: { spill: { list: 1, get: 1, delete: 1 } } });
+    expect(out!.usage.markers.requests).toBe(0);
+    expect(metrics).toEqual([
+      ['MessagesRedelivered', 2],
+      ['SpillObjectsWaiting', 0],
+    ]);
+    expect(a.accepted).toEqual(['r1', 'r2']);
+    const failing = createSpillRedelivery({ name: 'p' }, logger, {
+      spill: { ...store, list: () => Promise.reject(new Error('S3 down')) } as never,
+      dedupeTable: 'd',
+      sinks: [a.sink],
+    });
+    expect(await failing()).toBeUndefined();
   });
 });
