@@ -47,7 +47,8 @@ export interface RedeliverySummary {
  * objects (oldest first), send each object's messages to its sink (alerts after a check of their delivery markers,
  * then marked: exactly once per sink; results as they are: at least once, same id), delete each object once all its
  * messages were accepted, and rewrite it with the rest when only some were. The first object a sink still refuses
- * ends that sink's turn (it is still down; the next run tries again). Run from the closer's schedule, from the local
+ * ends that sink's turn (it is still down; the next run tries again); messages a sink will never take as they are (too
+ * large, refused as the sender's fault) stay in their object for an operator without holding the others back. Run from the closer's schedule, from the local
  * runtime's closer tick, and by `streamfold redrive --emitter`. Runs of it may overlap: results are idempotent, and an
  * alert is sent twice only if two runs send it at the same moment (counted as a concurrent send by the markers).
  * Never throws for a failing sink or object: the object is kept and logged.
@@ -93,7 +94,7 @@ export async function redeliverSpilled(options: RedeliverOptions): Promise<Redel
           return;
         }
         const outcome = await redeliverObject(sink, key, options, summary);
-        if (outcome === 'refused') {
+        if (outcome === 'down') {
           summary.remaining += objects.length - i;
           return;
         }
@@ -106,8 +107,9 @@ export async function redeliverSpilled(options: RedeliverOptions): Promise<Redel
 }
 
 /**
- * One spill object: 'done' when all its messages were accepted (the object is deleted), 'refused' when the sink still
- * refuses some (kept, with only those), 'unreadable' when the object cannot be read (kept for an operator), 'kept' when all were accepted but the object could
+ * One spill object: 'done' when all its messages were accepted (the object is deleted), 'down' when the sink still
+ * refuses some that it may take later (kept, with only the refused ones; the sink's turn ends), 'refused' when all it
+ * refuses it will never take as they are (kept for an operator; the next objects go on), 'unreadable' when the object cannot be read (kept for an operator), 'kept' when all were accepted but the object could
  * not be deleted.
  */
 async function redeliverObject(
@@ -115,7 +117,7 @@ async function redeliverObject(
   key: string,
   options: RedeliverOptions,
   summary: RedeliverySummary,
-): Promise<'done' | 'refused' | 'unreadable' | 'kept'> {
+): Promise<'done' | 'down' | 'refused' | 'unreadable' | 'kept'> {
   let messages: EmitMessage[];
   try {
     const body = await options.spill.get(key);
@@ -141,11 +143,21 @@ async function redeliverObject(
     if (refused.length === 0) return 'kept';
   }
   if (refused.length === 0) return 'done';
+  const transient = outcome.undelivered.find((u) => !u.permanent);
+  if (!transient) {
+    options.log?.error('sink will never take these spilled messages as they are: kept for an operator', {
+      sink: sink.name,
+      key,
+      messages: refused.length,
+      error: String(outcome.undelivered[0]?.error),
+    });
+    return 'refused';
+  }
   options.log?.warn('sink still refuses spilled messages: kept for the next run', {
     sink: sink.name,
     key,
     messages: refused.length,
-    error: String(outcome.undelivered[0]?.error),
+    error: String(transient.error),
   });
-  return 'refused';
+  return 'down';
 }

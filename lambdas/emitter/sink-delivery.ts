@@ -6,6 +6,8 @@ import type { DeliveryMarkers } from './delivery-markers';
 export interface Undelivered {
   readonly message: EmitMessage;
   readonly error: Error;
+  /** The sink will never take it as it is (see SinkFailure.permanent). */
+  readonly permanent: boolean;
 }
 
 /** What {@link deliverToSink} did. */
@@ -48,7 +50,7 @@ export async function deliverToSink(
     skipped = checked.delivered.size;
     for (const m of alerts) {
       const error = checked.failed.get(m.id);
-      if (error) undelivered.push({ message: m, error });
+      if (error) undelivered.push({ message: m, error, permanent: false });
     }
     batch = batch.filter((m) => !checked.delivered.has(m.id) && !checked.failed.has(m.id));
   }
@@ -56,11 +58,11 @@ export async function deliverToSink(
     return { delivered: [], undelivered, skipped, raced: [], markerFailures: new Map(), retries: 0, requests: 0 };
   }
   const outcome = await sink.send(batch);
-  const failed = new Map(outcome.failed.map((f) => [f.id, f.error]));
+  const failed = new Map(outcome.failed.map((f) => [f.id, f]));
   const delivered: EmitMessage[] = [];
   for (const m of batch) {
-    const error = failed.get(m.id);
-    if (error) undelivered.push({ message: m, error });
+    const failure = failed.get(m.id);
+    if (failure) undelivered.push({ message: m, error: failure.error, permanent: failure.permanent === true });
     else delivered.push(m);
   }
   const sentAlerts = delivered.filter((m) => m.kind === 'alert').map((m) => m.id);

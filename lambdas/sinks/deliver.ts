@@ -96,7 +96,7 @@ export async function deliver(
         const entry = part[f.index];
         if (!entry) continue;
         if (f.retryable) next.push({ message: entry.message, error: f.error });
-        else failed.push({ id: entry.message.id, error: f.error });
+        else failed.push({ id: entry.message.id, error: f.error, permanent: true });
       }
     }
     pending = next;

@@ -4,6 +4,11 @@ import type { EmitMessage, MessageKind } from './messages';
 export interface SinkFailure {
   readonly id: string;
   readonly error: Error;
+  /**
+   * The sink will never take this message as it is (too large, or refused as the sender's fault): sending it again
+   * cannot help. Such a message is kept with the spilled ones for an operator, and does not stop a re-delivery.
+   */
+  readonly permanent?: boolean;
 }
 
 /** Result of {@link Sink.send}: what is still undelivered after the sink's own bounded retries. */

@@ -133,8 +133,8 @@ describe('S3SpillStore', () => {
   });
 });
 
-/** A sink that refuses the ids in `refuse` (after "its retries") and records what it accepts. */
-function pickySink(name: string, refuse: Set<string>) {
+/** A sink that refuses the ids in `refuse` (after "its retries"; `permanent`: for good) and records what it accepts. */
+function pickySink(name: string, refuse: Set<string>, permanent = false) {
   const accepted: string[] = [];
   const sink: Sink = {
     name,
@@ -142,7 +142,9 @@ function pickySink(name: string, refuse: Set<string>) {
     async send(messages): Promise<SinkOutcome> {
       accepted.push(...messages.filter((m) => !refuse.has(m.id)).map((m) => m.id));
       return {
-        failed: messages.filter((m) => refuse.has(m.id)).map((m) => ({ id: m.id, error: new Error('down') })),
+        failed: messages
+          .filter((m) => refuse.has(m.id))
+          .map((m) => ({ id: m.id, error: new Error(permanent ? 'too large' : 'down'), permanent })),
         retries: 0,
         requests: 1,
       };
@@ -167,6 +169,18 @@ describe('redeliverSpilled', () => {
     expect(b.accepted).toEqual(['r4']);
     expect(await store.list(UNDELIVERED_PREFIX)).toEqual([first, second]);
     expect(readSpillBody(first, (await store.get(first))!)).toEqual([result(2)]);
+  });
+
+  it('keeps a message the sink will never take (too large) for an operator, without holding the next objects back', async () => {
+    const store = new FolderSpillStore(tempDir());
+    const poison = spillKey('a', T, '1');
+    await store.put(poison, spillBody([result(1)]));
+    await store.put(spillKey('a', T + 1, '2'), spillBody([result(2)]));
+    const a = pickySink('a', new Set(['r1']), true);
+    const run = await redeliverSpilled({ sinks: [a.sink], spill: store, markers: undefined });
+    expect(run).toMatchObject({ objects: 2, completed: 1, remaining: 1, failed: 1 });
+    expect(a.accepted).toEqual(['r2']);
+    expect(await store.list(UNDELIVERED_PREFIX)).toEqual([poison]);
   });
 
   it('keeps objects of sinks not configured and unreadable objects, without blocking the next ones', async () => {
