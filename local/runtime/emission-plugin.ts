@@ -308,12 +308,12 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
    * never throws (a failure is shown once, the next tick retries).
    */
   let redeliver: () => Promise<void> = async () => {};
-  const redeliveryFor = (context: PluginContext, sinks: Sink[]) => {
+  const redeliveryFor = (context: PluginContext, sinks: Sink[], store: FolderSpillStore) => {
     const markers = new DeliveryMarkers({ client: context.clients.dynamodb, tableName: context.names.dedupeTable });
-    const metered = new MeteredSpillStore(spill!);
-    let running: Promise<void> | undefined;
+    const metered = new MeteredSpillStore(store);
+    let inFlight: Promise<void> | undefined;
     return () =>
-      (running ??= (async () => {
+      (inFlight ??= (async () => {
         try {
           const run = await redeliverSpilled({ sinks, spill: metered, markers });
           const usage = markers.takeUsage();
@@ -325,7 +325,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
         } catch (error) {
           warnOnce('redelivery', error);
         } finally {
-          running = undefined;
+          inFlight = undefined;
         }
       })());
   };
@@ -388,7 +388,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       });
       const sinks = await sinksFor(context);
       spill = new FolderSpillStore(context.dir);
-      redeliver = redeliveryFor(context, sinks);
+      redeliver = redeliveryFor(context, sinks, spill);
       running = true;
       loops = [pollStream(context, streamArn, sinks), closeLoop(context)];
     },
