@@ -9,8 +9,8 @@ export const ENV = {
   dedupeTable: 'STREAMFOLD_DEDUPE_TABLE',
   rejectedQueueUrl: 'STREAMFOLD_REJECTED_QUEUE_URL',
   lateQueueUrl: 'STREAMFOLD_LATE_QUEUE_URL',
-  /** Hours an idempotency key is kept. */
-  dedupeTtlHours: 'STREAMFOLD_DEDUPE_TTL_HOURS',
+  /** A source whose last valid record is older than this (ms) is idle (processor watermark and closer). */
+  idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
   /** Entries in the in-memory state cache kept across invocations. */
   cacheSize: 'STREAMFOLD_CACHE_SIZE',
   /** Concurrent DynamoDB writes per invocation. */
@@ -39,3 +39,26 @@ export const METRICS = {
   batchSize: 'BatchSize',
   eventTimeLagMs: 'MaxEventTimeLagMs',
 } as const;
+
+/**
+ * Default largest window state of one key (UTF-8 bytes of its JSON) that a record may leave behind
+ * (`settings.maxStateBytes`). A record that would make its key's state larger is rejected with reason
+ * `state-too-large` (by replay and the processor alike), so one hot key never blocks its source: DynamoDB items hold
+ * at most 400 KB, and an item also carries the results and alerts of its write.
+ */
+export const MAX_STATE_BYTES = 200_000;
+
+/** The rejection reason of a record refused because its key's state cannot grow further. */
+export function stateTooLargeReason(key: string, limit: number): string {
+  return `state-too-large: the state of key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)} would exceed ${limit} bytes`;
+}
+
+/** Default idle timeout: a source without a valid record for a minute no longer holds the watermark back. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a source's applied entry is kept in a state item after it last moved, and so at least how long a state
+ * item lives after its last write: longer than Lambda can deliver a record again (MaximumRecordAge is at most 7
+ * days) and than `streamfold redrive` reaches back.
+ */
+export const FENCE_HORIZON_MS = 7 * 86_400_000;

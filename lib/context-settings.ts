@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Node } from 'constructs';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
@@ -18,6 +19,9 @@ export const CONTEXT_KEYS = {
   mskClusterArn: 'existing MSK cluster (default: create MSK Serverless)',
   mskTopic: "MSK topic (default '<pipeline>-events')",
   mskPartitions: 'partitions of the created topic (default 6)',
+  mskMinPollers: 'minimum event pollers of the MSK mapping, provisioned mode, 1-200 (default 1)',
+  mskMaxPollers: 'maximum event pollers of the MSK mapping, provisioned mode, 1-2000 (default 10)',
+  producerPrincipalArn: 'IAM role/user (or account root) ARN allowed to assume the producer role (default: no role)',
   batchSize: 'records per invocation (default 500)',
   batchingWindowSeconds: 'max batching window, 0-300 (default 1)',
   parallelizationFactor: 'batches per shard, 1-10 (default 1)',
@@ -25,7 +29,8 @@ export const CONTEXT_KEYS = {
   maxRecordAgeSeconds: 'max record age, 60-604800 (default 21600)',
   expectedRecordBytes: 'typical record size for the payload check (default 1024)',
   processorMemoryMb: 'processor memory (default 1024)',
-  eventTypeField: "field partitioning the data lake (default 'type')",
+  eventTypeField: "enum field partitioning the data lake, or false for date/hour only (default 'type')",
+  rawEventDelivery: 'deliver raw events to the data lake (default true; false with a created MSK Serverless cluster)',
   deliveryBufferSeconds: 'Firehose buffering interval, 0-900 (default 60)',
   deliveryBufferMiB: 'Firehose buffering size, 64-128 (default 64)',
   warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
@@ -101,6 +106,30 @@ function thresholds(r: Reader): AlarmThresholds | undefined {
   return v as AlarmThresholds;
 }
 
+/** The field name, or false (JSON false, or the string 'false' from the command line). */
+function fieldOrFalse(r: Reader, key: ContextKey): string | false | undefined {
+  const v = r.get(key);
+  if (v === false || v === 'false') return false;
+  return text(r, key);
+}
+
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+
+function principal(r: Reader, key: ContextKey): iam.IPrincipal | undefined {
+  const arn = text(r, key);
+  if (arn === undefined) return undefined;
+  if (!PRINCIPAL_ARN.test(arn)) {
+    throw new InvalidSettingError(key, arn, 'an IAM role or user ARN, or arn:aws:iam::<account>:root');
+  }
+  return new iam.ArnPrincipal(arn);
+}
+
+function pollers(r: Reader): { minimum?: number; maximum?: number } | undefined {
+  const minimum = num(r, 'mskMinPollers');
+  const maximum = num(r, 'mskMaxPollers');
+  return minimum === undefined && maximum === undefined ? undefined : { minimum, maximum };
+}
+
 function duration(r: Reader, key: ContextKey, unit: 'seconds' | 'minutes' | 'hours'): Duration | undefined {
   const n = num(r, key);
   if (n === undefined) return undefined;
@@ -125,6 +154,8 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     mskClusterArn: text(r, 'mskClusterArn'),
     mskTopic: text(r, 'mskTopic'),
     mskPartitions: num(r, 'mskPartitions'),
+    mskPollers: pollers(r),
+    producerPrincipal: principal(r, 'producerPrincipalArn'),
     batchSize: num(r, 'batchSize'),
     maxBatchingWindow: duration(r, 'batchingWindowSeconds', 'seconds'),
     parallelizationFactor: num(r, 'parallelizationFactor'),
@@ -132,7 +163,8 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     maxRecordAge: duration(r, 'maxRecordAgeSeconds', 'seconds'),
     expectedRecordBytes: num(r, 'expectedRecordBytes'),
     processorMemoryMb: num(r, 'processorMemoryMb'),
-    eventTypeField: text(r, 'eventTypeField'),
+    eventTypeField: fieldOrFalse(r, 'eventTypeField'),
+    rawEventDelivery: bool(r, 'rawEventDelivery'),
     deliveryBufferingInterval: duration(r, 'deliveryBufferSeconds', 'seconds'),
     deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
     warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),

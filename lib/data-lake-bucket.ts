@@ -1,5 +1,8 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { InvalidSettingError } from './errors';
 
@@ -34,11 +37,21 @@ export interface DataLakeBucketProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Customer-managed key encrypting the data lake objects by default (SSE-KMS with an S3 Bucket Key, so S3 calls KMS
+   * per bucket key rather than per object). Writers (the Firehose roles) and readers (Athena users) then need the
+   * key's permissions too. The access-log bucket stays on SSE-S3: S3 server access logging only delivers to buckets
+   * encrypted with SSE-S3.
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
- * The data lake bucket: block public access, TLS only, SSE-S3, versioned, access-logged, with lifecycle rules
- * (raw events to Standard-IA, errors and query results expire, stale uploads and old versions cleaned up).
+ * The data lake bucket: block public access, TLS only, SSE-KMS with the given key (else SSE-S3), versioned,
+ * access-logged, with lifecycle rules (raw events to Standard-IA, errors and query results expire, stale uploads and
+ * old versions cleaned up). The access-log bucket has ACLs disabled (bucket owner enforced): S3's logging service is
+ * allowed by the bucket policy, for the data lake bucket of this account only.
  */
 export class DataLakeBucket extends Construct {
   /** The data lake bucket. */
@@ -72,9 +85,12 @@ export class DataLakeBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy,
     };
+    // ACLs stay disabled: with this feature flag set for the buckets below (whatever the app's cdk.json says), the CDK
+    // grants logging.s3.amazonaws.com s3:PutObject in the access-log bucket's policy, conditioned on the source
+    // bucket's ARN and account, instead of the legacy LogDeliveryWrite ACL.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       ...hardening,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
     Validations.of(accessLogs).acknowledge({
@@ -84,6 +100,9 @@ export class DataLakeBucket extends Construct {
     this.accessLogs = accessLogs;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...hardening,
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : {}),
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'data-lake/',
@@ -105,4 +124,18 @@ export class DataLakeBucket extends Construct {
       ],
     });
   }
+}
+
+/**
+ * Lets `grantee` (a Firehose role) have S3 encrypt the objects it writes to `bucket` with the bucket's key, when the
+ * bucket has one: `kms:GenerateDataKey` and `kms:Decrypt` (multipart uploads) on that key, only through S3.
+ */
+export function grantObjectEncryption(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+  if (!bucket.encryptionKey) return;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resourceArns: [bucket.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(bucket).region}.amazonaws.com` } },
+  });
 }

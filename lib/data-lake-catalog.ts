@@ -1,10 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
+import { OTHER_EVENT_TYPE, partitionValueOf } from './event-type-partitions';
 import type { WarehouseColumn } from './glue-columns';
 
 /** Partition columns of the raw events table (and key names in the S3 prefix). */
@@ -28,18 +30,35 @@ export interface DataLakeCatalogProps {
    * @default 10 GiB
    */
   readonly bytesScannedCutoffPerQuery?: number;
+  /**
+   * The event types the raw-event delivery partitions by (see `RawEventDelivery.eventTypes`): `event_type` is then
+   * projected as an enum of their partition values plus `other`, so queries need not name it. `false`: the delivery
+   * does not partition by type, and the table has only `dt` and `hour`.
+   * @default - `event_type` is an injected projection (queries must give it in the WHERE clause)
+   */
+  readonly eventTypes?: readonly string[] | false;
+  /**
+   * Create the `events` table over the raw events (false when nothing delivers raw events, e.g. MSK Serverless).
+   * @default true
+   */
+  readonly rawEvents?: boolean;
+  /**
+   * Key encrypting the Athena query results (SSE-KMS).
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
  * Makes the data lake queryable: a Glue database, a JSON table over the raw events with partition projection
- * (`event_type`, `dt`, `hour`: no crawler, no MSCK REPAIR), and an Athena workgroup writing encrypted results to
- * the bucket.
+ * (`event_type` unless the delivery does not partition by type, `dt`, `hour`: no crawler, no MSCK REPAIR), and an
+ * Athena workgroup writing encrypted results to the bucket.
  */
 export class DataLakeCatalog extends Construct {
   /** Glue database name. */
   readonly databaseName: string;
-  /** Glue table of the raw events. */
-  readonly eventsTableName = 'events';
+  /** Glue table of the raw events; undefined with `rawEvents: false`. */
+  readonly eventsTableName?: string;
   /** Athena workgroup name. */
   readonly workGroupName: string;
 
@@ -63,43 +82,60 @@ export class DataLakeCatalog extends Construct {
       catalogId: stack.account,
       databaseInput: { name: this.databaseName, description: `streamfold pipeline ${props.pipelineName}` },
     });
-    const location = `s3://${props.bucket.bucketName}/${DATA_LAKE_PREFIXES.events}`;
-    const table = new glue.CfnTable(this, 'EventsTable', {
-      catalogId: stack.account,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: this.eventsTableName,
-        description: 'Raw events as delivered by Firehose (GZIP JSON lines)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: {
-          classification: 'json',
-          compressionType: 'gzip',
-          'projection.enabled': 'true',
-          'projection.event_type.type': 'injected',
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${start},NOW`,
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
-          'projection.hour.type': 'integer',
-          'projection.hour.range': '0,23',
-          'projection.hour.digits': '2',
-          'storage.location.template': `${location}event_type=\${event_type}/dt=\${dt}/hour=\${hour}/`,
-        },
-        partitionKeys: EVENT_PARTITIONS.map((name) => ({ name, type: 'string' })),
-        storageDescriptor: {
-          location,
-          columns: props.columns.map((c) => ({ name: c.name, type: c.type })),
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: {
-            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-            parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+    if (props.rawEvents ?? true) {
+      const name = 'events';
+      this.eventsTableName = name;
+      const location = `s3://${props.bucket.bucketName}/${DATA_LAKE_PREFIXES.events}`;
+      const byType = props.eventTypes !== false;
+      const partitions = EVENT_PARTITIONS.filter((p) => byType || p !== 'event_type');
+      const typeProjection: Record<string, string> =
+        props.eventTypes === undefined
+          ? { 'projection.event_type.type': 'injected' }
+          : props.eventTypes === false
+            ? {}
+            : {
+                'projection.event_type.type': 'enum',
+                'projection.event_type.values': [
+                  ...new Set([...props.eventTypes.map(partitionValueOf), OTHER_EVENT_TYPE]),
+                ].join(','),
+              };
+      const table = new glue.CfnTable(this, 'EventsTable', {
+        catalogId: stack.account,
+        databaseName: this.databaseName,
+        tableInput: {
+          name,
+          description: 'Raw events as delivered by Firehose (GZIP JSON lines)',
+          tableType: 'EXTERNAL_TABLE',
+          parameters: {
+            classification: 'json',
+            compressionType: 'gzip',
+            'projection.enabled': 'true',
+            ...typeProjection,
+            'projection.dt.type': 'date',
+            'projection.dt.format': 'yyyy-MM-dd',
+            'projection.dt.range': `${start},NOW`,
+            'projection.dt.interval': '1',
+            'projection.dt.interval.unit': 'DAYS',
+            'projection.hour.type': 'integer',
+            'projection.hour.range': '0,23',
+            'projection.hour.digits': '2',
+            'storage.location.template': `${location}${byType ? `event_type=\${event_type}/` : ''}dt=\${dt}/hour=\${hour}/`,
+          },
+          partitionKeys: partitions.map((name) => ({ name, type: 'string' })),
+          storageDescriptor: {
+            location,
+            columns: props.columns.map((c) => ({ name: c.name, type: c.type })),
+            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+            serdeInfo: {
+              serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+              parameters: { 'ignore.malformed.json': 'true', 'case.insensitive': 'true' },
+            },
           },
         },
-      },
-    });
-    table.node.addDependency(database);
+      });
+      table.node.addDependency(database);
+    }
 
     const cutoff = props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3;
     if (!Number.isInteger(cutoff) || cutoff < 10_000_000) {
@@ -117,7 +153,9 @@ export class DataLakeCatalog extends Construct {
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
           outputLocation: `s3://${props.bucket.bucketName}/${DATA_LAKE_PREFIXES.athenaResults}`,
-          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+          encryptionConfiguration: props.encryptionKey
+            ? { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn }
+            : { encryptionOption: 'SSE_S3' },
         },
       },
     });

@@ -18,7 +18,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -27,10 +26,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
+import { functionRole } from './function-role';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { alarmNamePrefix } from './pipeline-monitoring';
 import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeHandlerEntry } from './processor-entry';
-import { STATE_RECORD_SORT_KEY } from './state-tables';
+import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { grantItemActions } from './table-grants';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -47,6 +51,27 @@ export const EMISSION_ENV_NAMES = {
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
   undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
+} as const;
+
+/**
+ * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
+ * lambdas/closer and the state store it commits through).
+ */
+export const EMISSION_TABLE_ACTIONS = {
+  /** Final-result items (`sk` `r#<window>#<start>`), with `persistResults` only. */
+  emitterState: ['dynamodb:BatchWriteItem'],
+  /** The pipeline's id key (pk `#meta`, sk `id-key`): read once per container, created once (conditional put). */
+  emitterIdKey: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  /**
+   * Alert delivery markers: BatchGetItem to skip delivered alerts, PutItem after a delivery (the emitter, and the
+   * closer when it re-delivers spilled messages).
+   */
+  emitterDedupe: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /**
+   * Checkpoints and due items (Query), the due keys' items (BatchGetItem), the conditional PutItem of a finalized
+   * key and of its due item, and deleting settled due items (BatchWriteItem). No Scan: reads grow with the keys due.
+   */
+  closerState: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
 } as const;
 
 /** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
@@ -148,6 +173,11 @@ export interface EmissionProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
+   * Log groups of the emitter and the closer (`<namePrefix>emitter`, `<namePrefix>closer`).
+   * @default - generated names, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
+  /**
    * Topic the alarms notify.
    * @default - alarms without actions
    */
@@ -185,10 +215,16 @@ export interface EmissionProps {
    */
   readonly closerInterval?: Duration;
   /**
-   * A source whose checkpoint is older than this is idle (it no longer holds the watermark back).
+   * A source whose last valid record is older than this is idle (it no longer holds the watermark back).
    * @default Duration.minutes(1)
    */
   readonly idleTimeout?: Duration;
+  /**
+   * The processor's ParallelizationFactor: above 1 the closer finalizes nothing while any source is active (each key
+   * has its own stream time; another lane's progress says nothing about it).
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
   /**
    * Emitter `IteratorAge` above which the alarm fires, ms.
    * @default 60000
@@ -346,6 +382,7 @@ export class Emission extends Construct {
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
       [env.persistResults]: String(props.persistResults ?? false),
       [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -371,17 +408,24 @@ export class Emission extends Construct {
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items and the id key (GetItem, PutItem once), alert
-    // delivery markers, sinks. Item grants name the table ARN only: `ITable.grant` would add `<table>/index/*` now
-    // that the state table has an index. The closer re-delivers spilled messages: it gets the markers and sinks too.
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
-      resourceArns: [props.stateTable.tableArn],
+    // Emitter: stream read (by the event source), the id key, result items, alert delivery markers, sinks. The closer
+    // re-delivers spilled messages when there is a spill bucket: it gets the markers and the sinks too.
+    grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterIdKey, {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_META_PARTITION] },
     });
+    if (props.persistResults ?? false) {
+      // IAM cannot confine the emitter to its result items: `dynamodb:LeadingKeys` constrains the partition key only,
+      // and result items share their partition (the aggregation key) with the key's state item, so no policy can
+      // tell `sk = r#...` from `sk = state`. The condition keeps the emitter off the checkpoint partition; only a
+      // table of their own would separate result items from state items (see the README). While producer keys may
+      // equal the checkpoint partition value, a result of such a key is refused here: the processor must reject keys
+      // in the internal key space.
+      grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterState, {
+        'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [STATE_CHECKPOINT_PARTITION] },
+      });
+    }
     for (const fn of spillBucket ? [emitter, closer] : [emitter]) this.#grantDelivery(fn, props);
     if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
-
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 100,
@@ -405,11 +449,7 @@ export class Emission extends Construct {
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
     // Closer: checkpoints (table Query), a filtered Scan for keys to close, BatchGetItem + conditional PutItem.
-    iam.Grant.addToPrincipal({
-      grantee: closer,
-      actions: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.stateTable.tableArn],
-    });
+    grantItemActions(closer, props.stateTable, EMISSION_TABLE_ACTIONS.closerState);
     const interval = props.closerInterval ?? Duration.minutes(1);
     const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -435,30 +475,22 @@ export class Emission extends Construct {
 
     this.#alarms(props, emitter, closer);
     for (const fn of [emitter, closer]) {
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
-      });
-    }
-    if (props.encryptionKey) {
-      for (const fn of spillBucket ? [emitter, closer] : [emitter]) {
-        acknowledgeWildcardActions(
-          fn,
-          ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-          'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped ' +
-            'to that one key.',
-        );
-      }
+      acknowledgeWildcardActions(
+        fn.role ?? fn,
+        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        'Added by the grants on KMS-encrypted resources (alerts topic, failed queue, tables with a customer-managed ' +
+          'key); each statement names the key of those resources.',
+      );
     }
     if (spillBucket && props.timestream) {
       acknowledgeWildcardResources(
-        closer,
+        closer.role ?? closer,
         ['*'],
         'timestream:DescribeEndpoints (re-delivery of spilled results) supports no resource-level permissions.',
       );
     }
     acknowledgeWildcardResources(
-      emitter,
+      emitter.role ?? emitter,
       ['*'],
       'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
         'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
@@ -467,11 +499,7 @@ export class Emission extends Construct {
 
   /** Lets `fn` deliver to the sinks: alert markers in the dedupe table, topic, bus, stream, Timestream, Firehose. */
   #grantDelivery(fn: lambda.IFunction, props: EmissionProps): void {
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.dedupeTable.tableArn],
-    });
+    grantItemActions(fn, props.dedupeTable, EMISSION_TABLE_ACTIONS.emitterDedupe);
     this.alertsTopic.grantPublish(fn);
     this.eventBus?.grantPutEventsTo(fn);
     props.alertsStream?.grantWrite(fn);
@@ -513,8 +541,9 @@ export class Emission extends Construct {
       }),
     );
     for (const fn of [emitter, closer]) {
+      grantObjectEncryption(bucket, fn);
       acknowledgeWildcardResources(
-        fn,
+        fn.role ?? fn,
         [objects],
         'Spill objects are named per invocation under the undelivered/ prefix: a prefix wildcard is the narrowest.',
       );
@@ -529,10 +558,8 @@ export class Emission extends Construct {
     timeout: Duration,
   ): nodejs.NodejsFunction {
     const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = createLogGroup(this, `${id}Logs`, kind, props.logGroups);
+    const role = functionRole(this, `${id}Role`, logGroup, `streamfold ${kind} of ${props.pipeline.name}`);
     return new nodejs.NodejsFunction(this, id, {
       description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
       entry,
@@ -544,6 +571,7 @@ export class Emission extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout,
       logGroup,
+      role,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       bundling: HANDLER_BUNDLING,
@@ -577,6 +605,7 @@ export class Emission extends Construct {
         resources: objects,
       }),
     );
+    grantObjectEncryption(target.bucket, role);
     const interval = (target.bufferingInterval ?? Duration.seconds(60)).toSeconds();
     const stream = new firehose.CfnDeliveryStream(this, 'AggregatesDelivery', {
       deliveryStreamName: name,
@@ -637,7 +666,7 @@ export class Emission extends Construct {
     const period = Duration.minutes(5);
     const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `streamfold-${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmName: `${alarmNamePrefix(name)}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
         alarmDescription: description,
         metric,
         threshold,

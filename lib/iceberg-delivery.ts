@@ -1,14 +1,14 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
+import { DATA_LAKE_PREFIXES, grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
 import { type DeliverySource, firehoseSourceProps } from './firehose-source';
 import type { WarehouseColumn } from './glue-columns';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 
 /** Props of {@link IcebergDelivery}. */
@@ -33,6 +33,11 @@ export interface IcebergDeliveryProps {
    * @default Duration.seconds(60)
    */
   readonly bufferingInterval?: Duration;
+  /**
+   * Log group of the delivery errors (`<namePrefix>iceberg-delivery`).
+   * @default - a generated name, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
 }
 
 /**
@@ -107,10 +112,8 @@ export class IcebergDelivery extends Construct {
         resources: objects,
       }),
     );
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    grantObjectEncryption(props.bucket, role);
+    const logGroup = createLogGroup(this, 'Logs', 'iceberg-delivery', props.logGroups);
     const logStream = logGroup.addStream('IcebergDelivery', { logStreamName: 'IcebergDelivery' });
     logGroup.grantWrite(role);
 
@@ -142,7 +145,8 @@ export class IcebergDelivery extends Construct {
       id: 'AwsSolutions-KDF1',
       reason:
         'Firehose does not allow server-side encryption on a delivery stream whose source is a Kinesis stream or MSK ' +
-        'topic; the source is encrypted, and the table files are encrypted at rest by the bucket (SSE-S3).',
+        'topic; the source is encrypted, and the table files are encrypted at rest by the bucket (SSE-KMS with the ' +
+        'stack key, or SSE-S3).',
     });
     acknowledgeWildcardResources(
       role,

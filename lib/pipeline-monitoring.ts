@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -60,6 +60,14 @@ export interface PipelineMonitoringProps {
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/**
+ * Prefix of every alarm name of a pipeline's stack (`<prefix>-...`; the emission alarms use it too). The key policy
+ * lets CloudWatch use the key only for alarms named so.
+ */
+export function alarmNamePrefix(pipelineName: string): string {
+  return `streamfold-${pipelineName}`;
+}
 const PERIOD = Duration.minutes(5);
 
 /** A custom metric with one Critical alarm (above the threshold unless `comparisonOperator` says otherwise). */
@@ -116,17 +124,33 @@ export class PipelineMonitoring extends Construct {
         masterKey: props.encryptionKey,
         enforceSSL: true,
       });
-      // CloudWatch publishes alarm notifications to the encrypted topic.
-      props.encryptionKey.grant(
-        new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-        'kms:Decrypt',
-        'kms:GenerateDataKey*',
+      // CloudWatch publishes alarm notifications to the encrypted topic: only for this pipeline's alarms
+      // (`streamfold-<pipeline>-*`, the prefix of every alarm of the stack) in this account (confused deputy).
+      const stack = Stack.of(this);
+      props.encryptionKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsOfThisPipeline',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: `${alarmNamePrefix(props.pipelineName)}-*`,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
       );
       this.topic = topic;
     }
     if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const prefix = `streamfold-${props.pipelineName}`;
+    const prefix = alarmNamePrefix(props.pipelineName);
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: prefix,
       createDashboard: true,

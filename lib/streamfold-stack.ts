@@ -1,5 +1,6 @@
-import { CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
@@ -11,13 +12,15 @@ import { DataLakeCatalog } from './data-lake-catalog';
 import { Emission, validateEmissionSettings } from './emission';
 import { monitorEmission } from './emission-monitoring';
 import { InvalidSettingError, NotSupportedYetError } from './errors';
-import type { DeliverySource } from './firehose-source';
+import { eventTypesFromSchema } from './event-type-partitions';
+import { type DeliverySource, firehoseMskClusterPolicy } from './firehose-source';
 import { columnsFromSchema, type WarehouseColumn } from './glue-columns';
 import { IcebergDelivery } from './iceberg-delivery';
 import { KinesisIngestion, type KinesisStreamMode } from './kinesis-ingestion';
+import { allowLogGroupsToUseKey, type LogGroupOptions } from './log-groups';
 import { MskIngestion } from './msk-ingestion';
 import { PipelineMonitoring } from './pipeline-monitoring';
-import { PipelineProcessor, validateProcessorSettings } from './pipeline-processor';
+import { type MskPollers, PipelineProcessor, validateProcessorSettings } from './pipeline-processor';
 import type { PipelineModule } from './processor-entry';
 import { RawEventDelivery } from './raw-event-delivery';
 import { SideOutputQueues } from './side-output-queues';
@@ -89,6 +92,17 @@ export interface StreamfoldStackProps extends StackProps {
    * @default - a new VPC
    */
   readonly vpc?: ec2.IVpc;
+  /**
+   * Event pollers of the MSK event source mapping (provisioned mode). See {@link PipelineProcessorProps.mskPollers}.
+   * @default - { minimum: 1, maximum: 10 }
+   */
+  readonly mskPollers?: MskPollers;
+  /**
+   * Who may assume the producer role, whose only permissions are the producer managed policy (write the stream or
+   * topic). Give the role or user your producers run as, or another account.
+   * @default - no producer role: attach the producer managed policy (output `ProducerPolicyArn`) to your producers
+   */
+  readonly producerPrincipal?: iam.IPrincipal;
   /** @default 500 — see {@link PipelineProcessorProps.batchSize} */
   readonly batchSize?: number;
   /** @default Duration.seconds(1) — see {@link PipelineProcessorProps.maxBatchingWindow} */
@@ -108,10 +122,21 @@ export interface StreamfoldStackProps extends StackProps {
   /** @default Duration.minutes(1) — processor timeout */
   readonly processorTimeout?: Duration;
   /**
-   * Top-level event field partitioning the data lake (`event_type=`).
+   * Top-level event field partitioning the data lake (`event_type=`). Its schema must be an enum of strings (at most
+   * 100): each value gets a partition, any other value lands in `event_type=other`, so producers cannot create
+   * unbounded Firehose partitions. `false` partitions by arrival date and hour only. Synth fails when the field has
+   * no enum.
    * @default 'type'
    */
-  readonly eventTypeField?: string;
+  readonly eventTypeField?: string | false;
+  /**
+   * Deliver the raw events to the data lake (`events/`) with Firehose. With a created MSK Serverless cluster it
+   * cannot: Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer (synth
+   * fails if this is `true` there). With an existing cluster (`mskClusterArn`), the cluster must have multi-VPC
+   * private connectivity for IAM and the cluster policy of the `MskClusterPolicy` output.
+   * @default - true, except with a created MSK Serverless cluster
+   */
+  readonly rawEventDelivery?: boolean;
   /**
    * Firehose buffering interval (freshness of the data lake).
    * @default Duration.seconds(60)
@@ -192,14 +217,18 @@ export class StreamfoldStack extends Stack {
   readonly processor: PipelineProcessor;
   readonly dataLake: DataLakeBucket;
   readonly catalog: DataLakeCatalog;
-  readonly rawDelivery: RawEventDelivery;
   readonly iceberg?: IcebergDelivery;
   readonly timestream?: TimestreamSink;
   readonly monitoring: PipelineMonitoring;
   /** Emitter (alerts and final window results to their sinks) and closer (finalizes windows when traffic stops). */
   readonly emission: Emission;
-  /** Key encrypting the queues, the alarm and alerts topics, and the Timestream sink. */
+  /**
+   * Key encrypting the queues, the alarm and alerts topics, the tables, the data lake bucket, the log groups and the
+   * Timestream sink.
+   */
   readonly key: kms.IKey;
+  /** Raw-event delivery into the data lake; undefined when `rawEventDelivery` is off. */
+  readonly rawDelivery?: RawEventDelivery;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {
     super(scope, id, props);
@@ -234,6 +263,7 @@ export class StreamfoldStack extends Stack {
       batchSize: props.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
       parallelizationFactor: props.parallelizationFactor,
+      idleTimeout: props.idleTimeout,
       retryAttempts: props.retryAttempts,
       maxRecordAge: props.maxRecordAge,
       expectedRecordBytes: props.expectedRecordBytes,
@@ -245,16 +275,43 @@ export class StreamfoldStack extends Stack {
       closerInterval: props.closerInterval,
       idleTimeout: props.idleTimeout,
     });
+    const createdServerless = ingestion === 'msk' && props.mskClusterArn === undefined;
+    const noMultiVpc =
+      'Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer; give ' +
+      'mskClusterArn of a provisioned cluster with multi-VPC private connectivity for IAM instead';
+    if (createdServerless && props.rawEventDelivery === true) {
+      throw new InvalidSettingError(
+        'rawEventDelivery',
+        true,
+        `false with a created MSK Serverless cluster (${noMultiVpc})`,
+      );
+    }
+    if (createdServerless && warehouse === 'iceberg') {
+      throw new InvalidSettingError(
+        'warehouse',
+        warehouse,
+        `'none' with a created MSK Serverless cluster (${noMultiVpc})`,
+      );
+    }
+    const rawEvents = props.rawEventDelivery ?? !createdServerless;
+    const eventTypeField = props.eventTypeField ?? 'type';
+    const eventTypes =
+      rawEvents && eventTypeField !== false ? eventTypesFromSchema(pipeline.schema, eventTypeField) : undefined;
     const columns = props.columns ?? columnsFromSchema(pipeline.schema);
 
     const names: ResourceNames = { ...resourceNames(pipeline), ...props.names };
     this.names = names;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.key = new kms.Key(this, 'Key', {
-      description: `streamfold ${pipeline.name}: side-output queues, alarm and alerts topics, Timestream sink`,
+      description:
+        `streamfold ${pipeline.name}: side-output queues, alarm and alerts topics, tables, data lake, log groups, ` +
+        'Timestream sink',
       enableKeyRotation: true,
       removalPolicy,
     });
+    const logGroupPrefix = `/streamfold/${pipeline.name}/`;
+    const logGroups: LogGroupOptions = { namePrefix: logGroupPrefix, encryptionKey: this.key, removalPolicy };
+    allowLogGroupsToUseKey(this.key, logGroupPrefix);
 
     let deliverySource: DeliverySource;
     let processorSource: ConstructorParameters<typeof PipelineProcessor>[2]['source'];
@@ -266,12 +323,13 @@ export class StreamfoldStack extends Stack {
         retention: props.streamRetention,
         enhancedFanOut: props.enhancedFanOut,
         removalPolicy,
+        producerPrincipal: props.producerPrincipal,
       });
       this.kinesis = k;
       deliverySource = { kind: 'kinesis', stream: k.stream };
       processorSource = { kind: 'kinesis', stream: k.stream, consumer: k.consumer };
       new CfnOutput(this, 'StreamName', { value: k.stream.streamName, description: 'Kinesis stream producers write' });
-      new CfnOutput(this, 'ProducerRoleArn', { value: k.producerRole.roleArn });
+      if (k.producerRole) new CfnOutput(this, 'ProducerRoleArn', { value: k.producerRole.roleArn });
       new CfnOutput(this, 'ProducerPolicyArn', { value: k.producerPolicy.managedPolicyArn });
     } else {
       const m = new MskIngestion(this, 'Ingestion', {
@@ -280,14 +338,31 @@ export class StreamfoldStack extends Stack {
         clusterArn: props.mskClusterArn,
         vpc: props.vpc,
         partitions: props.mskPartitions,
+        producerPrincipal: props.producerPrincipal,
+        logGroups,
       });
       this.msk = m;
       deliverySource = { kind: 'msk', clusterArn: m.clusterArn, topic: m.topic };
       processorSource = { kind: 'msk', clusterArn: m.clusterArn, topic: m.topic };
       new CfnOutput(this, 'MskClusterArn', { value: m.clusterArn });
       new CfnOutput(this, 'MskTopic', { value: m.topic });
-      new CfnOutput(this, 'ProducerRoleArn', { value: m.producerRole.roleArn });
+      if (m.producerRole) new CfnOutput(this, 'ProducerRoleArn', { value: m.producerRole.roleArn });
       new CfnOutput(this, 'ProducerPolicyArn', { value: m.producerPolicy.managedPolicyArn });
+      if (!m.created && (rawEvents || warehouse === 'iceberg')) {
+        // An existing cluster is not the stack's to change: its owner applies this policy (README, MSK notes).
+        new CfnOutput(this, 'MskClusterPolicy', {
+          value: this.toJsonString(firehoseMskClusterPolicy(m.clusterArn).toJSON()),
+          description:
+            'Cluster policy Firehose needs on the existing MSK cluster (aws kafka put-cluster-policy), besides ' +
+            'multi-VPC private connectivity for IAM',
+        });
+      }
+      if (createdServerless && props.rawEventDelivery === undefined) {
+        Annotations.of(this).addWarningV2(
+          'streamfold:msk-serverless-raw-events',
+          `No raw-event delivery to the data lake: ${noMultiVpc}. Window results still reach aggregates/.`,
+        );
+      }
     }
 
     this.queues = new SideOutputQueues(this, 'SideOutputs', {
@@ -299,13 +374,13 @@ export class StreamfoldStack extends Stack {
       stateTableName: names.stateTable,
       dedupeTableName: names.dedupeTable,
       removalPolicy,
+      encryptionKey: this.key,
     });
     this.processor = new PipelineProcessor(this, 'Processor', {
       pipeline,
       definition: props.definition,
       source: processorSource,
       stateTable: this.tables.stateTable,
-      dedupeTable: this.tables.dedupeTable,
       rejectedQueue: this.queues.rejected,
       lateQueue: this.queues.late,
       failedQueue: this.queues.failed,
@@ -318,23 +393,33 @@ export class StreamfoldStack extends Stack {
       expectedRecordBytes: props.expectedRecordBytes,
       memorySize: props.processorMemoryMb,
       timeout: props.processorTimeout,
+      mskPollers: props.mskPollers,
+      logGroups,
     });
 
-    this.dataLake = new DataLakeBucket(this, 'DataLake', { removalPolicy });
+    this.dataLake = new DataLakeBucket(this, 'DataLake', { removalPolicy, encryptionKey: this.key });
     this.catalog = new DataLakeCatalog(this, 'Catalog', {
       pipelineName: pipeline.name,
       bucket: this.dataLake.bucket,
       columns,
+      rawEvents,
+      eventTypes: eventTypeField === false ? false : eventTypes,
+      encryptionKey: this.key,
     });
-    this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
-      deliveryStreamName: `${pipeline.name}-raw-events`,
-      source: deliverySource,
-      bucket: this.dataLake.bucket,
-      eventTypeField: props.eventTypeField,
-      bufferingInterval: props.deliveryBufferingInterval,
-      bufferingSizeMiB: props.deliveryBufferingSizeMiB,
-    });
-    const deliveryStreamNames = [this.rawDelivery.deliveryStreamName];
+    const deliveryStreamNames: string[] = [];
+    if (rawEvents) {
+      this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
+        deliveryStreamName: `${pipeline.name}-raw-events`,
+        source: deliverySource,
+        bucket: this.dataLake.bucket,
+        eventTypeField,
+        eventTypes,
+        bufferingInterval: props.deliveryBufferingInterval,
+        bufferingSizeMiB: props.deliveryBufferingSizeMiB,
+        logGroups,
+      });
+      deliveryStreamNames.push(this.rawDelivery.deliveryStreamName);
+    }
     if (warehouse === 'iceberg') {
       this.iceberg = new IcebergDelivery(this, 'Iceberg', {
         deliveryStreamName: `${pipeline.name}-iceberg`,
@@ -343,6 +428,7 @@ export class StreamfoldStack extends Stack {
         databaseName: this.catalog.databaseName,
         columns,
         bufferingInterval: props.deliveryBufferingInterval,
+        logGroups,
       });
       deliveryStreamNames.push(this.iceberg.deliveryStreamName);
       new CfnOutput(this, 'IcebergTable', { value: `${this.catalog.databaseName}.${this.iceberg.tableName}` });
@@ -386,7 +472,9 @@ export class StreamfoldStack extends Stack {
       persistResults: props.persistResults,
       closerInterval: props.closerInterval,
       idleTimeout: props.idleTimeout,
+      parallelizationFactor: props.parallelizationFactor,
       removalPolicy,
+      logGroups,
       alarmTopic: this.monitoring.topic,
       iteratorAgeAlarmMs: this.monitoring.thresholds.emitterIteratorAgeMs,
     });

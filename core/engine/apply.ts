@@ -1,6 +1,15 @@
 import type { NormalizedWindow } from '../definition';
+import {
+  addClaim,
+  claimBucket,
+  claimHash,
+  claimsForgotten,
+  isClaimed,
+  pruneClaims,
+  type SpilledClaims,
+} from './claims';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
-import { type ClosedWindow, emptyState, type KeyState, type SessionState } from './state';
+import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
 
 /** What {@link applyRecords} produced for one key. */
@@ -12,6 +21,10 @@ export interface ApplyOutcome {
   readonly results: WindowResult[];
   /** Records counted in at least one window. */
   readonly applied: number;
+  /** Positions of records dropped as duplicates (their id was claimed for this key and not forgotten). */
+  readonly duplicates: number[];
+  /** Positions of records refused because the key's state could not grow further (`state-too-large`). */
+  readonly tooLarge: number[];
 }
 
 /** Options of {@link applyRecords}. */
@@ -23,6 +36,14 @@ export interface ApplyOptions {
    * @default - no window becomes final
    */
   readonly watermark?: number;
+  /** Claims of the buckets the state lists as spilled (`KeyState.D`) that the records' times fall in. */
+  readonly spilledClaims?: SpilledClaims;
+  /**
+   * Largest state (UTF-8 bytes of its JSON) a record may leave behind: a record that would make the key's state larger
+   * is refused (`tooLarge`) and leaves no trace, so one hot key never blocks its source.
+   * @default - no limit
+   */
+  readonly maxStateBytes?: number;
 }
 
 const closedId = (w: number, start: number) => `${w}@${start}`;
@@ -44,17 +65,102 @@ export function applyRecords(
   options: ApplyOptions = {},
 ): ApplyOutcome {
   const st = state ?? emptyState();
-  const out = { late: [] as LateEntry[], alerts: [] as AlertEvent[], results: [] as WindowResult[], applied: 0 };
+  const out = {
+    late: [] as LateEntry[],
+    alerts: [] as AlertEvent[],
+    results: [] as WindowResult[],
+    applied: 0,
+    duplicates: [] as number[],
+    tooLarge: [] as number[],
+  };
+  const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
   for (let i = 0; i < records.length; i++) {
     let record = records[i]!;
     if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
-    if (record.streamTime > st.m) advance(layout, st, record.streamTime);
+    if (record.streamTime > st.m) {
+      const closedBefore = st.c ? Object.keys(st.c).length : 0;
+      advance(layout, st, record.streamTime);
+      if (guard && (st.c ? Object.keys(st.c).length : 0) !== closedBefore) guard.measure();
+    }
+    let claim: { bucket: number; hash: string } | undefined;
+    if (record.id !== undefined) {
+      claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
+      if (
+        isClaimed(st, claim.bucket, claim.hash, options.spilledClaims) &&
+        !claimsForgotten(layout, claim.bucket, record.streamTime)
+      ) {
+        out.duplicates.push(i);
+        continue;
+      }
+    }
+    const before = guard?.begin(record);
+    const marks = { late: out.late.length, alerts: out.alerts.length };
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
+    if (claim && !claimsForgotten(layout, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
+    if (guard?.exceeded(before)) {
+      out.late.length = marks.late;
+      out.alerts.length = marks.alerts;
+      out.tooLarge.push(i);
+      continue;
+    }
     if (counted) out.applied++;
   }
   if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
   return { state: st, ...out };
+}
+
+/**
+ * Keeps a key's state under `maxStateBytes`, record by record, without serialising it for every record: the exact size
+ * is measured at the start and after windows close; each record adds an upper bound of what it can add (a few times
+ * its own size per window it lands in). Only when that estimate reaches half the limit is the state serialised
+ * around the record, and a record that would pass the limit is rolled back. The decision is the same whatever the
+ * batching (replay's one-line batches or the processor's), because it is exact whenever it could matter.
+ */
+class SizeGuard {
+  #estimate = 0;
+  readonly #layout: Layout;
+  readonly #st: KeyState;
+  readonly #limit: number;
+  readonly #perWindow: number;
+
+  constructor(layout: Layout, st: KeyState, limit: number) {
+    this.#layout = layout;
+    this.#st = st;
+    this.#limit = limit;
+    this.#perWindow = 64 + 32 * layout.pipeline.aggregates.length;
+    this.measure();
+  }
+
+  /** Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). */
+  measure(): void {
+    this.#estimate = Buffer.byteLength(serializeState(this.#st), 'utf8');
+  }
+
+  /** Before applying `record`: the state's text when the record could bring it near the limit, else undefined. */
+  begin(record: EngineRecord): string | undefined {
+    const bytes = record.bytes ?? Buffer.byteLength(JSON.stringify(record.event) ?? '', 'utf8');
+    const windows = this.#layout.timedWindows.length + this.#layout.sessionWindows.length;
+    this.#estimate += windows * (this.#perWindow + 4 * bytes) + 64;
+    if (this.#estimate <= this.#limit / 2) return undefined;
+    return serializeState(this.#st);
+  }
+
+  /** After applying: true (and the state restored to `before`) when the record made it larger than the limit. */
+  exceeded(before: string | undefined): boolean {
+    if (before === undefined) return false;
+    const after = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    if (after <= this.#limit) {
+      this.#estimate = after;
+      return false;
+    }
+    const back = parseState(before);
+    for (const k of Object.keys(this.#st) as (keyof KeyState)[]) delete this.#st[k];
+    Object.assign(this.#st, back);
+    nextCloseCache.delete(this.#st);
+    this.#estimate = Buffer.byteLength(before, 'utf8');
+    return true;
+  }
 }
 
 /**
@@ -377,7 +483,9 @@ function applySession(
       if (s.l > last) last = s.l;
     }
   }
-  if (last + w.gapMs + w.graceMs < record.streamTime) {
+  // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
+  // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
+  if (t + w.gapMs + w.graceMs < record.streamTime) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }
@@ -429,6 +537,7 @@ function applySession(
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
+  if (st.z !== undefined && (st.d || st.D)) pruneClaims(layout, st, st.z);
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {
@@ -455,25 +564,6 @@ export function flushAll(layout: Layout, key: string, st: KeyState): WindowResul
   advance(layout, st, Number.POSITIVE_INFINITY);
   finalize(layout, key, st, Number.POSITIVE_INFINITY, results);
   return results;
-}
-
-/** Epoch seconds after which this state can expire: latest close time of anything it holds, plus retention. */
-export function stateExpiry(layout: Layout, st: KeyState): number {
-  let latest = Number.isFinite(st.m) ? st.m : 0;
-  for (const sliceKey of Object.keys(st.s)) {
-    const slice = Number(sliceKey) * layout.sliceMs;
-    for (const w of layout.timedWindows) {
-      latest = Math.max(latest, alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs);
-    }
-  }
-  for (const w of layout.sessionWindows) {
-    for (const s of st.x?.[w.index] ?? []) latest = Math.max(latest, s.l + w.gapMs + w.graceMs);
-  }
-  for (const closed of Object.values(st.c ?? {})) {
-    const w = layout.pipeline.windows[closed.w]!;
-    latest = Math.max(latest, closed.e + w.gapMs + w.graceMs);
-  }
-  return Math.ceil((latest + layout.pipeline.settings.retentionMs) / 1000);
 }
 
 /**

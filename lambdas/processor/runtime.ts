@@ -2,12 +2,20 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV, layoutOf, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  ENV,
+  FENCE_HORIZON_MS,
+  layoutOf,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  type Pipeline,
+} from '../../core';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
-import { IdempotencyStore, StateStore, type StateStoreOptions } from '../state/index';
+import { StateStore, type StateStoreOptions } from '../state/index';
 import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
-import type { ProcessContext, ProcessorIdempotency, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
+import type { ProcessContext, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
 import { addMetrics, type InvocationSummary, summarize } from './summary';
 
 /**
@@ -21,14 +29,15 @@ export interface ProcessorDeps {
   sqs?: Pick<SQSClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
-  /** @default process.env.STREAMFOLD_DEDUPE_TABLE (needed only when the pipeline has a dedupe id) */
-  dedupeTable?: string;
   /** @default process.env.STREAMFOLD_REJECTED_QUEUE_URL; when unset, rejected records are logged */
   rejectedQueueUrl?: string;
   /** @default process.env.STREAMFOLD_LATE_QUEUE_URL; when unset, late records are logged */
   lateQueueUrl?: string;
-  /** Hours an idempotency key is kept. @default process.env.STREAMFOLD_DEDUPE_TTL_HOURS, else 24 */
-  dedupeTtlHours?: number;
+  /**
+   * A source whose last valid record is older than this no longer holds the watermark back (pipelines whose
+   * aggregation key is not the partition key). @default process.env.STREAMFOLD_IDLE_TIMEOUT_MS, else 60000
+   */
+  idleTimeoutMs?: number;
   /**
    * The event source mapping's ParallelizationFactor; above 1 the processor tracks stream time per key.
    * @default process.env.STREAMFOLD_PARALLELIZATION_FACTOR, else 1
@@ -38,8 +47,6 @@ export interface ProcessorDeps {
   storeOptions?: Partial<Omit<StateStoreOptions, 'client' | 'tableName'>>;
   /** A ready store (overrides the fields above). */
   store?: ProcessorStore;
-  /** A ready idempotency store. */
-  idempotency?: ProcessorIdempotency;
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
@@ -106,16 +113,10 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       tableName,
       cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
       concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
+      fenceHorizonMs: FENCE_HORIZON_MS,
       now,
       ...deps.storeOptions,
     });
-  }
-  let idempotency = deps.idempotency;
-  if (pipeline.idOf && !idempotency) {
-    const tableName = setting(ENV.dedupeTable, deps.dedupeTable);
-    if (!tableName)
-      throw new MissingSettingError(ENV.dedupeTable, `the dedupe table of pipeline ${pipeline.name}, which has an id`);
-    idempotency = new IdempotencyStore({ client: client(), tableName, now, backoff: deps.storeOptions?.backoff });
   }
   let sqs = deps.sqs;
   const sqsClient = () => {
@@ -137,8 +138,9 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     pipeline,
     layout: layoutOf(pipeline),
     store,
-    idempotency: pipeline.idOf ? idempotency : undefined,
-    dedupeTtlSeconds: Math.round(numberSetting(ENV.dedupeTtlHours, deps.dedupeTtlHours, 24) * 3600),
+    now,
+    idleTimeoutMs: numberSetting(ENV.idleTimeoutMs, deps.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
+    stateTtlMs: Math.max(pipeline.settings.retentionMs, FENCE_HORIZON_MS),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
     streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
@@ -162,16 +164,7 @@ export async function runInvocation(
   const { context } = runtime;
   const outcomes: SourceOutcome[] = [];
   for (const batch of batches) outcomes.push(await processSource(context, batch));
-  const storeUsage = context.store.takeUsage();
-  const claimUsage = context.idempotency?.takeUsage() ?? { readUnits: 0, writeUnits: 0 };
-  const summary = summarize(
-    outcomes,
-    {
-      writeUnits: storeUsage.writeUnits + claimUsage.writeUnits,
-      readUnits: storeUsage.readUnits + claimUsage.readUnits,
-    },
-    runtime.now(),
-  );
+  const summary = summarize(outcomes, context.store.takeUsage(), runtime.now());
   addMetrics(runtime.metrics, summary);
   const { maxEventTime, ...fields } = summary;
   const line = `processed ${summary.batchSize} records from ${summary.sources} source(s): ${summary.applied} applied, ${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.late} late, ${summary.stateWrites} writes, ${summary.writeUnits} WCU`;

@@ -150,7 +150,6 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
       logger: new Logger({ serviceName: pipeline.name, logLevel: 'SILENT' }),
       dynamodb,
       stateTable: names.stateTable,
-      dedupeTable: names.dedupeTable,
       rejected: new JsonlSideOutput(files.rejected),
       late: new JsonlSideOutput(files.late),
       ...options.processor,

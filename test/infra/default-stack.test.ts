@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, METRIC_NAMESPACE, METRICS } from '../../core/contract';
+import { eventTypeQuery } from '../../lib';
+import { ClickEvent } from '../../pipelines/clickstream';
 import { type AlarmView, alarmOn, alarms } from './alarm-helpers';
 import { logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
 
@@ -43,7 +45,7 @@ describe('ingestion (Kinesis)', () => {
     s.template.resourceCountIs('AWS::Kinesis::StreamConsumer', 0);
   });
 
-  it('gives producers a managed policy and a role limited to writing this stream', () => {
+  it('gives producers a managed policy limited to writing this stream, and no role without a producer principal', () => {
     s.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
@@ -56,7 +58,8 @@ describe('ingestion (Kinesis)', () => {
       },
     });
     const policy = logicalIdOf(s.template, 'AWS::IAM::ManagedPolicy');
-    s.template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: [{ Ref: policy }] });
+    expect(JSON.stringify(s.template.findResources('AWS::IAM::Role'))).not.toContain(policy);
+    s.template.hasOutput('ProducerPolicyArn', { Value: { Ref: policy } });
   });
 });
 
@@ -71,10 +74,9 @@ describe('processing', () => {
       Environment: {
         Variables: Match.objectLike({
           [ENV.stateTable]: { Ref: ids.state },
-          [ENV.dedupeTable]: { Ref: ids.dedupe },
           [ENV.rejectedQueueUrl]: Match.anyValue(),
           [ENV.lateQueueUrl]: Match.anyValue(),
-          [ENV.dedupeTtlHours]: '24',
+          [ENV.idleTimeoutMs]: '60000',
           [ENV.parallelizationFactor]: '1',
           POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         }),
@@ -107,8 +109,18 @@ describe('processing', () => {
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     expect(statements.length).toBeGreaterThan(3);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']));
-    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteTable', 'sqs:*', 's3:*', 'kinesis:*']) {
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'sqs:SendMessage']));
+    // UpdateItem is the `ADD` of a hot key's spilled claims; no Scan, no DeleteItem.
+    for (const forbidden of [
+      'dynamodb:*',
+      'dynamodb:Scan',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteTable',
+      'sqs:*',
+      's3:*',
+      'kinesis:*',
+    ]) {
       expect(actions).not.toContain(forbidden);
     }
     expect(statements.some((st) => st.Resource === '*')).toBe(false);
@@ -218,7 +230,7 @@ describe('state tables', () => {
 });
 
 describe('warehouse delivery', () => {
-  it('Firehose reads the stream and writes GZIP, partitioned by event type (JQ) and date/hour, with an error prefix', () => {
+  it('Firehose reads the stream and writes GZIP, partitioned by the schema’s event types (JQ) and date/hour, with an error prefix', () => {
     const props = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream')[0]![1].Properties;
     expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
     expect(props.KinesisStreamSourceConfiguration.KinesisStreamARN).toEqual({ 'Fn::GetAtt': [ids.stream, 'Arn'] });
@@ -235,14 +247,17 @@ describe('warehouse delivery', () => {
     expect(extract.Parameters).toEqual(
       expect.arrayContaining([
         { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
-        { ParameterName: 'MetadataExtractionQuery', ParameterValue: expect.stringContaining('event_type: (.type //') },
+        {
+          ParameterName: 'MetadataExtractionQuery',
+          ParameterValue: eventTypeQuery('type', ClickEvent.shape.type.options),
+        },
       ]),
     );
     expect(delimiter.Type).toBe('AppendDelimiterToRecord');
     expect(dest.CloudWatchLoggingOptions.Enabled).toBe(true);
   });
 
-  it('hardens the bucket: public access blocked, TLS enforced, encrypted, versioned, logged, lifecycle rules', () => {
+  it('hardens the bucket: public access blocked, TLS enforced, encrypted with the key, versioned, logged, lifecycle rules', () => {
     const bucket = resourcesOf(s.template, 'AWS::S3::Bucket').find(([, b]) => b.Properties.LoggingConfiguration)!;
     const p = bucket[1].Properties;
     expect(p.PublicAccessBlockConfiguration).toEqual({
@@ -252,7 +267,7 @@ describe('warehouse delivery', () => {
       RestrictPublicBuckets: true,
     });
     expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
-      'AES256',
+      'aws:kms',
     );
     expect(p.VersioningConfiguration.Status).toBe('Enabled');
     const rules = p.LifecycleConfiguration.Rules as { Id?: string; Prefix?: string; Transitions?: unknown[] }[];
@@ -276,6 +291,11 @@ describe('warehouse delivery', () => {
     expect(table.DatabaseName).toBe('clickstream');
     expect(table.TableInput.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['event_type', 'dt', 'hour']);
     expect(table.TableInput.Parameters['projection.enabled']).toBe('true');
+    // event_type is bounded (the schema's enum plus `other`), so Athena can project it without a WHERE clause.
+    expect(table.TableInput.Parameters['projection.event_type.type']).toBe('enum');
+    expect(table.TableInput.Parameters['projection.event_type.values']).toBe(
+      [...ClickEvent.shape.type.options, 'other'].join(','),
+    );
     expect(table.TableInput.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
       'org.openx.data.jsonserde.JsonSerDe',
     );
@@ -289,12 +309,15 @@ describe('warehouse delivery', () => {
     );
   });
 
-  it('adds an Athena workgroup with enforced, encrypted results', () => {
+  it('adds an Athena workgroup with enforced results, encrypted with the key', () => {
+    const key = logicalIdOf(s.template, 'AWS::KMS::Key');
     s.template.hasResourceProperties('AWS::Athena::WorkGroup', {
       Name: 'streamfold-clickstream',
       WorkGroupConfiguration: Match.objectLike({
         EnforceWorkGroupConfiguration: true,
-        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } }),
+        ResultConfiguration: Match.objectLike({
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { 'Fn::GetAtt': [key, 'Arn'] } },
+        }),
       }),
     });
   });

@@ -115,9 +115,11 @@ describe('emission with the default settings', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         {
-          Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:GetItem'],
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
+          // The id key item only (pk #meta): the emitter reads it once per container and creates it once.
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#meta'] } },
         },
         {
           Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
@@ -139,9 +141,20 @@ describe('emission with the default settings', () => {
     );
     expect(statements.filter((st) => st.Resource === '*').map((st) => st.Action)).toEqual(['dynamodb:ListStreams']);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
-    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'sns:*', 'firehose:*']) {
+    for (const forbidden of [
+      'dynamodb:*',
+      'dynamodb:Scan',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'sns:*',
+    ]) {
       expect(actions).not.toContain(forbidden);
     }
+    // persistResults is off by default: no result items, so no write on the state table beyond the id key.
+    const onState = statements.filter(
+      (st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.state, 'Arn'] }),
+    );
+    expect(onState.map((st) => st.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem']]);
     // The spill: PutObject under undelivered/ of the data lake bucket, nothing else in S3.
     const s3 = statements.filter((st) => JSON.stringify(st.Action).includes('s3:'));
     expect(s3).toEqual([
@@ -153,34 +166,52 @@ describe('emission with the default settings', () => {
     ]);
   });
 
-  it('grants the closer its state table operations, and for re-delivering spilled messages the markers, the sinks and undelivered/ only', () => {
-    const statements = statementsOf(s, ids.closer);
+  it('grants the closer its state table operations (the due index, no Scan), and for re-delivering spilled messages the markers, the sinks and undelivered/ only', () => {
     const key = logicalIdOf(s.template, 'AWS::KMS::Key');
+    const logGroup = s.template.findResources('AWS::Lambda::Function')[ids.closer]!.Properties.LoggingConfig.LogGroup;
+    const statements = statementsOf(s, ids.closer);
     const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.lake, 'Arn'] }, '/undelivered/*']] };
-    expect(statements).toEqual([
-      {
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [ids.dedupe, 'Arn'] },
-      },
-      { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: ids.alerts } },
-      { Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [key, 'Arn'] } },
-      {
-        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-        Effect: 'Allow',
-        Resource: { 'Fn::Join': ['', expect.arrayContaining([':deliverystream/clickstream-aggregates'])] },
-      },
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logGroup.Ref, 'Arn'] },
+        },
+        {
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
+        },
+        // The state table is encrypted with the stack key.
+        {
+          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        },
+        // Re-delivery: alert markers, the sinks, the spill prefix.
+        {
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [ids.dedupe, 'Arn'] },
+        },
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: ids.alerts } },
+        {
+          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', expect.arrayContaining([':deliverystream/clickstream-aggregates'])] },
+        },
+      ]),
+    );
+    const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('s3:'))).toEqual([
       { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: objects },
       {
         Action: 's3:ListBucket',
         Condition: { StringLike: { 's3:prefix': ['undelivered/*'] } },
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [ids.lake, 'Arn'] },
-      },
-      {
-        Action: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
       },
     ]);
   });
@@ -334,7 +365,7 @@ describe('emission settings from stack props', () => {
   beforeAll(() => {
     s = synthStack({
       alertsEventBus: true,
-      persistResults: true,
+      persistResults: false,
       closerInterval: Duration.minutes(5),
       idleTimeout: Duration.seconds(90),
       deliveryBufferingInterval: Duration.seconds(30),
@@ -357,7 +388,7 @@ describe('emission settings from stack props', () => {
 
   it('passes persistResults and the idle timeout, schedules the closer every 5 minutes, buffers results 30 s', () => {
     const vars = s.template.findResources('AWS::Lambda::Function')[fnId(s, 'closer')]!.Properties.Environment.Variables;
-    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('true');
+    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('false');
     expect(vars[EMISSION_ENV_NAMES.idleTimeoutMs]).toBe('90000');
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
@@ -366,6 +397,39 @@ describe('emission settings from stack props', () => {
         BufferingHints: { IntervalInSeconds: 30, SizeInMBs: 64 },
       }),
     });
+  });
+
+  it('without persistResults the emitter may write no item of the state table but the id key (#meta)', () => {
+    const state = logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
+    const onState = statementsOf(s, fnId(s, 'emitter')).filter(
+      (st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [state, 'Arn'] }),
+    );
+    expect(onState).toEqual([
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [state, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#meta'] } },
+      },
+    ]);
+  });
+
+  it('with persistResults the emitter also writes result items (BatchWriteItem), never on the checkpoint partition', () => {
+    const persisted = synthStack({ persistResults: true });
+    const state = logicalIdOf(persisted.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
+    const emitter = fnId(persisted, 'emitter');
+    const vars = persisted.template.findResources('AWS::Lambda::Function')[emitter]!.Properties.Environment.Variables;
+    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('true');
+    expect(statementsOf(persisted, emitter)).toEqual(
+      expect.arrayContaining([
+        {
+          Action: 'dynamodb:BatchWriteItem',
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [state, 'Arn'] },
+          Condition: { 'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': ['#checkpoints'] } },
+        },
+      ]),
+    );
   });
 
   it('is cdk-nag clean', () => {
@@ -406,9 +470,8 @@ describe('the Emission construct on its own: the spill bucket', () => {
     const { s, emitter, closer } = bare(false);
     expect(variables(s, emitter)[EMISSION_ENV_NAMES.undeliveredBucket]).toBeUndefined();
     expect(variables(s, emitter)[EMISSION_ENV_NAMES.persistResults]).toBe('false');
-    expect(statementsOf(s, closer).map((st) => st.Action)).toEqual([
-      ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-    ]);
+    const closerText = JSON.stringify(statementsOf(s, closer));
+    for (const absent of ['s3:', 'sns:', 'firehose:', 'Dedupe']) expect(closerText).not.toContain(absent);
     expect(JSON.stringify(statementsOf(s, emitter))).not.toContain('s3:');
   });
 

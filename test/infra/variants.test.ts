@@ -47,15 +47,23 @@ describe('MSK Serverless (created)', () => {
     s.template.resourceCountIs('AWS::Kinesis::Stream', 0);
   });
 
-  it('maps the topic to the processor with an SQS on-failure destination and Kafka metrics', () => {
+  it('maps the topic in provisioned mode: pollers, finite retries, max age, bisect, partial failures, SQS on-failure', () => {
     const cluster = logicalIdOf(s.template, 'AWS::MSK::ServerlessCluster');
+    const failed = logicalIdOf(s.template, 'AWS::SQS::Queue', (p) => p.QueueName === 'clickstream-failed');
+    const processor = logicalIdOf(s.template, 'AWS::Lambda::Function', (p) => /processor/.test(p.Description));
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [cluster, 'Arn'] },
+      FunctionName: { Ref: processor },
       Topics: ['clickstream-events'],
       BatchSize: 500,
       StartingPosition: 'TRIM_HORIZON',
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'streamfold-clickstream' },
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 21_600,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failed, 'Arn'] } } },
       MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
     });
   });
@@ -71,16 +79,18 @@ describe('MSK Serverless (created)', () => {
     });
   });
 
-  it('Firehose reads the topic over private connectivity', () => {
-    const cluster = logicalIdOf(s.template, 'AWS::MSK::ServerlessCluster');
-    s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
-      DeliveryStreamType: 'MSKAsSource',
-      MSKSourceConfiguration: {
-        MSKClusterARN: { 'Fn::GetAtt': [cluster, 'Arn'] },
-        TopicName: 'clickstream-events',
-        AuthenticationConfiguration: { Connectivity: 'PRIVATE', RoleARN: Match.anyValue() },
-      },
-    });
+  it('creates no Firehose reading MSK Serverless (no multi-VPC private connectivity), says so, and has no events table', () => {
+    const streams = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(([, d]) => d.Properties);
+    expect(streams.map((d) => d.DeliveryStreamName)).toEqual(['clickstream-aggregates']);
+    expect(resourcesOf(s.template, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput.Name)).toEqual([
+      'aggregates',
+    ]);
+    s.template.resourceCountIs('AWS::MSK::ClusterPolicy', 0);
+    expect(s.template.findOutputs('MskClusterPolicy')).toEqual({});
+    s.annotations.hasWarning(
+      '/test-stack',
+      Match.stringLikeRegexp('No raw-event delivery to the data lake: Firehose reads MSK only over multi-VPC'),
+    );
   });
 
   it('alarms on OffsetLag (FunctionName) instead of IteratorAge, and has no Kinesis alarms', () => {
@@ -123,6 +133,31 @@ describe('MSK (existing cluster by ARN)', () => {
           }),
         ]),
       },
+    });
+  });
+
+  it('Firehose reads the topic over private connectivity; the stack outputs the cluster policy the owner applies', () => {
+    s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'MSKAsSource',
+      MSKSourceConfiguration: {
+        MSKClusterARN: EXISTING,
+        TopicName: 'clicks',
+        AuthenticationConfiguration: { Connectivity: 'PRIVATE', RoleARN: Match.anyValue() },
+      },
+    });
+    // The stack does not own the cluster, so it does not put a policy on it (one policy per cluster).
+    s.template.resourceCountIs('AWS::MSK::ClusterPolicy', 0);
+    const output = Object.values(s.template.findOutputs('MskClusterPolicy'))[0]!.Value as string;
+    expect(JSON.parse(output)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+          Action: 'kafka:CreateVpcConnection',
+          Resource: EXISTING,
+        },
+      ],
     });
   });
 
