@@ -36,7 +36,7 @@ export const CONTEXT_KEYS = {
   warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
   timestream: 'create the Timestream sink (default false)',
   alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
-  persistResults: 'persist final window results in the state table for state queries (default true)',
+  persistResults: 'persist final window results in the state table for state queries (default false)',
   closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
   idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',
   alarmEmail: 'email subscribed to the alarm topic (default none)',

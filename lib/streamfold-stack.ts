@@ -171,7 +171,7 @@ export interface StreamfoldStackProps extends StackProps {
   readonly alertsEventBus?: boolean;
   /**
    * Persist final window results in the state table for state queries (one write unit per result).
-   * @default true
+   * @default false
    */
   readonly persistResults?: boolean;
   /**

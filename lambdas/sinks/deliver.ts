@@ -68,6 +68,7 @@ export async function deliver(
   const delays = options.backoff ?? { baseDelayMs: 50, maxDelayMs: 2000 };
   let pending: { message: EmitMessage; error?: Error }[] = messages.map((message) => ({ message }));
   let retries = 0;
+  let requests = 0;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= maxAttempts) {
       for (const p of pending) failed.push({ id: p.message.id, error: p.error ?? new Error('not delivered') });
@@ -83,6 +84,7 @@ export async function deliver(
     );
     for (const part of chunks) {
       let failures: EntryFailure[];
+      requests++;
       try {
         failures = await sendChunk(part.map((p) => p.message));
       } catch (error) {
@@ -94,12 +96,12 @@ export async function deliver(
         const entry = part[f.index];
         if (!entry) continue;
         if (f.retryable) next.push({ message: entry.message, error: f.error });
-        else failed.push({ id: entry.message.id, error: f.error });
+        else failed.push({ id: entry.message.id, error: f.error, permanent: true });
       }
     }
     pending = next;
   }
-  return { failed, retries };
+  return { failed, retries, requests };
 }
 
 /** Bytes of a string in UTF-8. */

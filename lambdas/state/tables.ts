@@ -65,6 +65,16 @@ export const CHECKPOINT_PARTITION = '#checkpoints';
 /** Sort key prefix of checkpoint records; the rest is the source id. */
 export const CHECKPOINT_SORT_PREFIX = 'checkpoint#';
 
+/**
+ * Partition key of the state table's internal items (not aggregation state). A producer's key `#meta` cannot reach
+ * them: its items have the sort keys {@link STATE_SORT_KEY}, `d#...` (claims) and `r#...` (results), never `id-key`.
+ */
+export const META_PARTITION = '#meta';
+/** Sort key (in {@link META_PARTITION}) of the item holding the pipeline's id key: the secret of alert/result ids. */
+export const ID_KEY_SORT_KEY = 'id-key';
+/** Attribute (B) of the id key item holding the secret: 32 random bytes, written once, never changed. */
+export const ID_KEY_ATTRIBUTE = 'secret';
+
 /** Attribute names of the dedupe (idempotency) table. */
 export const DEDUPE_ATTR = {
   /** Partition key (S): the dedupe id. */

@@ -9,7 +9,8 @@ export const EVENTS_VIEW = 'events';
 /** The view over records that failed partitioning (`errorCode`, `errorMessage`, `rawData` base64, ...). */
 export const ERRORS_VIEW = 'event_errors';
 /**
- * The view over final window results (`aggregates/`): one row per window, key and start with the columns of the
+ * The view over final window results (`aggregates/`): one row per result id (a window, key and start; a resend of the
+ * same result is not counted twice) with the columns of the
  * cloud's `aggregates` Glue table (`id`, `kind`, `pipeline`, `window`, `key`, `window_start`, `window_end`, `values`
  * as JSON, `alert`) plus `dt`. `window` is a reserved word in DuckDB: quote it, e.g.
  * `SELECT key, "values"->>'events' AS events FROM results WHERE "window" = 'perMinute'`.
@@ -44,9 +45,13 @@ export function viewStatements(dir: string): string[] {
     statements.push(`CREATE VIEW ${ERRORS_VIEW} AS SELECT * FROM ${source(ERRORS_PREFIX)}`);
   }
   // Results with the Glue table's columns, typed (an empty view with the same columns until results arrive).
+  // One row per id: the emitter delivers a final result at least once (a resend after a failure carries the same id
+  // and the same values), so the view keeps one row of each id, the earliest delivered.
   const results = hasObjects(join(dir, AGGREGATES_PREFIX))
-    ? `SELECT * FROM read_json(${quote(join(dir, AGGREGATES_PREFIX, '**', '*.gz'))}, format = 'newline_delimited', ` +
-      `compression = 'gzip', hive_partitioning = true, columns = {${RESULT_COLUMNS.map((c) => `"${c.name}": '${c.type}'`).join(', ')}})`
+    ? `SELECT * EXCLUDE (__file) FROM read_json(${quote(join(dir, AGGREGATES_PREFIX, '**', '*.gz'))}, format = 'newline_delimited', ` +
+      `compression = 'gzip', hive_partitioning = true, filename = '__file', ` +
+      `columns = {${RESULT_COLUMNS.map((c) => `"${c.name}": '${c.type}'`).join(', ')}}) ` +
+      'QUALIFY row_number() OVER (PARTITION BY id ORDER BY dt, __file) = 1'
     : `SELECT ${RESULT_COLUMNS.map((c) => `NULL::${c.type} AS "${c.name}"`).join(', ')}, NULL::VARCHAR AS dt WHERE false`;
   statements.push(`CREATE VIEW ${RESULTS_VIEW} AS ${results}`);
   statements.push(`CREATE VIEW ${AGGREGATES_VIEW} AS SELECT * FROM ${RESULTS_VIEW}`);

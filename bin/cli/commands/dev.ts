@@ -163,6 +163,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
           .then((windows) => log(`end of input: ${windows} windows finalized`))
           .catch((error: Error) => log(`finish: ${error.message}`));
       }
+      if (emission) log(`emission: ${emission.status?.()}`);
     }
   } finally {
     if (timer) clearTimeout(timer);
