@@ -203,6 +203,13 @@ export interface EmissionProps {
    */
   readonly persistResults?: boolean;
   /**
+   * The rejected and late side-output queues: the emitter (and the closer's re-delivery) delivers the side-output
+   * messages state writes carry (`o`: late entries, `state-too-large` rejections) — the durable path of what the
+   * processor also sends right after its commits.
+   * @default - none: only the processor's own sends
+   */
+  readonly sideOutputQueues?: { readonly rejected: sqs.IQueue; readonly late: sqs.IQueue };
+  /**
    * Bucket where the emitter spills the alerts and results a sink still refuses after its retries (an outage), under
    * `undelivered/<sink>/<yyyy-mm-dd>/`; the closer re-delivers them on its schedule.
    * @default - `warehouse.bucket` when `warehouse` is set; else none (refused messages fail their stream records,
@@ -402,6 +409,10 @@ export class Emission extends Construct {
 
     const spillBucket = props.undeliveredBucket ?? props.warehouse?.bucket;
     if (spillBucket) environment[env.undeliveredBucket] = spillBucket.bucketName;
+    if (props.sideOutputQueues) {
+      environment[ENV.rejectedQueueUrl] = props.sideOutputQueues.rejected.queueUrl;
+      environment[ENV.lateQueueUrl] = props.sideOutputQueues.late.queueUrl;
+    }
 
     const emitter = this.#function('Emitter', 'emitter', props, environment, Duration.minutes(1));
     const closer = this.#function('Closer', 'closer', props, environment, Duration.minutes(1));
@@ -424,7 +435,11 @@ export class Emission extends Construct {
         'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [STATE_CHECKPOINT_PARTITION] },
       });
     }
-    for (const fn of spillBucket ? [emitter, closer] : [emitter]) this.#grantDelivery(fn, props);
+    for (const fn of spillBucket ? [emitter, closer] : [emitter]) {
+      this.#grantDelivery(fn, props);
+      props.sideOutputQueues?.rejected.grantSendMessages(fn);
+      props.sideOutputQueues?.late.grantSendMessages(fn);
+    }
     if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,

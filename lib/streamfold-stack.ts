@@ -473,6 +473,7 @@ export class StreamfoldStack extends Stack {
       closerInterval: props.closerInterval,
       idleTimeout: props.idleTimeout,
       parallelizationFactor: props.parallelizationFactor,
+      sideOutputQueues: { rejected: this.queues.rejected, late: this.queues.late },
       removalPolicy,
       logGroups,
       alarmTopic: this.monitoring.topic,

@@ -1,9 +1,11 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { Pipeline } from '../../core';
+import type { SideOutputMessage } from '../side-output/messages';
 import type { EmitMessage } from '../sinks/messages';
 import type { Sink } from '../sinks/sink';
 import type { DeliveryMarkers, MarkerUsage } from './delivery-markers';
 import type { ResultItems } from './result-items';
+import { deliverSideOutputs, type SideOutputs } from './side-output-delivery';
 import { deliverToSink } from './sink-delivery';
 import { type MeteredSpillStore, type SpillRequests, spillBody, spillKey } from './spill';
 import { type StateWrite, stateWriteOf } from './stream-records';
@@ -40,6 +42,11 @@ export interface EmitterContext {
    * in the failed queue).
    */
   readonly spill: MeteredSpillStore | undefined;
+  /**
+   * Where the side-output messages state writes decided go (the rejected and late queues): the durable path of what
+   * the processor also sends right after its commits. Undefined: not delivered by the emitter.
+   */
+  readonly sideOutputs?: SideOutputs;
   /** @default Date.now */
   readonly now?: () => number;
   readonly log: EmitterLog;
@@ -69,6 +76,8 @@ export interface EmitterUsage {
 export interface EmitSummary {
   /** Stream records received. */
   records: number;
+  /** Side-output messages (late, state-too-large) delivered to their queues. */
+  sideOutputs: number;
   /** State writes among them (others: checkpoints, result items, TTL deletes). */
   stateWrites: number;
   alerts: number;
@@ -129,6 +138,7 @@ export async function emitRecords(
   const idKey = await ctx.idKey();
   const summary: Omit<EmitSummary, 'usage'> = {
     records: records.length,
+    sideOutputs: 0,
     stateWrites: 0,
     alerts: 0,
     results: 0,
@@ -242,7 +252,32 @@ export async function emitRecords(
     });
   };
 
-  await Promise.all([persist(), ...ctx.sinks.map(toSink)]);
+  const sideOutputs = async () => {
+    if (!ctx.sideOutputs) return;
+    const carried = new Map<string, Set<string>>();
+    const byId = new Map<string, SideOutputMessage>();
+    for (const write of writes) {
+      for (const message of write.sideOutputs) {
+        byId.set(message.id, message);
+        const set = carried.get(message.id) ?? new Set<string>();
+        set.add(write.sequence);
+        carried.set(message.id, set);
+      }
+    }
+    if (byId.size === 0) return;
+    const outcome = await deliverSideOutputs(ctx.sideOutputs, [...byId.values()], ctx.spill, ctx.now ?? Date.now);
+    summary.sideOutputs = outcome.sent;
+    summary.spillFailures += outcome.failed.length;
+    for (const id of outcome.failed) for (const sequence of carried.get(id) ?? []) failedRecords.add(sequence);
+    if (outcome.spilled > 0 || outcome.failed.length > 0) {
+      ctx.log.warn('side-output messages not taken by their queue', {
+        spilled: outcome.spilled,
+        failed: outcome.failed.length,
+      });
+    }
+  };
+
+  await Promise.all([persist(), sideOutputs(), ...ctx.sinks.map(toSink)]);
   return {
     response: { batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })) },
     summary: { ...summary, usage: takeEmitterUsage(ctx, sinkRequests) },

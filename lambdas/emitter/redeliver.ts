@@ -2,6 +2,7 @@ import type { EmitMessage } from '../sinks/messages';
 import type { Sink } from '../sinks/sink';
 import type { DeliveryMarkers } from './delivery-markers';
 import type { EmitterLog } from './emit';
+import { redeliverSideOutputs, SIDE_OUTPUT_SPILL, type SideOutputs } from './side-output-delivery';
 import { deliverToSink } from './sink-delivery';
 import { readSpillBody, type SpillStore, sinkOfSpillKey, spillBody, UNDELIVERED_PREFIX } from './spill';
 
@@ -14,6 +15,8 @@ export interface RedeliverOptions {
   /** Alert delivery markers (the emitter's): a re-delivery never sends an alert twice. Undefined: alerts at least once. */
   readonly markers: DeliveryMarkers | undefined;
   readonly log?: EmitterLog;
+  /** The side-output queues, for spilled side-output messages. Undefined: such objects are kept. */
+  readonly sideOutputs?: SideOutputs;
   /** No new spill object is started after this time (epoch ms). @default now() + 20 s */
   readonly deadline?: number;
   /** @default Date.now */
@@ -76,8 +79,16 @@ export async function redeliverSpilled(options: RedeliverOptions): Promise<Redel
     bySink.set(sink, [...(bySink.get(sink) ?? []), key]);
   }
   const sinks = new Map(options.sinks.map((s) => [s.name, s]));
+  const sideOutputNames: string[] = Object.values(SIDE_OUTPUT_SPILL);
   await Promise.all(
     [...bySink].map(async ([name, objects]) => {
+      if (sideOutputNames.includes(name) && options.sideOutputs) {
+        const out = await redeliverSideOutputs(options.sideOutputs, options.spill, objects);
+        summary.delivered[name] = (summary.delivered[name] ?? 0) + out.delivered;
+        summary.completed += objects.length - out.remaining;
+        summary.remaining += out.remaining;
+        return;
+      }
       const sink = sinks.get(name);
       if (!sink) {
         summary.unknownSinks.push(name);

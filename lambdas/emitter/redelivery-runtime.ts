@@ -9,7 +9,8 @@ import type { EmitterLog } from './emit';
 import { EMISSION_ENV, EMISSION_METRICS } from './env';
 import { MissingEmitterSettingError } from './errors';
 import { type RedeliverySummary, redeliverSpilled } from './redeliver';
-import { checkSinkNames, sinksFromEnvironment, spillFromEnvironment } from './runtime';
+import { checkSinkNames, sideOutputsOf, sinksFromEnvironment, spillFromEnvironment } from './runtime';
+import type { SideOutputs } from './side-output-delivery';
 import type { SpillRequests, SpillStore } from './spill';
 
 /** What {@link createSpillRedelivery} can be given instead of the environment. */
@@ -21,6 +22,8 @@ export interface SpillRedeliveryDeps {
   sinks?: readonly Sink[];
   /** @default - S3 bucket process.env.STREAMFOLD_UNDELIVERED_BUCKET; none: the redelivery does nothing */
   spill?: SpillStore | false;
+  /** @default - SQS queues from the environment, as the emitter's (see `sideOutputsOf`) */
+  sideOutputs?: SideOutputs | false;
   backoff?: BackoffOptions;
   /** How long one run may start new spill objects, ms. @default 20000 */
   maxDurationMs?: number;
@@ -49,7 +52,7 @@ export function createSpillRedelivery(
     warn: (message, fields) => logger.warn(message, { pipeline: pipeline.name, ...fields }),
     error: (message, fields) => logger.error(message, { pipeline: pipeline.name, ...fields }),
   };
-  let parts: { sinks: readonly Sink[]; markers: DeliveryMarkers } | undefined;
+  let parts: { sinks: readonly Sink[]; markers: DeliveryMarkers; sideOutputs?: SideOutputs } | undefined;
   const spill = spillFromEnvironment(deps.spill);
   return async () => {
     if (!spill) return undefined;
@@ -68,13 +71,14 @@ export function createSpillRedelivery(
           backoff: deps.backoff,
           now: deps.now,
         });
-        parts = { sinks, markers };
+        parts = { sinks, markers, ...sideOutputsOf(deps.sideOutputs, deps.backoff) };
       }
       const now = deps.now ?? Date.now;
       const run = await redeliverSpilled({
         sinks: parts.sinks,
         spill,
         markers: parts.markers,
+        ...(parts.sideOutputs ? { sideOutputs: parts.sideOutputs } : {}),
         log,
         now,
         deadline: now() + (deps.maxDurationMs ?? 20_000),

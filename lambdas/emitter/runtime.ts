@@ -6,8 +6,10 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
 import { FirehoseSink } from '../sinks/firehose-sink';
 import { KinesisSink } from '../sinks/kinesis-sink';
@@ -21,6 +23,7 @@ import { EMISSION_ENV, EMISSION_METRICS } from './env';
 import { InvalidEmitterSettingError, MissingEmitterSettingError } from './errors';
 import { loadIdKey } from './id-key';
 import { ResultItems } from './result-items';
+import type { SideOutputs } from './side-output-delivery';
 import { MeteredSpillStore, S3SpillStore, SINK_NAME_PATTERN, type SpillStore } from './spill';
 
 /**
@@ -51,6 +54,11 @@ export interface EmitterDeps {
    * @default - S3 bucket process.env.STREAMFOLD_UNDELIVERED_BUCKET when set, else false
    */
   spill?: SpillStore | false;
+  /**
+   * The side-output queues state writes' outboxes go to. @default SQS queues from STREAMFOLD_REJECTED_QUEUE_URL and
+   * STREAMFOLD_LATE_QUEUE_URL when both are set, else none (the processor's own sends only)
+   */
+  sideOutputs?: SideOutputs | false;
   /** The pipeline's id key (tests). @default - loaded once from the state table (see loadIdKey) */
   idKey?: Uint8Array;
   /** Backoff of marker, result-item and sink retries. */
@@ -92,6 +100,25 @@ export function persistResultsSetting(value: boolean | undefined): boolean {
     throw new InvalidEmitterSettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
   }
   return raw === 'true';
+}
+
+/** The side-output queues given, or configured by the environment (both queue URLs set), or none. */
+export function sideOutputsOf(
+  given: SideOutputs | false | undefined,
+  backoff?: BackoffOptions,
+): { sideOutputs?: SideOutputs } {
+  if (given === false) return {};
+  if (given) return { sideOutputs: given };
+  const rejected = env(ENV.rejectedQueueUrl);
+  const late = env(ENV.lateQueueUrl);
+  if (!rejected || !late) return {};
+  const client = new SQSClient({});
+  return {
+    sideOutputs: {
+      rejected: new SqsSideOutput({ client, queueUrl: rejected, backoff }),
+      late: new SqsSideOutput({ client, queueUrl: late, backoff }),
+    },
+  };
 }
 
 /** Checks sink names: unique, and usable in marker and spill keys ({@link SINK_NAME_PATTERN}). */
@@ -200,6 +227,7 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
     sinks,
     ...idKeySource(dynamodb, stateTable, deps.idKey, deps.backoff),
     spill: spillFromEnvironment(deps.spill),
+    ...sideOutputsOf(deps.sideOutputs, deps.backoff),
     now: deps.now,
     markers: new DeliveryMarkers({
       client: dynamodb,

@@ -1,6 +1,8 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Pipeline, WindowResult } from '../../core';
+import { expandOutbox } from '../processor/outbox';
 import { readStoredValue, type StoredAlert } from '../processor/stored-state';
+import type { SideOutputMessage } from '../side-output/messages';
 import { type AlertMessage, alertId, type ResultMessage, resultId } from '../sinks/messages';
 import { decodeStateAttribute } from '../state/codec';
 import { STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
@@ -13,6 +15,8 @@ export interface StateWrite {
   readonly key: string;
   readonly alerts: AlertMessage[];
   readonly results: ResultMessage[];
+  /** The side-output messages the write decided (its outbox: late entries, `state-too-large` rejections). */
+  readonly sideOutputs: SideOutputMessage[];
 }
 
 /** The alert message of a stored alert. */
@@ -67,7 +71,7 @@ export function stateWriteOf(pipeline: Pipeline, idKey: Uint8Array, record: Dyna
   const text = decodeStateAttribute(image[STATE_ATTR.state] as never);
   if (sequence === undefined) throw new MalformedStreamRecordError(sequence, 'no SequenceNumber');
   if (key === undefined) throw new MalformedStreamRecordError(sequence, 'no partition key');
-  if (text === undefined) return { sequence, key, alerts: [], results: [] };
+  if (text === undefined) return { sequence, key, alerts: [], results: [], sideOutputs: [] };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -85,5 +89,6 @@ export function stateWriteOf(pipeline: Pipeline, idKey: Uint8Array, record: Dyna
     key,
     alerts: (stored.a ?? []).map((a) => alertMessage(pipeline, idKey, a)),
     results: (stored.r ?? []).map((r) => resultMessage(pipeline, idKey, r)),
+    sideOutputs: expandOutbox(stored.o ?? []),
   };
 }

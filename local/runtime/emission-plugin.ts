@@ -24,6 +24,7 @@ import { buildContext } from '../esm/event-builder';
 import { type LocalResultsCounters, LocalResultsSink, resultsDeliveryStreamNameOf } from '../warehouse/index';
 import { EmissionFinishError } from './errors';
 import { FolderSpillStore } from './folder-spill-store';
+import { JsonlSideOutput } from './jsonl-side-output';
 import type { PluginContext, RuntimePlugin } from './plugin';
 
 /** Options of {@link emissionPlugin}. */
@@ -220,6 +221,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
       sinks,
       spill: spill ?? false,
+      sideOutputs: localSideOutputs(context.dir),
       onInvocation: (summary) => {
         counts.emitterWriteUnits += summary.usage.writeUnits;
         counts.emitterReadUnits += summary.usage.readUnits;
@@ -303,6 +305,12 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     }
   };
 
+  /** The side-output files of the run (as the processor writes them), for what state writes' outboxes carry. */
+  const localSideOutputs = (dir: string) => ({
+    rejected: new JsonlSideOutput(join(dir, 'side-outputs', 'rejected.jsonl')),
+    late: new JsonlSideOutput(join(dir, 'side-outputs', 'late.jsonl')),
+  });
+
   /**
    * Re-deliver what the emitter spilled (as the closer does on its schedule in the cloud); never overlaps itself and
    * never throws (a failure is shown once, the next tick retries).
@@ -315,7 +323,12 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     return () =>
       (inFlight ??= (async () => {
         try {
-          const run = await redeliverSpilled({ sinks, spill: metered, markers });
+          const run = await redeliverSpilled({
+            sinks,
+            spill: metered,
+            markers,
+            sideOutputs: localSideOutputs(context.dir),
+          });
           const usage = markers.takeUsage();
           counts.emitterWriteUnits += usage.writeUnits;
           counts.emitterReadUnits += usage.billedReadUnits;
