@@ -42,6 +42,7 @@ export const CONTEXT_KEYS = {
   snowflakeSchema: 'Snowflake schema (warehouse snowflake)',
   snowflakeTable: 'Snowflake table with a VARIANT column RECORD_CONTENT (warehouse snowflake)',
   snowflakeRole: "Snowflake role to load with (default: the user's default role)",
+  snowflakeContentColumn: "Snowflake VARIANT column receiving each row (default 'RECORD_CONTENT')",
   redshiftJdbcUrl: 'jdbc:redshift://<endpoint>:<port>/<database> (warehouse redshift)',
   redshiftSecretArn: 'Secrets Manager secret ARN with username, password (warehouse redshift)',
   redshiftTable: 'Redshift table, schema.table (warehouse redshift)',
@@ -159,6 +160,7 @@ function snowflake(r: Reader): SnowflakeSettings | undefined {
     schema: text(r, 'snowflakeSchema'),
     table: text(r, 'snowflakeTable'),
     role: text(r, 'snowflakeRole'),
+    contentColumn: text(r, 'snowflakeContentColumn'),
   };
   if (Object.values(v).every((x) => x === undefined)) return undefined;
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as SnowflakeSettings;

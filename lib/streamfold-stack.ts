@@ -223,8 +223,9 @@ export interface StreamfoldStackProps extends StackProps {
 
 /**
  * One pipeline's stack: ingestion (Kinesis or MSK), the processor with its event source mapping, side-output
- * queues, state tables, Firehose delivery into the S3 data lake (Glue + Athena), an optional Iceberg warehouse and
- * Timestream sink, emission (the emitter on the state table's stream with its alert and result sinks, the scheduled
+ * queues, state tables, the clean events (every valid record, from the processor) through Firehose into the S3 data
+ * lake (Glue table `events_log`, Athena view `events`) and optionally a warehouse (Iceberg, Snowflake, Redshift), an
+ * optional raw copy of the stream, an optional Timestream sink, emission (the emitter on the state table's stream with its alert and result sinks, the scheduled
  * closer), alarms and the dashboard. Environment-agnostic: no lookups.
  */
 export class StreamfoldStack extends Stack {
@@ -250,7 +251,7 @@ export class StreamfoldStack extends Stack {
    * Timestream sink.
    */
   readonly key: kms.IKey;
-  /** Raw-event delivery into the data lake; undefined when `rawEventDelivery` is off. */
+  /** The raw copy of the stream into the data lake (`raw/`); undefined unless `rawEventDelivery`. */
   readonly rawDelivery?: RawEventDelivery;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {

@@ -3,9 +3,10 @@
 // eventId) from events"` gives two equal numbers: the warehouse shows each valid event once. To keep the run short
 // (kinesis-mock moves about 1 MB/s), emission is off (the clean events do not depend on it), events are 256 bytes
 // and the generator sends as fast as the stream takes them.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli';
 
@@ -84,6 +85,30 @@ describe('streamfold dev --events 3000, then streamfold query', () => {
     // And the issue's query itself, as typed (DuckDB's BIGINTs print as strings in JSON).
     const [issue] = await query('select count(*), count(distinct eventId) from events');
     expect(Object.values(issue!).map(Number)).toEqual([counts!.n, counts!.n]);
+  });
+
+  it('freshness: each row is in an object within the buffering interval (60 s) plus the processing lag', async () => {
+    // The object name carries its write time (Firehose's `<stream>-1-<yyyy-MM-dd-HH-mm-ss>-<uuid>.gz`).
+    const cleanDir = join(dir, 'warehouse', 'clean');
+    const ages: number[] = [];
+    for (const file of readdirSync(cleanDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.gz'))) {
+      const [, y, mo, d, h, mi, sec] = /-1-(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-/.exec(file)!.map(Number);
+      const writtenAt = Date.UTC(y!, mo! - 1, d, h, mi, sec);
+      for (const line of gunzipSync(readFileSync(join(cleanDir, file)))
+        .toString('utf8')
+        .trim()
+        .split('\n')) {
+        ages.push(writtenAt - (JSON.parse(line) as { sf_arrival_time: number }).sf_arrival_time);
+      }
+    }
+    ages.sort((a, b) => a - b);
+    const at = (q: number) => ages[Math.min(ages.length - 1, Math.floor(q * ages.length))]!;
+    console.info(
+      `[e2e clean events] arrival → object: p50 ${(at(0.5) / 1000).toFixed(1)} s, p99 ${(at(0.99) / 1000).toFixed(1)} s, ` +
+        `max ${(ages[ages.length - 1]! / 1000).toFixed(1)} s over ${ages.length} rows`,
+    );
+    expect(ages.length).toBeGreaterThanOrEqual(EVENTS - EVENTS / 100);
+    expect(ages[0]!).toBeGreaterThan(-1000); // written after arrival (second precision)
   });
 
   it('no invalid record is in the view: every row has the schema’s fields and a bounded event type', async () => {
