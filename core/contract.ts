@@ -17,6 +17,10 @@ export const ENV = {
   writeConcurrency: 'STREAMFOLD_WRITE_CONCURRENCY',
   /** The event source mapping's ParallelizationFactor (above 1: stream time per key, no checkpoint skip). */
   parallelizationFactor: 'STREAMFOLD_PARALLELIZATION_FACTOR',
+  /** Firehose (Direct PUT) delivery streams of the clean events, comma-separated (unset: no clean-events output). */
+  cleanDeliveryStreams: 'STREAMFOLD_CLEAN_DELIVERY_STREAMS',
+  /** The event field partitioning the clean events (`event_type=`), or `false` for date and hour only. */
+  cleanPartitionField: 'STREAMFOLD_CLEAN_PARTITION_FIELD',
 } as const;
 
 /** CloudWatch namespace of streamfold's own EMF metrics. */

@@ -32,6 +32,7 @@ import {
   pipelineWatermark,
   StaleCheckpointError,
 } from '../state/index';
+import { sendCleanEvents } from './clean-events';
 import { expandOutbox, lateRecordEntry, OUTBOX_DATA_CHARS, type OutboxEntry } from './outbox';
 import {
   emptyStats,
@@ -117,8 +118,8 @@ interface KeyEffects {
 /**
  * Process one source's records exactly once (DESIGN.md §1–§12), as named steps:
  * {@link readStart} (fresh checkpoint, restart detection) → {@link planBatch} (decode, stream time, keys) →
- * {@link sendRejected} (before the checkpoint can pass them) → {@link commitKeys} (one conditional write per key; the
- * write carries the key's results, alerts and side outputs) → {@link sendOutboxes} (fast path; the state table's
+ * {@link sendRejected} and {@link sendCleanEvents} (before the checkpoint can pass them) → {@link commitKeys} (one
+ * conditional write per key; the write carries the key's results, alerts and side outputs) → {@link sendOutboxes} (fast path; the state table's
  * stream is the durable one) → {@link checkpointAfter}.
  *
  * Never throws for a bad record or an infrastructure failure: the outcome names the lowest record not fully done
@@ -159,10 +160,17 @@ export async function processSource(
     stats.keys = plan.byKey.size;
     let failPoint = records.length;
     let firstError: Error | undefined;
-    const rejectedFailure = await sendRejected(ctx, start, records, plan, stats);
-    if (rejectedFailure) {
-      failPoint = rejectedFailure.pos;
-      firstError = rejectedFailure.error;
+    // Rejected records and clean events (every valid record) rest on no state decision: sent side by side.
+    const origin = { identity: batch.identity ?? batch.sourceId, epoch: start.epoch, source: start.messageSource };
+    const sideFailures = await Promise.all([
+      sendRejected(ctx, start, records, plan, stats),
+      sendCleanEvents(ctx, origin, records, plan.decoded, plan.rejected, stats),
+    ]);
+    for (const failure of sideFailures) {
+      if (failure && failure.pos < failPoint) {
+        failPoint = failure.pos;
+        firstError = failure.error;
+      }
     }
     const watermark = await watermarkFor(ctx, batch, plan);
     const committed = await commitKeys(ctx, start, records, plan, watermark, stats);

@@ -1,5 +1,6 @@
 import type { Layout, Pipeline } from '../../core';
 import type { SideOutputSink } from '../side-output/index';
+import type { CleanEventsOutput } from '../sinks/clean-events';
 import type { StateStore } from '../state/index';
 
 /** One record of a source (Kinesis shard or MSK topic-partition), as the processor needs it. */
@@ -63,6 +64,11 @@ export interface ProcessContext {
   readonly store: ProcessorStore;
   readonly rejected: SideOutputSink;
   readonly late: SideOutputSink;
+  /**
+   * Where every valid record goes (the clean-events table), before the checkpoint can pass it.
+   * @default - none: no clean-events output
+   */
+  readonly clean?: CleanEventsOutput;
   readonly log: ProcessorLog;
   /**
    * Track stream time per key instead of per source, and never skip records by checkpoint. Required with

@@ -323,7 +323,7 @@ describe('emission with the default settings', () => {
         'DeliveryToS3.DataFreshness',
         'ResultsDelivery',
         { DeliveryStreamName: 'clickstream-aggregates' },
-        300,
+        120,
       ],
       [
         'AWS/Firehose',

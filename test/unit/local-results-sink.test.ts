@@ -178,9 +178,9 @@ describe('the results view of queryWarehouse', () => {
 
   it('is an empty view with the same columns while only raw events were delivered', async () => {
     const dir = tempDir();
-    mkdirSync(join(dir, 'events', 'event_type=view', 'dt=2026-03-04', 'hour=23'), { recursive: true });
+    mkdirSync(join(dir, 'raw', 'event_type=view', 'dt=2026-03-04', 'hour=23'), { recursive: true });
     writeFileSync(
-      join(dir, 'events', 'event_type=view', 'dt=2026-03-04', 'hour=23', 'x.gz'),
+      join(dir, 'raw', 'event_type=view', 'dt=2026-03-04', 'hour=23', 'x.gz'),
       gzipSync('{"type":"view"}\n'),
     );
     const out = await queryWarehouse(dir, 'SELECT * FROM results');
