@@ -8,6 +8,7 @@ import {
   aggregateBuilders,
   type ResultOf,
 } from './aggregates';
+import { type DeploySettings, deploySection } from './deploy-settings';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
 import type { WindowSpec } from './windows';
@@ -135,6 +136,12 @@ export interface PipelineInput<
    * @default - see {@link PipelineSettings}
    */
   readonly settings?: PipelineSettings;
+  /**
+   * Deploy settings (batch size, data lake partition field, alarm thresholds, dedupe TTL...): cdk.json context
+   * overrides them key by key.
+   * @default - the constructs' defaults
+   */
+  readonly deploy?: DeploySettings;
 }
 
 /** A window after validation, durations in ms. */
@@ -195,6 +202,8 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
   /** True when the partition key is the aggregation key (same field, or partitionKey not set). */
   readonly partitionedByKey: boolean;
   readonly settings: { readonly maxFutureSkewMs: number; readonly retentionMs: number };
+  /** The validated `deploy` section (empty when not given): read by the CDK constructs. */
+  readonly deploy: DeploySettings;
   /** Type carrier for inference; not a runtime value. */
   readonly $types?: { event: E; windows: W; aggregates: A };
 }
@@ -483,5 +492,6 @@ export function definePipeline<
       maxFutureSkewMs: duration('settings.maxFutureSkew', settings.maxFutureSkew ?? '1h', { min: 1 }),
       retentionMs: duration('settings.retention', settings.retention ?? '1d'),
     },
+    deploy: deploySection(input.deploy),
   };
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +13,7 @@ import type { Pipeline } from '../core/definition';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
 import { mskResourceArn } from './msk-arns';
 import { acknowledgeWildcardActions } from './nag-acknowledgements';
-import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeProcessorEntry } from './processor-entry';
+import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeProcessorEntry } from './processor-entry';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -248,8 +247,7 @@ export class PipelineProcessor extends Construct {
       description: `streamfold processor of pipeline ${pipeline.name} (${source.kind})`,
       entry,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      ...bundlingProject(props.definition),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,

@@ -3,7 +3,7 @@
  * activity, and 30-second-gap sessions with their event count and duration.
  */
 import { z } from 'zod';
-import { definePipeline, hopping, session, tumbling } from '../core';
+import { definePipeline, hopping, session, tumbling } from 'streamfold';
 
 /** Event types of the clickstream. */
 export const EVENT_TYPES = ['click', 'view', 'search', 'add_to_cart', 'purchase', 'login', 'failed_login'] as const;
@@ -58,6 +58,9 @@ export const clickstream = definePipeline({
       description: 'more than 100 events from one user in one minute',
     }),
   }),
+  // Deploy settings of this pipeline (cdk.json context or `-c key=value` overrides them): the data lake is
+  // partitioned by event type.
+  deploy: { eventTypeField: 'type' },
 });
 
 export default clickstream;

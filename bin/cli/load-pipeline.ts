@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Pipeline } from '../../core';
+import { looksLikePipeline, type Pipeline } from '../../core';
 import { PipelineLoadError } from './errors';
+
+export { looksLikePipeline };
 
 /** The pipeline file used when `--pipeline` is not given (relative to the working directory). */
 export const DEFAULT_PIPELINE_FILE = 'pipelines/clickstream.ts';
@@ -14,13 +16,6 @@ export interface LoadedPipeline {
   readonly path: string;
   /** The export it was taken from (`default` or a named export). */
   readonly exportName: string;
-}
-
-/** True when `value` looks like what `definePipeline` returns (windows and aggregates arrays, a `keyOf` function). */
-export function looksLikePipeline(value: unknown): value is Pipeline {
-  if (!value || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return Array.isArray(v.windows) && Array.isArray(v.aggregates) && typeof v.keyOf === 'function';
 }
 
 /**

@@ -181,7 +181,7 @@ describe('6 MB payload warning', () => {
   it('warns when batchSize × record size can exceed 6 MB, naming the safe batch size', () => {
     const stack = buildStack({ batchSize: 5000 });
     Annotations.fromStack(stack).hasWarning(
-      '/test-stack/Processor',
+      '/test-stack/Default/Processor',
       Match.stringLikeRegexp(
         'batchSize 5000 with ~1024-byte records .* over Lambda.s 6 MB payload limit.*at most 3283',
       ),
