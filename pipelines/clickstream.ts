@@ -2,8 +2,9 @@
  * The reference pipeline: clickstream events keyed by user, with per-minute counts and a bot alert, 5-minute hopping
  * activity, and 30-second-gap sessions with their event count and duration.
  */
-import { z } from 'zod';
+
 import { definePipeline, hopping, session, tumbling } from 'streamfold';
+import { z } from 'zod';
 
 /** Event types of the clickstream. */
 export const EVENT_TYPES = ['click', 'view', 'search', 'add_to_cart', 'purchase', 'login', 'failed_login'] as const;

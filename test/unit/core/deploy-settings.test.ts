@@ -2,7 +2,7 @@
  * A definition's `deploy` section: validated when defined by the one schema that also reads cdk.json context, with
  * errors naming `deploy.<setting>` and quoting the value.
  */
-import { definePipeline, type DeploySettings, DefinitionError, parseDeploySettings, tumbling } from 'streamfold';
+import { DefinitionError, type DeploySettings, definePipeline, parseDeploySettings, tumbling } from 'streamfold';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { clickstream } from '../../../pipelines/clickstream';
