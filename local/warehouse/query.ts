@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { importOptional } from '../optional-packages';
 import { WarehouseEmptyError, WarehouseQueryError } from './errors';
 import { AGGREGATES_PREFIX, ERRORS_PREFIX, EVENTS_PREFIX, RESULT_COLUMNS } from './layout';
 
@@ -66,6 +66,10 @@ export async function queryWarehouse(dir: string, sql: string): Promise<QueryRes
   if (!hasObjects(join(dir, EVENTS_PREFIX)) && !hasObjects(join(dir, AGGREGATES_PREFIX))) {
     throw new WarehouseEmptyError(dir);
   }
+  const { DuckDBInstance } = await importOptional<typeof import('@duckdb/node-api')>(
+    '@duckdb/node-api',
+    '`streamfold query` (DuckDB)',
+  );
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../../core/duration';
 import { generate } from '../../../local/generator';
@@ -11,11 +11,11 @@ import {
 } from '../../../local/runtime/index';
 import { LiveView, renderSummary } from '../../../local/view/index';
 import type { CliContext, RegisterCommand } from '../context';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { integer, positiveInt } from '../options';
 
 interface DevFlags {
-  pipeline: string;
+  pipeline?: string;
   duration?: number;
   events?: number;
   generator: boolean;
@@ -78,7 +78,7 @@ function generatorFor(flags: DevFlags, events: number, runMs: number | undefined
 }
 
 async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary> {
-  const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
+  const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
   const dir = resolve(context.cwd, flags.dir);
   const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
   context.stderr(
@@ -114,7 +114,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
   );
   if (!flags.generator) {
     log(
-      `waiting for events: in another terminal run  npx streamfold produce --pipeline ${flags.pipeline} --input events.jsonl`,
+      `waiting for events: in another terminal run  npx streamfold produce --pipeline ${relative(context.cwd, path)} --input events.jsonl`,
     );
   }
   live.start();
@@ -190,7 +190,7 @@ export const registerDev: RegisterCommand = (program, context) => {
         'deliver raw events into .streamfold/warehouse (query them with `streamfold query`), and print a summary. ' +
         'Stops after --duration / --events, or on Ctrl-C.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .option('--duration <time>', 'stop after this long (e.g. 60s, 5m; default 60s with the generator)', duration)
     .option('-n, --events <n>', 'generate this many events, then drain and stop', positiveInt)
     .option('--no-generator', 'do not generate events: wait for `streamfold produce` (stop with Ctrl-C or --duration)')

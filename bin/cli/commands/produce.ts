@@ -6,11 +6,11 @@ import { produceFile } from '../../../local/producer';
 import { lineKeyOf, NoRunningDevError, readRunFile, runFilePath } from '../../../local/runtime/index';
 import type { RegisterCommand } from '../context';
 import { InputFileError } from '../errors';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { positiveInt } from '../options';
 
 interface ProduceFlags {
-  pipeline: string;
+  pipeline?: string;
   input: string;
   endpoint?: string;
   stream?: string;
@@ -31,7 +31,7 @@ export const registerProduce: RegisterCommand = (program, context) => {
         'with backoff) and print the counters. Finds a running `streamfold dev` by itself; or give --endpoint, or set ' +
         'AWS_ENDPOINT_URL.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .requiredOption('-i, --input <events.jsonl>', 'events, one per line (malformed lines are sent as they are)')
     .option('--endpoint <url>', 'Kinesis endpoint (default: the running dev, else AWS_ENDPOINT_URL)')
     .option('--stream <name>', 'stream name (default: <pipeline>-events, as the CDK app names it)')

@@ -5,10 +5,10 @@ import { resourceNames } from '../../../core';
 import { type QueriedWindow, queryState, UnknownWindowError } from '../../../lambdas/query/index';
 import type { RegisterCommand } from '../context';
 import { CliError } from '../errors';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 
 interface StateFlags {
-  pipeline: string;
+  pipeline?: string;
   window: string;
   key: string;
   from?: number;
@@ -40,7 +40,7 @@ export const registerState: RegisterCommand = (program, context) => {
   program
     .command('state')
     .description('Print the open and final results of one key and window from the DynamoDB state table.')
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .requiredOption('-w, --window <name>', 'window name (e.g. perMinute)')
     .requiredOption('-k, --key <key>', 'aggregation key (e.g. u123)')
     .option('--from <time>', 'windows starting at or after (epoch ms or ISO-8601)', timeArgument)
