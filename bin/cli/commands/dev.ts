@@ -1,15 +1,8 @@
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../../core/duration';
-import { generate } from '../../../local/generator';
-import {
-  type DevRuntime,
-  driveLines,
-  emissionPlugin,
-  type RunSummary,
-  startDevRuntime,
-} from '../../../local/runtime/index';
-import { LiveView, renderSummary } from '../../../local/view/index';
+import type { DevRuntime, RunSummary } from '../../../local/runtime/index';
+import type { LiveView } from '../../../local/view/index';
 import type { CliContext, RegisterCommand } from '../context';
 import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { integer, positiveInt } from '../options';
@@ -58,7 +51,8 @@ const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sl
  * Generator settings for a live run: event time runs `timeScale` times faster than the wall clock (so a short run
  * sees bot alerts and closing windows) and is placed so that a bounded run ends near the present.
  */
-function generatorFor(flags: DevFlags, events: number, runMs: number | undefined) {
+async function generatorFor(flags: DevFlags, events: number, runMs: number | undefined) {
+  const { generate } = await import('../../../local/generator');
   const sendRate = flags.rate > 0 ? flags.rate : 200;
   const eventsPerSecond = sendRate / flags.timeScale;
   const eventSpanMs = runMs === undefined ? 0 : runMs * flags.timeScale;
@@ -78,6 +72,9 @@ function generatorFor(flags: DevFlags, events: number, runMs: number | undefined
 }
 
 async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary> {
+  // The local runtime (AWS SDK clients, engines, handlers) loads only for this command: the others start faster.
+  const { driveLines, emissionPlugin, startDevRuntime } = await import('../../../local/runtime/index');
+  const { LiveView } = await import('../../../local/view/index');
   const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
   const dir = resolve(context.cwd, flags.dir);
   const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
@@ -137,7 +134,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
       const producer = runtime.producer({ maxInFlight: 1 });
       const runMs =
         durationMs ?? (flags.events !== undefined && flags.rate > 0 ? (flags.events / flags.rate) * 1000 : undefined);
-      const items = generatorFor(flags, events, runMs);
+      const items = await generatorFor(flags, events, runMs);
       const lines = (function* () {
         for (const item of items) yield item.line;
       })();
@@ -221,6 +218,7 @@ export const registerDev: RegisterCommand = (program, context) => {
     )
     .action(async (flags: DevFlags) => {
       const summary = await runDev(flags, context);
+      const { renderSummary } = await import('../../../local/view/index');
       const dir = resolve(context.cwd, flags.dir);
       context.stdout(`\n${renderSummary(summary)}\n`);
       context.stdout(

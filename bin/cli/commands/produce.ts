@@ -1,9 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resourceNames } from '../../../core/names';
-import { makeClients } from '../../../local/aws-clients';
-import { produceFile } from '../../../local/producer';
-import { lineKeyOf, NoRunningDevError, readRunFile, runFilePath } from '../../../local/runtime/index';
 import type { RegisterCommand } from '../context';
 import { InputFileError } from '../errors';
 import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
@@ -38,6 +35,10 @@ export const registerProduce: RegisterCommand = (program, context) => {
     .option('-d, --dir <dir>', 'working folder of the running `streamfold dev`', '.streamfold')
     .option('--max-in-flight <n>', 'PutRecords requests in flight (1 keeps strict per-key order)', positiveInt, 1)
     .action(async (flags: ProduceFlags) => {
+      // Loaded for this command only (AWS SDK clients, the local runtime's run file): the others start faster.
+      const { makeClients } = await import('../../../local/aws-clients');
+      const { produceFile } = await import('../../../local/producer');
+      const { lineKeyOf, NoRunningDevError, readRunFile, runFilePath } = await import('../../../local/runtime/index');
       const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
       const inputPath = resolve(context.cwd, flags.input);
       let isFile = false;

@@ -1,8 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import Table from 'cli-table3';
 import { InvalidArgumentError } from 'commander';
 import { resourceNames } from '../../../core';
-import { type QueriedWindow, queryState, UnknownWindowError } from '../../../lambdas/query/index';
+import type { QueriedWindow } from '../../../lambdas/query/index';
 import type { RegisterCommand } from '../context';
 import { CliError } from '../errors';
 import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
@@ -50,6 +48,10 @@ export const registerState: RegisterCommand = (program, context) => {
     .option('--region <region>', 'AWS region (default from the environment, else us-east-1 with --endpoint)')
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: StateFlags) => {
+      // Loaded for this command only (the AWS SDK's DynamoDB client): the others start faster.
+      const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+      const { default: Table } = await import('cli-table3');
+      const { queryState, UnknownWindowError } = await import('../../../lambdas/query/index');
       const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
       const endpoint = flags.endpoint ?? process.env.AWS_ENDPOINT_URL;
       const local = Boolean(endpoint) && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;
