@@ -41,7 +41,7 @@ const WAREHOUSES_KNOWN: readonly WarehouseKind[] = ['none', 'iceberg', 'redshift
 export interface StreamfoldPipelineProps {
   /** The pipeline definition. */
   readonly pipeline: Pipeline;
-  /** The module exporting the same pipeline (bundled into the processor). */
+  /** The module exporting the same pipeline: bundled into the processor, the emitter and the closer. */
   readonly definition: PipelineModule;
   /**
    * Resource names, to override the defaults shared with the local runtime.
@@ -93,25 +93,57 @@ export interface StreamfoldPipelineProps {
    * @default - a new VPC
    */
   readonly vpc?: ec2.IVpc;
-  /** @default 500 — see {@link PipelineProcessorProps.batchSize} */
+  /**
+   * Records per processor invocation (1-10000); synth warns when `batchSize` records of `expectedRecordBytes` could
+   * exceed Lambda's 6 MB payload.
+   * @default 500
+   */
   readonly batchSize?: number;
-  /** @default Duration.seconds(1) — see {@link PipelineProcessorProps.maxBatchingWindow} */
+  /**
+   * How long Lambda gathers records before invoking the processor (0-300 s).
+   * @default Duration.seconds(1)
+   */
   readonly maxBatchingWindow?: Duration;
-  /** @default 1 — see {@link PipelineProcessorProps.parallelizationFactor} */
+  /**
+   * Concurrent batches per Kinesis shard (1-10); above 1 only when the aggregation key is the partition key (synth
+   * fails otherwise), and 1 with MSK.
+   * @default 1
+   */
   readonly parallelizationFactor?: number;
-  /** @default 10 — see {@link PipelineProcessorProps.retryAttempts} */
+  /**
+   * Retries of a failing batch (0-10000) before its range goes to the failed queue; never infinite.
+   * @default 10
+   */
   readonly retryAttempts?: number;
-  /** @default Duration.hours(6) — see {@link PipelineProcessorProps.maxRecordAge} */
+  /**
+   * Records older than this go to the failed queue instead of being processed (60 s to 7 days).
+   * @default Duration.hours(6)
+   */
   readonly maxRecordAge?: Duration;
-  /** @default lambda.StartingPosition.TRIM_HORIZON */
+  /**
+   * Where a new event source mapping starts reading.
+   * @default lambda.StartingPosition.TRIM_HORIZON
+   */
   readonly startingPosition?: lambda.StartingPosition;
-  /** @default 1024 — see {@link PipelineProcessorProps.expectedRecordBytes} */
+  /**
+   * Typical record size, bytes: used to warn when `batchSize` records could exceed the 6 MB payload limit.
+   * @default 1024
+   */
   readonly expectedRecordBytes?: number;
-  /** @default 1024 — processor memory, MB */
+  /**
+   * Processor memory, MB (128-10240; also buys CPU).
+   * @default 1024
+   */
   readonly processorMemoryMb?: number;
-  /** @default Duration.hours(24) — see {@link PipelineProcessorProps.dedupeTtl} */
+  /**
+   * How long a dedupe id is kept (whole hours): a producer's resend later than this counts again.
+   * @default Duration.hours(24)
+   */
   readonly dedupeTtl?: Duration;
-  /** @default Duration.minutes(1) — processor timeout */
+  /**
+   * Processor timeout (1-900 s).
+   * @default Duration.minutes(1)
+   */
   readonly processorTimeout?: Duration;
   /**
    * Top-level event field partitioning the data lake (`event_type=`).
@@ -306,30 +338,34 @@ export class StreamfoldPipeline extends Construct {
   /** Key encrypting the queues, the alarm and alerts topics, and the Timestream sink. */
   readonly key: kms.IKey;
 
-  constructor(scope: Construct, id: string, pipelineProps: StreamfoldPipelineProps) {
+  constructor(scope: Construct, id: string, props: StreamfoldPipelineProps) {
     super(scope, id);
-    const props = withDeploySettings(pipelineProps);
-    const { pipeline } = props;
-    const ingestion = props.ingestion ?? 'kinesis';
+    // Props over the definition's deploy section over the defaults.
+    const resolved = withDeploySettings(props);
+    const { pipeline } = resolved;
+    const ingestion = resolved.ingestion ?? 'kinesis';
     if (!INGESTION.includes(ingestion)) {
       throw new InvalidSettingError('ingestion', ingestion, "'kinesis' or 'msk'");
     }
-    const warehouse = props.warehouse ?? 'none';
+    const warehouse = resolved.warehouse ?? 'none';
     if (!WAREHOUSES_KNOWN.includes(warehouse)) {
       throw new InvalidSettingError('warehouse', warehouse, WAREHOUSES_KNOWN.map((w) => `'${w}'`).join(', '));
     }
     if (!WAREHOUSES_BUILT.includes(warehouse)) throw new NotSupportedYetError('warehouse', warehouse, WAREHOUSES_BUILT);
-    if (ingestion === 'msk' && (props.streamMode === 'provisioned' || props.shardCount || props.enhancedFanOut)) {
+    if (
+      ingestion === 'msk' &&
+      (resolved.streamMode === 'provisioned' || resolved.shardCount || resolved.enhancedFanOut)
+    ) {
       throw new InvalidSettingError(
         'streamMode/shardCount/enhancedFanOut',
-        { streamMode: props.streamMode, shardCount: props.shardCount, enhancedFanOut: props.enhancedFanOut },
+        { streamMode: resolved.streamMode, shardCount: resolved.shardCount, enhancedFanOut: resolved.enhancedFanOut },
         "no Kinesis settings with ingestion 'msk'",
       );
     }
-    if (ingestion === 'kinesis' && (props.mskClusterArn || props.mskTopic || props.mskPartitions)) {
+    if (ingestion === 'kinesis' && (resolved.mskClusterArn || resolved.mskTopic || resolved.mskPartitions)) {
       throw new InvalidSettingError(
         'mskClusterArn/mskTopic/mskPartitions',
-        { mskClusterArn: props.mskClusterArn, mskTopic: props.mskTopic, mskPartitions: props.mskPartitions },
+        { mskClusterArn: resolved.mskClusterArn, mskTopic: resolved.mskTopic, mskPartitions: resolved.mskPartitions },
         "no MSK settings with ingestion 'kinesis' (set ingestion to 'msk')",
       );
     }
@@ -337,26 +373,26 @@ export class StreamfoldPipeline extends Construct {
     validateProcessorSettings({
       pipeline,
       sourceKind: ingestion,
-      batchSize: props.batchSize,
-      maxBatchingWindow: props.maxBatchingWindow,
-      parallelizationFactor: props.parallelizationFactor,
-      retryAttempts: props.retryAttempts,
-      maxRecordAge: props.maxRecordAge,
-      expectedRecordBytes: props.expectedRecordBytes,
-      memorySize: props.processorMemoryMb,
-      timeout: props.processorTimeout,
-      dedupeTtl: props.dedupeTtl,
+      batchSize: resolved.batchSize,
+      maxBatchingWindow: resolved.maxBatchingWindow,
+      parallelizationFactor: resolved.parallelizationFactor,
+      retryAttempts: resolved.retryAttempts,
+      maxRecordAge: resolved.maxRecordAge,
+      expectedRecordBytes: resolved.expectedRecordBytes,
+      memorySize: resolved.processorMemoryMb,
+      timeout: resolved.processorTimeout,
+      dedupeTtl: resolved.dedupeTtl,
     });
     validateEmissionSettings({
       pipeline,
-      closerInterval: props.closerInterval,
-      idleTimeout: props.idleTimeout,
+      closerInterval: resolved.closerInterval,
+      idleTimeout: resolved.idleTimeout,
     });
-    const columns = props.columns ?? columnsFromSchema(pipeline.schema);
+    const columns = resolved.columns ?? columnsFromSchema(pipeline.schema);
 
-    const names: ResourceNames = { ...resourceNames(pipeline), ...props.names };
+    const names: ResourceNames = { ...resourceNames(pipeline), ...resolved.names };
     this.names = names;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = resolved.removalPolicy ?? RemovalPolicy.RETAIN;
     this.key = new kms.Key(this, 'Key', {
       description: `streamfold ${pipeline.name}: side-output queues, alarm and alerts topics, Timestream sink`,
       enableKeyRotation: true,
@@ -368,10 +404,10 @@ export class StreamfoldPipeline extends Construct {
     if (ingestion === 'kinesis') {
       const k = new KinesisIngestion(this, 'Ingestion', {
         streamName: names.stream,
-        streamMode: props.streamMode,
-        shardCount: props.shardCount,
-        retention: props.streamRetention,
-        enhancedFanOut: props.enhancedFanOut,
+        streamMode: resolved.streamMode,
+        shardCount: resolved.shardCount,
+        retention: resolved.streamRetention,
+        enhancedFanOut: resolved.enhancedFanOut,
         removalPolicy,
       });
       this.kinesis = k;
@@ -383,10 +419,10 @@ export class StreamfoldPipeline extends Construct {
     } else {
       const m = new MskIngestion(this, 'Ingestion', {
         clusterName: `streamfold-${pipeline.name}`,
-        topic: props.mskTopic ?? names.stream,
-        clusterArn: props.mskClusterArn,
-        vpc: props.vpc,
-        partitions: props.mskPartitions,
+        topic: resolved.mskTopic ?? names.stream,
+        clusterArn: resolved.mskClusterArn,
+        vpc: resolved.vpc,
+        partitions: resolved.mskPartitions,
       });
       this.msk = m;
       deliverySource = { kind: 'msk', clusterArn: m.clusterArn, topic: m.topic };
@@ -409,23 +445,23 @@ export class StreamfoldPipeline extends Construct {
     });
     this.processor = new PipelineProcessor(this, 'Processor', {
       pipeline,
-      definition: props.definition,
+      definition: resolved.definition,
       source: processorSource,
       stateTable: this.tables.stateTable,
       dedupeTable: this.tables.dedupeTable,
       rejectedQueue: this.queues.rejected,
       lateQueue: this.queues.late,
       failedQueue: this.queues.failed,
-      batchSize: props.batchSize,
-      maxBatchingWindow: props.maxBatchingWindow,
-      parallelizationFactor: props.parallelizationFactor,
-      retryAttempts: props.retryAttempts,
-      maxRecordAge: props.maxRecordAge,
-      startingPosition: props.startingPosition,
-      expectedRecordBytes: props.expectedRecordBytes,
-      memorySize: props.processorMemoryMb,
-      timeout: props.processorTimeout,
-      dedupeTtl: props.dedupeTtl,
+      batchSize: resolved.batchSize,
+      maxBatchingWindow: resolved.maxBatchingWindow,
+      parallelizationFactor: resolved.parallelizationFactor,
+      retryAttempts: resolved.retryAttempts,
+      maxRecordAge: resolved.maxRecordAge,
+      startingPosition: resolved.startingPosition,
+      expectedRecordBytes: resolved.expectedRecordBytes,
+      memorySize: resolved.processorMemoryMb,
+      timeout: resolved.processorTimeout,
+      dedupeTtl: resolved.dedupeTtl,
     });
 
     this.dataLake = new DataLakeBucket(this, 'DataLake', { removalPolicy });
@@ -438,9 +474,9 @@ export class StreamfoldPipeline extends Construct {
       deliveryStreamName: `${pipeline.name}-raw-events`,
       source: deliverySource,
       bucket: this.dataLake.bucket,
-      eventTypeField: props.eventTypeField,
-      bufferingInterval: props.deliveryBufferingInterval,
-      bufferingSizeMiB: props.deliveryBufferingSizeMiB,
+      eventTypeField: resolved.eventTypeField,
+      bufferingInterval: resolved.deliveryBufferingInterval,
+      bufferingSizeMiB: resolved.deliveryBufferingSizeMiB,
     });
     const deliveryStreamNames = [this.rawDelivery.deliveryStreamName];
     if (warehouse === 'iceberg') {
@@ -450,12 +486,12 @@ export class StreamfoldPipeline extends Construct {
         bucket: this.dataLake.bucket,
         databaseName: this.catalog.databaseName,
         columns,
-        bufferingInterval: props.deliveryBufferingInterval,
+        bufferingInterval: resolved.deliveryBufferingInterval,
       });
       deliveryStreamNames.push(this.iceberg.deliveryStreamName);
       new CfnOutput(this, 'IcebergTable', { value: `${this.catalog.databaseName}.${this.iceberg.tableName}` });
     }
-    if (props.timestream) {
+    if (resolved.timestream) {
       this.timestream = new TimestreamSink(this, 'Timestream', {
         databaseName: `streamfold-${pipeline.name}`,
         encryptionKey: this.key,
@@ -467,8 +503,8 @@ export class StreamfoldPipeline extends Construct {
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       pipelineName: pipeline.name,
       encryptionKey: this.key,
-      alarmEmail: props.alarmEmail,
-      thresholds: props.alarmThresholds,
+      alarmEmail: resolved.alarmEmail,
+      thresholds: resolved.alarmThresholds,
       sourceKind: ingestion,
       stream: this.kinesis?.stream,
       processor: this.processor.function,
@@ -480,20 +516,20 @@ export class StreamfoldPipeline extends Construct {
 
     this.emission = new Emission(this, 'Emission', {
       pipeline,
-      definition: props.definition,
+      definition: resolved.definition,
       stateTable: this.tables.stateTable,
       dedupeTable: this.tables.dedupeTable,
       encryptionKey: this.key,
-      eventBus: props.alertsEventBus ?? false,
+      eventBus: resolved.alertsEventBus ?? false,
       warehouse: {
         bucket: this.dataLake.bucket,
         databaseName: this.catalog.databaseName,
-        bufferingInterval: props.deliveryBufferingInterval,
+        bufferingInterval: resolved.deliveryBufferingInterval,
       },
       timestream: this.timestream,
-      persistResults: props.persistResults,
-      closerInterval: props.closerInterval,
-      idleTimeout: props.idleTimeout,
+      persistResults: resolved.persistResults,
+      closerInterval: resolved.closerInterval,
+      idleTimeout: resolved.idleTimeout,
       removalPolicy,
       alarmTopic: this.monitoring.topic,
       iteratorAgeAlarmMs: this.monitoring.thresholds.emitterIteratorAgeMs,
