@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import type { Pipeline } from '../../../core';
 import { parseDuration } from '../../../core/duration';
 import type { DevRuntime, RunSummary } from '../../../local/runtime/index';
 import type { LiveView } from '../../../local/view/index';
@@ -71,7 +72,7 @@ async function generatorFor(flags: DevFlags, events: number, runMs: number | und
   });
 }
 
-async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary> {
+async function runDev(flags: DevFlags, context: CliContext): Promise<{ summary: RunSummary; pipeline: Pipeline }> {
   // The local runtime (AWS SDK clients, engines, handlers) loads only for this command: the others start faster.
   const { driveLines, emissionPlugin, startDevRuntime } = await import('../../../local/runtime/index');
   const { LiveView } = await import('../../../local/view/index');
@@ -171,7 +172,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
   if (!stopped) runtime.stats.phase = 'stopped';
   const summary = stopped ?? runtime.snapshot();
   live.stop();
-  return summary;
+  return { summary, pipeline };
 }
 
 /**
@@ -217,7 +218,10 @@ export const registerDev: RegisterCommand = (program, context) => {
       'at the end of a run, leave the open windows open (default: the closer finalizes them as if their grace had passed)',
     )
     .action(async (flags: DevFlags) => {
-      const summary = await runDev(flags, context);
+      const { summary, pipeline } = await runDev(flags, context);
+      // The query hint names this pipeline's first window and one of its aggregates.
+      const window = pipeline.windows[0]!;
+      const aggregate = pipeline.aggregates[window.aggregates[0]!]!.name;
       const { renderSummary } = await import('../../../local/view/index');
       const dir = resolve(context.cwd, flags.dir);
       context.stdout(`\n${renderSummary(summary)}\n`);
@@ -226,7 +230,7 @@ export const registerDev: RegisterCommand = (program, context) => {
           '(try: npx streamfold query "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC")\n' +
           (flags.emission
             ? `alerts:       ${dir}/alerts.jsonl\nresults:      ${dir}/warehouse/aggregates  (try: npx streamfold query ` +
-              `"SELECT key, window_start, \\"values\\"->>'events' AS events FROM results WHERE \\"window\\" = 'perMinute'")\n`
+              `"SELECT key, window_start, \\"values\\"->>'${aggregate}' AS ${aggregate} FROM results WHERE \\"window\\" = '${window.name}'")\n`
             : ''),
       );
     });
