@@ -39,6 +39,8 @@ function run(command: string, args: readonly string[], cwd: string, timeoutMs = 
         timeout: timeoutMs,
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false' },
+        // npm is a .cmd script on Windows: it runs through the shell there.
+        shell: process.platform === 'win32',
       },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') return reject(error);
@@ -129,7 +131,11 @@ describe('the packed streamfold package', () => {
     expect(init.code).toBe(0);
     expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).dependencies.streamfold).toBe(`file:${tarball}`);
     // The app's dependencies are the host's (same package.json, installed above).
-    symlinkSync(join(host, 'node_modules'), join(app, 'node_modules'), 'dir');
+    symlinkSync(
+      join(host, 'node_modules'),
+      join(app, 'node_modules'),
+      process.platform === 'win32' ? 'junction' : 'dir',
+    );
     const test = await run(npm, ['test'], app);
     expect(test.code, test.stdout + test.stderr).toBe(0);
     expect(test.stdout).toMatch(/Tests\s+2 passed/);
