@@ -9,14 +9,18 @@ export const ENV = {
   dedupeTable: 'STREAMFOLD_DEDUPE_TABLE',
   rejectedQueueUrl: 'STREAMFOLD_REJECTED_QUEUE_URL',
   lateQueueUrl: 'STREAMFOLD_LATE_QUEUE_URL',
-  /** Hours an idempotency key is kept. */
-  dedupeTtlHours: 'STREAMFOLD_DEDUPE_TTL_HOURS',
+  /** A source whose last valid record is older than this (ms) is idle (processor watermark and closer). */
+  idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
   /** Entries in the in-memory state cache kept across invocations. */
   cacheSize: 'STREAMFOLD_CACHE_SIZE',
   /** Concurrent DynamoDB writes per invocation. */
   writeConcurrency: 'STREAMFOLD_WRITE_CONCURRENCY',
   /** The event source mapping's ParallelizationFactor (above 1: stream time per key, no checkpoint skip). */
   parallelizationFactor: 'STREAMFOLD_PARALLELIZATION_FACTOR',
+  /** Firehose (Direct PUT) delivery streams of the clean events, comma-separated (unset: no clean-events output). */
+  cleanDeliveryStreams: 'STREAMFOLD_CLEAN_DELIVERY_STREAMS',
+  /** The event field partitioning the clean events (`event_type=`), or `false` for date and hour only. */
+  cleanPartitionField: 'STREAMFOLD_CLEAN_PARTITION_FIELD',
 } as const;
 
 /** CloudWatch namespace of streamfold's own EMF metrics. */
@@ -39,3 +43,39 @@ export const METRICS = {
   batchSize: 'BatchSize',
   eventTimeLagMs: 'MaxEventTimeLagMs',
 } as const;
+
+/**
+ * Default largest window state of one key (UTF-8 bytes of its JSON) that a record may leave behind
+ * (`settings.maxStateBytes`). A record that would make its key's state larger is rejected with reason
+ * `state-too-large` (by replay and the processor alike), so one hot key never blocks its source: DynamoDB items hold
+ * at most 400 KB, and an item also carries the results and alerts of its write.
+ */
+export const MAX_STATE_BYTES = 200_000;
+
+/** The rejection reason of a record refused because its key's state cannot grow further. */
+export function stateTooLargeReason(key: string, limit: number): string {
+  return `state-too-large: the state of key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key)} would exceed ${limit} bytes`;
+}
+
+/** Default idle timeout: a source without a valid record for a minute no longer holds the watermark back. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a source's applied entry is kept in a state item after it last moved, and so at least how long a state
+ * item lives after its last write: longer than Lambda can deliver a record again (MaximumRecordAge is at most 7
+ * days) and than `streamfold redrive` reaches back.
+ */
+export const FENCE_HORIZON_MS = 7 * 86_400_000;
+
+/**
+ * How long a pipeline's items live after their last write (state items, due listings, claim items): at least the
+ * fence horizon and `settings.retention`, and longer than its longest window can stay open (size or gap, plus grace,
+ * plus a day): an idle key's window is finalized by the closer before its item can expire.
+ */
+export function stateHorizonMs(pipeline: {
+  readonly windows: readonly { readonly sizeMs: number; readonly gapMs: number; readonly graceMs: number }[];
+  readonly settings: { readonly retentionMs: number };
+}): number {
+  const span = Math.max(0, ...pipeline.windows.map((w) => Math.max(w.sizeMs, w.gapMs) + w.graceMs));
+  return Math.max(pipeline.settings.retentionMs, FENCE_HORIZON_MS, span + 86_400_000);
+}

@@ -1,6 +1,6 @@
 /**
  * A pipeline's deploy settings: what the CDK constructs need to know about one pipeline besides its definition
- * (ingestion, batch size, data lake partition field, alarm thresholds, dedupe TTL...). They are declared beside the
+ * (ingestion, batch size, data lake partition field, warehouse, alarm thresholds...). They are declared beside the
  * definition (`definePipeline({ ..., deploy: { ... } })`), and cdk.json context (or `-c key=value`) overrides them key
  * by key; both are read with the same names and validated by the one schema below.
  */
@@ -30,6 +30,16 @@ export interface DeploySettings {
   readonly mskTopic?: string;
   /** Partitions of the created MSK topic. @default 6 */
   readonly mskPartitions?: number;
+  /** Minimum event pollers of the MSK event source mapping (provisioned mode, 1-200). @default 1 */
+  readonly mskMinPollers?: number;
+  /** Maximum event pollers of the MSK event source mapping (provisioned mode, 1-2000). @default 10 */
+  readonly mskMaxPollers?: number;
+  /**
+   * IAM role or user ARN (or `arn:aws:iam::<account>:root`) allowed to assume the producer role, whose only
+   * permissions are writing the stream or topic.
+   * @default - no producer role: attach the producer managed policy (output `ProducerPolicyArn`) to your producers
+   */
+  readonly producerPrincipalArn?: string;
   /** Records per processor invocation (1-10000). @default 500 */
   readonly batchSize?: number;
   /** How long Lambda gathers records before invoking, seconds (0-300). @default 1 */
@@ -44,21 +54,46 @@ export interface DeploySettings {
   readonly expectedRecordBytes?: number;
   /** Processor memory, MB (128-10240). @default 1024 */
   readonly processorMemoryMb?: number;
-  /** How long a dedupe id is kept, whole hours (at least 1). @default 24 */
-  readonly dedupeTtlHours?: number;
-  /** Top-level event field partitioning the data lake (`event_type=`). @default 'type' */
-  readonly eventTypeField?: string;
+  /**
+   * Top-level enum field of the events partitioning the data lake (`event_type=`), or `false` for date and hour only.
+   * @default 'type'
+   */
+  readonly eventTypeField?: string | false;
+  /** Also copy the raw stream to the data lake's `raw/` for forensics. @default false */
+  readonly rawEventDelivery?: boolean;
   /** Firehose buffering interval, seconds (0-900). @default 60 */
   readonly deliveryBufferSeconds?: number;
   /** Firehose buffering size, MiB (64-128). @default 64 */
   readonly deliveryBufferMiB?: number;
-  /** Warehouse besides the raw data lake (`'redshift'`, `'snowflake'`: not supported yet). @default 'none' */
+  /** Where the clean events also go, besides the data lake's `events` view. @default 'none' */
   readonly warehouse?: 'none' | 'iceberg' | 'redshift' | 'snowflake';
+  /** Snowflake account URL, `https://<account>.snowflakecomputing.com` (warehouse `'snowflake'`). */
+  readonly snowflakeAccountUrl?: string;
+  /** Secrets Manager secret ARN with `user`, `private_key`, `key_passphrase` (warehouse `'snowflake'`). */
+  readonly snowflakeSecretArn?: string;
+  /** Snowflake database (warehouse `'snowflake'`). */
+  readonly snowflakeDatabase?: string;
+  /** Snowflake schema (warehouse `'snowflake'`). */
+  readonly snowflakeSchema?: string;
+  /** Snowflake table with a VARIANT column receiving each row (warehouse `'snowflake'`). */
+  readonly snowflakeTable?: string;
+  /** Snowflake role to load with. @default - the user's default role */
+  readonly snowflakeRole?: string;
+  /** Snowflake VARIANT column receiving each row. @default 'RECORD_CONTENT' */
+  readonly snowflakeContentColumn?: string;
+  /** `jdbc:redshift://<endpoint>:<port>/<database>` (warehouse `'redshift'`). */
+  readonly redshiftJdbcUrl?: string;
+  /** Secrets Manager secret ARN with `username`, `password` (warehouse `'redshift'`). */
+  readonly redshiftSecretArn?: string;
+  /** Redshift table, `schema.table` (warehouse `'redshift'`). */
+  readonly redshiftTable?: string;
+  /** COPY options. @default "FORMAT AS JSON 'auto ignorecase' GZIP TRUNCATECOLUMNS" */
+  readonly redshiftCopyOptions?: string;
   /** Create the Timestream for LiveAnalytics sink (closed to new AWS customers). @default false */
   readonly timestream?: boolean;
   /** Also send alerts to a new EventBridge bus `<pipeline>-alerts`. @default false */
   readonly alertsEventBus?: boolean;
-  /** Persist final window results in the state table for state queries. @default true */
+  /** Persist final window results in the state table for state queries. @default false */
   readonly persistResults?: boolean;
   /** How often the closer finalizes windows when traffic stops, minutes (1-60). @default 1 */
   readonly closerIntervalMinutes?: number;
@@ -92,6 +127,14 @@ const amount = () =>
 const flag = () => z.preprocess(booleanFromText, z.boolean({ error: 'true or false' }));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: values.map((v) => `'${v}'`).join(' or ') });
+/** A field name, or `false` (JSON false, or `'false'` from the command line). */
+const fieldOrFalse = () =>
+  z.preprocess((v) => (v === 'false' ? false : v), z.union([z.literal(false), z.string()], { error: 'a string' }));
+
+/** An IAM role or user ARN, or an account's root. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+const principalArn = () =>
+  text().regex(PRINCIPAL_ARN, { error: 'an IAM role or user ARN, or arn:aws:iam::<account>:root' });
 
 const THRESHOLD_NAMES = Object.keys(DEFAULT_ALARM_THRESHOLDS);
 const thresholds = z.preprocess(
@@ -124,6 +167,9 @@ export const DEPLOY_SETTINGS_SCHEMA = z.strictObject({
   mskClusterArn: text().optional(),
   mskTopic: text().optional(),
   mskPartitions: number().optional(),
+  mskMinPollers: number().optional(),
+  mskMaxPollers: number().optional(),
+  producerPrincipalArn: principalArn().optional(),
   batchSize: number().optional(),
   batchingWindowSeconds: amount().optional(),
   parallelizationFactor: number().optional(),
@@ -131,11 +177,22 @@ export const DEPLOY_SETTINGS_SCHEMA = z.strictObject({
   maxRecordAgeSeconds: amount().optional(),
   expectedRecordBytes: number().optional(),
   processorMemoryMb: number().optional(),
-  dedupeTtlHours: amount().optional(),
-  eventTypeField: text().optional(),
+  eventTypeField: fieldOrFalse().optional(),
+  rawEventDelivery: flag().optional(),
   deliveryBufferSeconds: amount().optional(),
   deliveryBufferMiB: number().optional(),
   warehouse: oneOf(['none', 'iceberg', 'redshift', 'snowflake']).optional(),
+  snowflakeAccountUrl: text().optional(),
+  snowflakeSecretArn: text().optional(),
+  snowflakeDatabase: text().optional(),
+  snowflakeSchema: text().optional(),
+  snowflakeTable: text().optional(),
+  snowflakeRole: text().optional(),
+  snowflakeContentColumn: text().optional(),
+  redshiftJdbcUrl: text().optional(),
+  redshiftSecretArn: text().optional(),
+  redshiftTable: text().optional(),
+  redshiftCopyOptions: text().optional(),
   timestream: flag().optional(),
   alertsEventBus: flag().optional(),
   persistResults: flag().optional(),

@@ -4,6 +4,7 @@
  */
 export * from './aggregates';
 export * from './alarm-thresholds';
+export * from './clean-events';
 export * from './contract';
 export * from './decode';
 export * from './definition';
@@ -11,6 +12,8 @@ export * from './deploy-settings';
 export * from './duration';
 export * from './engine';
 export * from './errors';
+export * from './event-types';
+export * from './iso-time';
 export * from './names';
 export * from './pipeline-shape';
 export * from './replay';

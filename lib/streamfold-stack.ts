@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { ResourceNames } from '../core/names';
+import type { CleanEventDelivery } from './clean-event-delivery';
 import type { DataLakeBucket } from './data-lake-bucket';
 import type { DataLakeCatalog } from './data-lake-catalog';
 import type { Emission } from './emission';
@@ -11,7 +12,9 @@ import type { MskIngestion } from './msk-ingestion';
 import type { PipelineMonitoring } from './pipeline-monitoring';
 import type { PipelineProcessor } from './pipeline-processor';
 import type { RawEventDelivery } from './raw-event-delivery';
+import type { RedshiftDelivery } from './redshift-delivery';
 import type { SideOutputQueues } from './side-output-queues';
+import type { SnowflakeDelivery } from './snowflake-delivery';
 import type { StateTables } from './state-tables';
 import { StreamfoldPipeline, type StreamfoldPipelineProps } from './streamfold-pipeline';
 import type { TimestreamSink } from './timestream-sink';
@@ -34,14 +37,22 @@ export class StreamfoldStack extends Stack {
   readonly processor: PipelineProcessor;
   readonly dataLake: DataLakeBucket;
   readonly catalog: DataLakeCatalog;
-  readonly rawDelivery: RawEventDelivery;
+  /** The clean events into the data lake (`clean/`, the `events` view). */
+  readonly cleanDelivery: CleanEventDelivery;
   readonly iceberg?: IcebergDelivery;
+  readonly snowflake?: SnowflakeDelivery;
+  readonly redshift?: RedshiftDelivery;
   readonly timestream?: TimestreamSink;
   readonly monitoring: PipelineMonitoring;
   /** Emitter (alerts and final window results to their sinks) and closer (finalizes windows when traffic stops). */
   readonly emission: Emission;
-  /** Key encrypting the queues, the alarm and alerts topics, and the Timestream sink. */
+  /**
+   * Key encrypting the queues, the alarm and alerts topics, the tables, the data lake bucket, the log groups and the
+   * Timestream sink.
+   */
   readonly key: kms.IKey;
+  /** The raw copy of the stream into the data lake (`raw/`); undefined unless `rawEventDelivery`. */
+  readonly rawDelivery?: RawEventDelivery;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {
     super(scope, id, props);
@@ -55,11 +66,14 @@ export class StreamfoldStack extends Stack {
     this.processor = p.processor;
     this.dataLake = p.dataLake;
     this.catalog = p.catalog;
-    this.rawDelivery = p.rawDelivery;
+    this.cleanDelivery = p.cleanDelivery;
     this.iceberg = p.iceberg;
+    this.snowflake = p.snowflake;
+    this.redshift = p.redshift;
     this.timestream = p.timestream;
     this.monitoring = p.monitoring;
     this.emission = p.emission;
     this.key = p.key;
+    this.rawDelivery = p.rawDelivery;
   }
 }

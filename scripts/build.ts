@@ -3,17 +3,21 @@
  * public entry points (entrypoints/*.ts), the CLI (bin/cli) and every module they import, compiled by TypeScript 5.9
  * with tsconfig.build.json. The sources import each other without file extensions (moduleResolution `Bundler`), which
  * Node's ES module loader does not accept, so a transformer rewrites every relative specifier to the file TypeScript
- * resolved it to (`'../core'` → `'../core/index.js'`), in the JavaScript and in the declarations alike.
+ * resolved it to (`'../core'` → `'../core/index.js'`), in the JavaScript and in the declarations alike. The modules the
+ * Lambda bundles alias (lambdas/bundling: zod without its locales, the environment credentials) are compiled too, and
+ * their tsconfig is written beside them with its `paths` pointing at the compiled files.
  *
  *   npx tsx scripts/build.ts        # or: npm run build
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
 const root = resolve(import.meta.dirname, '..');
 const configFile = resolve(root, 'tsconfig.build.json');
+/** The tsconfig files lib/processor-entry.ts bundles the functions with (`BUNDLING_TSCONFIG`), relative to the root. */
+const BUNDLING_TSCONFIGS = ['lambdas/bundling/tsconfig.json'];
 
 const host: ts.ParseConfigFileHost = {
   ...ts.sys,
@@ -39,6 +43,7 @@ if (unresolved.length > 0) {
   console.error(`build: relative imports that do not resolve to a source file:\n  ${unresolved.join('\n  ')}`);
   process.exit(1);
 }
+for (const file of BUNDLING_TSCONFIGS) writeBundlingTsconfig(file);
 const emitted = program
   .getSourceFiles()
   .filter((f) => !f.isDeclarationFile && !program.isSourceFileFromExternalLibrary(f));
@@ -49,6 +54,16 @@ for (const entry of config.fileNames) {
   await import(pathToFileURL(js).href);
 }
 console.log(`build: ${emitted.length} modules compiled into ${relative(root, outDir)}/ (JavaScript and declarations)`);
+
+/** Copies a bundling tsconfig into the output folder, its `paths` mapped to the compiled `.js` files. */
+function writeBundlingTsconfig(file: string): void {
+  const tsconfig = JSON.parse(readFileSync(resolve(root, file), 'utf8')) as {
+    compilerOptions?: { paths?: Record<string, string[]> };
+  };
+  const paths = tsconfig.compilerOptions?.paths ?? {};
+  for (const [name, targets] of Object.entries(paths)) paths[name] = targets.map((t) => t.replace(/\.ts$/, '.js'));
+  writeFileSync(resolve(outDir, file), `${JSON.stringify(tsconfig, null, 2)}\n`);
+}
 
 /** The emitted `.js` path of relative specifier `specifier` in `fileName`, relative to it. */
 function emittedSpecifier(specifier: string, fileName: string): string {

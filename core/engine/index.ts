@@ -1,5 +1,6 @@
 export * from './apply';
 export * from './batch';
+export * from './claims';
 export * from './layout';
 export * from './state';
 export * from './types';

@@ -49,6 +49,16 @@ export interface KeyState {
    * a closer finalized it while its source was idle.
    */
   z?: number;
+  /**
+   * Dedupe claims held in the item: claim bucket (event time / 1 min) → the 11-character hashes of the ids claimed
+   * there, concatenated (see ./claims.ts). Forgotten buckets are pruned when the key's windows become final.
+   */
+  d?: Record<string, string>;
+  /**
+   * Claim buckets whose hashes the storage moved out of the item (a hot key's claims outgrow it) → how many it moved:
+   * their claims are read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
+   */
+  D?: Record<string, number>;
 }
 
 /** A fresh, empty key state. */
@@ -56,7 +66,7 @@ export function emptyState(): KeyState {
   return { m: Number.NEGATIVE_INFINITY, s: {} };
 }
 
-/** True when the state holds nothing (no open slices, sessions or closed windows). */
+/** True when the state holds no window (no open slices, sessions or closed windows); claims do not count. */
 export function isEmptyState(state: KeyState): boolean {
   return (
     Object.keys(state.s).length === 0 &&

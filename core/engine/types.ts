@@ -5,6 +5,13 @@ export interface EngineRecord<E = unknown> {
   readonly time: number;
   /** Stream time of the record's source (shard or topic-partition) including this record. */
   readonly streamTime: number;
+  /** The record's dedupe id, when the pipeline has one (claimed per key: see ./claims.ts). */
+  readonly id?: string;
+  /**
+   * Size of the record as it arrived (UTF-8 bytes of its JSON text): bounds how much it can grow the state.
+   * @default - the length of the event's JSON
+   */
+  readonly bytes?: number;
 }
 
 /** The value of one window for one key. Times are epoch ms; for sessions `end` is the last event time. */

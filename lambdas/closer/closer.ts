@@ -1,47 +1,62 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  ScanCommand,
-  type ScanCommandOutput,
-} from '@aws-sdk/client-dynamodb';
-import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateExpiry } from '../../core';
+import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
+import {
+  type DueEntry,
+  type DueItem,
+  fenceKey,
+  fromStateItem,
+  type PipelineWatermark,
+  pipelineWatermark,
+  STATE_ATTR,
+  type StateRecord,
+  type StateStore,
+  stateKey,
+} from '../state/index';
 import { callWithRetry } from '../state/retry';
-import type { StateStore } from '../state/state-store';
-import { STATE_ATTR, STATE_SORT_KEY } from '../state/tables';
-import { CloserQueryError, InvalidCloserSettingError } from './errors';
-import { type PipelineWatermark, pipelineWatermark } from './watermark';
+import { InvalidCloserSettingError } from './errors';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
 
-/** Default idle timeout: a source silent for a minute no longer holds the watermark back. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export { DEFAULT_IDLE_TIMEOUT_MS } from '../../core';
 
 /** What {@link runCloser} needs. */
 export interface CloserDeps {
   readonly pipeline: Pipeline;
-  /** DynamoDB client (the Query of the index). */
+  /** DynamoDB client (candidate reads). */
   readonly client: Pick<DynamoDBClient, 'send'>;
   readonly tableName: string;
-  /** The state store of the same table (its cache is cleared each run: the processor writes in between). */
-  readonly store: Pick<StateStore, 'listCheckpoints' | 'commit' | 'clearCache' | 'takeUsage'>;
+  /** The state store of the same table (checkpoints, the due index, commits). */
+  readonly store: Pick<
+    StateStore,
+    'listCheckpoints' | 'commit' | 'takeUsage' | 'dueBy' | 'settleDue' | 'listDue' | 'prime'
+  >;
   /** @default Date.now */
   readonly now?: () => number;
   /** @default 60000 */
   readonly idleTimeoutMs?: number;
+  /**
+   * The processor's ParallelizationFactor: above 1 every key has its own stream time, so while any source is active
+   * the closer finalizes nothing (another lane's stream time says nothing about a key). @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /** Time since a key's last write below which it has live traffic and is left to the processor. @default idle timeout */
+  readonly liveWindowMs?: number;
   readonly log?: { warn(message: string, fields?: Record<string, unknown>): void };
 }
 
 /** What one closer run did. */
 export interface CloserOutcome {
   readonly watermark: PipelineWatermark;
-  /** Keys the index returned (nc ≤ watermark). */
+  /** Keys the due index listed as due by the watermark. */
   readonly candidates: number;
   /** Keys written (something became final). */
   readonly closed: number;
   /** Windows finalized (results written into the items' `r` for the emitter). */
   readonly windows: number;
+  /** Keys with live traffic left to the processor this run. */
+  readonly live: number;
   /** Keys that could not be committed (tried again next run). */
   readonly failedKeys: readonly string[];
   readonly writeUnits: number;
@@ -50,119 +65,196 @@ export interface CloserOutcome {
 
 /**
  * One closer run (EventBridge Scheduler every minute in the cloud; a timer in the local runtime): compute the
- * pipeline watermark from the checkpoints (idle sources excluded), find the keys with something closing at or before
- * it (a filtered parallel Scan of the state table on `nc`), and finalize each with ONE conditional write through
- * the StateStore: `closeUpTo` on the current state, its results in `r` exactly like the processor writes them, so the
- * emitter emits them. The write is fenced by source `#closer` with the watermark as sequence, and by the item
- * version, so a window is finalized once whoever (processor or closer) gets there first.
+ * pipeline watermark from the checkpoints (idle sources excluded; a source with no valid record is idle), read the
+ * keys the due index lists as closing by it, and finalize each key that is still due with ONE conditional write
+ * through the StateStore: `closeUpTo` on the current state, its results in `r` exactly like the processor writes
+ * them, so the emitter emits them. The write is fenced by source `#closer` with the watermark as sequence, and by
+ * the item version, so a window is finalized once whoever (processor or closer) gets there first.
+ *
+ * Reads grow with the keys due, never with the table (no Scan). Keys written within `liveWindowMs` are left alone
+ * in active mode: the processor finalizes them with its next write, so the closer does not conflict with live
+ * traffic.
  */
 export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   const now = (deps.now ?? Date.now)();
-  const idle = deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const idle = deps.idleTimeoutMs ?? 60_000;
   if (!Number.isFinite(idle) || idle <= 0)
     throw new InvalidCloserSettingError('idleTimeoutMs', idle, 'a positive number of ms');
   const layout = layoutOf(deps.pipeline);
-  deps.store.clearCache();
   const watermark = pipelineWatermark(await deps.store.listCheckpoints(), now, idle);
-  const empty = { watermark, candidates: 0, closed: 0, windows: 0, failedKeys: [] as string[] };
   const wm = Math.floor(watermark.watermark);
-  if (!Number.isFinite(wm) || wm < 0) return { ...empty, ...deps.store.takeUsage() };
-  const { keys, readUnits } = await keysClosingBy(deps, wm);
-  if (keys.length === 0) {
+  const lanes = (deps.parallelizationFactor ?? 1) > 1;
+  const nothing = (extra: { readUnits?: number } = {}) => {
     const usage = deps.store.takeUsage();
-    return { ...empty, writeUnits: usage.writeUnits, readUnits: usage.readUnits + readUnits };
+    return {
+      watermark,
+      candidates: 0,
+      closed: 0,
+      windows: 0,
+      live: 0,
+      failedKeys: [],
+      writeUnits: usage.writeUnits,
+      readUnits: usage.readUnits + (extra.readUnits ?? 0),
+    };
+  };
+  if (!Number.isFinite(wm) || wm < 0) {
+    if (!lanes) return nothing();
   }
+  // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
+  // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
+  const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;
+  const keyWatermark = (record: StateRecord): number => {
+    if (!lanes || watermark.mode === 'idle') return wm;
+    const ut = record.updatedAt ?? now;
+    if (now - ut <= idle || record.stateJson === undefined) return Number.NEGATIVE_INFINITY;
+    const { k } = readStoredValue('', JSON.parse(record.stateJson));
+    return Number.isFinite(k.m) ? Math.floor(k.m + (now - ut)) : Number.NEGATIVE_INFINITY;
+  };
+
+  const dueItems = await deps.store.dueBy(bound);
+  const listed = latestListings(dueItems);
+  const due = [...listed.values()].filter((e) => e.nextClose <= bound);
+  const { records, readUnits } =
+    due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
+  const liveWindow = deps.liveWindowMs ?? idle;
+  const toClose = new Map<string, number>();
+  const handled = new Set<string>();
+  const relisted: DueEntry[] = [];
+  const relist = (key: string, record: StateRecord) => {
+    handled.add(key);
+    if (record.nextClose !== undefined) relisted.push({ key, version: record.version, nextClose: record.nextClose });
+  };
+  let live = 0;
+  for (const entry of due) {
+    const record = records.get(entry.key);
+    if (!record) {
+      handled.add(entry.key); // the item is gone: nothing to close
+      continue;
+    }
+    if (record.version < entry.version) continue; // read stale: next run
+    const keyWm = keyWatermark(record);
+    if (record.nextClose === undefined || record.nextClose > keyWm) {
+      // Nothing due now (settled by a later write, or not due yet): the item's current state is listed again, so
+      // the listing read here can go whatever became of the write that made it.
+      if (!(lanes && keyWm === Number.NEGATIVE_INFINITY && watermark.mode !== 'idle')) relist(entry.key, record);
+      continue;
+    }
+    if (watermark.mode === 'active' && !lanes && now - (record.updatedAt ?? 0) < liveWindow) {
+      live++; // live traffic: the processor finalizes it with its next write
+      continue;
+    }
+    toClose.set(entry.key, keyWm);
+  }
+  deps.store.prime(new Map([...toClose.keys()].map((key) => [key, records.get(key)!])));
   const windows = new Map<string, number>();
   const commit = await deps.store.commit(
-    keys.map((key) => ({
+    [...toClose].map(([key, keyWm]) => ({
       key,
-      sourceId: CLOSER_SOURCE_ID,
-      lastSequence: String(wm),
+      sourceId: fenceKey(CLOSER_SOURCE_ID),
+      lastSequence: String(Math.max(0, keyWm)),
       apply: (current) => {
         windows.delete(key);
-        return closeKey(layout, key, current.state, wm, (n) => windows.set(key, n));
+        return closeKey(layout, key, current.state, keyWm, now, (n) => windows.set(key, n));
       },
     })),
   );
   for (const r of commit.results) {
-    if (r.status === 'failed')
-      deps.log?.warn('closer: key not finalized (next run retries)', { key: r.key, error: String(r.error) });
+    if (r.status === 'failed') {
+      deps.log?.warn('closer: key not finalized (next run retries)', { key: r.key, error: r.error });
+      continue;
+    }
+    handled.add(r.key);
+    if (r.nextClose !== undefined) relisted.push({ key: r.key, version: r.version, nextClose: r.nextClose });
   }
+  // List what this run wrote or found (a name of its own: runs never overwrite each other), then drop the listings
+  // it settled: an item goes only when every key in it is due by now and settled by this run or by a newer listing.
+  await deps.store.listDue(`c#${wm}#${now}#${Math.random().toString(36).slice(2, 10)}`, relisted);
+  const newest = (key: string) => listed.get(key)?.version ?? -1;
+  await deps.store.settleDue(
+    dueItems.filter((item) =>
+      item.entries.every((e) => e.nextClose <= bound && (handled.has(e.key) || newest(e.key) > e.version)),
+    ),
+  );
   const written = commit.results.filter((r) => r.status === 'written');
   const usage = deps.store.takeUsage();
   return {
     watermark,
-    candidates: keys.length,
+    candidates: due.length,
     closed: written.length,
     windows: written.reduce((n, r) => n + (windows.get(r.key) ?? 0), 0),
+    live,
     failedKeys: commit.failedKeys,
     writeUnits: usage.writeUnits,
     readUnits: usage.readUnits + readUnits,
   };
 }
 
+/** Per key, the listing of the newest state version among the due items. */
+function latestListings(items: readonly DueItem[]): Map<string, DueEntry> {
+  const latest = new Map<string, DueEntry>();
+  for (const item of items) {
+    for (const entry of item.entries) {
+      const known = latest.get(entry.key);
+      if (!known || entry.version > known.version) latest.set(entry.key, entry);
+    }
+  }
+  return latest;
+}
+
+/**
+ * The current items of the due keys: eventually consistent reads (half the price), checked against the version the
+ * due index listed (an older version is read again next run). The commit's condition settles any other staleness.
+ */
+async function readCandidates(
+  deps: CloserDeps,
+  due: readonly DueEntry[],
+): Promise<{ records: Map<string, StateRecord>; readUnits: number }> {
+  const records = new Map<string, StateRecord>();
+  let readUnits = 0;
+  for (let i = 0; i < due.length; i += 100) {
+    let keys = due.slice(i, i + 100).map((e) => stateKey(e.key));
+    for (let round = 0; keys.length > 0 && round < 5; round++) {
+      const out = await callWithRetry(
+        'BatchGetItem (closer)',
+        () =>
+          deps.client.send(
+            new BatchGetItemCommand({
+              RequestItems: { [deps.tableName]: { Keys: keys } },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
+        { maxRetries: 2 },
+      );
+      readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+      for (const item of out.Responses?.[deps.tableName] ?? []) {
+        const key = item[STATE_ATTR.pk]?.S;
+        if (key === undefined) continue;
+        records.set(key, fromStateItem(item));
+      }
+      keys = (out.UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as typeof keys;
+    }
+  }
+  return { records, readUnits };
+}
+
 /** The next stored value of a key closed up to `watermark`, or undefined when nothing becomes final (no write). */
-function closeKey(layout: Layout, key: string, value: unknown, watermark: number, count: (n: number) => void) {
+function closeKey(
+  layout: Layout,
+  key: string,
+  value: unknown,
+  watermark: number,
+  now: number,
+  count: (n: number) => void,
+) {
   if (value === undefined) return undefined;
   const { k } = readStoredValue(key, value);
-  if (nextCloseTime(layout, k) > watermark) return undefined; // the scan read an older item: already closed
+  if (nextCloseTime(layout, k) > watermark) return undefined; // already closed by a newer write
   const results = closeUpTo(layout, key, k, watermark);
   if (results.length === 0) return undefined;
   count(results.length);
-  const expiresAt = stateExpiry(layout, k) * 1000;
   return {
     state: toStoredValue(k, results, []),
     nextClose: nextCloseTime(layout, k),
-    ...(expiresAt >= 1e11 ? { expiresAt } : {}),
+    expiresAt: now + stateHorizonMs(layout.pipeline),
   };
-}
-
-/** Parallel Scan segments of the state table. */
-const SCAN_SEGMENTS = 4;
-
-/**
- * Keys of state items whose `nc` ≤ watermark: a filtered, eventually consistent parallel Scan of the state table.
- * A Scan, not an index: a sparse index on `nc` would cost an index write on nearly every state write (the key's next
- * close time moves with its windows), which at scale costs far more than the closer's periodic reads.
- */
-async function keysClosingBy(deps: CloserDeps, watermark: number): Promise<{ keys: string[]; readUnits: number }> {
-  const keys = new Set<string>();
-  let readUnits = 0;
-  await Promise.all(
-    Array.from({ length: SCAN_SEGMENTS }, async (_, segment) => {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        let out: ScanCommandOutput;
-        try {
-          out = await callWithRetry(
-            'Scan (next close)',
-            () =>
-              deps.client.send(
-                new ScanCommand({
-                  TableName: deps.tableName,
-                  Segment: segment,
-                  TotalSegments: SCAN_SEGMENTS,
-                  FilterExpression: '#sk = :state AND #nc <= :wm',
-                  ProjectionExpression: '#pk, #sk',
-                  ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk, '#nc': STATE_ATTR.nextClose },
-                  ExpressionAttributeValues: { ':state': { S: STATE_SORT_KEY }, ':wm': { N: String(watermark) } },
-                  ExclusiveStartKey: start,
-                  ReturnConsumedCapacity: 'TOTAL',
-                }),
-              ),
-            { maxRetries: 2 },
-          );
-        } catch (error) {
-          throw new CloserQueryError(`segment ${segment}`, { cause: error });
-        }
-        readUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
-        for (const item of out.Items ?? []) {
-          const key = item[STATE_ATTR.pk]?.S;
-          if (key !== undefined && item[STATE_ATTR.sk]?.S === STATE_SORT_KEY) keys.add(key);
-        }
-        start = out.LastEvaluatedKey;
-      } while (start);
-    }),
-  );
-  return { keys: [...keys], readUnits };
 }

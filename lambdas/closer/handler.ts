@@ -4,8 +4,9 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import { ENV, type Pipeline } from '../../core';
-import { EMISSION_ENV, EMISSION_METRICS } from '../emitter/env';
+import { ENV, type Pipeline, stateHorizonMs } from '../../core';
+import { EMISSION_METRICS } from '../emitter/env';
+import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
@@ -18,6 +19,8 @@ export interface CloserHandlerDeps {
   stateTable?: string;
   /** @default process.env.STREAMFOLD_IDLE_TIMEOUT_MS, else 60000 */
   idleTimeoutMs?: number;
+  /** @default process.env.STREAMFOLD_PARALLELIZATION_FACTOR, else 1 */
+  parallelizationFactor?: number;
   now?: () => number;
   logger?: Logger;
   metrics?: Metrics;
@@ -35,9 +38,11 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const client = deps.dynamodb ?? new DynamoDBClient({});
   const tableName = deps.stateTable ?? process.env[ENV.stateTable];
   if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
-  const rawIdle = deps.idleTimeoutMs ?? Number(process.env[EMISSION_ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
-  const store = new StateStore({ client, tableName, now: deps.now });
+  const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
+  const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
+  const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
   const now = deps.now ?? Date.now;
+  const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now, metrics });
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({
       pipeline,
@@ -46,6 +51,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
       store,
       now,
       idleTimeoutMs: rawIdle,
+      parallelizationFactor,
       log: { warn: (message, fields) => logger.warn(message, fields ?? {}) },
     });
     metrics.addMetric(EMISSION_METRICS.keysClosed, MetricUnit.Count, outcome.closed);
@@ -63,6 +69,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
         ...outcome,
       },
     );
+    await redeliver(); // spilled emitter output (sink outages), when a spill bucket is configured; logs its own outcome
     return outcome;
   })
     .use(injectLambdaContext(logger))

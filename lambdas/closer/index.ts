@@ -1,4 +1,3 @@
 export * from './closer';
 export * from './errors';
 export * from './handler';
-export * from './watermark';

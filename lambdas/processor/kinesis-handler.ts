@@ -8,12 +8,20 @@ import { failOnNoProgress } from './response';
 import { createRuntime, type ProcessorDeps, runInvocation } from './runtime';
 import type { SourceBatch, SourceOutcome, SourceRecord } from './source-batch';
 
+/** The stream name of a Kinesis event source ARN (`arn:aws:kinesis:<region>:<account>:stream/<name>`), or ''. */
+export function kinesisStreamName(arn: string | undefined): string {
+  const at = arn?.indexOf(':stream/') ?? -1;
+  return at >= 0 ? arn!.slice(at + ':stream/'.length) : '';
+}
+
 /**
  * Group a Kinesis event's records by shard (the shard id from `eventID`, `shardId-...:<sequence>`), in delivery order.
+ * A source's identity is `<stream name>/<shard id>`; Kinesis arrival timestamps grow with the sequence.
  * @throws MalformedEventError when a record has no shard id or sequence number.
  */
 export function kinesisBatches(event: KinesisStreamEvent): SourceBatch[] {
   const bySource = new Map<string, SourceRecord[]>();
+  const identity = new Map<string, string>();
   for (const record of event.Records ?? []) {
     const colon = record.eventID?.lastIndexOf(':') ?? -1;
     const sourceId = colon > 0 ? record.eventID.slice(0, colon) : '';
@@ -23,6 +31,7 @@ export function kinesisBatches(event: KinesisStreamEvent): SourceBatch[] {
         `record with eventID ${JSON.stringify(record.eventID)} has no shard id or sequence number`,
       );
     }
+    if (!identity.has(sourceId)) identity.set(sourceId, `${kinesisStreamName(record.eventSourceARN)}/${sourceId}`);
     const list = bySource.get(sourceId) ?? [];
     list.push({
       sequence,
@@ -32,7 +41,12 @@ export function kinesisBatches(event: KinesisStreamEvent): SourceBatch[] {
     });
     bySource.set(sourceId, list);
   }
-  return [...bySource].map(([sourceId, records]) => ({ sourceId, records }));
+  return [...bySource].map(([sourceId, records]) => ({
+    sourceId,
+    identity: identity.get(sourceId)!,
+    arrivalOrdered: true,
+    records,
+  }));
 }
 
 /** The partial batch response: the lowest record not fully done (Lambda retries from the lowest one given). */

@@ -20,12 +20,25 @@ const decodeKey = (key: string | null | undefined): string | undefined =>
   key ? Buffer.from(key, 'base64').toString('utf8') : undefined;
 
 /**
+ * The identity of an MSK cluster from its ARN (`arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>`): the uuid,
+ * which a re-created cluster does not share; the whole ARN when it has another form.
+ */
+export function mskClusterIdentity(arn: string | undefined): string {
+  const parts = (arn ?? '').split('/');
+  return parts.length >= 3 ? parts[parts.length - 1]! : (arn ?? '');
+}
+
+/**
  * Group an MSK event's records by topic-partition (source id `topic-partition`, offset as sequence, base64 value as
- * data, message timestamp as arrival time, base64 key decoded as partition key).
+ * data, message timestamp as arrival time — a producer's CreateTime no later than `now` —, base64 key decoded as partition
+ * key). A source's identity is
+ * `<cluster uuid>/<topic>-<partition>`; arrival times grow with offsets only with LogAppendTime timestamps.
  * @throws MalformedEventError when a record has no topic, partition or offset.
  */
-export function mskBatches(event: MSKEvent): SourceBatch[] {
+export function mskBatches(event: MSKEvent, now: number = Date.now()): SourceBatch[] {
   const bySource = new Map<string, SourceRecord[]>();
+  const ordered = new Map<string, boolean>();
+  const cluster = mskClusterIdentity(event.eventSourceArn);
   for (const group of Object.values(event.records ?? {})) {
     for (const record of group) {
       if (
@@ -39,18 +52,26 @@ export function mskBatches(event: MSKEvent): SourceBatch[] {
         );
       }
       const sourceId = `${record.topic}-${record.partition}`;
+      ordered.set(sourceId, (ordered.get(sourceId) ?? true) && record.timestampType === 'LOG_APPEND_TIME');
       const list = bySource.get(sourceId) ?? [];
       const partitionKey = decodeKey(record.key);
       list.push({
         sequence: String(record.offset),
         data: record.value,
-        arrivalMs: record.timestamp,
+        // With CreateTime the producer sets the timestamp: never trust it beyond the moment the record is read, so a
+        // producer cannot move the future-time bound (DESIGN.md §12) by dating its record ahead.
+        arrivalMs: record.timestampType === 'LOG_APPEND_TIME' ? record.timestamp : Math.min(record.timestamp, now),
         ...(partitionKey !== undefined ? { partitionKey } : {}),
       });
       bySource.set(sourceId, list);
     }
   }
-  return [...bySource].map(([sourceId, records]) => ({ sourceId, records }));
+  return [...bySource].map(([sourceId, records]) => ({
+    sourceId,
+    identity: `${cluster}/${sourceId}`,
+    arrivalOrdered: ordered.get(sourceId) ?? false,
+    records,
+  }));
 }
 
 /** The partial batch response: per topic-partition, the lowest offset not fully done. */
@@ -72,7 +93,7 @@ export function mskResponse(outcomes: readonly SourceOutcome[]): MskBatchRespons
 export function createMskHandler(pipeline: Pipeline, deps: ProcessorDeps = {}) {
   const runtime = createRuntime(pipeline, deps);
   return middy(async (event: MSKEvent): Promise<MskBatchResponse> => {
-    const { outcomes } = await runInvocation(runtime, mskBatches(event));
+    const { outcomes } = await runInvocation(runtime, mskBatches(event, runtime.now()));
     failOnNoProgress(outcomes);
     return mskResponse(outcomes);
   })

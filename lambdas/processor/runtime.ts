@@ -1,13 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV, layoutOf, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import {
+  cleanPartitioningOf,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  ENV,
+  FENCE_HORIZON_MS,
+  layoutOf,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  type Pipeline,
+  stateHorizonMs,
+} from '../../core';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
-import { IdempotencyStore, StateStore, type StateStoreOptions } from '../state/index';
+import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
+import { StateStore, type StateStoreOptions } from '../state/index';
 import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
-import type { ProcessContext, ProcessorIdempotency, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
+import type { ProcessContext, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
 import { addMetrics, type InvocationSummary, summarize } from './summary';
 
 /**
@@ -21,14 +33,15 @@ export interface ProcessorDeps {
   sqs?: Pick<SQSClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
-  /** @default process.env.STREAMFOLD_DEDUPE_TABLE (needed only when the pipeline has a dedupe id) */
-  dedupeTable?: string;
   /** @default process.env.STREAMFOLD_REJECTED_QUEUE_URL; when unset, rejected records are logged */
   rejectedQueueUrl?: string;
   /** @default process.env.STREAMFOLD_LATE_QUEUE_URL; when unset, late records are logged */
   lateQueueUrl?: string;
-  /** Hours an idempotency key is kept. @default process.env.STREAMFOLD_DEDUPE_TTL_HOURS, else 24 */
-  dedupeTtlHours?: number;
+  /**
+   * A source whose last valid record is older than this no longer holds the watermark back (pipelines whose
+   * aggregation key is not the partition key). @default process.env.STREAMFOLD_IDLE_TIMEOUT_MS, else 60000
+   */
+  idleTimeoutMs?: number;
   /**
    * The event source mapping's ParallelizationFactor; above 1 the processor tracks stream time per key.
    * @default process.env.STREAMFOLD_PARALLELIZATION_FACTOR, else 1
@@ -38,11 +51,24 @@ export interface ProcessorDeps {
   storeOptions?: Partial<Omit<StateStoreOptions, 'client' | 'tableName'>>;
   /** A ready store (overrides the fields above). */
   store?: ProcessorStore;
-  /** A ready idempotency store. */
-  idempotency?: ProcessorIdempotency;
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
+  /** Firehose client for the clean-events output. @default new FirehoseClient({}) when delivery streams are set */
+  firehose?: Pick<FirehoseClient, 'send'>;
+  /**
+   * Firehose (Direct PUT) delivery streams every valid record goes to (the clean-events table).
+   * @default process.env.STREAMFOLD_CLEAN_DELIVERY_STREAMS (comma-separated); unset: no clean-events output
+   */
+  cleanDeliveryStreams?: readonly string[];
+  /** A ready clean-events sink (overrides `cleanDeliveryStreams`; the local runtime's writes files). */
+  clean?: CleanEventsSink;
+  /**
+   * The event field partitioning the clean events (`event_type=`, bounded by the schema's enum), or false.
+   * @default process.env.STREAMFOLD_CLEAN_PARTITION_FIELD ('false' for none), else `type` when the schema makes it an
+   *   enum, else none
+   */
+  cleanPartitionField?: string | false;
   /** @default a Powertools Logger with the pipeline name as service */
   logger?: Logger;
   /** @default Powertools Metrics, namespace METRIC_NAMESPACE, single dimension pipeline=<name> */
@@ -106,16 +132,11 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       tableName,
       cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
       concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
+      fenceHorizonMs: FENCE_HORIZON_MS,
+      itemTtlMs: stateHorizonMs(pipeline),
       now,
       ...deps.storeOptions,
     });
-  }
-  let idempotency = deps.idempotency;
-  if (pipeline.idOf && !idempotency) {
-    const tableName = setting(ENV.dedupeTable, deps.dedupeTable);
-    if (!tableName)
-      throw new MissingSettingError(ENV.dedupeTable, `the dedupe table of pipeline ${pipeline.name}, which has an id`);
-    idempotency = new IdempotencyStore({ client: client(), tableName, now, backoff: deps.storeOptions?.backoff });
   }
   let sqs = deps.sqs;
   const sqsClient = () => {
@@ -137,10 +158,12 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     pipeline,
     layout: layoutOf(pipeline),
     store,
-    idempotency: pipeline.idOf ? idempotency : undefined,
-    dedupeTtlSeconds: Math.round(numberSetting(ENV.dedupeTtlHours, deps.dedupeTtlHours, 24) * 3600),
+    now,
+    idleTimeoutMs: numberSetting(ENV.idleTimeoutMs, deps.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
+    stateTtlMs: stateHorizonMs(pipeline),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
+    clean: cleanOutput(pipeline, deps),
     streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
     log: {
       info: (message, fields) => logger.info(message, fields ?? {}),
@@ -149,6 +172,28 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     },
   };
   return { context, logger, metrics, now, onInvocation: deps.onInvocation };
+}
+
+/** The clean-events output from deps and the environment, if any is configured. */
+function cleanOutput(pipeline: Pipeline, deps: ProcessorDeps): CleanEventsOutput | undefined {
+  let sink = deps.clean;
+  if (!sink) {
+    const streams =
+      deps.cleanDeliveryStreams ??
+      (process.env[ENV.cleanDeliveryStreams] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    if (streams.length === 0) return undefined;
+    sink = new FirehoseCleanEventsSink({
+      client: deps.firehose ?? new FirehoseClient({}),
+      deliveryStreamNames: streams,
+    });
+  }
+  const raw = process.env[ENV.cleanPartitionField];
+  const field =
+    deps.cleanPartitionField ?? (raw === undefined || raw === '' ? undefined : raw === 'false' ? false : raw);
+  return { sink, partitioning: cleanPartitioningOf(pipeline.schema, field) };
 }
 
 /**
@@ -162,16 +207,7 @@ export async function runInvocation(
   const { context } = runtime;
   const outcomes: SourceOutcome[] = [];
   for (const batch of batches) outcomes.push(await processSource(context, batch));
-  const storeUsage = context.store.takeUsage();
-  const claimUsage = context.idempotency?.takeUsage() ?? { readUnits: 0, writeUnits: 0 };
-  const summary = summarize(
-    outcomes,
-    {
-      writeUnits: storeUsage.writeUnits + claimUsage.writeUnits,
-      readUnits: storeUsage.readUnits + claimUsage.readUnits,
-    },
-    runtime.now(),
-  );
+  const summary = summarize(outcomes, context.store.takeUsage(), runtime.now());
   addMetrics(runtime.metrics, summary);
   const { maxEventTime, ...fields } = summary;
   const line = `processed ${summary.batchSize} records from ${summary.sources} source(s): ${summary.applied} applied, ${summary.duplicates} duplicates, ${summary.rejected} rejected, ${summary.late} late, ${summary.stateWrites} writes, ${summary.writeUnits} WCU`;

@@ -1,6 +1,7 @@
 import type { Layout, Pipeline } from '../../core';
 import type { SideOutputSink } from '../side-output/index';
-import type { IdempotencyStore, StateStore } from '../state/index';
+import type { CleanEventsOutput } from '../sinks/clean-events';
+import type { StateStore } from '../state/index';
 
 /** One record of a source (Kinesis shard or MSK topic-partition), as the processor needs it. */
 export interface SourceRecord {
@@ -16,19 +17,38 @@ export interface SourceRecord {
 
 /** The records of one source in one invocation, in source order. */
 export interface SourceBatch {
-  /** Shard id (`shardId-000000000000`) or MSK `topic-partition`. */
+  /** Shard id (`shardId-000000000000`) or MSK `topic-partition`: what Lambda's partial batch response names. */
   readonly sourceId: string;
+  /**
+   * The source's identity: the stream or cluster, and the shard or topic-partition (`<stream>/<shard>`,
+   * `<cluster uuid>/<topic>-<partition>`). Checkpoints and fences are kept under it, so pointing the app at another
+   * stream or cluster never mistakes its sequences for the old one's.
+   * @default sourceId
+   */
+  readonly identity?: string;
+  /**
+   * True when arrival times grow with the sequence (Kinesis arrival timestamps, Kafka LogAppendTime): a record below
+   * the checkpoint that arrived after it then proves the source's sequence restarted.
+   * @default false
+   */
+  readonly arrivalOrdered?: boolean;
   readonly records: readonly SourceRecord[];
 }
 
 /** The parts of the StateStore the processor uses (a fault-injecting wrapper or a test double fits). */
 export type ProcessorStore = Pick<
   StateStore,
-  'getCheckpoint' | 'putCheckpoint' | 'listCheckpoints' | 'load' | 'commit' | 'takeUsage'
+  | 'getCheckpoint'
+  | 'putCheckpoint'
+  | 'listCheckpoints'
+  | 'commit'
+  | 'takeUsage'
+  | 'readClaims'
+  | 'spillClaims'
+  | 'dropClaims'
+  | 'listDue'
+  | 'touchCheckpoint'
 >;
-
-/** The parts of the IdempotencyStore the processor uses. */
-export type ProcessorIdempotency = Pick<IdempotencyStore, 'claim' | 'takeUsage'>;
 
 /** Logging the processor does (Powertools Logger fits). */
 export interface ProcessorLog {
@@ -42,11 +62,13 @@ export interface ProcessContext {
   readonly pipeline: Pipeline;
   readonly layout: Layout;
   readonly store: ProcessorStore;
-  /** Present when the pipeline has a dedupe id. */
-  readonly idempotency: ProcessorIdempotency | undefined;
-  readonly dedupeTtlSeconds: number;
   readonly rejected: SideOutputSink;
   readonly late: SideOutputSink;
+  /**
+   * Where every valid record goes (the clean-events table), before the checkpoint can pass it.
+   * @default - none: no clean-events output
+   */
+  readonly clean?: CleanEventsOutput;
   readonly log: ProcessorLog;
   /**
    * Track stream time per key instead of per source, and never skip records by checkpoint. Required with
@@ -57,6 +79,12 @@ export interface ProcessContext {
    * @default false
    */
   readonly streamTimePerKey?: boolean;
+  /** Wall clock, epoch ms (idleness and expiry only: no decision about a record rests on it). */
+  readonly now: () => number;
+  /** A source whose last valid record is older than this no longer holds the watermark back. */
+  readonly idleTimeoutMs: number;
+  /** How long a state item lives after its last write (wall clock; at least the fence horizon). */
+  readonly stateTtlMs: number;
 }
 
 /** Counts of one source's share of an invocation. */
@@ -65,10 +93,16 @@ export interface SourceStats {
   received: number;
   /** At or below the checkpoint: fully done by an earlier invocation. */
   skipped: number;
-  /** Undecodable or invalid (sent to the rejected side output). */
+  /** Undecodable or invalid, or refused (`state-too-large`, `partition-key-mismatch`): the rejected side output. */
   rejected: number;
-  /** Producer duplicates dropped (dedupe id seen from another record). */
+  /** Producer duplicates dropped (dedupe id claimed for the key by another record). */
   duplicates: number;
+  /** Times the source's sequence was found restarted (a new epoch began). */
+  sourceResets: number;
+  /** Records below the checkpoint with newer producer timestamps (a restart that cannot be proven): skipped. */
+  suspectedResets: number;
+  /** Re-drive only: records that may have been applied before the discard and cannot be proven either way. */
+  undecidable: number;
   /** Records counted in at least one window by a state write of this invocation. */
   applied: number;
   /** Records late for every window they belong to (in the late side output only). */
@@ -110,6 +144,9 @@ export function emptyStats(received = 0): SourceStats {
     skipped: 0,
     rejected: 0,
     duplicates: 0,
+    sourceResets: 0,
+    suspectedResets: 0,
+    undecidable: 0,
     applied: 0,
     late: 0,
     lateEntries: 0,

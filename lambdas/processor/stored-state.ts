@@ -1,5 +1,6 @@
 import type { AlertEvent, KeyState, WindowResult } from '../../core';
 import { StoredStateFormatError } from './errors';
+import type { OutboxEntry } from './outbox';
 
 /** An alert as stored: the engine's alert with the record that fired it instead of its batch position. */
 export type StoredAlert = Omit<AlertEvent, 'index'> & {
@@ -14,26 +15,38 @@ export type StoredAlert = Omit<AlertEvent, 'index'> & {
  * ```ts
  * { k: KeyState,        // the engine state (stream time −∞ is written as null)
  *   r?: WindowResult[], // windows that became final IN THIS WRITE (absent when none)
- *   a?: StoredAlert[] } // alerts fired IN THIS WRITE (absent when none)
+ *   a?: StoredAlert[],  // alerts fired IN THIS WRITE (absent when none)
+ *   o?: OutboxEntry[],  // side outputs decided IN THIS WRITE: late records (with their windows), state-too-large
+ *   u?: string[] }            // records dropped as duplicates IN THIS WRITE (`source:sequence`), for audit
  * ```
  *
- * `r` and `a` only hold what this write produced: the next write replaces them. The DynamoDB stream's NEW image of each
- * write therefore carries every final result and alert exactly once, for the emitter; a reader of the table alone sees
- * the open state in `k` (turn it into results with `flushAll`).
+ * `r`, `a` and `o` only hold what this write produced: the next write replaces them. The DynamoDB stream's NEW image of
+ * each write therefore carries every final result, alert and side-output message exactly once, for the emitter; a
+ * reader of the table alone sees the open state in `k` (turn it into results with `flushAll`).
  */
 export interface StoredKeyState {
   k: KeyState;
   r?: WindowResult[];
   a?: StoredAlert[];
+  o?: OutboxEntry[];
+  u?: string[];
 }
 
-/** The stored value for a key: the state plus what this write finalized and fired (empty lists omitted). */
+/** The stored value for a key: the state plus what this write finalized, fired and sent aside (empty lists omitted). */
 export function toStoredValue(
   k: KeyState,
   results: readonly WindowResult[],
   alerts: readonly StoredAlert[],
+  outbox: readonly OutboxEntry[] = [],
+  duplicates: readonly string[] = [],
 ): StoredKeyState {
-  return { k, ...(results.length ? { r: [...results] } : {}), ...(alerts.length ? { a: [...alerts] } : {}) };
+  return {
+    k,
+    ...(results.length ? { r: [...results] } : {}),
+    ...(alerts.length ? { a: [...alerts] } : {}),
+    ...(outbox.length ? { o: [...outbox] } : {}),
+    ...(duplicates.length ? { u: [...duplicates] } : {}),
+  };
 }
 
 /**

@@ -56,10 +56,13 @@ export type SideOutputMessage = RejectedMessage | LateMessage;
  */
 export const MAX_DATA_CHARS = 200_000;
 
-/** `data` cut to {@link MAX_DATA_CHARS}, with the flag to set. */
-export function fitData(data: string | null | undefined): { data: string; truncated?: true } {
+/** `data` cut to `max` characters (default {@link MAX_DATA_CHARS}), with the flag to set. */
+export function fitData(
+  data: string | null | undefined,
+  max: number = MAX_DATA_CHARS,
+): { data: string; truncated?: true } {
   const text = data ?? '';
-  return text.length > MAX_DATA_CHARS ? { data: text.slice(0, MAX_DATA_CHARS), truncated: true } : { data: text };
+  return text.length > max ? { data: text.slice(0, max), truncated: true } : { data: text };
 }
 
 /** The id of a rejected record's message. */

@@ -4,9 +4,10 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Checkpoint, checkpointKey, fromCheckpointItem, toCheckpointItem } from './codec';
-import { InvalidSourceIdError } from './errors';
+import { InvalidSourceIdError, StaleCheckpointError } from './errors';
 import { type BackoffOptions, callWithRetry, classifyError } from './retry';
 import { canonicalSequence, compareSequence, type SequenceInput } from './sequence';
 import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, STATE_ATTR } from './tables';
@@ -33,14 +34,34 @@ export interface CheckpointStoreOptions {
   usage?: UsageMeter;
 }
 
-/** Per-source checkpoints (last committed sequence + stream time) that only move forward. */
+/** What a checkpoint write says about the batch it closes. */
+export interface CheckpointInput {
+  /** Last sequence whose effects are all committed. */
+  readonly sequence: SequenceInput;
+  /** Stream time after that record (−1 when the source has seen no valid record yet). */
+  readonly streamTime: number;
+  /** Wall-clock time of the last batch holding a valid record; idleness is judged on it. */
+  readonly lastValidAt?: number;
+  /** Largest arrival time of the records covered (telling a restarted sequence from a redelivery). */
+  readonly arrivalMs?: number;
+  /** Incarnation of the source: bumped when its sequence restarts (a re-created topic or stream). @default 0 */
+  readonly epoch?: number;
+  /** Arrival time of the first record of this epoch (tells which epoch a re-driven range belongs to). */
+  readonly epochStartMs?: number;
+}
+
+/**
+ * Per-source checkpoints (last committed sequence, stream time, last valid record, epoch) that only move forward:
+ * a write lands only when its epoch is newer, or its epoch is the same and its sequence is higher and its stream
+ * time is not lower (DESIGN.md §10: stream time and checkpoints never move backwards). Never cached: a shard's
+ * batches go to any warm container, so every batch reads its checkpoint again (one consistent read per batch).
+ */
 export class CheckpointStore {
   readonly #client: Pick<DynamoDBClient, 'send'>;
   readonly #table: string;
   readonly #maxRetries: number;
   readonly #backoff: BackoffOptions | undefined;
   readonly #now: () => number;
-  readonly #cache = new Map<string, Checkpoint>();
   readonly #usage: UsageMeter;
 
   constructor(options: CheckpointStoreOptions) {
@@ -57,14 +78,9 @@ export class CheckpointStore {
     return this.#usage.take();
   }
 
-  /**
-   * The checkpoint of `sourceId`, or undefined when none was written. Served from the in-memory cache when known
-   * (this instance wrote or read it); otherwise, or with `{ consistent: true }`, a consistent GetItem.
-   */
-  async get(sourceId: string, options: { consistent?: boolean } = {}): Promise<Checkpoint | undefined> {
+  /** The checkpoint of `sourceId` (a consistent GetItem), or undefined when none was written. */
+  async get(sourceId: string): Promise<Checkpoint | undefined> {
     checkSource(sourceId);
-    const cached = this.#cache.get(sourceId);
-    if (cached && !options.consistent) return cached;
     const out = await callWithRetry(
       'GetItem (checkpoint)',
       () =>
@@ -79,29 +95,27 @@ export class CheckpointStore {
       { maxRetries: this.#maxRetries, backoff: this.#backoff },
     );
     this.#usage.read(out.ConsumedCapacity?.CapacityUnits ?? 1);
-    const checkpoint = fromCheckpointItem(out.Item);
-    if (checkpoint) this.#cache.set(sourceId, checkpoint);
-    else this.#cache.delete(sourceId);
-    return checkpoint;
+    return fromCheckpointItem(out.Item);
   }
 
   /**
-   * Move the checkpoint of `sourceId` forward to `sequence` with `streamTime`: a conditional put
-   * (`attribute_not_exists(pk) OR seq < :seq`). When the stored one is already at or past `sequence`, nothing is
-   * written and the result is 'stale'. Throttles/transient errors: bounded retry, then StoreCallFailedError.
+   * Move the checkpoint of `sourceId` forward: a conditional put. When the stored one is already at or past it (same
+   * epoch, sequence not lower), nothing is written and the result is 'stale'; an equal sequence and stream time
+   * means our own earlier attempt landed (unknown outcome) and counts as 'written'. A stored stream time above ours
+   * for a lower sequence is a decision taken on a stale start: {@link StaleCheckpointError}.
    */
-  async put(sourceId: string, next: { sequence: SequenceInput; streamTime: number }): Promise<PutCheckpointResult> {
+  async put(sourceId: string, next: CheckpointInput): Promise<PutCheckpointResult> {
     checkSource(sourceId);
     const checkpoint: Checkpoint = {
       sourceId,
       sequence: canonicalSequence(next.sequence),
       streamTime: next.streamTime,
       updatedAt: this.#now(),
+      epoch: next.epoch ?? 0,
+      ...(next.lastValidAt !== undefined ? { lastValidAt: next.lastValidAt } : {}),
+      ...(next.arrivalMs !== undefined ? { arrivalMs: next.arrivalMs } : {}),
+      ...(next.epochStartMs !== undefined ? { epochStartMs: next.epochStartMs } : {}),
     };
-    const cached = this.#cache.get(sourceId);
-    if (cached && compareSequence(cached.sequence, checkpoint.sequence) >= 0) {
-      return { status: 'stale', checkpoint: cached };
-    }
     const item = toCheckpointItem(checkpoint);
     try {
       const out = await callWithRetry(
@@ -111,9 +125,19 @@ export class CheckpointStore {
             new PutItemCommand({
               TableName: this.#table,
               Item: item,
-              ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
-              ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#seq': STATE_ATTR.sequence },
-              ExpressionAttributeValues: { ':seq': item[STATE_ATTR.sequence]! },
+              ConditionExpression:
+                'attribute_not_exists(#pk) OR #ep < :ep OR (#ep = :ep AND #seq < :seq AND #st <= :st)',
+              ExpressionAttributeNames: {
+                '#pk': STATE_ATTR.pk,
+                '#seq': STATE_ATTR.sequence,
+                '#st': STATE_ATTR.streamTime,
+                '#ep': STATE_ATTR.epoch,
+              },
+              ExpressionAttributeValues: {
+                ':seq': item[STATE_ATTR.sequence]!,
+                ':st': item[STATE_ATTR.streamTime]!,
+                ':ep': item[STATE_ATTR.epoch]!,
+              },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               ReturnConsumedCapacity: 'TOTAL',
             }),
@@ -121,18 +145,42 @@ export class CheckpointStore {
         { maxRetries: this.#maxRetries, backoff: this.#backoff },
       );
       this.#usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
-      this.#cache.set(sourceId, checkpoint);
       return { status: 'written', checkpoint };
     } catch (error) {
       if (classifyError(error) !== 'conditional') throw error;
       this.#usage.write(1); // a failed conditional write is still charged
       const current = fromCheckpointItem((error as { Item?: Record<string, AttributeValue> }).Item) ?? checkpoint;
-      this.#cache.set(sourceId, current);
-      // Equal sequence: our own earlier attempt landed although it reported an error (unknown outcome).
-      return {
-        status: compareSequence(current.sequence, checkpoint.sequence) === 0 ? 'written' : 'stale',
-        checkpoint: current,
-      };
+      const order = current.epoch - checkpoint.epoch || compareSequence(current.sequence, checkpoint.sequence);
+      if (order === 0 && current.streamTime === checkpoint.streamTime)
+        return { status: 'written', checkpoint: current };
+      if (order <= 0) throw new StaleCheckpointError(sourceId, current.streamTime, checkpoint.streamTime);
+      return { status: 'stale', checkpoint: current };
+    }
+  }
+
+  /**
+   * Say that the source is alive: it holds valid records it could not finish yet (throttles, a failing key). Moves only
+   * `lastValidAt` forward, on an existing checkpoint, so a source that keeps retrying is not mistaken for an idle one
+   * (and its backlog for late records). Best effort: returns false when it could not write.
+   */
+  async touch(sourceId: string, lastValidAt: number): Promise<boolean> {
+    checkSource(sourceId);
+    try {
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: checkpointKey(sourceId),
+          UpdateExpression: 'SET #lv = :lv',
+          ConditionExpression: 'attribute_exists(#seq) AND (attribute_not_exists(#lv) OR #lv < :lv)',
+          ExpressionAttributeNames: { '#lv': STATE_ATTR.lastValidAt, '#seq': STATE_ATTR.sequence },
+          ExpressionAttributeValues: { ':lv': { N: String(lastValidAt) } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.#usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -49,9 +49,12 @@ export class CommitConflictError extends Error {
   constructor(
     readonly key: string,
     readonly attempts: number,
+    detail?: string,
   ) {
     super(
-      `Key ${JSON.stringify(key)} still conflicted after ${attempts} conditional-write attempts; another writer keeps updating it (hot key, or ParallelizationFactor > 1 with a key that is not the partition key).`,
+      detail
+        ? `Key ${JSON.stringify(key)}: ${detail}`
+        : `Key ${JSON.stringify(key)} still conflicted after ${attempts} conditional-write attempts; another writer keeps updating it (hot key, or ParallelizationFactor > 1 with a key that is not the partition key).`,
     );
   }
 }
@@ -103,5 +106,22 @@ export class InvalidSourceIdError extends Error {
   override name = 'InvalidSourceIdError';
   constructor(readonly sourceId: unknown) {
     super(`Invalid source id ${JSON.stringify(sourceId)}: expected a non-empty shard id or topic-partition string.`);
+  }
+}
+
+/**
+ * A checkpoint write found a stored stream time above its own for a sequence not beyond the stored one: the batch's
+ * decisions rest on a stale start (DESIGN.md §10). The batch is retried from its checkpoint, read again.
+ */
+export class StaleCheckpointError extends Error {
+  override readonly name = 'StaleCheckpointError';
+  constructor(
+    readonly sourceId: string,
+    readonly storedStreamTime: number,
+    readonly streamTime: number,
+  ) {
+    super(
+      `checkpoint of ${sourceId}: stored stream time ${storedStreamTime} is ahead of this batch's ${streamTime}; the batch is retried from the stored checkpoint`,
+    );
   }
 }

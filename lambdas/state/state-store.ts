@@ -7,8 +7,10 @@ import {
   type PutItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
-import { CheckpointStore, type PutCheckpointResult } from './checkpoints';
+import { type CheckpointInput, CheckpointStore, type PutCheckpointResult } from './checkpoints';
+import { ClaimItems } from './claim-items';
 import { ABSENT, type Checkpoint, fromStateItem, type StateRecord, stateKey, toStateItem } from './codec';
+import { type DueEntry, DueIndex, type DueItem } from './due-index';
 import {
   CommitConflictError,
   DuplicateCommitKeyError,
@@ -29,12 +31,23 @@ export interface StoredState {
   key: string;
   /** The engine state (a fresh copy, parsed from JSON: `apply` may mutate it), or undefined when none/expired. */
   state: unknown | undefined;
-  /** Source id -> last applied sequence (canonical decimal). Compare with `compareSequence`, never as strings. */
+  /** Fence key -> last applied sequence (canonical decimal). Compare with `compareSequence`, never as strings. */
   applied: Record<string, string>;
   /** Version of the stored item; 0 when no item exists. */
   version: number;
-  /** True when an item exists whose TTL has passed: its state is withheld (undefined), its version still fences. */
+  /**
+   * True when the item's TTL has passed but DynamoDB has not deleted it yet (deletes lag up to days). Its state is
+   * handed over as it is (DESIGN.md §8: an item past its TTL is never read as empty).
+   */
   expired: boolean;
+}
+
+/**
+ * Asynchronous work `apply` needs done before it can decide (claims to read, claims to move out of the item): the
+ * store runs it, then calls `apply` again with the same current item.
+ */
+export interface PendingWork {
+  readonly pending: () => Promise<void>;
 }
 
 /** What `apply` returns: the next state and when it may expire. */
@@ -54,16 +67,17 @@ export interface AppliedState {
 export interface CommitRequest {
   /** The aggregation key value (the item's partition key). */
   key: string;
-  /** Shard id or topic-partition of this batch. */
+  /** The fence key of the batch's source (`fenceKey(identity)`: the applied entry this request moves). */
   sourceId: string;
   /** Highest sequence of this batch's records for this key; becomes `applied[sourceId]`. */
   lastSequence: SequenceInput;
   /**
    * Build the next state from the current one, applying only records above `current.applied[sourceId]`.
    * Called again with the fresh item after a conditional-check conflict. Return undefined when nothing is left to
-   * apply. Not called at all when `current.applied[sourceId] >= lastSequence` (everything already applied).
+   * apply. Not called at all when `current.applied[sourceId] >= lastSequence` (everything already applied). May
+   * return {@link PendingWork} instead: the store runs it and calls `apply` again (bounded).
    */
-  apply(current: StoredState): AppliedState | undefined;
+  apply(current: StoredState): AppliedState | PendingWork | undefined;
 }
 
 /** Per-key result of a commit. */
@@ -76,6 +90,8 @@ export interface KeyOutcome {
   status: 'written' | 'skipped' | 'failed';
   /** Version of the item after the commit (the last known version when failed). */
   version: number;
+  /** Next close time (`nc`) the item holds after the commit (written or skipped), when finite. */
+  nextClose?: number;
   /** Conditional-write attempts made. */
   attempts: number;
   /** Why it failed: StateTooLargeError, CommitConflictError, StoreCallFailedError, InvalidExpiryError, or what apply threw. */
@@ -130,9 +146,20 @@ export interface StateStoreOptions {
   backoff?: BackoffOptions;
   /** Clock, epoch ms (tests). @default Date.now */
   now?: () => number;
+  /**
+   * How long an applied entry is kept after it last moved: longer than any record can be delivered again
+   * (MaximumRecordAge, at most 7 days) and than a re-drive may reach back. @default 7 days
+   */
+  fenceHorizonMs?: number;
+  /** How long due listings and claim items live after their last write (`stateHorizonMs` of the pipeline). */
+  itemTtlMs?: number;
 }
 
 const BATCH_GET_LIMIT = 100;
+
+const closeOf = (record: StateRecord) => (record.nextClose !== undefined ? { nextClose: record.nextClose } : {});
+/** Pending-work rounds per key and commit (claims read, claims moved), beyond the conditional-write attempts. */
+const MAX_PENDING_ROUNDS = 4;
 
 /**
  * Exactly-once state store on DynamoDB (DESIGN.md §2): one conditional PutItem per touched key per batch, fenced by
@@ -151,6 +178,9 @@ export class StateStore {
   readonly #now: () => number;
   readonly #usage = new UsageMeter();
   readonly #checkpoints: CheckpointStore;
+  readonly #fenceHorizonMinutes: number;
+  readonly #claims: ClaimItems;
+  readonly #due: DueIndex;
 
   constructor(options: StateStoreOptions) {
     this.#client = options.client;
@@ -162,6 +192,25 @@ export class StateStore {
     this.#concurrency = options.concurrency ?? 16;
     this.#backoff = options.backoff;
     this.#now = options.now ?? Date.now;
+    this.#fenceHorizonMinutes = Math.ceil((options.fenceHorizonMs ?? 7 * 86_400_000) / 60_000);
+    this.#claims = new ClaimItems({
+      client: options.client,
+      tableName: options.tableName,
+      ...(options.itemTtlMs !== undefined ? { ttlMs: Math.max(options.itemTtlMs, 30 * 86_400_000) } : {}),
+      usage: this.#usage,
+      maxRetries: this.#maxRetries,
+      backoff: options.backoff,
+      now: this.#now,
+    });
+    this.#due = new DueIndex({
+      client: options.client,
+      tableName: options.tableName,
+      ...(options.itemTtlMs !== undefined ? { ttlMs: options.itemTtlMs } : {}),
+      usage: this.#usage,
+      maxRetries: this.#maxRetries,
+      backoff: options.backoff,
+      now: this.#now,
+    });
     this.#checkpoints = new CheckpointStore({
       client: options.client,
       tableName: options.tableName,
@@ -238,19 +287,62 @@ export class StateStore {
     this.#cache.clear();
   }
 
-  /** The checkpoint of `sourceId` (cached; consistent GetItem when unknown or `{ consistent: true }`). */
-  getCheckpoint(sourceId: string, options?: { consistent?: boolean }): Promise<Checkpoint | undefined> {
-    return this.#checkpoints.get(sourceId, options);
+  /** The checkpoint of `sourceId`: a consistent GetItem every time (a cached checkpoint would be a stale hint). */
+  getCheckpoint(sourceId: string): Promise<Checkpoint | undefined> {
+    return this.#checkpoints.get(sourceId);
   }
 
   /** Move the checkpoint of `sourceId` forward (conditional; a stale attempt returns status 'stale', not an error). */
-  putCheckpoint(sourceId: string, next: { sequence: SequenceInput; streamTime: number }): Promise<PutCheckpointResult> {
+  putCheckpoint(sourceId: string, next: CheckpointInput): Promise<PutCheckpointResult> {
     return this.#checkpoints.put(sourceId, next);
+  }
+
+  /** Keep a source that is retrying from looking idle (see {@link CheckpointStore.touch}). */
+  touchCheckpoint(sourceId: string, lastValidAt: number): Promise<boolean> {
+    return this.#checkpoints.touch(sourceId, lastValidAt);
   }
 
   /** All checkpoints (one Query on the checkpoint partition), e.g. for the watermark. */
   listCheckpoints(): Promise<Checkpoint[]> {
     return this.#checkpoints.list();
+  }
+
+  /** The spilled claims of `buckets` of `key` (see ./claim-items.ts). */
+  readClaims(key: string, buckets: readonly number[]): Promise<Map<number, Set<string>>> {
+    return this.#claims.read(key, buckets);
+  }
+
+  /** Move committed claims of `bucket` of `key` into its claim item (before the state write that drops them). */
+  spillClaims(key: string, bucket: number, hashes: readonly string[]): Promise<void> {
+    return this.#claims.spill(key, bucket, hashes);
+  }
+
+  /** List keys with windows to close in the due index (see ./due-index.ts). */
+  listDue(writer: string, entries: readonly DueEntry[]): Promise<void> {
+    return this.#due.list(writer, entries);
+  }
+
+  /** Due items up to `time`'s minute. */
+  dueBy(time: number): Promise<DueItem[]> {
+    return this.#due.dueBy(time);
+  }
+
+  /** Delete settled due items. */
+  settleDue(items: readonly Pick<DueItem, 'partition' | 'sortKey'>[]): Promise<void> {
+    return this.#due.settle(items);
+  }
+
+  /**
+   * Put records read elsewhere into the cache (the closer reads candidates with eventually consistent reads and
+   * checks their version itself); a later commit starts from them, its conditional write settles any staleness.
+   */
+  prime(records: ReadonlyMap<string, StateRecord>): void {
+    for (const [key, record] of records) this.#cache.set(key, record);
+  }
+
+  /** Delete claim items of buckets that no longer matter (after the state write that stopped listing them). */
+  dropClaims(key: string, buckets: readonly number[]): Promise<void> {
+    return this.#claims.drop(key, buckets);
   }
 
   /** Read `keys` into the cache; returns the keys that could not be read, with the cause. */
@@ -321,27 +413,35 @@ export class StateStore {
     let record = this.#cache.get(key) ?? ABSENT;
     let attempts = 0;
     let errorRetries = 0;
+    let pendingRounds = 0;
     const fail = (error: Error): KeyOutcome => ({ key, status: 'failed', version: record.version, attempts, error });
     for (;;) {
       const applied = record.applied[sourceId];
       if (applied !== undefined && compareSequence(applied, lastSequence) >= 0) {
-        return { key, status: 'skipped', version: record.version, attempts };
+        return { key, status: 'skipped', version: record.version, attempts, ...closeOf(record) };
       }
       const now = this.#now();
-      let next: AppliedState | undefined;
+      let next: AppliedState | PendingWork | undefined;
       try {
         next = request.apply(this.#toStoredState(key, record, now));
+        if (next !== undefined && 'pending' in next) {
+          if (++pendingRounds > MAX_PENDING_ROUNDS) {
+            return fail(new CommitConflictError(key, attempts, `still waiting on work after ${pendingRounds} rounds`));
+          }
+          await next.pending();
+          continue;
+        }
       } catch (error) {
         return fail(error as Error);
       }
-      if (next === undefined) return { key, status: 'skipped', version: record.version, attempts };
+      if (next === undefined) return { key, status: 'skipped', version: record.version, attempts, ...closeOf(record) };
       if (next.expiresAt !== undefined && !(Number.isFinite(next.expiresAt) && next.expiresAt >= 1e11)) {
         return fail(new InvalidExpiryError(key, next.expiresAt));
       }
       const written: StateRecord = {
         exists: true,
         stateJson: next.state === undefined ? undefined : JSON.stringify(next.state),
-        applied: { ...record.applied, [sourceId]: maxSequence(applied, lastSequence) },
+        ...this.#nextApplied(record, sourceId, maxSequence(applied, lastSequence), now),
         version: record.version + 1,
         ttl: next.expiresAt === undefined ? undefined : Math.ceil(next.expiresAt / 1000),
         ...(next.nextClose !== undefined && Number.isFinite(next.nextClose) ? { nextClose: next.nextClose } : {}),
@@ -396,15 +496,36 @@ export class StateStore {
       totals.writes++;
       this.#usage.write(units);
       this.#cache.set(key, written);
-      return { key, status: 'written', version: written.version, attempts };
+      return { key, status: 'written', version: written.version, attempts, ...closeOf(written) };
     }
+  }
+
+  /** The applied map after moving `sourceId` to `sequence`, without entries older than the fence horizon. */
+  #nextApplied(
+    record: StateRecord,
+    sourceId: string,
+    sequence: string,
+    now: number,
+  ): Pick<StateRecord, 'applied' | 'appliedAt'> {
+    const minute = Math.floor(now / 60_000);
+    const applied: Record<string, string> = {};
+    const appliedAt: Record<string, number> = {};
+    for (const [fence, seq] of Object.entries(record.applied)) {
+      const at = record.appliedAt[fence] ?? minute;
+      if (fence !== sourceId && minute - at > this.#fenceHorizonMinutes) continue;
+      applied[fence] = seq;
+      appliedAt[fence] = at;
+    }
+    applied[sourceId] = sequence;
+    appliedAt[sourceId] = minute;
+    return { applied, appliedAt };
   }
 
   #toStoredState(key: string, record: StateRecord, now: number): StoredState {
     const expired = record.ttl !== undefined && record.ttl * 1000 <= now;
     return {
       key,
-      state: expired || record.stateJson === undefined ? undefined : JSON.parse(record.stateJson),
+      state: record.stateJson === undefined ? undefined : JSON.parse(record.stateJson),
       applied: { ...record.applied },
       version: record.version,
       expired,

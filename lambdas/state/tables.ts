@@ -13,7 +13,10 @@ export const STATE_ATTR = {
   sk: 'sk',
   /** State record (S): the engine state as compact JSON. */
   state: 's',
-  /** State record (M of S): source id (shard id / topic-partition) -> last applied sequence (canonical decimal). */
+  /**
+   * State record (S): per source, the last applied sequence and when it moved, `fence:sequence:minutes,...` (fence =
+   * 8 characters of the hash of the source identity; see codec.ts).
+   */
   applied: 'ap',
   /** State record (N): version, +1 per write; the optimistic-concurrency fence. */
   version: 'v',
@@ -30,7 +33,30 @@ export const STATE_ATTR = {
    * watermark (not indexed on purpose: an index on it would cost an index write on nearly every state write).
    */
   nextClose: 'nc',
+  /** Checkpoint (N): incarnation of the source (bumped when its sequence restarts). */
+  epoch: 'ep',
+  /** Checkpoint (N): wall-clock time of the last batch with a valid record, epoch ms (idleness). */
+  lastValidAt: 'lv',
+  /** Checkpoint (N): largest arrival time of the records covered, epoch ms. */
+  arrival: 'ar',
+  /** Checkpoint (N): arrival time of the first record of the current epoch, epoch ms. */
+  epochStart: 'es',
+  /** Claim item (BS): the 8-byte hashes of the dedupe ids claimed in one bucket of a key (sort key `d#<bucket>`). */
+  claims: 'h',
+  /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
+  due: 'k',
 } as const;
+
+/** Sort key prefix of a key's spilled claim items: `d#<bucket>` (pk = the aggregation key). */
+export const CLAIM_SORT_PREFIX = 'd#';
+
+/**
+ * Partition key prefix of the due index (`#due#0` ... `#due#3`; sort key `<minute>#<writer>`, digits first, so no
+ * sort key of a key's own items — `state`, `d#...`, `r#...` — can ever match it).
+ */
+export const DUE_PARTITION_PREFIX = '#due#';
+/** Partitions the due index spreads its writes over. */
+export const DUE_PARTITIONS = 4;
 
 /** Sort key value of state records. */
 export const STATE_SORT_KEY = 'state';
@@ -38,6 +64,16 @@ export const STATE_SORT_KEY = 'state';
 export const CHECKPOINT_PARTITION = '#checkpoints';
 /** Sort key prefix of checkpoint records; the rest is the source id. */
 export const CHECKPOINT_SORT_PREFIX = 'checkpoint#';
+
+/**
+ * Partition key of the state table's internal items (not aggregation state). A producer's key `#meta` cannot reach
+ * them: its items have the sort keys {@link STATE_SORT_KEY}, `d#...` (claims) and `r#...` (results), never `id-key`.
+ */
+export const META_PARTITION = '#meta';
+/** Sort key (in {@link META_PARTITION}) of the item holding the pipeline's id key: the secret of alert/result ids. */
+export const ID_KEY_SORT_KEY = 'id-key';
+/** Attribute (B) of the id key item holding the secret: 32 random bytes, written once, never changed. */
+export const ID_KEY_ATTRIBUTE = 'secret';
 
 /** Attribute names of the dedupe (idempotency) table. */
 export const DEDUPE_ATTR = {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WindowResult } from '../../core';
-import type { StoredAlert, StoredKeyState } from '../../lambdas/processor/index';
+import { expandOutbox, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
 import { decodeStateAttribute } from '../../lambdas/state/index';
 import type { CallFaultRates } from './schedule';
@@ -181,10 +181,16 @@ export function chaosSqs(real: SqsSend, proc: ChaosProcess): SqsSend {
   return { send };
 }
 
-/** What landed in the state table: the `r` (finalized results) and `a` (alerts) of every state write that succeeded. */
+/**
+ * What landed in the state table: of every state write that succeeded, its `r` (finalized results), `a` (alerts),
+ * `o` (side-output messages: late entries, state-too-large rejections) and `u` (records dropped as duplicates) —
+ * what the table's stream carries to the emitter.
+ */
 export interface Landed {
   results: WindowResult[];
   alerts: StoredAlert[];
+  outbox: SideOutputMessage[];
+  duplicates: string[];
   stateWrites: number;
 }
 
@@ -203,6 +209,8 @@ export function landingRecorder(real: DynamoSend, stateTable: string, landed: La
         landed.stateWrites++;
         landed.results.push(...(stored.r ?? []));
         landed.alerts.push(...(stored.a ?? []));
+        landed.outbox.push(...expandOutbox(stored.o ?? []));
+        landed.duplicates.push(...(stored.u ?? []));
       }
     }
     return out;

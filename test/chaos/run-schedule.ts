@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DeleteTableCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { decodeText, type Pipeline } from '../../core';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Pipeline } from '../../core';
 import { createKinesisHandler } from '../../lambdas/processor/index';
 import { SqsSideOutput } from '../../lambdas/side-output/index';
 import { ensureStateTables } from '../../lambdas/state/index';
@@ -21,7 +21,7 @@ import {
 import { alertKey, type Fate, oracle } from './oracle';
 import { busiestKey, type Sabotage, sabotageStateWrites } from './sabotage';
 import { type Schedule, scheduleFor } from './schedule';
-import { buildShardLog, type LogRecord, type ShardLog, scheduleLines } from './shard-log';
+import { buildShardLog, type ShardLog, scheduleLines } from './shard-log';
 
 const REJECTED = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-rejected';
 const LATE = 'https://sqs.us-east-1.amazonaws.com/000000000000/chaos-late';
@@ -70,7 +70,7 @@ export interface RunOptions {
 
 /** One schedule's tables, recorders and handler factory, shared by the in-process and the kinesis-mock deliveries. */
 export interface Harness {
-  readonly tables: { stateTable: string; dedupeTable: string };
+  readonly tables: { stateTable: string };
   readonly landed: Landed;
   readonly sqs: MemorySqs;
   readonly injected: InjectedFault[];
@@ -89,11 +89,11 @@ export async function createHarness(
   const { seed } = schedule;
   const pipeline = pipelineOf(schedule);
   const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  const tables = { stateTable: `chaos-${seed}-state-${suffix}`, dedupeTable: `chaos-${seed}-dedupe-${suffix}` };
+  const tables = { stateTable: `chaos-${seed}-state-${suffix}` };
   // No stream: the landing recorder sees every write (DynamoDB Local keeps a deleted table's stream records, and a
   // sweep slows down as they pile up).
   await ensureStateTables(dynamodb, tables, { stream: false });
-  const landed: Landed = { results: [], alerts: [], stateWrites: 0 };
+  const landed: Landed = { results: [], alerts: [], outbox: [], duplicates: [], stateWrites: 0 };
   let recorder = landingRecorder(dynamodb, tables.stateTable, landed);
   if (options.sabotage) {
     const victim = busiestKey(pipeline, buildShardLog(scheduleLines(schedule), schedule.shards));
@@ -128,7 +128,7 @@ export async function createHarness(
     },
     dispose: async () => {
       await Promise.all(
-        [tables.stateTable, tables.dedupeTable].map((name) =>
+        [tables.stateTable].map((name) =>
           dynamodb.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined),
         ),
       );
@@ -198,13 +198,16 @@ export async function verify(
   const results = await tableResults(dynamodb, h.tables.stateTable, pipeline, h.landed.results);
   check('window results (state + finalized)', results, want.results);
   check('alerts', h.landed.alerts.map(alertKey).sort(), want.alerts);
-  check('rejected side output', h.sqs.ids(REJECTED), want.rejectedIds);
-  check('late side output', h.sqs.ids(LATE), want.lateIds);
+  // Side outputs: what the state writes decided (their outboxes, which the emitter delivers from the stream) plus
+  // the rejections the processor sent before its checkpoint; what it sent right after a commit must be among them.
+  const outboxIds = (kind: string) => h.landed.outbox.filter((m) => m.kind === kind).map((m) => m.id);
+  const rejected = [...new Set([...h.sqs.ids(REJECTED), ...outboxIds('rejected')])].sort();
+  check('rejected side output', rejected, want.rejectedIds);
+  check('late side output', [...new Set(outboxIds('late'))].sort(), want.lateIds);
+  const lateSent = h.sqs.ids(LATE).filter((id) => !want.lateIds.includes(id));
+  check('late messages sent for records that are not late', lateSent, []);
   check('failure destination', [...failed].sort(), want.failedIds);
-  if (pipeline.idOf) {
-    const duplicates = await observedDuplicates(dynamodb, h.tables.dedupeTable, pipeline, log.records, failed);
-    check('duplicates', duplicates, want.duplicateIds);
-  }
+  if (pipeline.idOf) check('duplicates', [...h.landed.duplicates].sort(), want.duplicateIds);
   const total = Object.values(want.fates).reduce((a, b) => a + b, 0);
   if (total !== log.records.length) {
     throw new ChaosMismatchError(seed, 'accounting', `${total} fates for ${log.records.length} records`);
@@ -274,37 +277,6 @@ function failedRecords(
     }
   }
   return failed;
-}
-
-/**
- * Records the processor dropped as duplicates, read from the dedupe table: a valid record whose id is held by another
- * record (shard, sequence) than itself.
- */
-async function observedDuplicates(
-  dynamodb: Pick<DynamoDBClient, 'send'>,
-  dedupeTable: string,
-  pipeline: Pipeline,
-  records: readonly LogRecord[],
-  failed: ReadonlySet<string>,
-): Promise<string[]> {
-  const owner = new Map<string, string>();
-  let startKey: Record<string, any> | undefined;
-  do {
-    const out = await dynamodb.send(
-      new ScanCommand({ TableName: dedupeTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    for (const item of out.Items ?? []) owner.set(item.pk!.S!, `${item.src?.S}:${item.seq?.S}`);
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  const duplicates: string[] = [];
-  for (const r of records) {
-    const id = `${r.shardId}:${r.sequence}`;
-    if (failed.has(id)) continue;
-    const decoded = decodeText(pipeline, r.line);
-    if (!decoded.ok || decoded.id === undefined) continue;
-    if (owner.get(decoded.id) !== id) duplicates.push(id);
-  }
-  return duplicates.sort();
 }
 
 /** A short description of how two values differ (lengths and the first differing element of lists). */

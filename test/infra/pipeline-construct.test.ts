@@ -58,9 +58,11 @@ describe('StreamfoldPipeline', () => {
     new StreamfoldPipeline(stack, 'Orders', { pipeline: orders, definition: ORDERS });
     const template = Template.fromStack(stack);
     expect(esmOf(template, 'Processor')?.BatchSize).toBe(250);
-    expect(processorEnv(template, 'orders')?.STREAMFOLD_DEDUPE_TTL_HOURS).toBe('48');
-    const firehose = resourcesOf(template, 'AWS::KinesisFirehose::DeliveryStream')[0]![1].Properties;
-    expect(JSON.stringify(firehose)).toContain('event_type: (.status //');
+    expect(processorEnv(template, 'orders')?.STREAMFOLD_IDLE_TIMEOUT_MS).toBe('120000');
+    // The processor partitions the clean events by the deploy section's field (`event_type=` from `sf_event_type`).
+    expect(processorEnv(template, 'orders')?.STREAMFOLD_CLEAN_PARTITION_FIELD).toBe('status');
+    const glue = resourcesOf(template, 'AWS::Glue::Table').map(([, r]) => JSON.stringify(r.Properties));
+    expect(glue.some((t) => t.includes('"projection.event_type.values":"new,paid,shipped,other"'))).toBe(true);
     expect(alarmThreshold(template, 'LateRate')).toBe(3);
     expect(alarmThreshold(template, 'RejectedRate')).toBe(4);
   });
@@ -72,12 +74,12 @@ describe('StreamfoldPipeline', () => {
       pipeline: orders,
       definition: ORDERS,
       batchSize: 100,
-      dedupeTtl: Duration.hours(6),
+      idleTimeout: Duration.seconds(30),
       alarmThresholds: { latePercent: 9 },
     });
     const template = Template.fromStack(stack);
     expect(esmOf(template, 'Processor')?.BatchSize).toBe(100);
-    expect(processorEnv(template, 'orders')?.STREAMFOLD_DEDUPE_TTL_HOURS).toBe('6');
+    expect(processorEnv(template, 'orders')?.STREAMFOLD_IDLE_TIMEOUT_MS).toBe('30000');
     expect(alarmThreshold(template, 'LateRate')).toBe(9);
     expect(alarmThreshold(template, 'RejectedRate')).toBe(4); // kept from the deploy section
   });
@@ -91,6 +93,71 @@ describe('StreamfoldPipeline', () => {
   });
 });
 
+describe('deploy section: warehouse, MSK pollers, producer principal, raw copy', () => {
+  const SNOWFLAKE = {
+    snowflakeAccountUrl: 'https://xy12345.eu-west-1.snowflakecomputing.com',
+    snowflakeSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:streamfold/snowflake-AbC123',
+    snowflakeDatabase: 'ANALYTICS',
+    snowflakeSchema: 'STREAMFOLD',
+    snowflakeTable: 'ORDERS_EVENTS_LOG',
+  };
+  const withDeploy = (deploy: Record<string, unknown>) =>
+    ({ ...orders, deploy: { ...orders.deploy, ...deploy } }) as typeof orders;
+
+  it('builds the producer role, the raw copy and date/hour-only partitions from the deploy section', () => {
+    const stack = new Stack(noBundling(), 's');
+    const p = new StreamfoldPipeline(stack, 'Orders', {
+      pipeline: withDeploy({
+        producerPrincipalArn: 'arn:aws:iam::123456789012:role/producer',
+        rawEventDelivery: true,
+        eventTypeField: false,
+      }),
+      definition: ORDERS,
+    });
+    const template = Template.fromStack(stack);
+    expect(p.kinesis?.producerRole).toBeDefined();
+    const trusts = resourcesOf(template, 'AWS::IAM::Role').map(([, r]) => JSON.stringify(r.Properties));
+    expect(trusts.some((t) => t.includes('arn:aws:iam::123456789012:role/producer'))).toBe(true);
+    expect(p.rawDelivery?.deliveryStreamName).toBe('orders-raw-events');
+    expect(processorEnv(template, 'orders')?.STREAMFOLD_CLEAN_PARTITION_FIELD).toBe('false');
+  });
+
+  it('takes the MSK pollers from the deploy section, a context value over one of them', () => {
+    const stack = new Stack(noBundling(), 's');
+    new StreamfoldPipeline(stack, 'Orders', {
+      pipeline: withDeploy({ ingestion: 'msk', mskMinPollers: 2, mskMaxPollers: 8 }),
+      definition: ORDERS,
+      ...settingsFromContext(noBundling({ mskMaxPollers: '20' }).node),
+    });
+    const esm = esmOf(Template.fromStack(stack), 'Processor');
+    expect(esm?.ProvisionedPollerConfig).toEqual({ MinimumPollers: 2, MaximumPollers: 20 });
+  });
+
+  it('takes the Snowflake destination from the deploy section, context over it key by key', () => {
+    const stack = new Stack(noBundling(), 's');
+    const p = new StreamfoldPipeline(stack, 'Orders', {
+      pipeline: withDeploy({ warehouse: 'snowflake', ...SNOWFLAKE }),
+      definition: ORDERS,
+      ...settingsFromContext(noBundling({ snowflakeTable: 'OTHER_TABLE' }).node),
+    });
+    expect(p.snowflake?.deliveryStreamName).toBe('orders-snowflake');
+    const snowflake = resourcesOf(Template.fromStack(stack), 'AWS::KinesisFirehose::DeliveryStream')
+      .map(([, r]) => r.Properties.SnowflakeDestinationConfiguration)
+      .find(Boolean);
+    expect(snowflake).toMatchObject({ Database: 'ANALYTICS', Schema: 'STREAMFOLD', Table: 'OTHER_TABLE' });
+  });
+
+  it('a partial destination fails at synth naming the missing setting', () => {
+    const build = () =>
+      new StreamfoldPipeline(new Stack(noBundling(), 's'), 'Orders', {
+        pipeline: withDeploy({ warehouse: 'snowflake', snowflakeAccountUrl: SNOWFLAKE.snowflakeAccountUrl }),
+        definition: ORDERS,
+      });
+    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(/\(context snowflakeSecretArn\)/);
+  });
+});
+
 describe('cdk.json context over the deploy section', () => {
   it('overrides a deploy setting for the pipelines of the app; thresholds merge by name', () => {
     const app = noBundling({ batchSize: '50', alarmThresholds: '{"latePercent":7}' });
@@ -101,14 +168,14 @@ describe('cdk.json context over the deploy section', () => {
     });
     const template = Template.fromStack(stack);
     expect(esmOf(template, 'Processor')?.BatchSize).toBe(50);
-    expect(processorEnv(template, 'orders')?.STREAMFOLD_DEDUPE_TTL_HOURS).toBe('48');
+    expect(processorEnv(template, 'orders')?.STREAMFOLD_IDLE_TIMEOUT_MS).toBe('120000');
     expect(alarmThreshold(template, 'LateRate')).toBe(7);
     expect(alarmThreshold(template, 'RejectedRate')).toBe(4);
   });
 
   it('a bad context value fails naming the key and quoting the value', () => {
-    expect(() => settingsFromContext(noBundling({ dedupeTtlHours: 'a day' }).node)).toThrow(
-      'dedupeTtlHours: expected a number, got "a day"',
+    expect(() => settingsFromContext(noBundling({ idleTimeoutSeconds: 'a minute' }).node)).toThrow(
+      'idleTimeoutSeconds: expected a number, got "a minute"',
     );
   });
 });

@@ -3,8 +3,8 @@
 // sinks that record or fail what they receive.
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, KinesisStreamEvent } from 'aws-lambda';
-import { layoutOf, nextCloseTime, type Pipeline } from '../../core';
-import { createKinesisHandler, type StoredKeyState } from '../../lambdas/processor/index';
+import type { Pipeline } from '../../core';
+import { createKinesisHandler } from '../../lambdas/processor/index';
 import {
   CallbackSink,
   type EmitMessage,
@@ -12,7 +12,7 @@ import {
   type Sink,
   type SinkOutcome,
 } from '../../lambdas/sinks/index';
-import { type AppliedState, type CommitRequest, ensureStateTables, StateStore } from '../../lambdas/state/index';
+import { ensureStateTables, StateStore } from '../../lambdas/state/index';
 import { lambdaContext, MemorySqs, silentLogger } from './processor-helpers';
 
 /**
@@ -64,29 +64,9 @@ export async function streamReader(client: Pick<DynamoDBClient, 'send'>, endpoin
   };
 }
 
-/**
- * The processor's store with the one-line change the processor needs (`nextClose: nextCloseTime(layout, state)` in
- * the AppliedState it returns), applied from outside until lambdas/processor makes it.
- */
-export function storeWithNextClose(pipeline: Pipeline, store: StateStore) {
-  const layout = layoutOf(pipeline);
-  const withNextClose = (request: CommitRequest): CommitRequest => ({
-    ...request,
-    apply: (current) => {
-      const next: AppliedState | undefined = request.apply(current);
-      if (!next || next.nextClose !== undefined) return next;
-      return { ...next, nextClose: nextCloseTime(layout, (next.state as StoredKeyState).k) };
-    },
-  });
-  return {
-    getCheckpoint: store.getCheckpoint.bind(store),
-    putCheckpoint: store.putCheckpoint.bind(store),
-    listCheckpoints: store.listCheckpoints.bind(store),
-    load: store.load.bind(store),
-    takeUsage: store.takeUsage.bind(store),
-    commit: (requests: CommitRequest[], options?: { concurrency?: number }) =>
-      store.commit(requests.map(withNextClose), options),
-  };
+/** The processor's store as the processor uses it (it writes `nextClose` itself now). */
+export function storeWithNextClose(_pipeline: Pipeline, store: StateStore) {
+  return store;
 }
 
 /** Kinesis records of one shard for lines (sequence numbers 1000, 1001, ...; arrival = now). */
@@ -131,7 +111,12 @@ export async function processLines(
   dynamodb: Pick<DynamoDBClient, 'send'>,
   tables: { stateTable: string; dedupeTable: string },
   lines: readonly string[],
-  options: { batchSize?: number; now?: () => number } = {},
+  options: {
+    batchSize?: number;
+    now?: () => number;
+    /** The late queue refuses every message the processor sends (only the emitter's path is left). */
+    failLate?: boolean;
+  } = {},
 ) {
   const store = new StateStore({
     client: dynamodb,
@@ -140,6 +125,7 @@ export async function processLines(
     now: options.now,
   });
   const sqs = new MemorySqs();
+  if (options.failLate) sqs.failEntry = (message) => message.kind === 'late';
   const handler = createKinesisHandler(pipeline, {
     dynamodb,
     sqs: sqs.client,

@@ -17,7 +17,9 @@ describe('README', () => {
   });
 
   it('documents every deploy setting (context key) in the settings table', () => {
-    const rows = new Set([...readme.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]));
+    // A row's first cell names one setting, or several: | `mskMinPollers` / `mskMaxPollers` |
+    const firstCells = [...readme.matchAll(/^\| (`[A-Za-z]+`(?: \/ `[A-Za-z]+`)*) \|/gm)].map((m) => m[1]!);
+    const rows = new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1])));
     expect(DEPLOY_SETTING_NAMES.filter((name) => !rows.has(name))).toEqual([]);
   });
 
@@ -26,7 +28,14 @@ describe('README', () => {
     for (const name of ['definePipeline(input)', 'tumbling(size, options?)', 'replay(pipeline, lines, options?)']) {
       expect(reference).toContain(`**\`${name}\`**`);
     }
-    for (const prop of ['`pipeline`', '`definition`', '`batchSize?`', '`dedupeTtl?`', '`eventTypeField?`']) {
+    for (const prop of [
+      '`pipeline`',
+      '`definition`',
+      '`batchSize?`',
+      '`idleTimeout?`',
+      '`eventTypeField?`',
+      '`rawEventDelivery?`',
+    ]) {
       expect(reference).toContain(`| ${prop} |`);
     }
   });

@@ -3,6 +3,7 @@ import { registerDev } from './dev';
 import { registerInit } from './init';
 import { registerProduce } from './produce';
 import { registerQuery } from './query';
+import { registerRedrive } from './redrive';
 import { registerReplay } from './replay';
 import { registerState } from './state';
 
@@ -12,6 +13,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerDev,
   registerProduce,
   registerQuery,
+  registerRedrive,
   registerReplay,
   registerState,
 ];

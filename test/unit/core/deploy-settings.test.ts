@@ -23,7 +23,7 @@ describe('deploy section', () => {
     const p = define({
       batchSize: 250,
       eventTypeField: 'kind',
-      dedupeTtlHours: 48,
+      idleTimeoutSeconds: 120,
       alarmThresholds: { latePercent: 3 },
       ingestion: 'kinesis',
       removalPolicy: 'destroy',
@@ -31,7 +31,7 @@ describe('deploy section', () => {
     expect(p.deploy).toEqual({
       batchSize: 250,
       eventTypeField: 'kind',
-      dedupeTtlHours: 48,
+      idleTimeoutSeconds: 120,
       alarmThresholds: { latePercent: 3 },
       ingestion: 'kinesis',
       removalPolicy: 'destroy',
@@ -52,6 +52,19 @@ describe('deploy section', () => {
     [{ alarmThresholds: { latePercent: -1 } }, 'deploy.alarmThresholds.latePercent: expected a number ≥ 0, got -1'],
     [{ alarmThresholds: [1] }, 'deploy.alarmThresholds: expected an object of thresholds, got [1]'],
     [{ removalPolicy: 'snapshot' }, `deploy.removalPolicy: expected 'retain' or 'destroy', got "snapshot"`],
+    [{ eventTypeField: true }, 'deploy.eventTypeField: expected a string, got true'],
+    [{ rawEventDelivery: 'maybe' }, 'deploy.rawEventDelivery: expected true or false, got "maybe"'],
+    [{ mskMinPollers: 'two' }, 'deploy.mskMinPollers: expected a number, got "two"'],
+    [
+      { producerPrincipalArn: 'arn:aws:s3:::bucket' },
+      'deploy.producerPrincipalArn: expected an IAM role or user ARN, or arn:aws:iam::<account>:root, got "arn:aws:s3:::bucket"',
+    ],
+    [{ snowflakeTable: 42 }, 'deploy.snowflakeTable: expected a string, got 42'],
+    [{ redshiftJdbcUrl: ['jdbc'] }, 'deploy.redshiftJdbcUrl: expected a string, got ["jdbc"]'],
+    [
+      { warehouse: 'bigquery' },
+      `deploy.warehouse: expected 'none' or 'iceberg' or 'redshift' or 'snowflake', got "bigquery"`,
+    ],
     ['fast', 'deploy: expected an object of deploy settings, got "fast"'],
   ])('rejects %o naming the setting and quoting the value', (deploy, message) => {
     const build = () => define(deploy);
@@ -66,6 +79,36 @@ describe('deploy section', () => {
     );
   });
 
+  it('holds the warehouse, MSK poller, producer and raw-copy settings; eventTypeField may be false', () => {
+    const settings = {
+      eventTypeField: false,
+      rawEventDelivery: true,
+      mskMinPollers: 2,
+      mskMaxPollers: 8,
+      producerPrincipalArn: 'arn:aws:iam::123456789012:role/producer',
+      warehouse: 'snowflake',
+      snowflakeAccountUrl: 'https://xy12345.eu-west-1.snowflakecomputing.com',
+      snowflakeSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sf-AbC123',
+      snowflakeDatabase: 'ANALYTICS',
+      snowflakeSchema: 'STREAMFOLD',
+      snowflakeTable: 'ORDERS',
+      snowflakeRole: 'LOADER',
+      snowflakeContentColumn: 'ROW',
+    } as const;
+    expect(define(settings).deploy).toEqual(settings);
+    const redshift = {
+      warehouse: 'redshift',
+      redshiftJdbcUrl: 'jdbc:redshift://example.eu-west-1.redshift.amazonaws.com:5439/dev',
+      redshiftSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rs-AbC123',
+      redshiftTable: 'streamfold.orders',
+      redshiftCopyOptions: "FORMAT AS JSON 'auto'",
+    } as const;
+    expect(define(redshift).deploy).toEqual(redshift);
+    expect(define({ producerPrincipalArn: 'arn:aws:iam::123456789012:root' }).deploy.producerPrincipalArn).toBe(
+      'arn:aws:iam::123456789012:root',
+    );
+  });
+
   it('reads command-line strings (cdk.json context) with the same schema', () => {
     const fail = ({ setting }: { setting: string }): never => {
       throw new Error(setting);
@@ -76,5 +119,8 @@ describe('deploy section', () => {
         fail,
       ),
     ).toEqual({ batchSize: 100, timestream: false, idleTimeoutSeconds: 90, alarmThresholds: { latePercent: 2 } });
+    expect(
+      parseDeploySettings({ eventTypeField: 'false', rawEventDelivery: 'true', mskMaxPollers: '20' }, fail),
+    ).toEqual({ eventTypeField: false, rawEventDelivery: true, mskMaxPollers: 20 });
   });
 });

@@ -3,19 +3,27 @@
 import { describe, expect, it } from 'vitest';
 import { layoutOf } from '../../../core';
 import {
+  expandOutbox,
   NO_STREAM_TIME,
   type ProcessContext,
   processSource,
   type SourceRecord,
+  type StoredKeyState,
 } from '../../../lambdas/processor/index';
 import type { SideOutputMessage, SideOutputSink } from '../../../lambdas/side-output/index';
-import { type CommitRequest, compareSequence, type StoredState } from '../../../lambdas/state/index';
+import {
+  type Checkpoint,
+  type CheckpointInput,
+  type CommitRequest,
+  compareSequence,
+  type StoredState,
+} from '../../../lambdas/state/index';
 import { clickstream } from '../../../pipelines/clickstream';
 
 /** A minimal in-memory StateStore: same contract (fence, skip, apply on current), no DynamoDB. */
 function memoryStore() {
   const items = new Map<string, { state: unknown; applied: Record<string, string>; version: number }>();
-  const checkpoints = new Map<string, { sourceId: string; sequence: string; streamTime: number; updatedAt: number }>();
+  const checkpoints = new Map<string, Checkpoint>();
   const current = (key: string): StoredState => {
     const item = items.get(key);
     return {
@@ -32,33 +40,54 @@ function memoryStore() {
     async getCheckpoint(sourceId: string) {
       return checkpoints.get(sourceId);
     },
-    async putCheckpoint(sourceId: string, next: { sequence: string | number | bigint; streamTime: number }) {
-      const checkpoint = { sourceId, sequence: String(next.sequence), streamTime: next.streamTime, updatedAt: 0 };
+    async putCheckpoint(sourceId: string, next: CheckpointInput) {
+      const checkpoint: Checkpoint = {
+        sourceId,
+        sequence: String(next.sequence),
+        streamTime: next.streamTime,
+        updatedAt: 0,
+        epoch: next.epoch ?? 0,
+      };
       checkpoints.set(sourceId, checkpoint);
       return { status: 'written' as const, checkpoint };
     },
     async listCheckpoints() {
       return [...checkpoints.values()];
     },
-    async load(keys: string[]) {
-      return new Map(keys.map((key) => [key, current(key)]));
+    async readClaims() {
+      return new Map<number, Set<string>>();
+    },
+    async spillClaims() {},
+    async dropClaims() {},
+    async listDue() {},
+    async touchCheckpoint() {
+      return true;
     },
     async commit(requests: CommitRequest[]) {
-      const results = requests.map((request) => {
+      const results = [];
+      for (const request of requests) {
         const cur = current(request.key);
         const done = cur.applied[request.sourceId];
         if (done !== undefined && compareSequence(done, request.lastSequence) >= 0) {
-          return { key: request.key, status: 'skipped' as const, version: cur.version, attempts: 0 };
+          results.push({ key: request.key, status: 'skipped' as const, version: cur.version, attempts: 0 });
+          continue;
         }
-        const next = request.apply(cur);
-        if (!next) return { key: request.key, status: 'skipped' as const, version: cur.version, attempts: 0 };
+        let next = request.apply(cur);
+        while (next && 'pending' in next) {
+          await next.pending();
+          next = request.apply(cur);
+        }
+        if (!next) {
+          results.push({ key: request.key, status: 'skipped' as const, version: cur.version, attempts: 0 });
+          continue;
+        }
         items.set(request.key, {
           state: next.state,
           applied: { ...cur.applied, [request.sourceId]: String(request.lastSequence) },
           version: cur.version + 1,
         });
-        return { key: request.key, status: 'written' as const, version: cur.version + 1, attempts: 1 };
-      });
+        results.push({ key: request.key, status: 'written' as const, version: cur.version + 1, attempts: 1 });
+      }
       const totals = { writeUnits: 0, readUnits: 0, conflicts: 0, retries: 0, writes: 0, cacheHits: 0, cacheMisses: 0 };
       return { results, failedKeys: [], ok: true, totals };
     },
@@ -109,11 +138,12 @@ function context(
     pipeline,
     layout: layoutOf(pipeline),
     store,
-    idempotency: undefined,
-    dedupeTtlSeconds: 3600,
     rejected,
     late,
     log: silent,
+    now: () => T0 + 3_600_000,
+    idleTimeoutMs: 60_000,
+    stateTtlMs: 86_400_000,
   };
 }
 
@@ -137,7 +167,9 @@ describe('processSource', () => {
     expect(store.checkpoints.get('s')?.sequence).toBe('3');
   });
 
-  it('does not commit a key whose late entry could not be sent', async () => {
+  // DESIGN.md §9: a late decision travels in the key's state write (its outbox `o`), so it is decided on the state
+  // the write is validated against and cannot be lost: a failed immediate send only leaves the emitter to deliver it.
+  it('commits a key with its late entries in the write, whatever the immediate send does', async () => {
     const store = memoryStore();
     const late = sink(() => true);
     const records = [
@@ -146,10 +178,24 @@ describe('processSource', () => {
       record(3, click('c', 'u1', 0)), // late for every window of u1
     ];
     const out = await processSource(context(store, sink().sink, late.sink), { sourceId: 's', records });
-    expect(out.failedAt?.sequence).toBe('1'); // u1's lowest record
-    expect(out.noProgress).toBe(false); // u2 was written
-    expect([...store.items.keys()]).toEqual(['u2']);
-    expect(store.checkpoints.has('s')).toBe(false);
+    expect(out.failedAt).toBeUndefined();
+    expect([...store.items.keys()].sort()).toEqual(['u1', 'u2']);
+    const stored = store.items.get('u1')!.state as StoredKeyState;
+    expect(
+      expandOutbox(stored.o ?? [])
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([
+      's:3:activity5m:1767261360000',
+      's:3:activity5m:1767261420000',
+      's:3:activity5m:1767261480000',
+      's:3:activity5m:1767261540000',
+      's:3:activity5m:1767261600000',
+      's:3:perMinute:1767261600000',
+      's:3:sessions:1767261600000',
+    ]);
+    expect(out.stats.late).toBe(1);
+    expect(store.checkpoints.get('s')?.sequence).toBe('3');
   });
 
   it('checkpoints a batch of only rejected records with no stream time', async () => {

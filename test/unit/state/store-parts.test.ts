@@ -34,11 +34,12 @@ describe('state store parts', () => {
       exists: true,
       stateJson: '{"n":1}',
       applied: { 'shardId-0': '42' },
+      appliedAt: { 'shardId-0': 28_333_333 },
       version: 3,
       ttl: 1_900_000_000,
     };
     const item = toStateItem('user-1', record, 1_700_000_000_000);
-    expect(fromStateItem(item)).toEqual(record);
+    expect(fromStateItem(item)).toEqual({ ...record, updatedAt: 1_700_000_000_000 });
     expect(fromStateItem(undefined)).toBe(ABSENT);
   });
 
