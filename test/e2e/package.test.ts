@@ -196,8 +196,15 @@ describe('the packed streamfold package', () => {
     const resources = Object.values(template.Resources);
     const mapping = resources.find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.BatchSize);
     expect(mapping?.Properties.BatchSize).toBe(100); // from the pipeline's deploy section
-    expect(JSON.stringify(resources.filter((r) => r.Type === 'AWS::KinesisFirehose::DeliveryStream'))).toContain(
-      'event_type: (.plan //',
+    // The deploy section's partition field: the processor writes the clean events' `event_type=` from it, and the
+    // Glue table projects one partition per enum value.
+    const processorEnv = resources.find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.STREAMFOLD_CLEAN_PARTITION_FIELD,
+    )?.Properties.Environment.Variables;
+    expect(processorEnv?.STREAMFOLD_CLEAN_PARTITION_FIELD).toBe('plan');
+    expect(JSON.stringify(resources.filter((r) => r.Type === 'AWS::Glue::Table'))).toContain(
+      '"projection.event_type.values":"free,pro,team,other"',
     );
     const tables = resources.filter((r) => r.Type === 'AWS::DynamoDB::Table').map((r) => r.Properties.TableName);
     expect(tables.sort()).toEqual(['signups-dedupe', 'signups-state']);
