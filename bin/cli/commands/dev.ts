@@ -221,16 +221,17 @@ export const registerDev: RegisterCommand = (program, context) => {
     )
     .action(async (flags: DevFlags) => {
       const { summary, pipeline } = await runDev(flags, context);
-      // The query hint names this pipeline's first window and one of its aggregates.
+      // The query hints name this pipeline's dedupe id field, its first window and one of its aggregates.
       const window = pipeline.windows[0]!;
       const aggregate = pipeline.aggregates[window.aggregates[0]!]!.name;
+      const ids = pipeline.fields.id !== undefined ? `, count(DISTINCT ${pipeline.fields.id})` : '';
       const { renderSummary } = await import('../../../local/view/index');
       const dir = resolve(context.cwd, flags.dir);
       // --plain is for logs and scripts: no color codes in the summary either (picocolors turns them on when CI is set).
       context.stdout(`\n${renderSummary(summary, { color: flags.plain ? false : undefined })}\n`);
       context.stdout(
         `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
-          '(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")\n' +
+          `(try: npx streamfold query "SELECT count(*)${ids} FROM events")\n` +
           (flags.emission
             ? `alerts:       ${dir}/alerts.jsonl\nresults:      ${dir}/warehouse/aggregates  (try: npx streamfold query ` +
               `"SELECT key, window_start, \\"values\\"->>'${aggregate}' AS ${aggregate} FROM results WHERE \\"window\\" = '${window.name}'")\n`
