@@ -1,25 +1,15 @@
 /**
- * The CDK app: the reference pipeline's stack (pipelines/clickstream.ts), settings from cdk.json context or
- * `-c key=value` (see lib/context-settings.ts), checked by cdk-nag's AwsSolutions pack.
+ * The CDK app: one stack per pipeline exported from pipelines/*.ts (the reference clickstream pipeline:
+ * `streamfold-clickstream`), settings from each definition's `deploy` section overridden by cdk.json context or
+ * `-c key=value` (see lib/context-settings.ts), checked by cdk-nag's AwsSolutions pack. It imports streamfold as a
+ * user's app does (`streamfold/cdk`, resolved to this repository by tsconfig.json `paths`).
  *
  *   npx cdk synth                      # defaults: Kinesis on-demand
  *   npx cdk synth -c ingestion=msk     # MSK Serverless
  */
-import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { StreamfoldStack, settingsFromContext } from '../lib';
-import { clickstream } from '../pipelines/clickstream';
+import { App } from 'aws-cdk-lib';
+import { addPipelineStacks } from 'streamfold/cdk';
 
 const app = new App();
-new StreamfoldStack(app, `streamfold-${clickstream.name}`, {
-  description: `streamfold pipeline ${clickstream.name}`,
-  pipeline: clickstream,
-  definition: {
-    path: fileURLToPath(new URL('../pipelines/clickstream.ts', import.meta.url)),
-    exportName: 'clickstream',
-  },
-  ...settingsFromContext(app.node),
-});
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+await addPipelineStacks(app, { dir: new URL('../pipelines/', import.meta.url) });
 app.synth();

@@ -9,6 +9,7 @@ import {
   type ResultOf,
 } from './aggregates';
 import { MAX_STATE_BYTES } from './contract';
+import { type DeploySettings, deploySection } from './deploy-settings';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
 import { toEventTime } from './iso-time';
@@ -150,6 +151,12 @@ export interface PipelineInput<
    * @default - see {@link PipelineSettings}
    */
   readonly settings?: PipelineSettings;
+  /**
+   * Deploy settings (batch size, data lake partition field, warehouse, alarm thresholds...): cdk.json context
+   * overrides them key by key.
+   * @default - the constructs' defaults
+   */
+  readonly deploy?: DeploySettings;
 }
 
 /** A window after validation, durations in ms. */
@@ -214,6 +221,8 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
     readonly retentionMs: number;
     readonly maxStateBytes: number;
   };
+  /** The validated `deploy` section (empty when not given): read by the CDK constructs. */
+  readonly deploy: DeploySettings;
   /** Type carrier for inference; not a runtime value. */
   readonly $types?: { event: E; windows: W; aggregates: A };
 }
@@ -507,6 +516,7 @@ export function definePipeline<
       retentionMs: duration('settings.retention', settings.retention ?? '1d'),
       maxStateBytes: maxStateBytes(settings.maxStateBytes),
     },
+    deploy: deploySection(input.deploy),
   };
 }
 

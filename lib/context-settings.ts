@@ -1,17 +1,15 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Node } from 'constructs';
-import type { AlarmThresholds } from './alarm-thresholds';
-import { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
+import { type DeploySettingName, type DeploySettings, parseDeploySettings } from '../core/deploy-settings';
 import { InvalidSettingError } from './errors';
-import type { RedshiftSettings } from './redshift-delivery';
-import type { SnowflakeSettings } from './snowflake-delivery';
-import type { StreamfoldStackProps } from './streamfold-stack';
+import { propsFromDeploySettings, type StreamfoldPipelineProps } from './streamfold-pipeline';
 
-/** Settings of {@link StreamfoldStackProps} that cdk.json context (or `-c key=value`) can set. */
-export type ContextSettings = Omit<StreamfoldStackProps, 'pipeline' | 'definition' | 'names' | 'vpc' | 'columns'>;
+/** Settings of {@link StreamfoldPipelineProps} that cdk.json context (or `-c key=value`) can set. */
+export type ContextSettings = Omit<StreamfoldPipelineProps, 'pipeline' | 'definition' | 'names' | 'vpc' | 'columns'>;
 
-/** Context keys, their meaning and defaults (the README lists the same). */
+/**
+ * Context keys, their meaning and defaults (the README lists the same). They are the names of a definition's `deploy`
+ * settings (`DeploySettings`): a context value overrides the deploy setting of the same name.
+ */
 export const CONTEXT_KEYS = {
   ingestion: "'kinesis' | 'msk' (default 'kinesis')",
   streamMode: "'on-demand' | 'provisioned' (default 'on-demand')",
@@ -55,169 +53,32 @@ export const CONTEXT_KEYS = {
   alarmEmail: 'email subscribed to the alarm topic (default none)',
   alarmThresholds: 'object (or JSON string) of AlarmThresholds (default {})',
   removalPolicy: "'retain' | 'destroy' for stateful resources (default 'retain')",
-} as const;
+} as const satisfies Record<DeploySettingName, string>;
 
 /** A context key. */
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
-type Reader = { get(key: ContextKey): unknown };
-
-function text(r: Reader, key: ContextKey): string | undefined {
-  const v = r.get(key);
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new InvalidSettingError(key, v, 'a string');
-  return v;
-}
-
-function num(r: Reader, key: ContextKey): number | undefined {
-  const v = r.get(key);
-  if (v === undefined || v === null || v === '') return undefined;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-  if (!Number.isFinite(n)) throw new InvalidSettingError(key, v, 'a number');
-  return n;
-}
-
-function bool(r: Reader, key: ContextKey): boolean | undefined {
-  const v = r.get(key);
-  if (v === undefined || v === null || v === '') return undefined;
-  if (v === true || v === 'true') return true;
-  if (v === false || v === 'false') return false;
-  throw new InvalidSettingError(key, v, 'true or false');
-}
-
-function oneOf<T extends string>(r: Reader, key: ContextKey, allowed: readonly T[]): T | undefined {
-  const v = text(r, key);
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new InvalidSettingError(key, v, allowed.map((a) => `'${a}'`).join(' or '));
+/**
+ * The deploy settings set in cdk.json context or with `-c key=value` (values from the command line arrive as strings
+ * and are read as numbers, booleans or JSON), validated by the same schema as a definition's `deploy` section.
+ * Unset and empty keys are left out.
+ * @throws InvalidSettingError naming the key and quoting the bad value.
+ */
+export function deploySettingsFromContext(node: Pick<Node, 'tryGetContext'>): DeploySettings {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(CONTEXT_KEYS)) {
+    const value: unknown = node.tryGetContext(key);
+    if (value !== undefined && value !== null && value !== '') raw[key] = value;
   }
-  return v as T;
-}
-
-function thresholds(r: Reader): AlarmThresholds | undefined {
-  let v = r.get('alarmThresholds');
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'string') {
-    try {
-      v = JSON.parse(v);
-    } catch (error) {
-      throw new InvalidSettingError('alarmThresholds', v, 'a JSON object of thresholds', { cause: error });
-    }
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) {
-    throw new InvalidSettingError('alarmThresholds', v, 'an object of thresholds');
-  }
-  for (const name of Object.keys(v)) {
-    if (!(name in DEFAULT_ALARM_THRESHOLDS)) {
-      throw new InvalidSettingError(
-        `alarmThresholds.${name}`,
-        name,
-        `one of ${Object.keys(DEFAULT_ALARM_THRESHOLDS).join(', ')}`,
-      );
-    }
-  }
-  return v as AlarmThresholds;
-}
-
-/** The field name, or false (JSON false, or the string 'false' from the command line). */
-function fieldOrFalse(r: Reader, key: ContextKey): string | false | undefined {
-  const v = r.get(key);
-  if (v === false || v === 'false') return false;
-  return text(r, key);
-}
-
-const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
-
-function principal(r: Reader, key: ContextKey): iam.IPrincipal | undefined {
-  const arn = text(r, key);
-  if (arn === undefined) return undefined;
-  if (!PRINCIPAL_ARN.test(arn)) {
-    throw new InvalidSettingError(key, arn, 'an IAM role or user ARN, or arn:aws:iam::<account>:root');
-  }
-  return new iam.ArnPrincipal(arn);
-}
-
-function pollers(r: Reader): { minimum?: number; maximum?: number } | undefined {
-  const minimum = num(r, 'mskMinPollers');
-  const maximum = num(r, 'mskMaxPollers');
-  return minimum === undefined && maximum === undefined ? undefined : { minimum, maximum };
-}
-
-function duration(r: Reader, key: ContextKey, unit: 'seconds' | 'minutes' | 'hours'): Duration | undefined {
-  const n = num(r, key);
-  if (n === undefined) return undefined;
-  // Duration throws a generic error on negative amounts: fail here with the key and the value instead.
-  if (n < 0) throw new InvalidSettingError(key, r.get(key), 'a number ≥ 0');
-  return Duration[unit](n);
-}
-
-/** The Snowflake settings when any `snowflake*` key is set (the stack validates them). */
-function snowflake(r: Reader): SnowflakeSettings | undefined {
-  const v = {
-    accountUrl: text(r, 'snowflakeAccountUrl'),
-    secretArn: text(r, 'snowflakeSecretArn'),
-    database: text(r, 'snowflakeDatabase'),
-    schema: text(r, 'snowflakeSchema'),
-    table: text(r, 'snowflakeTable'),
-    role: text(r, 'snowflakeRole'),
-    contentColumn: text(r, 'snowflakeContentColumn'),
-  };
-  if (Object.values(v).every((x) => x === undefined)) return undefined;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as SnowflakeSettings;
-}
-
-/** The Redshift settings when any `redshift*` key is set (the stack validates them). */
-function redshift(r: Reader): RedshiftSettings | undefined {
-  const v = {
-    jdbcUrl: text(r, 'redshiftJdbcUrl'),
-    secretArn: text(r, 'redshiftSecretArn'),
-    table: text(r, 'redshiftTable'),
-    copyOptions: text(r, 'redshiftCopyOptions'),
-  };
-  if (Object.values(v).every((x) => x === undefined)) return undefined;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as RedshiftSettings;
+  return parseDeploySettings(raw, ({ setting, value, expected }) => {
+    throw new InvalidSettingError(setting, value, expected);
+  });
 }
 
 /**
- * Reads the stack settings from cdk.json context / `-c key=value` (values from the command line arrive as strings
- * and are parsed). Unknown values fail with the key and the bad value; unset keys keep the construct defaults.
+ * Reads the stack settings from cdk.json context / `-c key=value`. Unknown values fail with the key and the bad value;
+ * unset keys stay undefined, so the construct takes them from the definition's `deploy` section, else its defaults.
  */
 export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextSettings {
-  const r: Reader = { get: (key) => node.tryGetContext(key) };
-  const removal = oneOf(r, 'removalPolicy', ['retain', 'destroy'] as const);
-  return {
-    ingestion: oneOf(r, 'ingestion', ['kinesis', 'msk'] as const),
-    streamMode: oneOf(r, 'streamMode', ['on-demand', 'provisioned'] as const),
-    shardCount: num(r, 'shardCount'),
-    streamRetention: duration(r, 'streamRetentionHours', 'hours'),
-    enhancedFanOut: bool(r, 'enhancedFanOut'),
-    mskClusterArn: text(r, 'mskClusterArn'),
-    mskTopic: text(r, 'mskTopic'),
-    mskPartitions: num(r, 'mskPartitions'),
-    mskPollers: pollers(r),
-    producerPrincipal: principal(r, 'producerPrincipalArn'),
-    batchSize: num(r, 'batchSize'),
-    maxBatchingWindow: duration(r, 'batchingWindowSeconds', 'seconds'),
-    parallelizationFactor: num(r, 'parallelizationFactor'),
-    retryAttempts: num(r, 'retryAttempts'),
-    maxRecordAge: duration(r, 'maxRecordAgeSeconds', 'seconds'),
-    expectedRecordBytes: num(r, 'expectedRecordBytes'),
-    processorMemoryMb: num(r, 'processorMemoryMb'),
-    eventTypeField: fieldOrFalse(r, 'eventTypeField'),
-    rawEventDelivery: bool(r, 'rawEventDelivery'),
-    deliveryBufferingInterval: duration(r, 'deliveryBufferSeconds', 'seconds'),
-    deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
-    warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
-    snowflake: snowflake(r),
-    redshift: redshift(r),
-    timestream: bool(r, 'timestream'),
-    alertsEventBus: bool(r, 'alertsEventBus'),
-    persistResults: bool(r, 'persistResults'),
-    closerInterval: duration(r, 'closerIntervalMinutes', 'minutes'),
-    idleTimeout: duration(r, 'idleTimeoutSeconds', 'seconds'),
-    alarmEmail: text(r, 'alarmEmail'),
-    alarmThresholds: thresholds(r),
-    removalPolicy:
-      removal === undefined ? undefined : removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-  };
+  return propsFromDeploySettings(deploySettingsFromContext(node));
 }

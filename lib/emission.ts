@@ -4,7 +4,6 @@
  * finalizes windows when traffic stops, and their alarms. Infrastructure only: the handlers are bundled from
  * generated entry files (lib/ never imports runtime code).
  */
-import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -32,7 +31,7 @@ import { functionRole } from './function-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { alarmNamePrefix } from './pipeline-monitoring';
-import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeHandlerEntry } from './processor-entry';
+import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
 import { grantItemActions } from './table-grants';
 
@@ -579,8 +578,7 @@ export class Emission extends Construct {
       description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
       entry,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      ...bundlingProject(props.definition),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,

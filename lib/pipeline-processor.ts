@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Annotations, Duration, Names } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -16,7 +15,7 @@ import { functionRole } from './function-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
-import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeProcessorEntry } from './processor-entry';
+import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeProcessorEntry } from './processor-entry';
 import { grantItemActions } from './table-grants';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
@@ -313,8 +312,7 @@ export class PipelineProcessor extends Construct {
       description: `streamfold processor of pipeline ${pipeline.name} (${source.kind})`,
       entry,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      ...bundlingProject(props.definition),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,

@@ -2,8 +2,9 @@
  * The reference pipeline: clickstream events keyed by user, with per-minute counts and a bot alert, 5-minute hopping
  * activity, and 30-second-gap sessions with their event count and duration.
  */
+
+import { definePipeline, hopping, session, tumbling } from 'streamfold';
 import { z } from 'zod';
-import { definePipeline, hopping, session, tumbling } from '../core';
 
 /** Event types of the clickstream. */
 export const EVENT_TYPES = ['click', 'view', 'search', 'add_to_cart', 'purchase', 'login', 'failed_login'] as const;
@@ -58,6 +59,9 @@ export const clickstream = definePipeline({
       description: 'more than 100 events from one user in one minute',
     }),
   }),
+  // Deploy settings of this pipeline (cdk.json context or `-c key=value` overrides them): the data lake is
+  // partitioned by event type.
+  deploy: { eventTypeField: 'type' },
 });
 
 export default clickstream;

@@ -1,16 +1,22 @@
 /**
  * The `streamfold` command line. `bin/streamfold.js` loads this file through tsx and calls {@link main}.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands';
 import type { CliContext, GlobalOptions } from './context';
 import { CliError } from './errors';
+import { PACKAGE_INFO } from './package-info';
 
 export type { CliContext, RegisterCommand } from './context';
 export * from './errors';
 export { type FileLinesOptions, fileLines, type LineSource } from './line-source';
-export { DEFAULT_PIPELINE_FILE, type LoadedPipeline, loadPipeline, looksLikePipeline } from './load-pipeline';
+export {
+  defaultPipelineFile,
+  type LoadedPipeline,
+  loadPipeline,
+  looksLikePipeline,
+  PIPELINES_DIR,
+} from './load-pipeline';
 export {
   REPLAY_FILES,
   type ReplayFilesSummary,
@@ -19,9 +25,7 @@ export {
   writeOutputs,
 } from './replay-files';
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const VERSION = PACKAGE_INFO.version;
 
 /** Build the commander program with every command of {@link COMMANDS}. */
 export function buildProgram(context: CliContext): Command {

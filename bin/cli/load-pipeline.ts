@@ -1,11 +1,33 @@
-import { statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Pipeline } from '../../core';
+import { looksLikePipeline, type Pipeline } from '../../core';
+import { pipelineFiles } from '../../lib/pipeline-files';
 import { PipelineLoadError } from './errors';
 
-/** The pipeline file used when `--pipeline` is not given (relative to the working directory). */
-export const DEFAULT_PIPELINE_FILE = 'pipelines/clickstream.ts';
+export { looksLikePipeline };
+
+/** Where the pipeline file is looked for when `--pipeline` is not given (relative to the working directory). */
+export const PIPELINES_DIR = 'pipelines';
+
+/** Help of the `--pipeline` option of every command that loads a pipeline. */
+export const PIPELINE_OPTION_HELP = `pipeline definition file (default: the only one in ${PIPELINES_DIR}/)`;
+
+/**
+ * The pipeline file when none is given: the only module in `pipelines/` under `cwd`.
+ * @throws PipelineLoadError when the folder holds none, or several (then `--pipeline` must choose).
+ */
+export function defaultPipelineFile(cwd: string): string {
+  const dir = join(cwd, PIPELINES_DIR);
+  const files = existsSync(dir) ? pipelineFiles(dir).map((f) => relative(cwd, f)) : [];
+  if (files.length === 1) return files[0]!;
+  throw new PipelineLoadError(
+    PIPELINES_DIR,
+    files.length === 0
+      ? `no pipeline file given and none in ${dir}: give one with --pipeline <file.ts>`
+      : `no pipeline file given and ${files.length} in ${PIPELINES_DIR}/ (${files.join(', ')}): choose one with --pipeline <file.ts>`,
+  );
+}
 
 /** A pipeline loaded from a file, with where it came from. */
 export interface LoadedPipeline {
@@ -16,21 +38,15 @@ export interface LoadedPipeline {
   readonly exportName: string;
 }
 
-/** True when `value` looks like what `definePipeline` returns (windows and aggregates arrays, a `keyOf` function). */
-export function looksLikePipeline(value: unknown): value is Pipeline {
-  if (!value || typeof value !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return Array.isArray(v.windows) && Array.isArray(v.aggregates) && typeof v.keyOf === 'function';
-}
-
 /**
  * Import a pipeline definition file (TypeScript through tsx) and take its default export, or else its first export
- * that looks like a pipeline. Every failure is a {@link PipelineLoadError} naming the file (and, for a
- * `DefinitionError`, the setting).
+ * that looks like a pipeline. Without a file, the only one in `pipelines/` (see {@link defaultPipelineFile}). Every
+ * failure is a {@link PipelineLoadError} naming the file (and, for a `DefinitionError`, the setting).
  *
  * @example const { pipeline } = await loadPipeline('pipelines/clickstream.ts');
  */
-export async function loadPipeline(file: string = DEFAULT_PIPELINE_FILE, cwd = process.cwd()): Promise<LoadedPipeline> {
+export async function loadPipeline(given?: string, cwd = process.cwd()): Promise<LoadedPipeline> {
+  const file = given ?? defaultPipelineFile(cwd);
   const path = resolve(cwd, file);
   const shown = relative(cwd, path) || path;
   let isFile = false;

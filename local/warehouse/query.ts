@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { CLEAN_DEDUPE_ORDER, CLEAN_FIELDS } from '../../core';
+import { importOptional } from '../optional-packages';
 import { WarehouseEmptyError, WarehouseQueryError } from './errors';
 import { AGGREGATES_PREFIX, CLEAN_EVENTS_PREFIX, ERRORS_PREFIX, RAW_EVENTS_PREFIX, RESULT_COLUMNS } from './layout';
 
@@ -95,6 +95,10 @@ export async function queryWarehouse(dir: string, sql: string): Promise<QueryRes
   if (![CLEAN_EVENTS_PREFIX, RAW_EVENTS_PREFIX, AGGREGATES_PREFIX].some((prefix) => hasObjects(join(dir, prefix)))) {
     throw new WarehouseEmptyError(dir);
   }
+  const { DuckDBInstance } = await importOptional<typeof import('@duckdb/node-api')>(
+    '@duckdb/node-api',
+    '`streamfold query` (DuckDB)',
+  );
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {

@@ -63,6 +63,8 @@ describe('streamfold dev --events 3000, then streamfold query', () => {
     expect(figure('processed')).toBe(EVENTS);
     expect(figure('duplicates dropped')).toBe(EVENTS / 100);
     expect(figure('rejected')).toBe(EVENTS / 100);
+    // The query hint counts the pipeline's own dedupe id (clickstream: eventId).
+    expect(dev.stdout).toContain('(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")');
   });
 
   it('count(*) and count(distinct eventId) of events are equal: each valid event once', async () => {

@@ -1,32 +1,19 @@
 // `streamfold produce` into a running local runtime (found through its run file, as `npm start -- --no-generator`
-// publishes it), then `streamfold query` over the warehouse that run delivered.
+// publishes it), then `streamfold query` over the warehouse that run delivered: the real bin, spawned.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../bin/cli';
 import { writeJsonl } from '../../local/generator/index';
 import { readRunFile, startDevRuntime } from '../../local/runtime/index';
 import { clickstream } from '../../pipelines/clickstream';
+import { runCli } from '../support/run-cli';
 
-const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'streamfold-cli-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'streamfold', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd: root,
-  });
-  return { code, stdout, stderr };
-}
+/** Run `streamfold <args>` from the repository root. */
+const run = (...args: string[]) => runCli(args);
 
 describe('streamfold produce and query', () => {
   it('produce finds the running dev runtime, sends every line; query reads what the warehouse delivered', async () => {
@@ -47,7 +34,8 @@ describe('streamfold produce and query', () => {
     try {
       expect(readRunFile(work)?.stream).toBe('clickstream-events');
       const produced = await run('produce', '--input', input, '--dir', work);
-      expect(produced.stderr).toBe('');
+      // On Node 20 the AWS SDK warns that it will require Node 22 (NodeVersionSupportWarning): stderr is not empty.
+      expect(produced.stderr).not.toMatch(/^streamfold:/m);
       expect(produced.code).toBe(0);
       expect(JSON.parse(produced.stdout)).toMatchObject({
         stream: 'clickstream-events',

@@ -1,7 +1,7 @@
 /** The generated processor entry module, and the table layout the stack shares with lambdas/state/tables.ts. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_PARTITION,
@@ -12,6 +12,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../../lambdas/state/tables';
 import {
+  bundlingProject,
   handlerEntrySource,
   PROJECT_ROOT,
   processorEntrySource,
@@ -61,6 +62,31 @@ describe('processor entry', () => {
     expect(closer).toMatch(/[/]closer-[0-9a-f]{12}\.ts$/);
     expect(readFileSync(emitter, 'utf8')).toContain('export const handler = createEmitterHandler(pipeline);');
     expect(readFileSync(closer, 'utf8')).toBe(handlerEntrySource(CLICKSTREAM_PATH, 'clickstream', 'closer'));
+  });
+});
+
+describe('bundling project', () => {
+  it('is this repository for the reference pipeline: the lock file nearest above the definition', () => {
+    const repo = resolve(import.meta.dirname, '../..');
+    expect(bundlingProject({ path: CLICKSTREAM_PATH })).toEqual({
+      projectRoot: repo,
+      depsLockFilePath: join(repo, 'package-lock.json'),
+    });
+  });
+
+  it("is the user's project for a pipeline in it (any lock file npm, yarn, pnpm or bun write)", () => {
+    const project = mkdtempSync(join(tmpdir(), 'streamfold-project-'));
+    mkdirSync(join(project, 'pipelines'));
+    writeFileSync(join(project, 'pnpm-lock.yaml'), '');
+    const definition = { path: join(project, 'pipelines', 'orders.ts') };
+    writeFileSync(definition.path, '');
+    expect(bundlingProject(definition)).toEqual({
+      projectRoot: project,
+      depsLockFilePath: join(project, 'pnpm-lock.yaml'),
+    });
+    // The generated entries go into that project, not into the installed streamfold package.
+    const entry = writeHandlerEntry(definition, 'closer');
+    expect(entry.startsWith(join(project, '.streamfold', 'cdk-entries'))).toBe(true);
   });
 });
 

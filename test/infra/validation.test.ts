@@ -254,7 +254,7 @@ describe('6 MB payload warning', () => {
   it('warns when batchSize × record size can exceed 6 MB, naming the safe batch size', () => {
     const stack = buildStack({ batchSize: 5000 });
     Annotations.fromStack(stack).hasWarning(
-      '/test-stack/Processor',
+      '/test-stack/Default/Processor',
       Match.stringLikeRegexp(
         'batchSize 5000 with ~1024-byte records .* over Lambda.s 6 MB payload limit.*at most 3283',
       ),
@@ -301,14 +301,17 @@ describe('cdk.json context', () => {
 
   it('cdk.json sets the emission keys to the construct defaults, and each key is documented', () => {
     const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
-    for (const key of ['alertsEventBus', 'persistResults', 'closerIntervalMinutes', 'idleTimeoutSeconds']) {
+    for (const key of ['alertsEventBus', 'closerIntervalMinutes', 'idleTimeoutSeconds']) {
       expect(CONTEXT_KEYS).toHaveProperty(key);
       expect(cdkJson.context).toHaveProperty(key);
     }
+    // persistResults is off by default: cdk.json leaves it (and the definition's deploy section) to the default.
+    expect(CONTEXT_KEYS).toHaveProperty('persistResults');
+    expect(cdkJson.context).not.toHaveProperty('persistResults');
     const s = read(cdkJson.context);
     expect([s.alertsEventBus, s.persistResults, s.closerInterval?.toMinutes(), s.idleTimeout?.toSeconds()]).toEqual([
       false,
-      true,
+      undefined,
       1,
       60,
     ]);

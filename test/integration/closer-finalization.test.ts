@@ -2,9 +2,7 @@
 // idle), the closer finalizes the remaining windows with one conditional write per key, the emitter emits them from
 // the state table's stream, and the final results equal the offline replay(). State queries see open then final.
 import type { DynamoDBRecord } from 'aws-lambda';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { registerState } from '../../bin/cli/commands/state';
 import { compareResults, replay, type WindowResult } from '../../core';
 import { runCloser } from '../../lambdas/closer/index';
 import { createEmitterHandler } from '../../lambdas/emitter/index';
@@ -12,6 +10,7 @@ import { queryState } from '../../lambdas/query/index';
 import { StateStore } from '../../lambdas/state/index';
 import { makeClients } from '../../local/aws-clients';
 import { clickstream } from '../../pipelines/clickstream';
+import { runCli } from '../support/run-cli';
 import { deliverStream, emissionTables, processLines, recordingSink, streamReader } from './emitter-helpers';
 import { clickLines, lambdaContext, silentLogger } from './processor-helpers';
 
@@ -144,29 +143,26 @@ describe('closer: windows close when traffic stops', () => {
 
   it('`streamfold state` prints the same final results (JSON)', async () => {
     const key = expected.results.at(-1)!.key;
-    let out = '';
-    const program = new Command('streamfold').exitOverride();
-    registerState(program, { stdout: (t) => (out += t), stderr: () => {}, cwd: process.cwd() });
-    await program.parseAsync(
-      [
-        'state',
-        '-p',
-        'pipelines/clickstream.ts',
-        '-w',
-        'perMinute',
-        '-k',
-        key,
-        '--table',
-        tables.stateTable,
-        '--endpoint',
-        endpoints.dynamodb,
-        '--region',
-        'us-east-1',
-        '--json',
-      ],
-      { from: 'user' },
-    );
-    const printed = JSON.parse(out);
+    const r = await runCli([
+      'state',
+      '-p',
+      'pipelines/clickstream.ts',
+      '-w',
+      'perMinute',
+      '-k',
+      key,
+      '--table',
+      tables.stateTable,
+      '--endpoint',
+      endpoints.dynamodb,
+      '--region',
+      'us-east-1',
+      '--json',
+    ]);
+    // On Node 20 the AWS SDK warns that it will require Node 22 (NodeVersionSupportWarning): stderr is not empty.
+    expect(r.stderr).not.toMatch(/^streamfold:/m);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
     const want = expected.results.filter((r) => r.key === key && r.window === 'perMinute');
     expect(printed.final.map((r: { start: number }) => r.start)).toEqual(want.map((r) => r.start));
     expect(printed.open).toEqual([]);

@@ -1,21 +1,15 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import type { Pipeline } from '../../../core';
 import { parseDuration } from '../../../core/duration';
-import { generate } from '../../../local/generator';
-import {
-  type DevRuntime,
-  driveLines,
-  emissionPlugin,
-  type RunSummary,
-  startDevRuntime,
-} from '../../../local/runtime/index';
-import { LiveView, renderSummary } from '../../../local/view/index';
+import type { DevRuntime, RunSummary } from '../../../local/runtime/index';
+import type { LiveView } from '../../../local/view/index';
 import type { CliContext, RegisterCommand } from '../context';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { integer, positiveInt } from '../options';
 
 interface DevFlags {
-  pipeline: string;
+  pipeline?: string;
   duration?: number;
   events?: number;
   generator: boolean;
@@ -58,7 +52,8 @@ const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sl
  * Generator settings for a live run: event time runs `timeScale` times faster than the wall clock (so a short run
  * sees bot alerts and closing windows) and is placed so that a bounded run ends near the present.
  */
-function generatorFor(flags: DevFlags, events: number, runMs: number | undefined) {
+async function generatorFor(flags: DevFlags, events: number, runMs: number | undefined) {
+  const { generate } = await import('../../../local/generator');
   const sendRate = flags.rate > 0 ? flags.rate : 200;
   const eventsPerSecond = sendRate / flags.timeScale;
   const eventSpanMs = runMs === undefined ? 0 : runMs * flags.timeScale;
@@ -77,8 +72,11 @@ function generatorFor(flags: DevFlags, events: number, runMs: number | undefined
   });
 }
 
-async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary> {
-  const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
+async function runDev(flags: DevFlags, context: CliContext): Promise<{ summary: RunSummary; pipeline: Pipeline }> {
+  // The local runtime (AWS SDK clients, engines, handlers) loads only for this command: the others start faster.
+  const { driveLines, emissionPlugin, startDevRuntime } = await import('../../../local/runtime/index');
+  const { LiveView } = await import('../../../local/view/index');
+  const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
   const dir = resolve(context.cwd, flags.dir);
   const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
   context.stderr(
@@ -114,7 +112,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
   );
   if (!flags.generator) {
     log(
-      `waiting for events: in another terminal run  npx streamfold produce --pipeline ${flags.pipeline} --input events.jsonl`,
+      `waiting for events: in another terminal run  npx streamfold produce --pipeline ${relative(context.cwd, path)} --input events.jsonl`,
     );
   }
   live.start();
@@ -137,7 +135,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
       const producer = runtime.producer({ maxInFlight: 1 });
       const runMs =
         durationMs ?? (flags.events !== undefined && flags.rate > 0 ? (flags.events / flags.rate) * 1000 : undefined);
-      const items = generatorFor(flags, events, runMs);
+      const items = await generatorFor(flags, events, runMs);
       const lines = (function* () {
         for (const item of items) yield item.line;
       })();
@@ -175,7 +173,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
   if (!stopped) runtime.stats.phase = 'stopped';
   const summary = stopped ?? runtime.snapshot();
   live.stop();
-  return summary;
+  return { summary, pipeline };
 }
 
 /**
@@ -192,7 +190,7 @@ export const registerDev: RegisterCommand = (program, context) => {
         '(`raw_events`) into .streamfold/warehouse (query them with `streamfold query`), and print a summary. ' +
         'Stops after --duration / --events, or on Ctrl-C.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .option('--duration <time>', 'stop after this long (e.g. 60s, 5m; default 60s with the generator)', duration)
     .option('-n, --events <n>', 'generate this many events, then drain and stop', positiveInt)
     .option('--no-generator', 'do not generate events: wait for `streamfold produce` (stop with Ctrl-C or --duration)')
@@ -222,16 +220,21 @@ export const registerDev: RegisterCommand = (program, context) => {
       'at the end of a run, leave the open windows open (default: the closer finalizes them as if their grace had passed)',
     )
     .action(async (flags: DevFlags) => {
-      const summary = await runDev(flags, context);
+      const { summary, pipeline } = await runDev(flags, context);
+      // The query hints name this pipeline's dedupe id field, its first window and one of its aggregates.
+      const window = pipeline.windows[0]!;
+      const aggregate = pipeline.aggregates[window.aggregates[0]!]!.name;
+      const ids = pipeline.fields.id !== undefined ? `, count(DISTINCT ${pipeline.fields.id})` : '';
+      const { renderSummary } = await import('../../../local/view/index');
       const dir = resolve(context.cwd, flags.dir);
       // --plain is for logs and scripts: no color codes in the summary either (picocolors turns them on when CI is set).
       context.stdout(`\n${renderSummary(summary, { color: flags.plain ? false : undefined })}\n`);
       context.stdout(
         `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
-          '(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")\n' +
+          `(try: npx streamfold query "SELECT count(*)${ids} FROM events")\n` +
           (flags.emission
             ? `alerts:       ${dir}/alerts.jsonl\nresults:      ${dir}/warehouse/aggregates  (try: npx streamfold query ` +
-              `"SELECT key, window_start, \\"values\\"->>'events' AS events FROM results WHERE \\"window\\" = 'perMinute'")\n`
+              `"SELECT key, window_start, \\"values\\"->>'${aggregate}' AS ${aggregate} FROM results WHERE \\"window\\" = '${window.name}'")\n`
             : ''),
       );
     });

@@ -1,16 +1,13 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { resourceNames } from '../../../core/names';
-import { makeClients } from '../../../local/aws-clients';
-import { produceFile } from '../../../local/producer';
-import { lineKeyOf, NoRunningDevError, readRunFile, runFilePath } from '../../../local/runtime/index';
 import type { RegisterCommand } from '../context';
 import { InputFileError } from '../errors';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { positiveInt } from '../options';
 
 interface ProduceFlags {
-  pipeline: string;
+  pipeline?: string;
   input: string;
   endpoint?: string;
   stream?: string;
@@ -31,13 +28,17 @@ export const registerProduce: RegisterCommand = (program, context) => {
         'with backoff) and print the counters. Finds a running `streamfold dev` by itself; or give --endpoint, or set ' +
         'AWS_ENDPOINT_URL.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .requiredOption('-i, --input <events.jsonl>', 'events, one per line (malformed lines are sent as they are)')
     .option('--endpoint <url>', 'Kinesis endpoint (default: the running dev, else AWS_ENDPOINT_URL)')
     .option('--stream <name>', 'stream name (default: <pipeline>-events, as the CDK app names it)')
     .option('-d, --dir <dir>', 'working folder of the running `streamfold dev`', '.streamfold')
     .option('--max-in-flight <n>', 'PutRecords requests in flight (1 keeps strict per-key order)', positiveInt, 1)
     .action(async (flags: ProduceFlags) => {
+      // Loaded for this command only (AWS SDK clients, the local runtime's run file): the others start faster.
+      const { makeClients } = await import('../../../local/aws-clients');
+      const { produceFile } = await import('../../../local/producer');
+      const { lineKeyOf, NoRunningDevError, readRunFile, runFilePath } = await import('../../../local/runtime/index');
       const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
       const inputPath = resolve(context.cwd, flags.input);
       let isFile = false;

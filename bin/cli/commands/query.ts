@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import Table from 'cli-table3';
-import { EVENTS_VIEW, queryWarehouse } from '../../../local/warehouse/index';
+import { EVENTS_VIEW, queryWarehouse } from '../../../local/warehouse/query';
 import type { RegisterCommand } from '../context';
 
 interface QueryFlags {

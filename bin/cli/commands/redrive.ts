@@ -1,32 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  DeleteMessageCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type SQSClient as SqsClientType,
-} from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { SQSClient as SqsClientType } from '@aws-sdk/client-sqs';
 import { resourceNames } from '../../../core/names';
-import {
-  createRuntime,
-  type FailureRecord,
-  type RedriveReport,
-  redriveFailure,
-} from '../../../lambdas/processor/index';
-import { SqsSideOutput } from '../../../lambdas/side-output/index';
-import { makeClients } from '../../../local/aws-clients';
-import { JsonlSideOutput, readRunFile } from '../../../local/runtime/index';
+import type { FailureRecord, RedriveReport } from '../../../lambdas/processor/index';
 import type { RegisterCommand } from '../context';
 import { InputFileError, UsageError } from '../errors';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 
 interface RedriveFlags {
-  pipeline: string;
+  pipeline?: string;
   failed?: string;
   queueUrl?: string;
   endpoint?: string;
@@ -49,13 +31,24 @@ export const registerRedrive: RegisterCommand = (program, context) => {
         'was applied stays applied, what was not is applied now (or reported late). Local runs: reads ' +
         '.streamfold/side-outputs/failed.jsonl of the running `streamfold dev`; AWS: --queue-url of the failed queue.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .option('--failed <file.jsonl>', 'failure records, one JSON per line (default: the running dev’s failed.jsonl)')
     .option('--queue-url <url>', 'the on-failure SQS queue (AWS); each message is deleted once its range is done')
     .option('--endpoint <url>', 'Kinesis/DynamoDB endpoint (default: the running dev, else AWS_ENDPOINT_URL or AWS)')
     .option('-d, --dir <dir>', 'working folder of the running `streamfold dev`', '.streamfold')
     .option('--json', 'print the reports as JSON')
     .action(async (flags: RedriveFlags) => {
+      // Loaded for this command only (AWS SDK clients, the processor's runtime, the local runtime's run file): the
+      // others start faster.
+      const { Logger } = await import('@aws-lambda-powertools/logger');
+      const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+      const { KinesisClient } = await import('@aws-sdk/client-kinesis');
+      const { SQSClient } = await import('@aws-sdk/client-sqs');
+      const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+      const { createRuntime, redriveFailure } = await import('../../../lambdas/processor/index');
+      const { SqsSideOutput } = await import('../../../lambdas/side-output/index');
+      const { makeClients } = await import('../../../local/aws-clients');
+      const { JsonlSideOutput, readRunFile } = await import('../../../local/runtime/index');
       const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
       const dir = resolve(context.cwd, flags.dir);
       const run = readRunFile(dir);
@@ -126,6 +119,7 @@ function readFailureFile(path: string): FailureRecord[] {
 }
 
 async function queueUrl(sqs: Pick<SqsClientType, 'send'>, name: string): Promise<string> {
+  const { GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
   const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   if (!out.QueueUrl) throw new UsageError(`queue ${name} not found`);
   return out.QueueUrl;
@@ -137,6 +131,7 @@ async function drainQueue(
   url: string,
   handle: (failure: FailureRecord) => Promise<boolean>,
 ): Promise<void> {
+  const { DeleteMessageCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   for (;;) {
     const out = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import type { RegisterCommand } from '../context';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 import { isoTime, positiveInt } from '../options';
 import { replayToFiles } from '../replay-files';
 
 interface ReplayFlags {
-  pipeline: string;
+  pipeline?: string;
   input: string;
   out: string;
   shards: number;
@@ -21,7 +21,7 @@ export const registerReplay: RegisterCommand = (program, context) => {
       'Replay a JSON-lines file through a pipeline offline (backtest a definition on history). Writes results.jsonl, ' +
         'late.jsonl, rejected.jsonl and alerts.jsonl into --out and prints a JSON summary.',
     )
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .requiredOption('-i, --input <events.jsonl>', 'input events, one JSON object per line, in arrival order')
     .requiredOption('-o, --out <dir>', 'output folder (created when missing)')
     .option('-s, --shards <n>', 'shards to route events to by the hash of their partition key', positiveInt, 1)

@@ -1,14 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import Table from 'cli-table3';
 import { InvalidArgumentError } from 'commander';
 import { resourceNames } from '../../../core';
-import { type QueriedWindow, queryState, UnknownWindowError } from '../../../lambdas/query/index';
+import type { QueriedWindow } from '../../../lambdas/query/index';
 import type { RegisterCommand } from '../context';
 import { CliError } from '../errors';
-import { DEFAULT_PIPELINE_FILE, loadPipeline } from '../load-pipeline';
+import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 
 interface StateFlags {
-  pipeline: string;
+  pipeline?: string;
   window: string;
   key: string;
   from?: number;
@@ -40,7 +38,7 @@ export const registerState: RegisterCommand = (program, context) => {
   program
     .command('state')
     .description('Print the open and final results of one key and window from the DynamoDB state table.')
-    .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
+    .option('-p, --pipeline <file.ts>', PIPELINE_OPTION_HELP)
     .requiredOption('-w, --window <name>', 'window name (e.g. perMinute)')
     .requiredOption('-k, --key <key>', 'aggregation key (e.g. u123)')
     .option('--from <time>', 'windows starting at or after (epoch ms or ISO-8601)', timeArgument)
@@ -50,6 +48,10 @@ export const registerState: RegisterCommand = (program, context) => {
     .option('--region <region>', 'AWS region (default from the environment, else us-east-1 with --endpoint)')
     .option('--json', 'print JSON instead of a table')
     .action(async (flags: StateFlags) => {
+      // Loaded for this command only (the AWS SDK's DynamoDB client): the others start faster.
+      const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+      const { default: Table } = await import('cli-table3');
+      const { queryState, UnknownWindowError } = await import('../../../lambdas/query/index');
       const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
       const endpoint = flags.endpoint ?? process.env.AWS_ENDPOINT_URL;
       const local = Boolean(endpoint) && !process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE;

@@ -1,30 +1,20 @@
+/**
+ * The `streamfold` command as users run it: every test spawns `node bin/streamfold.js` (see test/support/run-cli.ts).
+ */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../../bin/cli';
 import { loadPipeline, looksLikePipeline } from '../../../bin/cli/load-pipeline';
 import { clickstream } from '../../../pipelines/clickstream';
+import { runCli } from '../../support/run-cli';
 
 const root = resolve(import.meta.dirname, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'streamfold-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Run the CLI in-process from the repository root; capture its output. */
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'streamfold', ...args], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd: root,
-  });
-  return { code, stdout, stderr };
-}
+/** Run `streamfold <args>` from the repository root. */
+const run = (...args: string[]) => runCli(args);
 
 const input = join(tmp, 'tiny.jsonl');
 writeFileSync(
@@ -32,7 +22,7 @@ writeFileSync(
   ['{"k":"a","t":1000}', '{"k":"a","t":2000}', 'oops', '{"k":"a","t":3000}', '{"k":"b","t":4000}'].join('\n'),
 );
 
-describe('streamfold CLI', () => {
+describe('streamfold CLI', { timeout: 60_000 }, () => {
   it('replays with a pipeline found by its named export and prints the JSON summary', async () => {
     const out = join(tmp, 'out-named');
     const r = await run(
@@ -119,11 +109,29 @@ describe('streamfold CLI', () => {
     expect((await run('frobnicate')).code).toBe(2);
   });
 
-  it('prints help with exit code 0', async () => {
+  it('prints help with exit code 0, listing every command', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
+    for (const command of ['init [options] [dir]', 'dev [options]', 'produce [options]', 'query [options] <sql>']) {
+      expect(r.stdout).toContain(command);
+    }
     expect(r.stdout).toMatch(/replay \[options\]/);
-    expect(r.stdout).toMatch(/dev \[options\]/);
+    expect(r.stdout).toMatch(/state \[options\]/);
+  });
+
+  it('registers `streamfold state` (the README documents it)', async () => {
+    const r = await run('state', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--window', '--key', '--from', '--table', '--endpoint', '--json'])
+      expect(r.stdout).toContain(flag);
+    const missing = await run('state', '-p', 'pipelines/clickstream.ts', '-w', 'perMinute');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '-k, --key <key>' not specified/);
+  });
+
+  it('prints the package version', async () => {
+    const r = await run('--version');
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
   });
 
   it('dev documents its run controls (the runtime itself is exercised by test/e2e)', async () => {
