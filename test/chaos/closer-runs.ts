@@ -119,16 +119,6 @@ export class CloserRuns {
       (async () => {
         try {
           const outcome = await this.#run(Date.now(), true, this.#o.schedule.closer.liveWindowMs);
-          if (process.env.CHAOS_DEBUG)
-            console.error(
-              'active',
-              JSON.stringify({
-                wm: outcome.watermark,
-                cand: outcome.candidates,
-                closed: outcome.closed,
-                live: outcome.live,
-              }),
-            );
           this.stats.activeKeys += outcome.closed;
           this.stats.activeWindows += outcome.windows;
         } catch {

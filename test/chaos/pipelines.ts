@@ -8,7 +8,7 @@ import type { PipelineVariant, Schedule } from './schedule';
 export const clickstreamNoDedupe: Pipeline = { ...clickstream, idOf: undefined };
 
 /** The state bound of the capped variant: a few KB, so keys of dense schedules reach it. */
-export const CAPPED_STATE_BYTES = 6_000;
+export const CAPPED_STATE_BYTES = 4_000;
 
 /**
  * The clickstream windows and aggregates plus `recent`: the last 60 pages with their event ids in every 5-minute

@@ -129,6 +129,11 @@ export interface Schedule {
   /** Warm containers of the processor function: a lane's invocation goes to a random free one (its own caches). */
   readonly containers: number;
   readonly time: TimeProfile;
+  /**
+   * Disorderly producers (buffering mobile clients): events up to several minutes behind the producer's clock, more
+   * than the grace, so batches often start with records behind their source's stream time.
+   */
+  readonly disorder: boolean;
   /** Single outliers: one event far ahead of the others (inside the skew), one far behind (days). */
   readonly outliers: { readonly ahead: boolean; readonly behind: boolean };
   /** Records of the hostile-input corpus (test/fixtures/bad-input) mixed into the sends. */
@@ -239,6 +244,8 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
   const activeShare = rng.next() < 0.45 ? 0.1 + rng.next() * 0.3 : 0;
   const live = rng.next();
   const liveWindowMs = live < 0.6 ? 0 : live < 0.8 ? 200 : undefined;
+  const disorder = rng.next() < 0.25;
+  if (disorder) generator.outOfOrderMs = 3 * MINUTE + rng.int(6 * MINUTE);
   return {
     seed,
     clock: now,
@@ -270,6 +277,7 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
     faultyInvocationsPerBatch: 6,
     containers,
     time,
+    disorder,
     outliers,
     hostile,
     lanes,

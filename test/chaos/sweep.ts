@@ -47,6 +47,8 @@ export interface DimensionTotals {
   readonly coldStarts: number;
   /** Schedules by event-time profile. */
   readonly time: Record<string, number>;
+  /** Schedules with disorderly producers (events minutes behind their producer's clock). */
+  readonly disorder: number;
   readonly outliers: number;
   readonly hostileRecords: number;
   readonly laneSchedules: number;
@@ -117,6 +119,7 @@ export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: Swe
     staleHandoffs: sum((d) => d.pool.staleHandoffs),
     coldStarts: sum((d) => d.pool.coldStarts),
     time,
+    disorder: reports.filter((r) => r.dimensions.disorder).length,
     outliers: sum((d) => d.outliers),
     hostileRecords: sum((d) => d.hostile),
     laneSchedules: reports.filter((r) => r.dimensions.lanes > 1).length,
