@@ -63,6 +63,8 @@ export interface DimensionReport {
   readonly pool: PoolStats;
   readonly time: Schedule['time'];
   readonly disorder: boolean;
+  /** Records of late bursts. */
+  readonly bursts: number;
   readonly outliers: number;
   readonly hostile: number;
   readonly lanes: number;
@@ -187,15 +189,16 @@ export async function createHarness(
   let processes = 0;
   const newHandler = (): DriverHandler => {
     const proc = new ChaosProcess(++processes, seed, schedule.calls, injected);
+    const client = chaosDynamo(processorBase, proc);
     const store = new StateStore({
-      client: chaosDynamo(processorBase, proc),
+      client,
       tableName: tables.stateTable,
       fenceHorizonMs: FENCE_HORIZON_MS,
       backoff: FAST,
     });
     const processorStore: ProcessorStore =
       sabotage === 'cached-checkpoint'
-        ? cachedCheckpoints(store)
+        ? cachedCheckpoints(store, client, tables.stateTable)
         : sabotage === 'no-restart-detection'
           ? checkpointsWithoutArrival(store)
           : store;
@@ -557,6 +560,7 @@ function report(
       pool: h.pool.stats,
       time: schedule.time,
       disorder: schedule.disorder,
+      bursts: log.records.filter((r) => r.kind === 'burst').length,
       outliers: Number(schedule.outliers.ahead) + Number(schedule.outliers.behind),
       hostile: log.records.filter((r) => r.kind === 'hostile').length,
       lanes: schedule.lanes,

@@ -1,13 +1,17 @@
 // Deliberate bugs for the sweep's self-tests: each re-opens one hole (a bug an earlier build had, or one a build could
 // have) behind a test-only switch, so a self-test can show that some schedule of the fault model catches it.
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { decodeBase64, type Pipeline } from '../../core';
 import type { StoredKeyState } from '../../lambdas/processor/index';
 import type { ProcessorStore } from '../../lambdas/processor/source-batch';
+import { toCheckpointItem } from '../../lambdas/state/codec';
 import {
   type Checkpoint,
+  canonicalSequence,
   decodeStateAttribute,
   encodeStateAttribute,
+  STATE_ATTR,
+  StaleCheckpointError,
   type StateStore,
 } from '../../lambdas/state/index';
 import type { Landed } from './fault-layer';
@@ -21,9 +25,9 @@ type Item = Record<string, AttributeValue>;
  * A deliberate bug:
  * - `lose-key`: every state write of the busiest key is dropped while the processor is told it landed.
  * - `stale-key`: the busiest key's first landed write stays, every later one is dropped (a stale value).
- * - `cached-checkpoint`: each container caches the checkpoints it read or wrote and trusts them (the old
- *   CheckpointStore cache): a shard's batch on a container that last saw the shard earlier starts from a stale
- *   stream time (warm containers).
+ * - `cached-checkpoint`: each container caches the checkpoints it read or wrote and trusts them, and moves a checkpoint
+ *   forward by sequence only (the old CheckpointStore): a shard's batch on a container that last saw the shard
+ *   earlier starts from a stale stream time, and its checkpoint takes the stored stream time back (warm containers).
  * - `closer-drops-late`: processor writes that follow a closer write on the same key lose their outbox: the late
  *   entries a re-applied batch finds after the closer finalized a window go nowhere (the closer dimension).
  * - `event-time-expiry`: state items expire by event time (stream time + retention) and a read of an expired item
@@ -187,10 +191,11 @@ export function delegateStore(store: StateStore): ProcessorStore {
 }
 
 /**
- * `cached-checkpoint`: a container's store that serves checkpoints from its own cache once it read or wrote them,
- * as the old CheckpointStore did (a consistent read only on a miss).
+ * `cached-checkpoint`: a container's store that serves checkpoints from its own cache once it read or wrote them (a
+ * consistent read only on a miss), and writes a checkpoint whenever its sequence is higher, whatever its stream time
+ * (the condition compared sequences only), as the old CheckpointStore did.
  */
-export function cachedCheckpoints(store: StateStore): ProcessorStore {
+export function cachedCheckpoints(store: StateStore, client: DynamoSend, stateTable: string): ProcessorStore {
   const cache = new Map<string, Checkpoint>();
   return {
     ...delegateStore(store),
@@ -202,9 +207,34 @@ export function cachedCheckpoints(store: StateStore): ProcessorStore {
       return checkpoint;
     },
     putCheckpoint: async (id, next) => {
-      const out = await store.putCheckpoint(id, next);
-      cache.set(id, out.checkpoint);
-      return out;
+      try {
+        const out = await store.putCheckpoint(id, next);
+        cache.set(id, out.checkpoint);
+        return out;
+      } catch (error) {
+        if (!(error instanceof StaleCheckpointError)) throw error;
+        const checkpoint: Checkpoint = {
+          sourceId: id,
+          sequence: canonicalSequence(next.sequence),
+          streamTime: next.streamTime,
+          updatedAt: Date.now(),
+          epoch: next.epoch ?? 0,
+          ...(next.lastValidAt !== undefined ? { lastValidAt: next.lastValidAt } : {}),
+          ...(next.arrivalMs !== undefined ? { arrivalMs: next.arrivalMs } : {}),
+        };
+        const item = toCheckpointItem(checkpoint);
+        await client.send(
+          new PutItemCommand({
+            TableName: stateTable,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk) OR #seq < :seq',
+            ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#seq': STATE_ATTR.sequence },
+            ExpressionAttributeValues: { ':seq': item[STATE_ATTR.sequence]! },
+          }),
+        );
+        cache.set(id, checkpoint);
+        return { status: 'written', checkpoint };
+      }
     },
   };
 }

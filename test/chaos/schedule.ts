@@ -134,6 +134,11 @@ export interface Schedule {
    * than the grace, so batches often start with records behind their source's stream time.
    */
   readonly disorder: boolean;
+  /**
+   * Late bursts: a buffering client reconnects and flushes 12 to 32 events of one user, 5.5 to 8 minutes old, at once
+   * (so a batch can start with them, behind its source's stream time).
+   */
+  readonly bursts: number;
   /** Single outliers: one event far ahead of the others (inside the skew), one far behind (days). */
   readonly outliers: { readonly ahead: boolean; readonly behind: boolean };
   /** Records of the hostile-input corpus (test/fixtures/bad-input) mixed into the sends. */
@@ -246,6 +251,7 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
   const liveWindowMs = live < 0.6 ? 0 : live < 0.8 ? 200 : undefined;
   const disorder = rng.next() < 0.25;
   if (disorder) generator.outOfOrderMs = 3 * MINUTE + rng.int(6 * MINUTE);
+  const bursts = rng.next() < 0.25 ? 1 + rng.int(2) : 0;
   return {
     seed,
     clock: now,
@@ -278,6 +284,7 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
     containers,
     time,
     disorder,
+    bursts,
     outliers,
     hostile,
     lanes,

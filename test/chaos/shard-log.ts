@@ -12,7 +12,7 @@ export interface Send {
   /** The record data as the event carries it: base64 (an MSK value may be null). */
   readonly data: string | null;
   readonly partitionKey: string;
-  readonly kind: 'event' | 'resend' | 'outlier' | 'hostile';
+  readonly kind: 'event' | 'resend' | 'outlier' | 'burst' | 'hostile';
 }
 
 /** One record of the in-memory stream: what was sent, where it went, and its place in the global send order. */
@@ -140,6 +140,26 @@ export function scheduleSends(schedule: Schedule): Send[] {
   if (schedule.outliers.ahead) insert(outlier('ahead', aheadOutlierTime(schedule.clock), rng.int(sends.length)));
   if (schedule.outliers.behind)
     insert(outlier('behind', behindOutlierTime(start, schedule.seed), rng.int(sends.length)));
+  for (let b = 0; b < schedule.bursts; b++) {
+    // A buffering client flushes its events at once: one user, 5.5 to 8 minutes behind the clock where it lands (around
+    // the 5-minute grace: some of its windows are closed, some not).
+    const at = Math.floor((0.2 + rng.next() * 0.7) * sends.length);
+    const clock = timeOf(sends, at);
+    if (clock === undefined) continue;
+    const user = `burst-${schedule.seed}-${b}`;
+    const behind = 330_000 + rng.int(150_000);
+    const burst = Array.from({ length: 12 + rng.int(21) }, (_, i): Send => {
+      const line = JSON.stringify({
+        eventId: `burst-${schedule.seed}-${b}-${i}`,
+        userId: user,
+        type: 'view',
+        ts: new Date(clock - behind + i * 1500).toISOString(),
+        page: `/buffered/${i}`,
+      });
+      return { line, data: base64(line), partitionKey: user, kind: 'burst' };
+    });
+    sends.splice(at, 0, ...burst);
+  }
   if (schedule.hostile > 0) {
     const corpus = hostileCorpus().filter((c) => schedule.source === 'msk' || c.kinesis);
     for (let i = 0; i < schedule.hostile; i++) {
@@ -149,6 +169,20 @@ export function scheduleSends(schedule: Schedule): Send[] {
     }
   }
   return sends;
+}
+
+/** The event time of the nearest generated event at or before `at` (the producers' clock there). */
+function timeOf(sends: readonly Send[], at: number): number | undefined {
+  for (let i = Math.min(at, sends.length - 1); i >= 0; i--) {
+    if (sends[i]!.kind !== 'event') continue;
+    try {
+      const time = Date.parse((JSON.parse(sends[i]!.line) as { ts?: string }).ts ?? '');
+      if (Number.isFinite(time)) return time;
+    } catch {
+      // a malformed line: look further back
+    }
+  }
+  return undefined;
 }
 
 /** Build the stream of a schedule's sends: Kinesis shards (with a reshard and lanes), or MSK topic-partitions. */

@@ -49,6 +49,8 @@ export interface DimensionTotals {
   readonly time: Record<string, number>;
   /** Schedules with disorderly producers (events minutes behind their producer's clock). */
   readonly disorder: number;
+  /** Records of late bursts (a buffering client flushing minutes-old events at once). */
+  readonly bursts: number;
   readonly outliers: number;
   readonly hostileRecords: number;
   readonly laneSchedules: number;
@@ -120,6 +122,7 @@ export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: Swe
     coldStarts: sum((d) => d.pool.coldStarts),
     time,
     disorder: reports.filter((r) => r.dimensions.disorder).length,
+    bursts: sum((d) => d.bursts),
     outliers: sum((d) => d.outliers),
     hostileRecords: sum((d) => d.hostile),
     laneSchedules: reports.filter((r) => r.dimensions.lanes > 1).length,
