@@ -15,6 +15,7 @@ import { toPolledRecord } from '../../local/esm/index';
 import { emptyLanded, landingRecorder } from '../chaos/fault-layer';
 import { oracle } from '../chaos/oracle';
 import { clickstreamCappedNoDedupe, clickstreamLean } from '../chaos/pipelines';
+import { delegateStore } from '../chaos/sabotage';
 import { lambdaContext, MemorySqs, silentLogger, tableResults } from './processor-helpers';
 
 const clients = makeClients(inject('engineEndpoints'));
@@ -30,17 +31,30 @@ const event = (id: string, user: string, time: number) =>
   JSON.stringify({ eventId: id, userId: user, type: 'view', ts: new Date(time).toISOString(), page: `/product/${id}` });
 
 /** A processor over a fresh state table, with what its state writes carried (`r`, `o`, `u`) and the SQS messages. */
-async function processor(pipeline: Pipeline, kind: 'kinesis' | 'msk' = 'kinesis') {
+async function processor(
+  pipeline: Pipeline,
+  kind: 'kinesis' | 'msk' = 'kinesis',
+  /** Checkpoint writes of these sources fail once each (the container dies after its commits). */
+  failCheckpointOnce: readonly string[] = [],
+) {
   const stateTable = `findings-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   await ensureStateTables(clients.dynamodb, { stateTable }, { stream: false });
   const landed = emptyLanded();
   const sqs = new MemorySqs();
+  const store = new StateStore({
+    client: landingRecorder(clients.dynamodb, stateTable, landed, 'processor'),
+    tableName: stateTable,
+    backoff: { baseDelayMs: 1, maxDelayMs: 4 },
+  });
+  const failing = new Set(failCheckpointOnce);
   const deps = {
-    store: new StateStore({
-      client: landingRecorder(clients.dynamodb, stateTable, landed, 'processor'),
-      tableName: stateTable,
-      backoff: { baseDelayMs: 1, maxDelayMs: 4 },
-    }),
+    store: {
+      ...delegateStore(store),
+      putCheckpoint: (id: string, next: Parameters<StateStore['putCheckpoint']>[1]) => {
+        if (failing.delete(id)) return Promise.reject(new Error('the container died before its checkpoint'));
+        return store.putCheckpoint(id, next);
+      },
+    },
     rejected: new SqsSideOutput({ client: sqs.client, queueUrl: REJECTED }),
     late: new SqsSideOutput({ client: sqs.client, queueUrl: LATE }),
     logger: silentLogger(),
@@ -50,6 +64,18 @@ async function processor(pipeline: Pipeline, kind: 'kinesis' | 'msk' = 'kinesis'
     stateTable,
     landed,
     sqs,
+    /** The closer on the same table in active mode (real clock; every key a candidate, as after a quiet minute). */
+    closeActive: () =>
+      runCloser({
+        pipeline,
+        client: clients.dynamodb,
+        tableName: stateTable,
+        store: new StateStore({
+          client: landingRecorder(clients.dynamodb, stateTable, landed, 'closer'),
+          tableName: stateTable,
+        }),
+        liveWindowMs: 0,
+      }),
     /** The closer on the same table, its clock set so that its (idle) watermark is `watermark`. */
     close: async (watermark: number) => {
       const store = new StateStore({
@@ -238,6 +264,39 @@ describe('what the widened chaos sweep found', () => {
         'perMinute',
         'sessions',
       ]);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  it('the closer in active mode does not finalize a key on the stream time of other shards while its own shard has no checkpoint', async () => {
+    // Shard 1 commits key u (its first batch) and dies before its checkpoint; shard 0 moves on to 20 minutes later and
+    // checkpoints. The closer (active mode: every source with a checkpoint is active) takes shard 0's stream time as the
+    // watermark and finalizes u through it. Shard 1's next event of u, in u's first minute, is on time for shard 1
+    // (stream time is per shard: the oracle counts it), but u is finalized: it is late. (The same happens to keys that
+    // move to a child shard after a reshard, before the child's first checkpoint. With the default live window the
+    // key must be quiet for the idle timeout first; here the live window is 0, as after a quiet minute.)
+    const start = Math.floor(Date.now() / MINUTE) * MINUTE - 60 * MINUTE;
+    const first = event('u1', 'u', start);
+    const second = event('u2', 'u', start + 20_000);
+    const other = [
+      event('x1', 'x', start),
+      event('x2', 'x', start + 10 * MINUTE),
+      event('x3', 'x', start + 20 * MINUTE),
+    ];
+    const p = await processor(clickstreamLean, 'kinesis', [`${STREAM}/shardId-000000000001`]);
+    try {
+      const failed = await p.invoke(kinesisEvent([first], 1));
+      expect(failed.batchItemFailures).toHaveLength(1);
+      await p.invoke(kinesisEvent(other, 0));
+      const run = await p.closeActive();
+      expect(run.watermark.mode).toBe('active');
+      // Lambda retries shard 1's batch (fenced: nothing new), then delivers the next one.
+      await p.invoke(kinesisEvent([first], 1));
+      await p.invoke(kinesisEvent([second], 1, 1));
+      const minute = (await p.results()).find((r) => r.window === 'perMinute' && r.key === 'u');
+      expect(minute?.values.events).toBe(2);
+      expect(p.sqs.ids(LATE)).toEqual([]);
     } finally {
       await p.dispose();
     }
