@@ -13,6 +13,12 @@ type DynamoSend = Pick<DynamoDBClient, 'send'>;
 
 /** Retry delays of the closer's store: short, so retries do not dominate a sweep's time. */
 const FAST = { baseDelayMs: 1, maxDelayMs: 4 };
+/**
+ * The active runs' idle timeout: longer than any pause of a source in a sweep on a busy machine, so that every source
+ * is active on the real clock (a real idle timeout would make a slow schedule's sources idle at moments the oracle
+ * does not model; idleness is what the barriers exercise).
+ */
+const ACTIVE_IDLE_TIMEOUT_MS = 3_600_000;
 /** Fault-injected attempts of an idle run before it is run without faults (the closer runs every minute). */
 const FAULTY_IDLE_ATTEMPTS = 2;
 
@@ -96,7 +102,12 @@ export class CloserRuns {
     return this.#container;
   }
 
-  async #run(now: number, faults: boolean, liveWindowMs: number | undefined): Promise<CloserOutcome> {
+  async #run(
+    now: number,
+    faults: boolean,
+    idleTimeoutMs: number,
+    liveWindowMs: number | undefined,
+  ): Promise<CloserOutcome> {
     const { store, client } = this.#take(faults);
     return runCloser({
       pipeline: this.#o.pipeline,
@@ -104,7 +115,7 @@ export class CloserRuns {
       tableName: this.#o.stateTable,
       store,
       now: () => now,
-      idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+      idleTimeoutMs,
       parallelizationFactor: this.#o.schedule.lanes,
       ...(liveWindowMs !== undefined ? { liveWindowMs } : {}),
     });
@@ -118,7 +129,8 @@ export class CloserRuns {
     this.#active.push(
       (async () => {
         try {
-          const outcome = await this.#run(Date.now(), true, this.#o.schedule.closer.liveWindowMs);
+          const live = this.#o.schedule.closer.liveWindowMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+          const outcome = await this.#run(Date.now(), true, ACTIVE_IDLE_TIMEOUT_MS, live);
           this.stats.activeKeys += outcome.closed;
           this.stats.activeWindows += outcome.windows;
         } catch {
@@ -154,7 +166,7 @@ export class CloserRuns {
       const faults = attempt < FAULTY_IDLE_ATTEMPTS;
       let outcome: CloserOutcome;
       try {
-        outcome = await this.#run(now, faults, undefined);
+        outcome = await this.#run(now, faults, DEFAULT_IDLE_TIMEOUT_MS, undefined);
       } catch (error) {
         if (!faults) throw error;
         this.stats.idleRetries++;

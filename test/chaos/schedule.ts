@@ -81,7 +81,8 @@ export interface CloserPlan {
   readonly activeShare: number;
   /**
    * The active runs' live window (keys written more recently are left to the processor); undefined: the closer's
-   * default (the idle timeout). 0 makes every due key a candidate, as after a quiet minute in production.
+   * default (the default idle timeout, a minute). 0 makes every due key a candidate, as after a quiet minute in
+   * production.
    */
   readonly liveWindowMs: number | undefined;
   /** Idle-mode runs at barriers, in order. */
