@@ -2,7 +2,7 @@
 // real processor handlers against DynamoDB Local. Each scenario states the rule the sweep's oracle holds the processor
 // to (the replay loop with the processor's view of each record) and fails while the processor breaks it; the sweep
 // seeds that found it are in the titles (`npm run test:chaos -- --seed S --schedules 1`).
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type Pipeline, replay, stateTooLargeReason } from '../../core';
@@ -12,11 +12,13 @@ import { SqsSideOutput } from '../../lambdas/side-output/index';
 import { ensureStateTables, StateStore } from '../../lambdas/state/index';
 import { makeClients } from '../../local/aws-clients';
 import { toPolledRecord } from '../../local/esm/index';
-import { emptyLanded, landingRecorder } from '../chaos/fault-layer';
+import { emptyLanded, landingRecorder, sdkError } from '../chaos/fault-layer';
 import { oracle } from '../chaos/oracle';
 import { clickstreamCappedNoDedupe, clickstreamLean } from '../chaos/pipelines';
 import { delegateStore } from '../chaos/sabotage';
 import { lambdaContext, MemorySqs, silentLogger, tableResults } from './processor-helpers';
+
+type DynamoSend = Pick<DynamoDBClient, 'send'>;
 
 const clients = makeClients(inject('engineEndpoints'));
 afterAll(() => clients.destroy());
@@ -33,20 +35,33 @@ const event = (id: string, user: string, time: number) =>
 /** A processor over a fresh state table, with what its state writes carried (`r`, `o`, `u`) and the SQS messages. */
 async function processor(
   pipeline: Pipeline,
-  kind: 'kinesis' | 'msk' = 'kinesis',
-  /** Checkpoint writes of these sources fail once each (the container dies after its commits). */
-  failCheckpointOnce: readonly string[] = [],
+  options: {
+    kind?: 'kinesis' | 'msk';
+    /** Checkpoint writes of these sources fail once each (the container dies after its commits). */
+    failCheckpointOnce?: readonly string[];
+    /** State writes of this key are throttled this many times (a hot partition), then land. */
+    throttle?: { key: string; times: number };
+  } = {},
 ) {
   const stateTable = `findings-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   await ensureStateTables(clients.dynamodb, { stateTable }, { stream: false });
   const landed = emptyLanded();
   const sqs = new MemorySqs();
+  const recorder = landingRecorder(clients.dynamodb, stateTable, landed, 'processor');
+  let throttles = options.throttle?.times ?? 0;
   const store = new StateStore({
-    client: landingRecorder(clients.dynamodb, stateTable, landed, 'processor'),
+    client: {
+      send: ((command: { constructor: { name: string }; input: any }) => {
+        const isThrottled =
+          command.constructor.name === 'PutItemCommand' && command.input.Item?.pk?.S === options.throttle?.key;
+        if (isThrottled && throttles-- > 0) return Promise.reject(sdkError('ProvisionedThroughputExceededException'));
+        return recorder.send(command as never);
+      }) as typeof recorder.send,
+    },
     tableName: stateTable,
     backoff: { baseDelayMs: 1, maxDelayMs: 4 },
   });
-  const failing = new Set(failCheckpointOnce);
+  const failing = new Set(options.failCheckpointOnce ?? []);
   const deps = {
     store: {
       ...delegateStore(store),
@@ -59,7 +74,7 @@ async function processor(
     late: new SqsSideOutput({ client: sqs.client, queueUrl: LATE }),
     logger: silentLogger(),
   };
-  const handler = kind === 'msk' ? createMskHandler(pipeline, deps) : createKinesisHandler(pipeline, deps);
+  const handler = options.kind === 'msk' ? createMskHandler(pipeline, deps) : createKinesisHandler(pipeline, deps);
   return {
     stateTable,
     landed,
@@ -76,18 +91,19 @@ async function processor(
         }),
         liveWindowMs: 0,
       }),
-    /** The closer on the same table, its clock set so that its (idle) watermark is `watermark`. */
-    close: async (watermark: number) => {
-      const store = new StateStore({
-        client: landingRecorder(clients.dynamodb, stateTable, landed, 'closer'),
-        tableName: stateTable,
-      });
+    /**
+     * The closer on the same table, its clock set so that its (idle) watermark is `watermark`; `wrap` puts a client
+     * in front of its DynamoDB calls.
+     */
+    close: async (watermark: number, wrap: (client: DynamoSend) => DynamoSend = (c) => c) => {
+      const client = wrap(landingRecorder(clients.dynamodb, stateTable, landed, 'closer'));
+      const store = new StateStore({ client, tableName: stateTable, maxRetries: 0 });
       const checkpoints = await store.listCheckpoints();
       const maxStreamTime = Math.max(...checkpoints.map((c) => c.streamTime));
       const lastValid = Math.max(...checkpoints.map((c) => c.lastValidAt ?? c.updatedAt));
       return runCloser({
         pipeline,
-        client: clients.dynamodb,
+        client,
         tableName: stateTable,
         store,
         now: () => lastValid + (watermark - maxStreamTime),
@@ -209,7 +225,7 @@ describe('what the widened chaos sweep found', () => {
     // The app is pointed at another MSK cluster with the same topic: offsets start at 0 again. Each cluster is its own
     // source (its own checkpoint), but messages are named `topic-partition:offset`: a rejected record of the new
     // cluster gets the id of an old one, and a consumer that drops repeats by id (as the README says to) loses it.
-    const p = await processor(clickstreamLean, 'msk');
+    const p = await processor(clickstreamLean, { kind: 'msk' });
     const mskEvent = (cluster: string, line: string): MSKEvent => ({
       eventSource: 'aws:kafka',
       eventSourceArn: `arn:aws:kafka:us-east-1:000000000000:cluster/findings/${cluster}`,
@@ -284,7 +300,7 @@ describe('what the widened chaos sweep found', () => {
       event('x2', 'x', start + 10 * MINUTE),
       event('x3', 'x', start + 20 * MINUTE),
     ];
-    const p = await processor(clickstreamLean, 'kinesis', [`${STREAM}/shardId-000000000001`]);
+    const p = await processor(clickstreamLean, { failCheckpointOnce: [`${STREAM}/shardId-000000000001`] });
     try {
       const failed = await p.invoke(kinesisEvent([first], 1));
       expect(failed.batchItemFailures).toHaveLength(1);
@@ -297,6 +313,75 @@ describe('what the widened chaos sweep found', () => {
       const minute = (await p.results()).find((r) => r.window === 'perMinute' && r.key === 'u');
       expect(minute?.values.events).toBe(2);
       expect(p.sqs.ids(LATE)).toEqual([]);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  it("a retry of a batch's tail keeps the due listing of the keys its first attempt committed (seeds 608, 880)", async () => {
+    // One batch: key a, then key k, at the same time (their next close times share a due minute). k's write is
+    // throttled past the store's retries: a commits, the batch answers a partial failure at k, and the due listing of
+    // a is written under the batch's name (its last sequence). Lambda retries the tail (k alone): same last sequence,
+    // same name, and its listing (k) overwrites a's. When traffic stops, no closer run finalizes a.
+    const start = Math.floor(Date.now() / (60 * MINUTE)) * 60 * MINUTE - 3 * 60 * MINUTE;
+    const lines = [event('a1', 'a', start), event('k1', 'k', start)];
+    const p = await processor(clickstreamLean, { throttle: { key: 'k', times: 3 } });
+    try {
+      const first = await p.invoke(kinesisEvent(lines, 0));
+      expect(first.batchItemFailures).toHaveLength(1);
+      const retry = kinesisEvent(lines, 0).Records.slice(1);
+      expect((await p.invoke({ Records: retry })).batchItemFailures).toEqual([]);
+      await p.close(start + 30 * MINUTE);
+      const finalA = p.landed.results.filter((r) => r.key === 'a').map((r) => r.window);
+      expect(finalA.sort()).toEqual([
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'perMinute',
+        'sessions',
+      ]);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  it('a closer write whose outcome the closer never saw stays listed as due (seed 971)', async () => {
+    // Key a at 10:00:00. A closer at 10:06:30 finalizes a's minute, session and first 5-minute window; its write lands
+    // and the closer dies before it sees the answer (and before re-listing a under its new next close, 10:07). The
+    // next run finds a settled by a later write and deletes the due item that listed it: a's remaining four 5-minute
+    // windows are never finalized.
+    const ten = Math.floor(Date.now() / (60 * MINUTE)) * 60 * MINUTE - 3 * 60 * MINUTE;
+    const p = await processor(clickstreamLean);
+    try {
+      await p.invoke(kinesisEvent([event('a1', 'a', ten)], 0));
+      let dead = false;
+      const dieAfterStateWrite = (client: DynamoSend): DynamoSend => ({
+        send: (async (command: { constructor: { name: string }; input: any }) => {
+          if (dead) throw sdkError('ProcessCrashed');
+          const out = await client.send(command as never);
+          if (command.constructor.name === 'PutItemCommand' && command.input.Item?.sk?.S === 'state') {
+            dead = true;
+            throw sdkError('ProcessCrashed');
+          }
+          return out;
+        }) as DynamoSend['send'],
+      });
+      await p.close(ten + 6 * MINUTE + 30_000, dieAfterStateWrite).catch(() => undefined);
+      expect(dead).toBe(true);
+      await p.close(ten + 6 * MINUTE + 30_000);
+      await p.close(ten + 30 * MINUTE);
+      const finalA = p.landed.results.filter((r) => r.key === 'a').map((r) => r.window);
+      expect(finalA.sort()).toEqual([
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'activity5m',
+        'perMinute',
+        'sessions',
+      ]);
     } finally {
       await p.dispose();
     }
