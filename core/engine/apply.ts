@@ -74,6 +74,12 @@ export function applyRecords(
     tooLarge: [] as number[],
   };
   const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
+  const inline = (streamTime: number) => {
+    if (options.watermark === undefined || !st.c) return;
+    const before = Object.keys(st.c).length;
+    finalize(layout, key, st, Math.min(streamTime, options.watermark), out.results);
+    if (guard && (st.c ? Object.keys(st.c).length : 0) !== before) guard.measure();
+  };
   for (let i = 0; i < records.length; i++) {
     let record = records[i]!;
     if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
@@ -82,6 +88,9 @@ export function applyRecords(
       advance(layout, st, record.streamTime);
       if (guard && (st.c ? Object.keys(st.c).length : 0) !== closedBefore) guard.measure();
     }
+    // Windows final by this record's stream time leave the state before it is applied (as if finalized by the
+    // previous record, or by a closer): what the bound measures does not depend on batching.
+    inline(record.streamTime);
     let claim: { bucket: number; hash: string } | undefined;
     if (record.id !== undefined) {
       claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
@@ -134,7 +143,7 @@ class SizeGuard {
 
   /** Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). */
   measure(): void {
-    this.#estimate = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    this.#estimate = sizeWithoutClaims(this.#st);
   }
 
   /** Before applying `record`: the state's text when the record could bring it near the limit, else undefined. */
@@ -149,7 +158,7 @@ class SizeGuard {
   /** After applying: true (and the state restored to `before`) when the record made it larger than the limit. */
   exceeded(before: string | undefined): boolean {
     if (before === undefined) return false;
-    const after = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    const after = sizeWithoutClaims(this.#st);
     if (after <= this.#limit) {
       this.#estimate = after;
       return false;
@@ -158,9 +167,14 @@ class SizeGuard {
     for (const k of Object.keys(this.#st) as (keyof KeyState)[]) delete this.#st[k];
     Object.assign(this.#st, back);
     nextCloseCache.delete(this.#st);
-    this.#estimate = Buffer.byteLength(before, 'utf8');
+    this.#estimate = sizeWithoutClaims(this.#st);
     return true;
   }
+}
+
+function sizeWithoutClaims(st: KeyState): number {
+  const { d: _d, D: _D, ...rest } = st;
+  return Buffer.byteLength(serializeState(rest as KeyState), 'utf8');
 }
 
 /**
