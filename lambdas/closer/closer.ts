@@ -102,14 +102,17 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   const dueItems = await deps.store.dueBy(wm);
   const listed = latestListings(dueItems);
   const due = [...listed.values()].filter((e) => e.nextClose <= wm);
+  // Keys listed in the watermark's own minute but closing after it are not due yet: their items stay.
+  const later = new Set([...listed.values()].filter((e) => e.nextClose > wm).map((e) => e.key));
   if (due.length === 0) {
-    await deps.store.settleDue(dueItems);
+    await deps.store.settleDue(dueItems.filter((item) => item.entries.every((e) => !later.has(e.key))));
     return nothing();
   }
   const { records, readUnits } = await readCandidates(deps, due);
   const liveWindow = deps.liveWindowMs ?? idle;
   const toClose: string[] = [];
-  const unsettled = new Set<string>();
+  const current: DueEntry[] = [];
+  const unsettled = new Set<string>(later);
   let live = 0;
   for (const entry of due) {
     const record = records.get(entry.key);
@@ -117,7 +120,13 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       unsettled.add(entry.key); // not read, or read stale: next run
       continue;
     }
-    if (record.nextClose === undefined || record.nextClose > wm) continue; // settled by a later write
+    if (record.nextClose === undefined || record.nextClose > wm) {
+      // Settled by a later write: list it under that write (it may be a closer write whose outcome was unknown, which
+      // nobody listed), so deleting this item does not drop the key from the index.
+      if (record.nextClose !== undefined)
+        current.push({ key: entry.key, version: record.version, nextClose: record.nextClose });
+      continue;
+    }
     if (watermark.mode === 'active' && now - (record.updatedAt ?? 0) < liveWindow) {
       live++;
       unsettled.add(entry.key);
@@ -138,7 +147,7 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       },
     })),
   );
-  const relisted: DueEntry[] = [];
+  const relisted: DueEntry[] = [...current];
   for (const r of commit.results) {
     if (r.status === 'failed') {
       unsettled.add(r.key);
