@@ -158,8 +158,13 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
 
     if (failPoint > 0) {
       try {
-        // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped).
-        await ctx.store.listDue(`p#${start.fence}#${records[records.length - 1]!.sequence}`, committed.due);
+        // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped). The
+        // item is named by the batch's first and last sequence: a retry of the batch's tail lists under a name of its
+        // own and never overwrites what the first attempt listed.
+        await ctx.store.listDue(
+          `p#${start.fence}#${records[0]!.sequence}-${records[records.length - 1]!.sequence}`,
+          committed.due,
+        );
       } catch (error) {
         return fail(0, error as Error);
       }
