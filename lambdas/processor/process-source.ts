@@ -396,7 +396,7 @@ async function commitKeys(
         const committedClaims = { ...(base.d ?? {}) };
         const committedSpills = [...(base.D ?? [])];
         const outcome = applyRecords(ctx.layout, key, base, fresh.map(toEngine), {
-          watermark: keyTime ?? watermark,
+          watermark: keyTime ?? (ctx.pipeline.partitionedByKey ? fresh[fresh.length - 1]!.streamTime : watermark),
           spilledClaims: spilled,
           maxStateBytes: ctx.pipeline.settings.maxStateBytes,
         });
