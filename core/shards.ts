@@ -29,6 +29,6 @@ export function shardRouter(ranges: readonly HashKeyRange[]): (partitionKey: str
   return (partitionKey) => {
     const h = partitionHash(partitionKey);
     const i = bounds.findIndex(([lo, hi]) => h >= lo && h <= hi);
-    return i < 0 ? 0 : i;
+    return Math.max(i, 0);
   };
 }

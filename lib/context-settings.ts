@@ -1,8 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Node } from 'constructs';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
 import { InvalidSettingError } from './errors';
+import type { RedshiftSettings } from './redshift-delivery';
+import type { SnowflakeSettings } from './snowflake-delivery';
 import type { StreamfoldStackProps } from './streamfold-stack';
 
 /** Settings of {@link StreamfoldStackProps} that cdk.json context (or `-c key=value`) can set. */
@@ -18,6 +21,9 @@ export const CONTEXT_KEYS = {
   mskClusterArn: 'existing MSK cluster (default: create MSK Serverless)',
   mskTopic: "MSK topic (default '<pipeline>-events')",
   mskPartitions: 'partitions of the created topic (default 6)',
+  mskMinPollers: 'minimum event pollers of the MSK mapping, provisioned mode, 1-200 (default 1)',
+  mskMaxPollers: 'maximum event pollers of the MSK mapping, provisioned mode, 1-2000 (default 10)',
+  producerPrincipalArn: 'IAM role/user (or account root) ARN allowed to assume the producer role (default: no role)',
   batchSize: 'records per invocation (default 500)',
   batchingWindowSeconds: 'max batching window, 0-300 (default 1)',
   parallelizationFactor: 'batches per shard, 1-10 (default 1)',
@@ -25,13 +31,25 @@ export const CONTEXT_KEYS = {
   maxRecordAgeSeconds: 'max record age, 60-604800 (default 21600)',
   expectedRecordBytes: 'typical record size for the payload check (default 1024)',
   processorMemoryMb: 'processor memory (default 1024)',
-  eventTypeField: "field partitioning the data lake (default 'type')",
+  eventTypeField: "enum field partitioning the data lake, or false for date/hour only (default 'type')",
+  rawEventDelivery: 'also copy the raw stream to the data lake raw/ for forensics (default false)',
   deliveryBufferSeconds: 'Firehose buffering interval, 0-900 (default 60)',
   deliveryBufferMiB: 'Firehose buffering size, 64-128 (default 64)',
-  warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
+  warehouse: "where the clean events also go: 'none' | 'iceberg' | 'snowflake' | 'redshift' (default 'none')",
+  snowflakeAccountUrl: 'Snowflake account URL, https://<account>.snowflakecomputing.com (warehouse snowflake)',
+  snowflakeSecretArn: 'Secrets Manager secret ARN with user, private_key, key_passphrase (warehouse snowflake)',
+  snowflakeDatabase: 'Snowflake database (warehouse snowflake)',
+  snowflakeSchema: 'Snowflake schema (warehouse snowflake)',
+  snowflakeTable: 'Snowflake table with a VARIANT column RECORD_CONTENT (warehouse snowflake)',
+  snowflakeRole: "Snowflake role to load with (default: the user's default role)",
+  snowflakeContentColumn: "Snowflake VARIANT column receiving each row (default 'RECORD_CONTENT')",
+  redshiftJdbcUrl: 'jdbc:redshift://<endpoint>:<port>/<database> (warehouse redshift)',
+  redshiftSecretArn: 'Secrets Manager secret ARN with username, password (warehouse redshift)',
+  redshiftTable: 'Redshift table, schema.table (warehouse redshift)',
+  redshiftCopyOptions: "COPY options (default FORMAT AS JSON 'auto ignorecase' GZIP TRUNCATECOLUMNS)",
   timestream: 'create the Timestream sink (default false)',
   alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
-  persistResults: 'persist final window results in the state table for state queries (default true)',
+  persistResults: 'persist final window results in the state table for state queries (default false)',
   closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
   idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',
   alarmEmail: 'email subscribed to the alarm topic (default none)',
@@ -101,12 +119,63 @@ function thresholds(r: Reader): AlarmThresholds | undefined {
   return v as AlarmThresholds;
 }
 
+/** The field name, or false (JSON false, or the string 'false' from the command line). */
+function fieldOrFalse(r: Reader, key: ContextKey): string | false | undefined {
+  const v = r.get(key);
+  if (v === false || v === 'false') return false;
+  return text(r, key);
+}
+
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+
+function principal(r: Reader, key: ContextKey): iam.IPrincipal | undefined {
+  const arn = text(r, key);
+  if (arn === undefined) return undefined;
+  if (!PRINCIPAL_ARN.test(arn)) {
+    throw new InvalidSettingError(key, arn, 'an IAM role or user ARN, or arn:aws:iam::<account>:root');
+  }
+  return new iam.ArnPrincipal(arn);
+}
+
+function pollers(r: Reader): { minimum?: number; maximum?: number } | undefined {
+  const minimum = num(r, 'mskMinPollers');
+  const maximum = num(r, 'mskMaxPollers');
+  return minimum === undefined && maximum === undefined ? undefined : { minimum, maximum };
+}
+
 function duration(r: Reader, key: ContextKey, unit: 'seconds' | 'minutes' | 'hours'): Duration | undefined {
   const n = num(r, key);
   if (n === undefined) return undefined;
   // Duration throws a generic error on negative amounts: fail here with the key and the value instead.
   if (n < 0) throw new InvalidSettingError(key, r.get(key), 'a number ≥ 0');
   return Duration[unit](n);
+}
+
+/** The Snowflake settings when any `snowflake*` key is set (the stack validates them). */
+function snowflake(r: Reader): SnowflakeSettings | undefined {
+  const v = {
+    accountUrl: text(r, 'snowflakeAccountUrl'),
+    secretArn: text(r, 'snowflakeSecretArn'),
+    database: text(r, 'snowflakeDatabase'),
+    schema: text(r, 'snowflakeSchema'),
+    table: text(r, 'snowflakeTable'),
+    role: text(r, 'snowflakeRole'),
+    contentColumn: text(r, 'snowflakeContentColumn'),
+  };
+  if (Object.values(v).every((x) => x === undefined)) return undefined;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as SnowflakeSettings;
+}
+
+/** The Redshift settings when any `redshift*` key is set (the stack validates them). */
+function redshift(r: Reader): RedshiftSettings | undefined {
+  const v = {
+    jdbcUrl: text(r, 'redshiftJdbcUrl'),
+    secretArn: text(r, 'redshiftSecretArn'),
+    table: text(r, 'redshiftTable'),
+    copyOptions: text(r, 'redshiftCopyOptions'),
+  };
+  if (Object.values(v).every((x) => x === undefined)) return undefined;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as RedshiftSettings;
 }
 
 /**
@@ -125,6 +194,8 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     mskClusterArn: text(r, 'mskClusterArn'),
     mskTopic: text(r, 'mskTopic'),
     mskPartitions: num(r, 'mskPartitions'),
+    mskPollers: pollers(r),
+    producerPrincipal: principal(r, 'producerPrincipalArn'),
     batchSize: num(r, 'batchSize'),
     maxBatchingWindow: duration(r, 'batchingWindowSeconds', 'seconds'),
     parallelizationFactor: num(r, 'parallelizationFactor'),
@@ -132,10 +203,13 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     maxRecordAge: duration(r, 'maxRecordAgeSeconds', 'seconds'),
     expectedRecordBytes: num(r, 'expectedRecordBytes'),
     processorMemoryMb: num(r, 'processorMemoryMb'),
-    eventTypeField: text(r, 'eventTypeField'),
+    eventTypeField: fieldOrFalse(r, 'eventTypeField'),
+    rawEventDelivery: bool(r, 'rawEventDelivery'),
     deliveryBufferingInterval: duration(r, 'deliveryBufferSeconds', 'seconds'),
     deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
     warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
+    snowflake: snowflake(r),
+    redshift: redshift(r),
     timestream: bool(r, 'timestream'),
     alertsEventBus: bool(r, 'alertsEventBus'),
     persistResults: bool(r, 'persistResults'),

@@ -1,14 +1,26 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { CLEAN_ERRORS_PREFIX, CLEAN_EVENTS_PREFIX } from '../core/clean-events';
 import { InvalidSettingError } from './errors';
 
 /** Key prefixes inside the data lake bucket. */
 export const DATA_LAKE_PREFIXES = {
-  /** Raw events, partitioned `event_type=/dt=/hour=/`. */
-  events: 'events/',
-  /** Records Firehose could not partition or deliver. */
+  /** Clean events (every valid record, from the processor), partitioned `event_type=/dt=/hour=/` by event time. */
+  clean: CLEAN_EVENTS_PREFIX,
+  /** Clean rows Firehose could not partition or deliver. */
+  cleanErrors: CLEAN_ERRORS_PREFIX,
+  /** Raw events as the stream carried them (forensics; `rawEventDelivery`), partitioned by arrival time. */
+  raw: 'raw/',
+  /** Raw records Firehose could not partition or deliver. */
   errors: 'errors/',
+  /** Rows the Snowflake or Redshift delivery could not load (Firehose's S3 backup of failed data). */
+  warehouseErrors: 'warehouse-errors/',
+  /** Firehose's intermediate objects for Redshift COPY. */
+  redshiftStaging: 'redshift-staging/',
   /** Iceberg warehouse tables. */
   iceberg: 'iceberg/',
   /** Records the Iceberg delivery could not write. */
@@ -20,12 +32,12 @@ export const DATA_LAKE_PREFIXES = {
 /** Props of {@link DataLakeBucket}. */
 export interface DataLakeBucketProps {
   /**
-   * Raw events move to S3 Standard-IA after this long.
+   * Clean and raw events move to S3 Standard-IA after this long.
    * @default Duration.days(30)
    */
   readonly infrequentAccessAfter?: Duration;
   /**
-   * Raw events are deleted after this long.
+   * Clean and raw events are deleted after this long.
    * @default - kept (no expiry)
    */
   readonly expireEventsAfter?: Duration;
@@ -34,11 +46,21 @@ export interface DataLakeBucketProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Customer-managed key encrypting the data lake objects by default (SSE-KMS with an S3 Bucket Key, so S3 calls KMS
+   * per bucket key rather than per object). Writers (the Firehose roles) and readers (Athena users) then need the
+   * key's permissions too. The access-log bucket stays on SSE-S3: S3 server access logging only delivers to buckets
+   * encrypted with SSE-S3.
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
- * The data lake bucket: block public access, TLS only, SSE-S3, versioned, access-logged, with lifecycle rules
- * (raw events to Standard-IA, errors and query results expire, stale uploads and old versions cleaned up).
+ * The data lake bucket: block public access, TLS only, SSE-KMS with the given key (else SSE-S3), versioned,
+ * access-logged, with lifecycle rules (events to Standard-IA, errors and query results expire, stale uploads and
+ * old versions cleaned up). The access-log bucket has ACLs disabled (bucket owner enforced): S3's logging service is
+ * allowed by the bucket policy, for the data lake bucket of this account only.
  */
 export class DataLakeBucket extends Construct {
   /** The data lake bucket. */
@@ -72,9 +94,12 @@ export class DataLakeBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy,
     };
+    // ACLs stay disabled: with this feature flag set for the buckets below (whatever the app's cdk.json says), the CDK
+    // grants logging.s3.amazonaws.com s3:PutObject in the access-log bucket's policy, conditioned on the source
+    // bucket's ARN and account, instead of the legacy LogDeliveryWrite ACL.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       ...hardening,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
     Validations.of(accessLogs).acknowledge({
@@ -84,17 +109,25 @@ export class DataLakeBucket extends Construct {
     this.accessLogs = accessLogs;
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...hardening,
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : {}),
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'data-lake/',
       lifecycleRules: [
-        {
-          id: 'events',
-          prefix: DATA_LAKE_PREFIXES.events,
+        ...(['clean', 'raw'] as const).map((id) => ({
+          id,
+          prefix: DATA_LAKE_PREFIXES[id],
           transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],
           expiration: props.expireEventsAfter,
-        },
+        })),
         { id: 'errors', prefix: DATA_LAKE_PREFIXES.errors, expiration: Duration.days(90) },
+        { id: 'clean-errors', prefix: DATA_LAKE_PREFIXES.cleanErrors, expiration: Duration.days(90) },
+        { id: 'warehouse-errors', prefix: DATA_LAKE_PREFIXES.warehouseErrors, expiration: Duration.days(90) },
+        // Loaded by COPY within minutes; kept a month so a failed load (listed in warehouse-errors/redshift/) can be
+        // loaded again. The same rows are in clean/ for good.
+        { id: 'redshift-staging', prefix: DATA_LAKE_PREFIXES.redshiftStaging, expiration: Duration.days(30) },
         { id: 'iceberg-errors', prefix: DATA_LAKE_PREFIXES.icebergErrors, expiration: Duration.days(90) },
         { id: 'athena-results', prefix: DATA_LAKE_PREFIXES.athenaResults, expiration: Duration.days(30) },
         {
@@ -105,4 +138,18 @@ export class DataLakeBucket extends Construct {
       ],
     });
   }
+}
+
+/**
+ * Lets `grantee` (a Firehose role) have S3 encrypt the objects it writes to `bucket` with the bucket's key, when the
+ * bucket has one: `kms:GenerateDataKey` and `kms:Decrypt` (multipart uploads) on that key, only through S3.
+ */
+export function grantObjectEncryption(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+  if (!bucket.encryptionKey) return;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    resourceArns: [bucket.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(bucket).region}.amazonaws.com` } },
+  });
 }

@@ -18,7 +18,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -27,10 +26,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
+import { functionRole } from './function-role';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
+import { alarmNamePrefix } from './pipeline-monitoring';
 import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeHandlerEntry } from './processor-entry';
-import { STATE_RECORD_SORT_KEY } from './state-tables';
+import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { grantItemActions } from './table-grants';
 
 /**
  * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
@@ -45,8 +49,33 @@ export const EMISSION_ENV_NAMES = {
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
+  undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
 } as const;
+
+/**
+ * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
+ * lambdas/closer and the state store it commits through).
+ */
+export const EMISSION_TABLE_ACTIONS = {
+  /** Final-result items (`sk` `r#<window>#<start>`), with `persistResults` only. */
+  emitterState: ['dynamodb:BatchWriteItem'],
+  /** The pipeline's id key (pk `#meta`, sk `id-key`): read once per container, created once (conditional put). */
+  emitterIdKey: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  /**
+   * Alert delivery markers: BatchGetItem to skip delivered alerts, PutItem after a delivery (the emitter, and the
+   * closer when it re-delivers spilled messages).
+   */
+  emitterDedupe: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /**
+   * Checkpoints and due items (Query), the due keys' items (BatchGetItem), the conditional PutItem of a finalized
+   * key and of its due item, and deleting settled due items (BatchWriteItem). No Scan: reads grow with the keys due.
+   */
+  closerState: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+} as const;
+
+/** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
+export const UNDELIVERED_PREFIX = 'undelivered/';
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
 export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
@@ -144,6 +173,11 @@ export interface EmissionProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
+   * Log groups of the emitter and the closer (`<namePrefix>emitter`, `<namePrefix>closer`).
+   * @default - generated names, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
+  /**
    * Topic the alarms notify.
    * @default - alarms without actions
    */
@@ -165,19 +199,39 @@ export interface EmissionProps {
   readonly maxRecordAge?: Duration;
   /**
    * Persist final results in the state table for state queries (one write unit per result).
-   * @default true
+   * @default false
    */
   readonly persistResults?: boolean;
+  /**
+   * The rejected and late side-output queues: the emitter (and the closer's re-delivery) delivers the side-output
+   * messages state writes carry (`o`: late entries, `state-too-large` rejections) — the durable path of what the
+   * processor also sends right after its commits.
+   * @default - none: only the processor's own sends
+   */
+  readonly sideOutputQueues?: { readonly rejected: sqs.IQueue; readonly late: sqs.IQueue };
+  /**
+   * Bucket where the emitter spills the alerts and results a sink still refuses after its retries (an outage), under
+   * `undelivered/<sink>/<yyyy-mm-dd>/`; the closer re-delivers them on its schedule.
+   * @default - `warehouse.bucket` when `warehouse` is set; else none (refused messages fail their stream records,
+   * which are retried and then parked in the failed queue)
+   */
+  readonly undeliveredBucket?: s3.IBucket;
   /**
    * How often the closer runs (1-60 minutes, whole minutes).
    * @default Duration.minutes(1)
    */
   readonly closerInterval?: Duration;
   /**
-   * A source whose checkpoint is older than this is idle (it no longer holds the watermark back).
+   * A source whose last valid record is older than this is idle (it no longer holds the watermark back).
    * @default Duration.minutes(1)
    */
   readonly idleTimeout?: Duration;
+  /**
+   * The processor's ParallelizationFactor: above 1 the closer finalizes nothing while any source is active (each key
+   * has its own stream time; another lane's progress says nothing about it).
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
   /**
    * Emitter `IteratorAge` above which the alarm fires, ms.
    * @default 60000
@@ -333,8 +387,9 @@ export class Emission extends Construct {
       [ENV.stateTable]: props.stateTable.tableName,
       [ENV.dedupeTable]: props.dedupeTable.tableName,
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
-      [env.persistResults]: String(props.persistResults ?? true),
+      [env.persistResults]: String(props.persistResults ?? false),
       [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -352,41 +407,40 @@ export class Emission extends Construct {
       environment[env.resultsDeliveryStream] = warehouse.deliveryStreamName;
     }
 
+    const spillBucket = props.undeliveredBucket ?? props.warehouse?.bucket;
+    if (spillBucket) environment[env.undeliveredBucket] = spillBucket.bucketName;
+    if (props.sideOutputQueues) {
+      environment[ENV.rejectedQueueUrl] = props.sideOutputQueues.rejected.queueUrl;
+      environment[ENV.lateQueueUrl] = props.sideOutputQueues.late.queueUrl;
+    }
+
     const emitter = this.#function('Emitter', 'emitter', props, environment, Duration.minutes(1));
     const closer = this.#function('Closer', 'closer', props, environment, Duration.minutes(1));
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items, delivery markers, sinks. Item grants name the
-    // table ARN only: `ITable.grant` would add `<table>/index/*` now that the state table has an index.
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
-      resourceArns: [props.stateTable.tableArn],
+    // Emitter: stream read (by the event source), the id key, result items, alert delivery markers, sinks. The closer
+    // re-delivers spilled messages when there is a spill bucket: it gets the markers and the sinks too.
+    grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterIdKey, {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_META_PARTITION] },
     });
-    iam.Grant.addToPrincipal({
-      grantee: emitter,
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.dedupeTable.tableArn],
-    });
-    this.alertsTopic.grantPublish(emitter);
-    this.eventBus?.grantPutEventsTo(emitter);
-    props.alertsStream?.grantWrite(emitter);
-    props.timestream?.grantWrite(emitter);
-    if (props.warehouse && this.resultsDeliveryStreamName) {
-      emitter.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'firehose',
-              resource: 'deliverystream',
-              resourceName: this.resultsDeliveryStreamName,
-            }),
-          ],
-        }),
-      );
+    if (props.persistResults ?? false) {
+      // IAM cannot confine the emitter to its result items: `dynamodb:LeadingKeys` constrains the partition key only,
+      // and result items share their partition (the aggregation key) with the key's state item, so no policy can
+      // tell `sk = r#...` from `sk = state`. The condition keeps the emitter off the checkpoint partition; only a
+      // table of their own would separate result items from state items (see the README). While producer keys may
+      // equal the checkpoint partition value, a result of such a key is refused here: the processor must reject keys
+      // in the internal key space.
+      grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterState, {
+        'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [STATE_CHECKPOINT_PARTITION] },
+      });
     }
+    for (const fn of spillBucket ? [emitter, closer] : [emitter]) {
+      this.#grantDelivery(fn, props);
+      props.sideOutputQueues?.rejected.grantSendMessages(fn);
+      props.sideOutputQueues?.late.grantSendMessages(fn);
+    }
+    if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 100,
@@ -410,11 +464,7 @@ export class Emission extends Construct {
     this.eventSourceMappingId = eventSource.eventSourceMappingId;
 
     // Closer: checkpoints (table Query), a filtered Scan for keys to close, BatchGetItem + conditional PutItem.
-    iam.Grant.addToPrincipal({
-      grantee: closer,
-      actions: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [props.stateTable.tableArn],
-    });
+    grantItemActions(closer, props.stateTable, EMISSION_TABLE_ACTIONS.closerState);
     const interval = props.closerInterval ?? Duration.minutes(1);
     const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -440,25 +490,79 @@ export class Emission extends Construct {
 
     this.#alarms(props, emitter, closer);
     for (const fn of [emitter, closer]) {
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
-      });
-    }
-    if (props.encryptionKey) {
       acknowledgeWildcardActions(
-        emitter,
+        fn.role ?? fn,
         ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        'Added by the SNS publish and SQS send grants for the KMS-encrypted alerts topic and failed queue; scoped to ' +
-          'that one key.',
+        'Added by the grants on KMS-encrypted resources (alerts topic, failed queue, tables with a customer-managed ' +
+          'key); each statement names the key of those resources.',
+      );
+    }
+    if (spillBucket && props.timestream) {
+      acknowledgeWildcardResources(
+        closer.role ?? closer,
+        ['*'],
+        'timestream:DescribeEndpoints (re-delivery of spilled results) supports no resource-level permissions.',
       );
     }
     acknowledgeWildcardResources(
-      emitter,
+      emitter.role ?? emitter,
       ['*'],
       'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
         'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
     );
+  }
+
+  /** Lets `fn` deliver to the sinks: alert markers in the dedupe table, topic, bus, stream, Timestream, Firehose. */
+  #grantDelivery(fn: lambda.IFunction, props: EmissionProps): void {
+    grantItemActions(fn, props.dedupeTable, EMISSION_TABLE_ACTIONS.emitterDedupe);
+    this.alertsTopic.grantPublish(fn);
+    this.eventBus?.grantPutEventsTo(fn);
+    props.alertsStream?.grantWrite(fn);
+    props.timestream?.grantWrite(fn);
+    if (props.warehouse && this.resultsDeliveryStreamName) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'firehose',
+              resource: 'deliverystream',
+              resourceName: this.resultsDeliveryStreamName,
+            }),
+          ],
+        }),
+      );
+    }
+  }
+
+  /**
+   * Spill grants, on the `undelivered/` prefix only: the emitter writes spill objects; the closer lists, reads,
+   * rewrites and deletes them when it re-delivers.
+   */
+  #grantSpill(bucket: s3.IBucket, emitter: lambda.IFunction, closer: lambda.IFunction): void {
+    const objects = bucket.arnForObjects(`${UNDELIVERED_PREFIX}*`);
+    emitter.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [objects],
+      }),
+    );
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${UNDELIVERED_PREFIX}*`] } },
+      }),
+    );
+    for (const fn of [emitter, closer]) {
+      grantObjectEncryption(bucket, fn);
+      acknowledgeWildcardResources(
+        fn.role ?? fn,
+        [objects],
+        'Spill objects are named per invocation under the undelivered/ prefix: a prefix wildcard is the narrowest.',
+      );
+    }
   }
 
   #function(
@@ -469,10 +573,8 @@ export class Emission extends Construct {
     timeout: Duration,
   ): nodejs.NodejsFunction {
     const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = createLogGroup(this, `${id}Logs`, kind, props.logGroups);
+    const role = functionRole(this, `${id}Role`, logGroup, `streamfold ${kind} of ${props.pipeline.name}`);
     return new nodejs.NodejsFunction(this, id, {
       description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
       entry,
@@ -484,6 +586,7 @@ export class Emission extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout,
       logGroup,
+      role,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment,
       bundling: HANDLER_BUNDLING,
@@ -517,6 +620,7 @@ export class Emission extends Construct {
         resources: objects,
       }),
     );
+    grantObjectEncryption(target.bucket, role);
     const interval = (target.bufferingInterval ?? Duration.seconds(60)).toSeconds();
     const stream = new firehose.CfnDeliveryStream(this, 'AggregatesDelivery', {
       deliveryStreamName: name,
@@ -577,7 +681,7 @@ export class Emission extends Construct {
     const period = Duration.minutes(5);
     const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
       const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `streamfold-${name}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmName: `${alarmNamePrefix(name)}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
         alarmDescription: description,
         metric,
         threshold,
@@ -610,7 +714,7 @@ export class Emission extends Construct {
         statistic: 'Sum',
       }),
       0,
-      `Sink deliveries of ${name} failed after retries (stream records retried, then parked in the failed queue)`,
+      `Sink deliveries of ${name} failed after retries (spilled to undelivered/ for re-delivery by the closer; without a spill bucket, stream records retried, then parked in the failed queue)`,
     );
     add(
       'EmitterFailedRecords',

@@ -11,8 +11,8 @@ export type DeliverySource =
 
 /**
  * The source part of a CfnDeliveryStream's props for `source`, granting `role` what Firehose needs to read it.
- * MSK sources use private connectivity: the cluster needs IAM auth, multi-VPC private connectivity, and a cluster
- * policy letting firehose.amazonaws.com create the VPC connection.
+ * MSK sources use private connectivity: the cluster needs IAM auth, multi-VPC private connectivity for IAM (so not
+ * MSK Serverless), and the cluster policy of {@link firehoseMskClusterPolicy}.
  */
 export function firehoseSourceProps(
   source: DeliverySource,
@@ -75,4 +75,22 @@ export function firehoseSourceProps(
       authenticationConfiguration: { connectivity: 'PRIVATE', roleArn: role.roleArn },
     },
   };
+}
+
+/**
+ * The cluster policy (resource-based policy of the MSK cluster) that lets Firehose create the managed VPC connection
+ * it reads a private cluster through, as AWS documents it for MSK sources. Firehose also needs the cluster's multi-VPC
+ * private connectivity turned on for IAM. An existing cluster's owner applies it (`aws kafka put-cluster-policy`):
+ * a cluster has one policy, which the stack must not overwrite or delete.
+ */
+export function firehoseMskClusterPolicy(clusterArn: string): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('firehose.amazonaws.com')],
+        actions: ['kafka:CreateVpcConnection'],
+        resources: [clusterArn],
+      }),
+    ],
+  });
 }

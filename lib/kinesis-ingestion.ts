@@ -37,11 +37,17 @@ export interface KinesisIngestionProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Who may assume the producer role (a role or user ARN, another account, a web identity...). The role's only
+   * permissions are {@link KinesisIngestion.producerPolicy}.
+   * @default - no producer role: attach the managed policy to your producers' own roles
+   */
+  readonly producerPrincipal?: iam.IPrincipal;
 }
 
 /**
- * Kinesis Data Streams ingestion: an encrypted stream (AWS-managed key), an optional enhanced fan-out consumer, and
- * a producer policy and role that producers attach or assume.
+ * Kinesis Data Streams ingestion: an encrypted stream (AWS-managed key), an optional enhanced fan-out consumer, a
+ * producer policy that producers' roles attach, and a role with it for `producerPrincipal` when one is given.
  */
 export class KinesisIngestion extends Construct {
   /** The ingestion stream. */
@@ -50,8 +56,8 @@ export class KinesisIngestion extends Construct {
   readonly consumer?: kinesis.IStreamConsumer;
   /** Managed policy allowing PutRecord(s) on the stream: attach it to producers' roles. */
   readonly producerPolicy: iam.ManagedPolicy;
-  /** A role with {@link producerPolicy}, assumable by principals of this account that are allowed to assume it. */
-  readonly producerRole: iam.Role;
+  /** A role with {@link producerPolicy} that `producerPrincipal` may assume (none without a producer principal). */
+  readonly producerRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: KinesisIngestionProps) {
     super(scope, id);
@@ -98,10 +104,12 @@ export class KinesisIngestion extends Construct {
         }),
       ],
     });
-    this.producerRole = new iam.Role(this, 'ProducerRole', {
-      assumedBy: new iam.AccountRootPrincipal(),
-      description: `Producers of ${props.streamName}: assume this role to write events`,
-      managedPolicies: [this.producerPolicy],
-    });
+    if (props.producerPrincipal) {
+      this.producerRole = new iam.Role(this, 'ProducerRole', {
+        assumedBy: props.producerPrincipal,
+        description: `Producers of ${props.streamName}: assume this role to write events`,
+        managedPolicies: [this.producerPolicy],
+      });
+    }
   }
 }

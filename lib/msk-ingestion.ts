@@ -1,10 +1,10 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import { InvalidSettingError } from './errors';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
 
 /** Port of MSK brokers with IAM access control. */
@@ -31,6 +31,17 @@ export interface MskIngestionProps {
    * @default 6
    */
   readonly partitions?: number;
+  /**
+   * Who may assume the producer role (a role or user ARN, another account, a web identity...). The role's only
+   * permissions are {@link MskIngestion.producerPolicy}.
+   * @default - no producer role: attach the managed policy to your producers' own roles
+   */
+  readonly producerPrincipal?: iam.IPrincipal;
+  /**
+   * Log group of the created VPC's flow logs (`<namePrefix>vpc-flow-logs`).
+   * @default - a generated name, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
 }
 
 const CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
@@ -38,7 +49,7 @@ const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 /**
  * Amazon MSK ingestion: an MSK Serverless cluster with IAM auth in a VPC (or an existing cluster by ARN), the topic,
- * and a producer policy and role.
+ * a producer policy that producers' roles attach, and a role with it for `producerPrincipal` when one is given.
  */
 export class MskIngestion extends Construct {
   /** ARN of the cluster. */
@@ -51,8 +62,8 @@ export class MskIngestion extends Construct {
   readonly securityGroup?: ec2.ISecurityGroup;
   /** Managed policy allowing producers to connect and write the topic. */
   readonly producerPolicy: iam.ManagedPolicy;
-  /** A role with {@link producerPolicy}, assumable by principals of this account that are allowed to assume it. */
-  readonly producerRole: iam.Role;
+  /** A role with {@link producerPolicy} that `producerPrincipal` may assume (none without a producer principal). */
+  readonly producerRole?: iam.Role;
   /** True when the cluster was created by this construct. */
   readonly created: boolean;
 
@@ -94,10 +105,7 @@ export class MskIngestion extends Construct {
           flowLogs: {
             all: {
               destination: ec2.FlowLogDestination.toCloudWatchLogs(
-                new logs.LogGroup(this, 'FlowLogs', {
-                  retention: logs.RetentionDays.ONE_MONTH,
-                  removalPolicy: RemovalPolicy.DESTROY,
-                }),
+                createLogGroup(this, 'FlowLogs', 'vpc-flow-logs', props.logGroups),
               ),
             },
           },
@@ -147,10 +155,12 @@ export class MskIngestion extends Construct {
         }),
       ],
     });
-    this.producerRole = new iam.Role(this, 'ProducerRole', {
-      assumedBy: new iam.AccountRootPrincipal(),
-      description: `Producers of the MSK topic ${props.topic}: assume this role to write events`,
-      managedPolicies: [this.producerPolicy],
-    });
+    if (props.producerPrincipal) {
+      this.producerRole = new iam.Role(this, 'ProducerRole', {
+        assumedBy: props.producerPrincipal,
+        description: `Producers of the MSK topic ${props.topic}: assume this role to write events`,
+        managedPolicies: [this.producerPolicy],
+      });
+    }
   }
 }

@@ -1,20 +1,23 @@
 import { join } from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Names } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
+import { functionRole } from './function-role';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
-import { acknowledgeWildcardActions } from './nag-acknowledgements';
+import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeProcessorEntry } from './processor-entry';
+import { grantItemActions } from './table-grants';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -44,6 +47,36 @@ export type ProcessorSourceProps =
       readonly topic: string;
     };
 
+/** Event pollers of a Kafka event source mapping in provisioned mode. */
+export interface MskPollers {
+  /**
+   * Pollers kept running even without traffic (1-200).
+   * @default 1
+   */
+  readonly minimum?: number;
+  /**
+   * Pollers Lambda may scale up to (1-2000). More pollers than topic partitions do not add throughput.
+   * @default 10
+   */
+  readonly maximum?: number;
+}
+
+/** DynamoDB item actions of the processor (lambdas/state: state-store, checkpoints, claim items, due index). */
+export const PROCESSOR_TABLE_ACTIONS = {
+  /**
+   * State items (BatchGetItem, conditional PutItem), checkpoints (GetItem, PutItem, Query of their partition), a hot
+   * key's spilled claim items (BatchGetItem, UpdateItem `ADD`, BatchWriteItem deletes) and due items (PutItem).
+   */
+  state: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+} as const;
+
 /** Props of {@link PipelineProcessor}. */
 export interface PipelineProcessorProps {
   /** The pipeline definition (validated settings are read from it). */
@@ -53,11 +86,19 @@ export interface PipelineProcessorProps {
   /** The event source. */
   readonly source: ProcessorSourceProps;
   readonly stateTable: dynamodb.ITable;
-  readonly dedupeTable: dynamodb.ITable;
   readonly rejectedQueue: sqs.IQueue;
   readonly lateQueue: sqs.IQueue;
   /** On-failure destination of the event source mapping. */
   readonly failedQueue: sqs.IQueue;
+  /**
+   * The clean-events output: the Direct PUT delivery streams every valid record goes to, and the event field their
+   * rows are partitioned by (`false`: date and hour only).
+   * @default - no clean-events output
+   */
+  readonly cleanEvents?: {
+    readonly destinations: readonly CleanEventsDestination[];
+    readonly partitionField: string | false;
+  };
   /**
    * Records per invocation (1-10000). Kept well under the 6 MB payload limit for ~1 KiB records.
    * @default 500
@@ -110,20 +151,34 @@ export interface PipelineProcessorProps {
    */
   readonly timeout?: Duration;
   /**
-   * How long an idempotency key is kept (whole hours).
-   * @default Duration.hours(24)
+   * A source whose last valid record is older than this no longer holds the watermark back (pipelines whose
+   * aggregation key is not the partition key: their windows are final at the minimum over sources).
+   * @default Duration.minutes(1)
    */
-  readonly dedupeTtl?: Duration;
+  readonly idleTimeout?: Duration;
   /**
-   * Entries of the in-memory state cache kept across invocations.
+   * Entries of the in-memory state cache kept across invocations (1-10000000; the processor refuses to start with 0).
    * @default 10000
    */
   readonly cacheSize?: number;
   /**
-   * Concurrent DynamoDB writes per invocation.
+   * Concurrent DynamoDB writes per invocation (1-256).
    * @default 16
    */
   readonly writeConcurrency?: number;
+  /**
+   * Event pollers of the MSK event source mapping, which always runs in provisioned mode: only there do maximum
+   * retries, maximum record age, bisect on error and partial batch responses apply to a Kafka source (the default
+   * retry is infinite). Provisioned pollers are billed per event poller unit-hour, the minimum ones included.
+   * Only with an MSK source.
+   * @default - { minimum: 1, maximum: 10 }
+   */
+  readonly mskPollers?: MskPollers;
+  /**
+   * Log group of the function (name prefix, key, removal policy).
+   * @default - a generated name, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
   /**
    * Folder for the generated entry file.
    * @default - `.streamfold/cdk-entries` under the project root
@@ -160,9 +215,10 @@ export function validateProcessorSettings(
     | 'expectedRecordBytes'
     | 'memorySize'
     | 'timeout'
-    | 'dedupeTtl'
+    | 'idleTimeout'
     | 'cacheSize'
     | 'writeConcurrency'
+    | 'mskPollers'
   > & { readonly sourceKind: 'kinesis' | 'msk' },
 ): void {
   if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
@@ -201,20 +257,31 @@ export function validateProcessorSettings(
   }
   if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
   if (props.timeout) seconds('timeout', props.timeout, 1, 900, 'from 1 to 900 seconds');
-  if (props.dedupeTtl) {
-    const hours = props.dedupeTtl.toHours({ integral: false });
-    if (!Number.isInteger(hours) || hours < 1) {
-      throw new InvalidSettingError('dedupeTtl', `${hours} hours`, 'a whole number of hours, at least 1');
+  if (props.idleTimeout) seconds('idleTimeout', props.idleTimeout, 1, 86_400, 'from 1 second to 1 day');
+  if (props.cacheSize !== undefined) integer('cacheSize', props.cacheSize, 1, 10_000_000);
+  if (props.writeConcurrency !== undefined) integer('writeConcurrency', props.writeConcurrency, 1, 256);
+  if (props.mskPollers !== undefined) {
+    if (props.sourceKind !== 'msk') {
+      throw new InvalidSettingError('mskPollers', props.mskPollers, 'no MSK pollers with a Kinesis source');
+    }
+    const { minimum = DEFAULT_MSK_POLLERS.minimum, maximum = DEFAULT_MSK_POLLERS.maximum } = props.mskPollers;
+    integer('mskPollers.minimum', minimum, 1, 200);
+    integer('mskPollers.maximum', maximum, 1, 2000);
+    if (minimum > maximum) {
+      throw new InvalidSettingError('mskPollers', { minimum, maximum }, 'a minimum no larger than the maximum');
     }
   }
-  if (props.cacheSize !== undefined) integer('cacheSize', props.cacheSize, 0, 10_000_000);
-  if (props.writeConcurrency !== undefined) integer('writeConcurrency', props.writeConcurrency, 1, 256);
 }
+
+/** Pollers of the MSK event source mapping when `mskPollers` leaves them out. */
+export const DEFAULT_MSK_POLLERS = { minimum: 1, maximum: 10 } as const;
 
 /**
  * The processor: a NodejsFunction bundling the handler with the pipeline definition (esbuild, minified, ARM64,
  * Node.js 24, AWS SDK v3 bundled at the pinned versions), its event source mapping with safe retry settings and an
- * SQS on-failure destination, and least-privilege grants on the tables and side outputs.
+ * SQS on-failure destination (an MSK mapping in provisioned mode, where those settings apply to Kafka), and
+ * least-privilege grants: its own log group, the item actions it performs on each table
+ * ({@link PROCESSOR_TABLE_ACTIONS}), the side-output queues, and for MSK the cluster, topic and consumer group.
  */
 export class PipelineProcessor extends Construct {
   /** The processor function. */
@@ -240,10 +307,8 @@ export class PipelineProcessor extends Construct {
     }
 
     const entry = writeProcessorEntry({ definition: props.definition, source: source.kind, outDir: props.entryDir });
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = createLogGroup(this, 'Logs', 'processor', props.logGroups);
+    const role = functionRole(this, 'Role', logGroup, `streamfold processor of ${pipeline.name}`);
     const fn = new nodejs.NodejsFunction(this, 'Function', {
       description: `streamfold processor of pipeline ${pipeline.name} (${source.kind})`,
       entry,
@@ -255,17 +320,23 @@ export class PipelineProcessor extends Construct {
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(1),
       logGroup,
+      role,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
-        [ENV.dedupeTable]: props.dedupeTable.tableName,
         [ENV.rejectedQueueUrl]: props.rejectedQueue.queueUrl,
         [ENV.lateQueueUrl]: props.lateQueue.queueUrl,
-        [ENV.dedupeTtlHours]: String((props.dedupeTtl ?? Duration.hours(24)).toHours()),
+        [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
         [ENV.cacheSize]: String(props.cacheSize ?? 10_000),
         [ENV.writeConcurrency]: String(props.writeConcurrency ?? 16),
         // Above 1 the processor tracks stream time per key (several batches of a shard run at once).
         [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
+        ...(props.cleanEvents && props.cleanEvents.destinations.length > 0
+          ? {
+              [ENV.cleanDeliveryStreams]: props.cleanEvents.destinations.map((d) => d.deliveryStreamName).join(','),
+              [ENV.cleanPartitionField]: String(props.cleanEvents.partitionField),
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -274,23 +345,11 @@ export class PipelineProcessor extends Construct {
     });
     this.function = fn;
 
-    // Least privilege: only the item operations the processor performs, on the table itself (`ITable.grant` would
-    // add `<table>/index/*`: the processor queries no index).
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:ConditionCheckItem',
-      ],
-      resourceArns: [props.stateTable.tableArn],
-    });
-    props.dedupeTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Least privilege: only the item operations the processor performs, on each table itself.
+    grantItemActions(fn, props.stateTable, PROCESSOR_TABLE_ACTIONS.state);
     props.rejectedQueue.grantSendMessages(fn);
     props.lateQueue.grantSendMessages(fn);
+    grantPutRecords(fn, props.cleanEvents?.destinations ?? []);
 
     const common = {
       batchSize,
@@ -316,15 +375,42 @@ export class PipelineProcessor extends Construct {
       fn.addEventSource(eventSource);
       this.eventSourceMappingId = eventSource.eventSourceMappingId;
     } else {
-      const { bisectBatchOnError: _bisect, maxRecordAge: _age, retryAttempts: _retries, ...kafkaProps } = common;
-      const eventSource = new sources.ManagedKafkaEventSource({
-        ...kafkaProps,
-        clusterArn: source.clusterArn,
-        topic: source.topic,
-        consumerGroupId: `streamfold-${pipeline.name}`,
+      // lambda.EventSourceMapping rather than ManagedKafkaEventSource: the latter attaches AWSLambdaMSKExecutionRole,
+      // which allows creating and writing every log group of the account. Provisioned mode is what makes retries,
+      // record age, bisect and partial batch responses apply to a Kafka source.
+      const pollers = { ...DEFAULT_MSK_POLLERS, ...props.mskPollers };
+      // The construct id ManagedKafkaEventSource used, so deployed mappings keep their logical id and are updated in
+      // place: a replacement would create a second mapping with the same consumer group, which Lambda refuses.
+      const mappingId = `KafkaEventSource:${Names.nodeUniqueId(fn.node)}${source.topic}`;
+      const mapping = fn.addEventSourceMapping(mappingId, {
+        ...common,
+        eventSourceArn: source.clusterArn,
+        kafkaTopic: source.topic,
+        kafkaConsumerGroupId: `streamfold-${pipeline.name}`,
+        provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
       });
-      fn.addEventSource(eventSource);
-      this.eventSourceMappingId = eventSource.eventSourceMappingId;
+      this.eventSourceMappingId = mapping.eventSourceMappingId;
+      // What the pollers need (AWS documents these for MSK event sources): the cluster's brokers, and network
+      // interfaces in the cluster's subnets.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+          resources: [source.clusterArn],
+        }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DeleteNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSecurityGroups',
+            'ec2:DescribeSubnets',
+            'ec2:DescribeVpcs',
+          ],
+          resources: ['*'],
+        }),
+      );
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
@@ -343,22 +429,19 @@ export class PipelineProcessor extends Construct {
           resources: [mskResourceArn(source.clusterArn, 'group', `streamfold-${pipeline.name}`)],
         }),
       );
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
-        reason:
-          'Attached by the CDK MSK event source: the pollers need its VPC network-interface and MSK describe ' +
-          'permissions, which cannot be scoped to resources that do not exist yet.',
-      });
+      acknowledgeWildcardResources(
+        role,
+        ['*'],
+        'The MSK event pollers create and delete network interfaces in the cluster’s subnets (unknown at synth for an ' +
+          'existing cluster) and call EC2 Describe* actions, which support no resource-level permissions.',
+      );
     }
 
     acknowledgeWildcardActions(
-      fn,
+      role,
       ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-      'Added by the SQS send grants for the KMS-encrypted side-output queues; scoped to the one key of those queues.',
+      'Added by the SQS send grants (and, with a customer-managed table key, the table write grants) for the ' +
+        'KMS-encrypted side-output queues and tables; the statement names that one key.',
     );
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'AWSLambdaBasicExecutionRole only allows writing the function’s own CloudWatch logs.',
-    });
   }
 }

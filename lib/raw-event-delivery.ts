@@ -1,12 +1,13 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
+import { DATA_LAKE_PREFIXES, grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
+import { EVENT_TYPE_FIELD, eventTypeQuery, MAX_EVENT_TYPES } from './event-type-partitions';
 import { type DeliverySource, firehoseSourceProps } from './firehose-source';
+import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 
 /** Props of {@link RawEventDelivery}. */
@@ -18,10 +19,23 @@ export interface RawEventDeliveryProps {
   /** The data lake bucket. */
   readonly bucket: s3.IBucket;
   /**
-   * Top-level JSON field whose value partitions the events (`event_type=` in the prefix).
+   * Top-level JSON field whose value partitions the events (`event_type=` in the prefix), or `false` to partition by
+   * arrival date and hour only (`raw/dt=/hour=/`).
    * @default 'type'
    */
-  readonly eventTypeField?: string;
+  readonly eventTypeField?: string | false;
+  /**
+   * The values of `eventTypeField` that get a partition of their own (at most 100; `eventTypesFromSchema` derives them
+   * from the pipeline schema's enum). Any other value, a missing field or a non-string lands in `event_type=other`,
+   * so producers cannot create unbounded Firehose partitions.
+   * @default [] - every event lands in `event_type=other`
+   */
+  readonly eventTypes?: readonly string[];
+  /**
+   * Log group of the delivery errors (`<namePrefix>raw-events-delivery`).
+   * @default - a generated name, CloudWatch Logs' own encryption, RETAIN, one month
+   */
+  readonly logGroups?: LogGroupOptions;
   /**
    * Firehose flushes at least this often (0-900 s): the data lake's freshness.
    * @default Duration.seconds(60)
@@ -34,11 +48,11 @@ export interface RawEventDeliveryProps {
   readonly bufferingSizeMiB?: number;
 }
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
 /**
- * Firehose from the stream into the data lake: dynamic partitioning by event type (JQ metadata extraction) and
- * arrival date/hour, newline-delimited, GZIP, an error prefix, CloudWatch error logging.
+ * The RAW stream into the data lake, for forensics (the clean events are the processor's, see CleanEventDelivery):
+ * Firehose reading the stream as its own consumer, into `raw/` with dynamic partitioning by event type (JQ metadata
+ * extraction, values bounded to `eventTypes` plus `other`) and arrival date/hour, or by date/hour only;
+ * newline-delimited, GZIP, an error prefix, CloudWatch error logging. Duplicates and invalid records included.
  */
 export class RawEventDelivery extends Construct {
   /** Delivery stream name (dimension `DeliveryStreamName` of its metrics). */
@@ -49,8 +63,12 @@ export class RawEventDelivery extends Construct {
   constructor(scope: Construct, id: string, props: RawEventDeliveryProps) {
     super(scope, id);
     const field = props.eventTypeField ?? 'type';
-    if (!FIELD.test(field)) {
-      throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
+    if (field !== false && !EVENT_TYPE_FIELD.test(field)) {
+      throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _), or false');
+    }
+    const eventTypes = props.eventTypes ?? [];
+    if (eventTypes.length > MAX_EVENT_TYPES || eventTypes.some((t) => typeof t !== 'string')) {
+      throw new InvalidSettingError('eventTypes', eventTypes, `at most ${MAX_EVENT_TYPES} strings`);
     }
     const interval = (props.bufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
     if (!Number.isInteger(interval) || interval < 0 || interval > 900) {
@@ -72,10 +90,7 @@ export class RawEventDelivery extends Construct {
       }),
       description: `Firehose ${props.deliveryStreamName}: read the source, write the data lake`,
     });
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup = createLogGroup(this, 'Logs', 'raw-events-delivery', props.logGroups);
     const logStream = logGroup.addStream('S3Delivery', { logStreamName: 'S3Delivery' });
     logGroup.grantWrite(role);
     role.addToPrincipalPolicy(
@@ -85,7 +100,7 @@ export class RawEventDelivery extends Construct {
       }),
     );
     const objects = [
-      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.events}*`),
+      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.raw}*`),
       props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.errors}*`),
     ];
     role.addToPrincipalPolicy(
@@ -94,35 +109,42 @@ export class RawEventDelivery extends Construct {
         resources: objects,
       }),
     );
+    grantObjectEncryption(props.bucket, role);
 
-    const query = `{event_type: (.${field} // "unknown" | tostring | gsub("[^A-Za-z0-9_.-]"; "_"))}`;
+    const time = 'dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/';
+    const delimiter = {
+      type: 'AppendDelimiterToRecord',
+      parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
+    };
+    const partitioning =
+      field === false
+        ? { prefix: `${DATA_LAKE_PREFIXES.raw}${time}`, processors: [delimiter] }
+        : {
+            prefix: `${DATA_LAKE_PREFIXES.raw}event_type=!{partitionKeyFromQuery:event_type}/${time}`,
+            dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
+            processors: [
+              {
+                type: 'MetadataExtraction',
+                parameters: [
+                  { parameterName: 'MetadataExtractionQuery', parameterValue: eventTypeQuery(field, eventTypes) },
+                  { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+                ],
+              },
+              delimiter,
+            ],
+          };
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
       ...firehoseSourceProps(props.source, role),
       extendedS3DestinationConfiguration: {
         bucketArn: props.bucket.bucketArn,
         roleArn: role.roleArn,
-        prefix: `${DATA_LAKE_PREFIXES.events}event_type=!{partitionKeyFromQuery:event_type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
-        errorOutputPrefix: `${DATA_LAKE_PREFIXES.errors}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
+        prefix: partitioning.prefix,
+        errorOutputPrefix: `${DATA_LAKE_PREFIXES.errors}!{firehose:error-output-type}/${time}`,
         compressionFormat: 'GZIP',
         bufferingHints: { intervalInSeconds: interval, sizeInMBs: size },
-        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
-        processingConfiguration: {
-          enabled: true,
-          processors: [
-            {
-              type: 'MetadataExtraction',
-              parameters: [
-                { parameterName: 'MetadataExtractionQuery', parameterValue: query },
-                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
-              ],
-            },
-            {
-              type: 'AppendDelimiterToRecord',
-              parameters: [{ parameterName: 'Delimiter', parameterValue: '\\n' }],
-            },
-          ],
-        },
+        dynamicPartitioningConfiguration: partitioning.dynamicPartitioningConfiguration,
+        processingConfiguration: { enabled: true, processors: partitioning.processors },
         cloudWatchLoggingOptions: {
           enabled: true,
           logGroupName: logGroup.logGroupName,
@@ -135,12 +157,13 @@ export class RawEventDelivery extends Construct {
       id: 'AwsSolutions-KDF1',
       reason:
         'Firehose does not allow server-side encryption on a delivery stream whose source is a Kinesis stream or MSK ' +
-        'topic; the source stream is encrypted, and objects are encrypted at rest by the bucket (SSE-S3).',
+        'topic; the source stream is encrypted, and objects are encrypted at rest by the bucket (SSE-KMS with the ' +
+        'stack key, or SSE-S3).',
     });
     acknowledgeWildcardResources(
       role,
       [objects[0]!, objects[1]!],
-      'Object ARNs are scoped to the events/ and errors/ prefixes of the data lake bucket: Firehose generates ' +
+      'Object ARNs are scoped to the raw/ and errors/ prefixes of the data lake bucket: Firehose generates ' +
         'the object names, so a prefix wildcard is the narrowest resource possible.',
     );
   }

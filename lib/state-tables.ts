@@ -12,6 +12,18 @@ export const TABLE_ATTRIBUTES = { pk: 'pk', sk: 'sk', ttl: 'ttl', nextClose: 'nc
 /** Sort key value of window-state records (equals `STATE_SORT_KEY` of lambdas/state/tables.ts). */
 export const STATE_RECORD_SORT_KEY = 'state';
 
+/**
+ * Partition key value of the per-source checkpoints in the state table (equals `CHECKPOINT_PARTITION` of
+ * lambdas/state/tables.ts; test/infra checks they agree).
+ */
+export const STATE_CHECKPOINT_PARTITION = '#checkpoints';
+
+/**
+ * Partition key value of the state table's internal items, e.g. the id key of alert and result ids (equals
+ * `META_PARTITION` of lambdas/state/tables.ts; test/infra checks they agree).
+ */
+export const STATE_META_PARTITION = '#meta';
+
 /** Props of {@link StateTables}. */
 export interface StateTablesProps {
   /** Name of the window-state table (see `resourceNames(pipeline).stateTable`). */
@@ -24,7 +36,8 @@ export interface StateTablesProps {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Customer-managed key for the tables.
+   * Customer-managed key for the tables (and the state table's stream). Whoever reads or writes items then needs the
+   * key's decrypt (and, to write, encrypt) permissions: see `grantItemActions`.
    * @default - the AWS-managed key (aws/dynamodb)
    */
   readonly encryptionKey?: kms.IKey;
@@ -37,8 +50,8 @@ export interface StateTablesProps {
 export class StateTables extends Construct {
   /** Window state and per-source checkpoints. */
   readonly stateTable: dynamodb.Table;
-  /** Idempotency keys of the dedupe ids. */
-  readonly dedupeTable: dynamodb.ITable;
+  /** Idempotency keys of the dedupe ids, and the emitter's delivery markers. */
+  readonly dedupeTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: StateTablesProps) {
     super(scope, id);

@@ -1,3 +1,4 @@
+import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow, Pipeline } from '../definition';
 
 /**
@@ -17,6 +18,16 @@ export interface Layout {
   readonly slicePositions: readonly (readonly number[])[];
   /** Alerts grouped by window index. */
   readonly alertsByWindow: readonly (readonly number[])[];
+  /** For each window index: the specs of its aggregates, in the window's aggregate order. */
+  readonly windowSpecs: readonly (readonly AnyAggregate[])[];
+  /** For each window index: the names of its aggregates, in the window's aggregate order. */
+  readonly windowAggregateNames: readonly (readonly string[])[];
+  /** True when some alert reads a tumbling or hopping window. */
+  readonly timedAlerts: boolean;
+  /** For each window index: per aggregate of the window, whether it is order-free (see AggregateSpec.orderFree). */
+  readonly orderFree: readonly (readonly boolean[])[];
+  /** For each window index: whether every aggregate of the window is order-free. */
+  readonly windowOrderFree: readonly boolean[];
 }
 
 const layouts = new WeakMap<Pipeline, Layout>();
@@ -34,6 +45,9 @@ export function layoutOf(pipeline: Pipeline): Layout {
   const alertsByWindow = pipeline.windows.map((w) =>
     pipeline.alerts.flatMap((alert, i) => (alert.windowIndex === w.index ? [i] : [])),
   );
+  const orderFree = pipeline.windows.map((w) =>
+    w.aggregates.map((a) => pipeline.aggregates[a]!.spec.orderFree === true),
+  );
   layout = {
     pipeline,
     sliceMs: pipeline.sliceMs ?? 0,
@@ -42,6 +56,11 @@ export function layoutOf(pipeline: Pipeline): Layout {
     timedAggregates,
     slicePositions,
     alertsByWindow,
+    windowSpecs: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.spec)),
+    windowAggregateNames: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.name)),
+    timedAlerts: timedWindows.some((w) => alertsByWindow[w.index]!.length > 0),
+    orderFree,
+    windowOrderFree: orderFree.map((flags) => flags.every(Boolean)),
   };
   layouts.set(pipeline, layout);
   return layout;

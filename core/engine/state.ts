@@ -55,10 +55,10 @@ export interface KeyState {
    */
   d?: Record<string, string>;
   /**
-   * Claim buckets whose hashes the storage moved out of the item (a hot key's claims outgrow it): their claims are
-   * read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
+   * Claim buckets whose hashes the storage moved out of the item (a hot key's claims outgrow it) → how many it moved:
+   * their claims are read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
    */
-  D?: number[];
+  D?: Record<string, number>;
 }
 
 /** A fresh, empty key state. */

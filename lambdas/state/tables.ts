@@ -39,6 +39,8 @@ export const STATE_ATTR = {
   lastValidAt: 'lv',
   /** Checkpoint (N): largest arrival time of the records covered, epoch ms. */
   arrival: 'ar',
+  /** Checkpoint (N): arrival time of the first record of the current epoch, epoch ms. */
+  epochStart: 'es',
   /** Claim item (BS): the 8-byte hashes of the dedupe ids claimed in one bucket of a key (sort key `d#<bucket>`). */
   claims: 'h',
   /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
@@ -62,6 +64,16 @@ export const STATE_SORT_KEY = 'state';
 export const CHECKPOINT_PARTITION = '#checkpoints';
 /** Sort key prefix of checkpoint records; the rest is the source id. */
 export const CHECKPOINT_SORT_PREFIX = 'checkpoint#';
+
+/**
+ * Partition key of the state table's internal items (not aggregation state). A producer's key `#meta` cannot reach
+ * them: its items have the sort keys {@link STATE_SORT_KEY}, `d#...` (claims) and `r#...` (results), never `id-key`.
+ */
+export const META_PARTITION = '#meta';
+/** Sort key (in {@link META_PARTITION}) of the item holding the pipeline's id key: the secret of alert/result ids. */
+export const ID_KEY_SORT_KEY = 'id-key';
+/** Attribute (B) of the id key item holding the secret: 32 random bytes, written once, never changed. */
+export const ID_KEY_ATTRIBUTE = 'secret';
 
 /** Attribute names of the dedupe (idempotency) table. */
 export const DEDUPE_ATTR = {

@@ -4,8 +4,7 @@ import {
   cloneState,
   closeUpTo,
   compareResults,
-  decodeBase64,
-  decodeText,
+  decodeBase64Record,
   emptyState,
   flushAll,
   type KeyState,
@@ -170,8 +169,7 @@ export function oracle(
       skipped.push(r.index);
       continue;
     }
-    const text = decodeBase64(r.data);
-    const decoded = text.ok ? decodeText(pipeline, text.text, r.arrivalMs) : text;
+    const decoded = decodeBase64Record(pipeline, r.data, r.arrivalMs);
     const reject = (reason: string) => {
       rejected.push([rejectedId(r.messageSource, r.sequence), reason]);
       fates.rejected++;
@@ -200,7 +198,7 @@ export function oracle(
           event: decoded.event,
           time: decoded.time,
           streamTime,
-          bytes: Buffer.byteLength((text as { text: string }).text, 'utf8'),
+          bytes: Math.floor(((r.data?.length ?? 0) * 3) / 4), // as the processor estimates a record's size
           ...(decoded.id !== undefined ? { id: decoded.id } : {}),
         },
       ],

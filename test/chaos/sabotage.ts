@@ -1,7 +1,7 @@
 // Deliberate bugs for the sweep's self-tests: each re-opens one hole (a bug an earlier build had, or one a build could
 // have) behind a test-only switch, so a self-test can show that some schedule of the fault model catches it.
 import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { decodeBase64, type Pipeline } from '../../core';
+import { base64Bytes, decodeUtf8, type Pipeline, type Rejection } from '../../core';
 import type { StoredKeyState } from '../../lambdas/processor/index';
 import type { ProcessorStore } from '../../lambdas/processor/source-batch';
 import { toCheckpointItem } from '../../lambdas/state/codec';
@@ -187,6 +187,7 @@ export function delegateStore(store: StateStore): ProcessorStore {
     spillClaims: (key, bucket, hashes) => store.spillClaims(key, bucket, hashes),
     dropClaims: (key, buckets) => store.dropClaims(key, buckets),
     listDue: (writer, entries) => store.listDue(writer, entries),
+    touchCheckpoint: (id, lastValidAt) => store.touchCheckpoint(id, lastValidAt),
   };
 }
 
@@ -255,10 +256,16 @@ export function checkpointsWithoutArrival(store: StateStore): ProcessorStore {
 /** The record data of an event record (Kinesis `kinesis.data`, MSK `value`). */
 type AnyRecord = { kinesis?: { data?: string; partitionKey?: string }; value?: string | null };
 
+/** The text of base64 record data, or why not (empty, too large, not strict base64, not UTF-8) as the processor says. */
+export function recordText(data: string | null | undefined): { ok: true; text: string } | Rejection {
+  const bytes = base64Bytes(data);
+  return bytes.ok ? decodeUtf8(bytes.bytes) : bytes;
+}
+
 /** `drop-undecodable`: the event without the records whose data is not valid base64 or UTF-8. */
 export function dropUndecodable(event: any): any {
   const readable = (r: AnyRecord) => {
-    const decoded = decodeBase64(r.kinesis ? r.kinesis.data : r.value);
+    const decoded = recordText(r.kinesis ? r.kinesis.data : r.value);
     return decoded.ok || !/^(invalid-base64|invalid-utf8):/.test(decoded.reason);
   };
   if (Array.isArray(event.Records)) return { ...event, Records: event.Records.filter(readable) };

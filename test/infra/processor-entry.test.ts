@@ -3,11 +3,20 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEDUPE_ATTR, STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/state/tables';
+import {
+  CHECKPOINT_PARTITION,
+  DEDUPE_ATTR,
+  META_PARTITION,
+  STATE_ATTR,
+  STATE_SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../../lambdas/state/tables';
 import {
   handlerEntrySource,
   PROJECT_ROOT,
   processorEntrySource,
+  STATE_CHECKPOINT_PARTITION,
+  STATE_META_PARTITION,
   STATE_RECORD_SORT_KEY,
   TABLE_ATTRIBUTES,
   writeHandlerEntry,
@@ -64,5 +73,9 @@ describe('table layout', () => {
     expect(TABLE_ATTRIBUTES.nextClose).toBe(STATE_ATTR.nextClose);
     // The emitter's event filter selects state records by this sort key value.
     expect(STATE_RECORD_SORT_KEY).toBe(STATE_SORT_KEY);
+    // The emitter's IAM condition keeps it off the checkpoint partition by this value.
+    expect(STATE_CHECKPOINT_PARTITION).toBe(CHECKPOINT_PARTITION);
+    // ...and confines its id key reads and writes to this partition.
+    expect(STATE_META_PARTITION).toBe(META_PARTITION);
   });
 });

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { definePipeline, tumbling } from '../../core';
 import { count } from '../../core/aggregates';
@@ -14,11 +16,14 @@ import {
   Emission,
   estimatedEventBytes,
   InvalidSettingError,
-  NotSupportedYetError,
+  PipelineProcessor,
   ProcessorEntryError,
+  SideOutputQueues,
+  StateTables,
   settingsFromContext,
   UnsafeParallelizationError,
   validateEmissionSettings,
+  validateProcessorSettings,
   writeEmissionEntry,
 } from '../../lib';
 import { ClickEvent, clickstream } from '../../pipelines/clickstream';
@@ -91,6 +96,11 @@ describe('fails if', () => {
     [{ alarmThresholds: { iteratorAgeMs: -5 } }, /alarmThresholds.iteratorAgeMs: .* got -5/],
     [{ alarmThresholds: { deliverySuccessRatio: 2 } }, /deliverySuccessRatio: expected a ratio from 0 to 1, got 2/],
     [{ columns: [{ name: 'dt', type: 'string' }] }, /columns: expected no column named like a partition .* got "dt"/],
+    [{ columns: [{ name: 'sf_uid', type: 'string' }] }, /columns: expected .* starting with sf_ .* got "sf_uid"/],
+    [
+      { alarmThresholds: { deliveryFreshnessSeconds: 60 } },
+      /alarmThresholds.deliveryFreshnessSeconds: expected more seconds than the delivery buffering interval \(60 s\).* got 60/,
+    ],
     [
       { closerInterval: Duration.seconds(90) },
       /closerInterval: expected a whole number of minutes from 1 to 60, got "1.5 minutes"/,
@@ -104,13 +114,6 @@ describe('fails if', () => {
     expect(() => buildStack(props)).toThrow(message);
   });
 
-  it.each(['redshift', 'snowflake'] as const)('warehouse %s: not supported yet, says which are', (warehouse) => {
-    expect(() => buildStack({ warehouse })).toThrow(NotSupportedYetError);
-    expect(() => buildStack({ warehouse })).toThrow(
-      `warehouse: "${warehouse}" is not supported yet; supported values: "none", "iceberg"`,
-    );
-  });
-
   it('the definition module does not exist', () => {
     expect(() => buildStack({ definition: { path: '/nowhere/pipeline.ts' } })).toThrow(ProcessorEntryError);
     expect(() => buildStack({ definition: { path: '/nowhere/pipeline.ts' } })).toThrow(/"\/nowhere\/pipeline.ts"/);
@@ -119,6 +122,76 @@ describe('fails if', () => {
   it('the export name is not an identifier', () => {
     expect(() => buildStack({ definition: { path: CLICKSTREAM_PATH, exportName: 'a-b' } })).toThrow(
       /exportName: expected a JavaScript identifier or 'default', got "a-b"/,
+    );
+  });
+});
+
+describe('fails if (PipelineProcessor construct)', () => {
+  /** A processor in a bare stack (the construct validates before it bundles anything). */
+  function processor(props: Partial<ConstructorParameters<typeof PipelineProcessor>[2]>): PipelineProcessor {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 's');
+    const tables = new StateTables(stack, 'T', { stateTableName: 'st', dedupeTableName: 'dd' });
+    const queues = new SideOutputQueues(stack, 'Q', {
+      names: { rejected: 'r', late: 'l', failed: 'f' },
+      encryptionKey: new kms.Key(stack, 'K'),
+    });
+    return new PipelineProcessor(stack, 'P', {
+      pipeline: clickstream,
+      definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
+      source: { kind: 'kinesis', stream: new kinesis.Stream(stack, 'S') },
+      stateTable: tables.stateTable,
+      rejectedQueue: queues.rejected,
+      lateQueue: queues.late,
+      failedQueue: queues.failed,
+      ...props,
+    });
+  }
+
+  it.each([
+    [{ cacheSize: 0 }, /cacheSize: expected an integer from 1 to 10000000, got 0/],
+    [{ cacheSize: -1 }, /cacheSize: expected an integer from 1 to 10000000, got -1/],
+    [{ cacheSize: 2.5 }, /cacheSize: expected an integer from 1 to 10000000, got 2.5/],
+    [{ writeConcurrency: 0 }, /writeConcurrency: expected an integer from 1 to 256, got 0/],
+    [{ writeConcurrency: 1.5 }, /writeConcurrency: expected an integer from 1 to 256, got 1.5/],
+    [{ mskPollers: { minimum: 1 } }, /mskPollers: expected no MSK pollers with a Kinesis source, got \{"minimum":1\}/],
+  ])('%o', (props, message) => {
+    expect(() => processor(props)).toThrow(InvalidSettingError);
+    expect(() => processor(props)).toThrow(message);
+  });
+
+  it('accepts the smallest valid cache and write concurrency', () => {
+    expect(() => processor({ cacheSize: 1, writeConcurrency: 1 })).not.toThrow();
+  });
+
+  it.each([
+    [{ minimum: 0 }, /mskPollers.minimum: expected an integer from 1 to 200, got 0/],
+    [{ minimum: 201 }, /mskPollers.minimum: expected an integer from 1 to 200, got 201/],
+    [{ maximum: 2001 }, /mskPollers.maximum: expected an integer from 1 to 2000, got 2001/],
+    [
+      { minimum: 5, maximum: 2 },
+      /mskPollers: expected a minimum no larger than the maximum, got \{"minimum":5,"maximum":2\}/,
+    ],
+    [{ minimum: 20 }, /mskPollers: expected a minimum no larger than the maximum, got \{"minimum":20,"maximum":10\}/],
+  ])('MSK pollers %o', (mskPollers, message) => {
+    const check = () => validateProcessorSettings({ pipeline: clickstream, sourceKind: 'msk', mskPollers });
+    expect(check).toThrow(InvalidSettingError);
+    expect(check).toThrow(message);
+  });
+
+  it('MSK pollers through the stack', () => {
+    expect(() => buildStack({ ingestion: 'msk', mskPollers: { maximum: 0 } })).toThrow(
+      /mskPollers.maximum: expected an integer from 1 to 2000, got 0/,
+    );
+    expect(() => buildStack({ mskPollers: { maximum: 4 } })).toThrow(/mskPollers: expected no MSK pollers/);
+  });
+});
+
+describe('fails if (MSK Serverless and Firehose)', () => {
+  it('raw-event delivery is asked for with a created MSK Serverless cluster', () => {
+    const build = () => buildStack({ ingestion: 'msk', rawEventDelivery: true });
+    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(
+      /rawEventDelivery: expected false with a created MSK Serverless cluster \(Firehose reads MSK only over multi-VPC private connectivity.*\), got true/,
     );
   });
 });
@@ -241,6 +314,24 @@ describe('cdk.json context', () => {
     ]);
   });
 
+  it('parses the producer principal, MSK pollers, raw-event delivery and eventTypeField false', () => {
+    const s = read({
+      producerPrincipalArn: 'arn:aws:iam::123456789012:role/producer',
+      mskMinPollers: '2',
+      mskMaxPollers: 8,
+      rawEventDelivery: 'false',
+      eventTypeField: 'false',
+    });
+    expect(s.producerPrincipal?.policyFragment.principalJson).toEqual({
+      AWS: ['arn:aws:iam::123456789012:role/producer'],
+    });
+    expect(s.mskPollers).toEqual({ minimum: 2, maximum: 8 });
+    expect(s.rawEventDelivery).toBe(false);
+    expect(s.eventTypeField).toBe(false);
+    expect(read({ eventTypeField: false }).eventTypeField).toBe(false);
+    expect(read({ eventTypeField: 'kind' }).eventTypeField).toBe('kind');
+  });
+
   it('leaves unset and empty keys to the construct defaults', () => {
     const s = read({ alarmEmail: '' });
     expect(Object.values(s).every((v) => v === undefined)).toBe(true);
@@ -256,6 +347,13 @@ describe('cdk.json context', () => {
     [{ persistResults: 'no' }, /persistResults: expected true or false, got "no"/],
     [{ closerIntervalMinutes: '-5' }, /closerIntervalMinutes: expected a number ≥ 0, got "-5"/],
     [{ idleTimeoutSeconds: 'soon' }, /idleTimeoutSeconds: expected a number, got "soon"/],
+    [{ rawEventDelivery: 'maybe' }, /rawEventDelivery: expected true or false, got "maybe"/],
+    [{ mskMinPollers: 'two' }, /mskMinPollers: expected a number, got "two"/],
+    [
+      { producerPrincipalArn: 'arn:aws:s3:::bucket' },
+      /producerPrincipalArn: expected an IAM role or user ARN, or arn:aws:iam::<account>:root, got "arn:aws:s3:::bucket"/,
+    ],
+    [{ eventTypeField: 7 }, /eventTypeField: expected a string, got 7/],
   ])('fails on %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

@@ -47,15 +47,23 @@ describe('MSK Serverless (created)', () => {
     s.template.resourceCountIs('AWS::Kinesis::Stream', 0);
   });
 
-  it('maps the topic to the processor with an SQS on-failure destination and Kafka metrics', () => {
+  it('maps the topic in provisioned mode: pollers, finite retries, max age, bisect, partial failures, SQS on-failure', () => {
     const cluster = logicalIdOf(s.template, 'AWS::MSK::ServerlessCluster');
+    const failed = logicalIdOf(s.template, 'AWS::SQS::Queue', (p) => p.QueueName === 'clickstream-failed');
+    const processor = logicalIdOf(s.template, 'AWS::Lambda::Function', (p) => /processor/.test(p.Description));
     s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [cluster, 'Arn'] },
+      FunctionName: { Ref: processor },
       Topics: ['clickstream-events'],
       BatchSize: 500,
       StartingPosition: 'TRIM_HORIZON',
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'streamfold-clickstream' },
-      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 21_600,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failed, 'Arn'] } } },
       MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
     });
   });
@@ -71,16 +79,20 @@ describe('MSK Serverless (created)', () => {
     });
   });
 
-  it('Firehose reads the topic over private connectivity', () => {
-    const cluster = logicalIdOf(s.template, 'AWS::MSK::ServerlessCluster');
-    s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
-      DeliveryStreamType: 'MSKAsSource',
-      MSKSourceConfiguration: {
-        MSKClusterARN: { 'Fn::GetAtt': [cluster, 'Arn'] },
-        TopicName: 'clickstream-events',
-        AuthenticationConfiguration: { Connectivity: 'PRIVATE', RoleARN: Match.anyValue() },
-      },
-    });
+  it('creates no Firehose reading MSK Serverless (no multi-VPC private connectivity); the clean events still reach the lake (the processor writes them)', () => {
+    const streams = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(([, d]) => d.Properties);
+    expect(streams.map((d) => d.DeliveryStreamName).sort()).toEqual([
+      'clickstream-aggregates',
+      'clickstream-clean-events',
+    ]);
+    expect(streams.every((d) => d.DeliveryStreamType === 'DirectPut')).toBe(true);
+    expect(
+      resourcesOf(s.template, 'AWS::Glue::Table')
+        .map(([, t]) => t.Properties.TableInput.Name)
+        .sort(),
+    ).toEqual(['aggregates', 'events', 'events_log']);
+    s.template.resourceCountIs('AWS::MSK::ClusterPolicy', 0);
+    expect(s.template.findOutputs('MskClusterPolicy')).toEqual({});
   });
 
   it('alarms on OffsetLag (FunctionName) instead of IteratorAge, and has no Kinesis alarms', () => {
@@ -103,7 +115,7 @@ describe('MSK Serverless (created)', () => {
 describe('MSK (existing cluster by ARN)', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthStack({ ingestion: 'msk', mskClusterArn: EXISTING, mskTopic: 'clicks' });
+    s = synthStack({ ingestion: 'msk', mskClusterArn: EXISTING, mskTopic: 'clicks', rawEventDelivery: true });
   });
 
   it('creates no cluster, VPC or topic and reads the given cluster and topic', () => {
@@ -123,6 +135,31 @@ describe('MSK (existing cluster by ARN)', () => {
           }),
         ]),
       },
+    });
+  });
+
+  it('the raw copy (rawEventDelivery): Firehose reads the topic over private connectivity; the stack outputs the cluster policy the owner applies', () => {
+    s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamType: 'MSKAsSource',
+      MSKSourceConfiguration: {
+        MSKClusterARN: EXISTING,
+        TopicName: 'clicks',
+        AuthenticationConfiguration: { Connectivity: 'PRIVATE', RoleARN: Match.anyValue() },
+      },
+    });
+    // The stack does not own the cluster, so it does not put a policy on it (one policy per cluster).
+    s.template.resourceCountIs('AWS::MSK::ClusterPolicy', 0);
+    const output = Object.values(s.template.findOutputs('MskClusterPolicy'))[0]!.Value as string;
+    expect(JSON.parse(output)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'firehose.amazonaws.com' },
+          Action: 'kafka:CreateVpcConnection',
+          Resource: EXISTING,
+        },
+      ],
     });
   });
 
@@ -190,7 +227,7 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     });
   });
 
-  it('adds an Iceberg table and a second Firehose writing it from the stream', () => {
+  it('adds an Iceberg table and a second Direct PUT Firehose the processor writes the clean events to (unique key sf_uid)', () => {
     s.template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'clickstream',
       OpenTableFormatInput: { IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } },
@@ -201,17 +238,19 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     );
     expect(iceberg).toBeDefined();
     const props = iceberg![1].Properties;
-    expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(props.DeliveryStreamType).toBe('DirectPut');
     expect(props.IcebergDestinationConfiguration.DestinationTableConfigurationList).toEqual([
-      { DestinationDatabaseName: 'clickstream', DestinationTableName: 'events_iceberg' },
+      { DestinationDatabaseName: 'clickstream', DestinationTableName: 'events_iceberg', UniqueKeys: ['sf_uid'] },
     ]);
     const all = alarms(s.template);
     const fresh = all.filter((a) => a.metrics.some((m) => m.metricName === 'DeliveryToS3.DataFreshness'));
     expect(fresh.map((a) => a.metrics[0]!.dimensions.DeliveryStreamName).sort()).toEqual([
       'clickstream-aggregates',
-      'clickstream-iceberg',
-      'clickstream-raw-events',
+      'clickstream-clean-events',
     ]);
+    const icebergFresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToIceberg.DataFreshness');
+    expect(icebergFresh.metrics[0]!.dimensions).toEqual({ DeliveryStreamName: 'clickstream-iceberg' });
+    expect(icebergFresh.threshold).toBe(120);
   });
 
   it('subscribes the email to the alarm topic and applies custom thresholds', () => {

@@ -8,14 +8,13 @@
 // replay loop of the same records with the processor's view of them). Longer sweeps and single-seed replays:
 // `npm run test:chaos -- --schedules N --seed S` (test/chaos/run.ts, same code).
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { decodeBase64 } from '../../core';
 import { makeClients } from '../../local/aws-clients';
 import { ChaosMismatchError } from '../chaos/errors';
 import { runKinesisSchedule } from '../chaos/kinesis-schedule';
 import { oracle } from '../chaos/oracle';
 import { pipelineOf } from '../chaos/pipelines';
 import { oracleRecords, runSchedule } from '../chaos/run-schedule';
-import { busiestKey, type Sabotage } from '../chaos/sabotage';
+import { busiestKey, recordText, type Sabotage } from '../chaos/sabotage';
 import { type Schedule, scheduleFor } from '../chaos/schedule';
 import { buildLog, scheduleSends } from '../chaos/shard-log';
 import { formatSummary, sweep } from '../chaos/sweep';
@@ -198,7 +197,7 @@ describe('fault-injection sweep against the oracle', () => {
         !s.reshard &&
         s.family !== 'capped' &&
         scheduleSends(s).some((r) => {
-          const decoded = decodeBase64(r.data);
+          const decoded = recordText(r.data);
           return r.kind === 'hostile' && !decoded.ok && /^(invalid-base64|invalid-utf8):/.test(decoded.reason);
         }),
     },

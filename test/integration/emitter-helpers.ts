@@ -3,8 +3,8 @@
 // sinks that record or fail what they receive.
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, KinesisStreamEvent } from 'aws-lambda';
-import { layoutOf, nextCloseTime, type Pipeline } from '../../core';
-import { createKinesisHandler, type StoredKeyState } from '../../lambdas/processor/index';
+import type { Pipeline } from '../../core';
+import { createKinesisHandler } from '../../lambdas/processor/index';
 import {
   CallbackSink,
   type EmitMessage,
@@ -12,7 +12,7 @@ import {
   type Sink,
   type SinkOutcome,
 } from '../../lambdas/sinks/index';
-import { type AppliedState, type CommitRequest, ensureStateTables, StateStore } from '../../lambdas/state/index';
+import { ensureStateTables, StateStore } from '../../lambdas/state/index';
 import { lambdaContext, MemorySqs, silentLogger } from './processor-helpers';
 
 /**
@@ -111,7 +111,12 @@ export async function processLines(
   dynamodb: Pick<DynamoDBClient, 'send'>,
   tables: { stateTable: string; dedupeTable: string },
   lines: readonly string[],
-  options: { batchSize?: number; now?: () => number } = {},
+  options: {
+    batchSize?: number;
+    now?: () => number;
+    /** The late queue refuses every message the processor sends (only the emitter's path is left). */
+    failLate?: boolean;
+  } = {},
 ) {
   const store = new StateStore({
     client: dynamodb,
@@ -120,6 +125,7 @@ export async function processLines(
     now: options.now,
   });
   const sqs = new MemorySqs();
+  if (options.failLate) sqs.failEntry = (message) => message.kind === 'late';
   const handler = createKinesisHandler(pipeline, {
     dynamodb,
     sqs: sqs.client,

@@ -15,7 +15,7 @@ import {
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, MSKEvent, MSKRecord } from 'aws-lambda';
 import { compareResults, flushAll, type HashKeyRange, layoutOf, type Pipeline, type WindowResult } from '../../core';
-import { readStoredValue, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
+import { expandOutbox, readStoredValue, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
 import { decodeStateAttribute, ensureStateTables } from '../../lambdas/state/index';
 
@@ -290,6 +290,10 @@ export interface Recorded {
   results: WindowResult[];
   /** Alerts fired by state writes that landed (their `a`). */
   alerts: StoredAlert[];
+  /** Side-output messages decided by state writes that landed (their `o`: what the emitter delivers). */
+  outbox?: SideOutputMessage[];
+  /** Records dropped as duplicates by state writes that landed (their `u`). */
+  duplicates?: string[];
   /** State PutItems issued. */
   statePuts: number;
   /** State PutItems that landed. */
@@ -329,7 +333,7 @@ export function dynamoWrapper(
     const isPut = name === 'PutItemCommand' && input.TableName === stateTable;
     const pk: string | undefined = input?.Item?.pk?.S;
     const isCheckpoint = isPut && pk === '#checkpoints';
-    const isStatePut = isPut && !isCheckpoint;
+    const isStatePut = isPut && input.Item?.sk?.S === 'state';
     const pastLimit = controls.dieAfterStatePuts !== undefined && recorded.statePuts >= controls.dieAfterStatePuts;
     if (isCheckpoint && (controls.dieOnCheckpoint || pastLimit)) {
       dead = true;
@@ -352,6 +356,8 @@ export function dynamoWrapper(
       const stored = JSON.parse(decodeStateAttribute(input.Item.s)!) as StoredKeyState;
       recorded.results.push(...(stored.r ?? []));
       recorded.alerts.push(...(stored.a ?? []));
+      (recorded.outbox ??= []).push(...expandOutbox(stored.o ?? []));
+      (recorded.duplicates ??= []).push(...(stored.u ?? []));
     }
     return out;
   }) as unknown as DynamoDBClient['send'];
