@@ -231,7 +231,7 @@ async function readStart(
     checkpoint,
     epoch,
     fence: fenceKey(epoch === 0 ? identity : `${identity}#${epoch}`),
-    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    messageSource: messageSourceOf(batch, epoch),
     streamTime: checkpoint ? fromStored(checkpoint.streamTime) : Number.NEGATIVE_INFINITY,
   });
   const checkpoint = await ctx.store.getCheckpoint(identity);
@@ -264,6 +264,12 @@ async function readStart(
     hint: 'set the topic to LogAppendTime so streamfold can detect a restart',
   });
   return startAt(checkpoint.epoch, above, checkpoint);
+}
+
+/** A source's name in side-output ids ({@link SourceBatch.messageSource}), with its epoch after a restart. */
+function messageSourceOf(batch: SourceBatch, epoch: number): string {
+  const name = batch.messageSource ?? batch.sourceId;
+  return epoch === 0 ? name : `${name}#${epoch}`;
 }
 
 /** A re-drive of a range older than the fence horizon: refused (it could count records twice). */
@@ -302,7 +308,7 @@ async function redriveStart(
     checkpoint,
     epoch,
     fence: fenceKey(`${base}#redrive#${redrive.range}`),
-    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    messageSource: messageSourceOf(batch, epoch),
     // Lateness then rests on the keys' own finalized-through marks: a window that was made final meanwhile is late.
     streamTime: Number.NEGATIVE_INFINITY,
     redrive: { originalFence: fenceKey(base) },

@@ -341,11 +341,12 @@ export function oracleRecords(schedule: Schedule, log: ShardLog, failed: Readonl
   const lastOld = new Map<string, number>();
   for (const r of log.records) if (r.msk && r.generation === 0) lastOld.set(r.shardId, Number(r.sequence));
   return log.records.map((r) => {
-    let messageSource = r.shardId;
+    // Side-output ids name a Kinesis record by shard, an MSK record by cluster and topic-partition (as the handlers do).
+    let messageSource = r.msk ? r.identity : r.shardId;
     let skipped = false;
     const old = lastOld.get(r.shardId);
     if (r.msk && r.generation === 1 && schedule.reset?.kind === 'recreate' && old !== undefined) {
-      if (schedule.timestamps === 'LOG_APPEND_TIME') messageSource = `${r.shardId}#1`;
+      if (schedule.timestamps === 'LOG_APPEND_TIME') messageSource = `${messageSource}#1`;
       else skipped = Number(r.sequence) <= old;
     }
     return {

@@ -73,7 +73,7 @@ export function busiestKey(pipeline: Pipeline, log: ShardLog): { key: string; ap
     partitionKey: r.partitionKey,
     arrivalMs: r.arrivalMs,
     source: r.identity,
-    messageSource: r.shardId,
+    messageSource: r.msk ? r.identity : r.shardId,
     sequence: r.sequence,
     failed: false,
     skipped: false,
