@@ -2,7 +2,7 @@
 // to a few KB while an aggregate grows with every event (hot keys reach the bound: `state-too-large`).
 import { definePipeline, hopping, type Pipeline, session, tumbling } from '../../core';
 import { ClickEvent, clickstream } from '../../pipelines/clickstream';
-import type { PipelineVariant, Schedule } from './schedule';
+import { FUTURE_SKEW_MS, type PipelineVariant, type Schedule } from './schedule';
 
 /** The clickstream pipeline without its dedupe id (the `no-dedupe` family). */
 export const clickstreamNoDedupe: Pipeline = { ...clickstream, idOf: undefined };
@@ -58,6 +58,14 @@ const VARIANTS: Record<PipelineVariant, Pipeline> = {
   'capped-no-dedupe': clickstreamCappedNoDedupe,
   lean: clickstreamLean,
 };
+
+for (const [name, pipeline] of Object.entries(VARIANTS)) {
+  if (pipeline.settings.maxFutureSkewMs < FUTURE_SKEW_MS) {
+    throw new Error(
+      `chaos pipeline ${name}: maxFutureSkew ${pipeline.settings.maxFutureSkewMs} ms is below the ${FUTURE_SKEW_MS} ms the schedules' future events assume`,
+    );
+  }
+}
 
 /** The pipeline a schedule runs. */
 export function pipelineOf(schedule: Pick<Schedule, 'pipeline'>): Pipeline {

@@ -498,10 +498,11 @@ function checkOracleIsReplay(
   check: (what: string, got: unknown, expected: unknown) => void,
 ): void {
   const kept = log.records.filter((r) => !failed.has(`${r.shardId}:${r.sequence}`));
+  // With each record's arrival time, as the processor and the oracle judge future-time.
   const ref = replay(
     pipeline,
     kept.map((r) => r.line),
-    { shards: log.ranges },
+    { shards: log.ranges, arrivalTime: (_value, line) => kept[line - 1]!.arrivalMs },
   );
   check('oracle against replay() (results)', want.results, ref.results);
   check('oracle against replay() (alerts)', want.alerts, ref.alerts.map(alertKey).sort());

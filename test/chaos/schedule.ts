@@ -31,7 +31,7 @@ export type TimeProfile =
   | 'hours'
   /** A backfill: three days old (and up to six hours more), read from TRIM_HORIZON. */
   | 'days'
-  /** Ahead of the arrival time, inside the allowed skew (`settings.maxFutureSkew`, 1 h). */
+  /** The last minutes ahead of the arrival time, inside the allowed skew ({@link FUTURE_SKEW_MS}). */
   | 'future';
 
 /** Per-call probabilities of the faults injected around the AWS clients (DynamoDB and SQS). */
@@ -158,6 +158,11 @@ export interface Schedule {
 const FAMILIES: readonly Family[] = ['faults', 'faults', 'no-dedupe', 'poison', 'capped', 'lanes', 'faults', 'msk'];
 const TIME_PROFILES: readonly TimeProfile[] = ['recent', 'hours', 'hours', 'days', 'days', 'future'];
 const MINUTE = 60_000;
+/**
+ * The allowed future skew of every chaos pipeline (`settings.maxFutureSkew`, by default their smallest grace: 5 min):
+ * the `future` profile and the outlier ahead stay inside it (test/chaos/pipelines.ts checks the pipelines).
+ */
+export const FUTURE_SKEW_MS = 5 * MINUTE;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
@@ -323,14 +328,18 @@ function startOf(time: TimeProfile, now: number, spanMs: number, hours: number):
     case 'days':
       return hour - 3 * DAY - hours * HOUR;
     case 'future':
-      // The last events stay well inside the 1 h skew: spans are at most ~19 minutes.
-      return minute + 5 * MINUTE;
+      // Generated up to about 2 minutes ahead of the clock: the last minutes are ahead of arrival, inside the skew
+      // (an event the generator places later still is rejected as future-time, by the processor and the oracle alike).
+      return minute + 2 * MINUTE - Math.ceil(spanMs / MINUTE) * MINUTE;
   }
 }
 
-/** Event time of the single outlier ahead: 55 minutes after the schedule's clock (inside the 1 h skew of arrival). */
+/**
+ * Event time of the single outlier ahead: 30 s short of the skew after the schedule's clock (arrival is never before
+ * the clock, so it is inside the skew of its arrival).
+ */
 export function aheadOutlierTime(now: number): number {
-  return Math.floor(now / MINUTE) * MINUTE + 55 * MINUTE;
+  return Math.floor(now / MINUTE) * MINUTE + FUTURE_SKEW_MS - 30_000;
 }
 
 /** Event time of the single outlier behind: one to three days before the generator's start. */
