@@ -80,6 +80,14 @@ export function applyRecords(
   // Windows become final record by record (as in replay, one record a line), never past the stream time of a record
   // still to come in this call: the state then never carries snapshots an earlier point had already finalized.
   const finalAt = finalizationPoints(records, options.watermark);
+  // Windows final by a record's point leave the state before it is applied (as if finalized by the previous record,
+  // or by a closer): what the bound measures does not depend on batching.
+  const finalizeBefore = (i: number) => {
+    if (!finalAt || !st.c) return;
+    const before = Object.keys(st.c).length;
+    finalize(layout, key, st, finalAt[i]!, out.results);
+    if (guard && (st.c ? Object.keys(st.c).length : 0) !== before) guard.measure();
+  };
   for (let i = 0; i < records.length; i++) {
     let record = records[i]!;
     if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
@@ -88,6 +96,7 @@ export function applyRecords(
       advance(layout, st, record.streamTime);
       if (guard && (st.c ? Object.keys(st.c).length : 0) !== closedBefore) guard.measure();
     }
+    finalizeBefore(i);
     let claim: { bucket: number; hash: string } | undefined;
     if (record.id !== undefined) {
       claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };

@@ -81,7 +81,8 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   if (!Number.isFinite(idle) || idle <= 0)
     throw new InvalidCloserSettingError('idleTimeoutMs', idle, 'a positive number of ms');
   const layout = layoutOf(deps.pipeline);
-  const watermark = pipelineWatermark(await deps.store.listCheckpoints(), now, idle);
+  const checkpoints = await deps.store.listCheckpoints();
+  const watermark = pipelineWatermark(checkpoints, now, idle);
   const wm = Math.floor(watermark.watermark);
   const lanes = (deps.parallelizationFactor ?? 1) > 1;
   const nothing = (extra: { readUnits?: number } = {}) => {
@@ -124,6 +125,17 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
     handled.add(key);
     if (record.nextClose !== undefined) relisted.push({ key, version: record.version, nextClose: record.nextClose });
   };
+  // An active watermark covers the sources with a checkpoint only. A source without one (its first batch died before
+  // its checkpoint; a child shard after a reshard) may still deliver on-time records for windows the others passed:
+  // a key such a source wrote within the idle timeout is left to the processor.
+  const known = new Set([
+    fenceKey(CLOSER_SOURCE_ID),
+    ...checkpoints.map((c) => fenceKey(c.epoch ? `${c.sourceId}#${c.epoch}` : c.sourceId)),
+  ]);
+  const unknownWriter = (record: StateRecord) =>
+    Object.entries(record.appliedAt).some(
+      ([fence, minutes]) => !known.has(fence) && now - minutes * 60_000 < idle + 60_000,
+    );
   let live = 0;
   for (const entry of due) {
     const record = records.get(entry.key);
@@ -139,7 +151,11 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       if (!(lanes && keyWm === Number.NEGATIVE_INFINITY && watermark.mode !== 'idle')) relist(entry.key, record);
       continue;
     }
-    if (watermark.mode === 'active' && !lanes && now - (record.updatedAt ?? 0) < liveWindow) {
+    if (
+      watermark.mode === 'active' &&
+      !lanes &&
+      (now - (record.updatedAt ?? 0) < liveWindow || unknownWriter(record))
+    ) {
       live++; // live traffic: the processor finalizes it with its next write
       continue;
     }

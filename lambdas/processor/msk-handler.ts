@@ -31,8 +31,8 @@ export function mskClusterIdentity(arn: string | undefined): string {
 /**
  * Group an MSK event's records by topic-partition (source id `topic-partition`, offset as sequence, base64 value as
  * data, message timestamp as arrival time — a producer's CreateTime no later than `now` —, base64 key decoded as partition
- * key). A source's identity is
- * `<cluster uuid>/<topic>-<partition>`; arrival times grow with offsets only with LogAppendTime timestamps.
+ * key). A source's identity, and its name in side-output ids, is `<cluster uuid>/<topic>-<partition>`; arrival times
+ * grow with offsets only with LogAppendTime timestamps.
  * @throws MalformedEventError when a record has no topic, partition or offset.
  */
 export function mskBatches(event: MSKEvent, now: number = Date.now()): SourceBatch[] {
@@ -69,6 +69,7 @@ export function mskBatches(event: MSKEvent, now: number = Date.now()): SourceBat
   return [...bySource].map(([sourceId, records]) => ({
     sourceId,
     identity: `${cluster}/${sourceId}`,
+    messageSource: `${cluster}/${sourceId}`,
     arrivalOrdered: ordered.get(sourceId) ?? false,
     records,
   }));

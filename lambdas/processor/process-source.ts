@@ -179,8 +179,13 @@ export async function processSource(
 
     if (failPoint > 0) {
       try {
-        // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped).
-        await ctx.store.listDue(`p#${start.fence}#${records[records.length - 1]!.sequence}`, committed.due);
+        // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped). The
+        // item is named by the batch's first and last sequence: a retry of the batch's tail lists under a name of its
+        // own and never overwrites what the first attempt listed.
+        await ctx.store.listDue(
+          `p#${start.fence}#${records[0]!.sequence}-${records[records.length - 1]!.sequence}`,
+          committed.due,
+        );
       } catch (error) {
         return fail(0, error as Error);
       }
@@ -226,7 +231,7 @@ async function readStart(
     checkpoint,
     epoch,
     fence: fenceKey(epoch === 0 ? identity : `${identity}#${epoch}`),
-    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    messageSource: messageSourceOf(batch, epoch),
     streamTime: checkpoint ? fromStored(checkpoint.streamTime) : Number.NEGATIVE_INFINITY,
   });
   const checkpoint = await ctx.store.getCheckpoint(identity);
@@ -259,6 +264,12 @@ async function readStart(
     hint: 'set the topic to LogAppendTime so streamfold can detect a restart',
   });
   return startAt(checkpoint.epoch, above, checkpoint);
+}
+
+/** A source's name in side-output ids ({@link SourceBatch.messageSource}), with its epoch after a restart. */
+function messageSourceOf(batch: SourceBatch, epoch: number): string {
+  const name = batch.messageSource ?? batch.sourceId;
+  return epoch === 0 ? name : `${name}#${epoch}`;
 }
 
 /** A re-drive of a range older than the fence horizon: refused (it could count records twice). */
@@ -297,7 +308,7 @@ async function redriveStart(
     checkpoint,
     epoch,
     fence: fenceKey(`${base}#redrive#${redrive.range}`),
-    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    messageSource: messageSourceOf(batch, epoch),
     // Lateness then rests on the keys' own finalized-through marks: a window that was made final meanwhile is late.
     streamTime: Number.NEGATIVE_INFINITY,
     redrive: { originalFence: fenceKey(base) },
@@ -581,8 +592,12 @@ function keyRequest(
       claims.readAt = current.version;
       const committedClaims = { ...(base.d ?? {}) };
       const committedSpills = Object.keys(base.D ?? {}).map(Number);
+      // When every key is read from one source, a key's windows are final by its own records' stream time, never by
+      // the batch end (after a reshard, the key's next records come from a child shard whose stream time is behind).
       const outcome = applyRecords(ctx.layout, key, base, fresh.map(toEngine), {
-        watermark: keyTime ?? watermark,
+        watermark:
+          keyTime ??
+          (ctx.pipeline.partitionedByKey ? Math.min(watermark, fresh[fresh.length - 1]!.streamTime) : watermark),
         spilledClaims: claims.spilled,
         maxStateBytes: ctx.pipeline.settings.maxStateBytes,
       });

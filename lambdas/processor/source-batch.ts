@@ -27,6 +27,13 @@ export interface SourceBatch {
    */
   readonly identity?: string;
   /**
+   * The source's name in side-output message ids (`<name>:<sequence>`, `#<epoch>` after it when the sequence
+   * restarted): unique across every stream or cluster the app may read, so that ids name one record (MSK:
+   * `<cluster uuid>/<topic>-<partition>`, as another cluster restarts the same topic's offsets at 0).
+   * @default sourceId
+   */
+  readonly messageSource?: string;
+  /**
    * True when arrival times grow with the sequence (Kinesis arrival timestamps, Kafka LogAppendTime): a record below
    * the checkpoint that arrived after it then proves the source's sequence restarted.
    * @default false

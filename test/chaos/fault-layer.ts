@@ -181,6 +181,48 @@ export function chaosSqs(real: SqsSend, proc: ChaosProcess): SqsSend {
   return { send };
 }
 
+/** Characters outside the XML character set, which SQS refuses in a message body (`InvalidMessageContents`). */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * An SQS client that refuses what real SQS refuses: an entry whose body or attribute values hold a character outside
+ * the XML character set fails with `InvalidMessageContents` (a sender fault: retrying cannot help); the other entries
+ * of the batch go through.
+ */
+export function strictSqs(real: SqsSend, refused: { count: number }): SqsSend {
+  const send = (async (command: SendMessageBatchCommand) => {
+    const entries = command.input.Entries ?? [];
+    const bad = entries.filter(
+      (e) =>
+        NOT_XML.test(e.MessageBody ?? '') ||
+        Object.values(e.MessageAttributes ?? {}).some((a) => NOT_XML.test(a.StringValue ?? '')),
+    );
+    if (bad.length === 0) return real.send(command as never);
+    refused.count += bad.length;
+    const good = entries.filter((e) => !bad.includes(e));
+    const out = (good.length
+      ? await real.send(new SendMessageBatchCommand({ ...command.input, Entries: good }) as never)
+      : { Successful: [], Failed: [] }) as unknown as { Successful: unknown[]; Failed: unknown[] };
+    return {
+      ...out,
+      Failed: [
+        ...(out.Failed ?? []),
+        ...bad.map((e) => ({
+          Id: e.Id,
+          SenderFault: true,
+          Code: 'InvalidMessageContents',
+          Message: 'Invalid characters found (the message body must hold XML characters only)',
+        })),
+      ],
+      $metadata: {},
+    };
+  }) as unknown as SqsSend['send'];
+  return { send };
+}
+
+/** Who wrote a state item: a processor container or the closer. */
+export type Writer = 'processor' | 'closer';
+
 /**
  * What landed in the state table: of every state write that succeeded, its `r` (finalized results), `a` (alerts),
  * `o` (side-output messages: late entries, state-too-large rejections) and `u` (records dropped as duplicates) —
@@ -192,21 +234,49 @@ export interface Landed {
   outbox: SideOutputMessage[];
   duplicates: string[];
   stateWrites: number;
+  /** State writes by writer. */
+  writes: Record<Writer, number>;
+  /** Processor writes that landed on an item the closer wrote last (the re-apply after the closer). */
+  afterCloser: number;
+  /** The last writer of each key. */
+  lastWriter: Map<string, Writer>;
+  /** Keys the closer has written. */
+  closerKeys: Set<string>;
+}
+
+/** An empty landing record. */
+export function emptyLanded(): Landed {
+  return {
+    results: [],
+    alerts: [],
+    outbox: [],
+    duplicates: [],
+    stateWrites: 0,
+    writes: { processor: 0, closer: 0 },
+    afterCloser: 0,
+    lastWriter: new Map(),
+    closerKeys: new Set(),
+  };
 }
 
 /**
  * Wrap the real DynamoDB client BELOW the fault layer: every state PutItem the engine accepted is recorded with its
- * `r` and `a`, which is what the table's DynamoDB stream carries to the emitter (a write that landed but reported a
- * timeout is recorded: its NEW image is on the stream).
+ * `r`, `a`, `o` and `u`, which is what the table's DynamoDB stream carries to the emitter (a write that landed but
+ * reported a timeout is recorded: its NEW image is on the stream).
  */
-export function landingRecorder(real: DynamoSend, stateTable: string, landed: Landed): DynamoSend {
+export function landingRecorder(real: DynamoSend, stateTable: string, landed: Landed, writer: Writer): DynamoSend {
   const send = (async (command: any) => {
     const out = await real.send(command);
     const input = command.input;
     if (command.constructor.name === 'PutItemCommand' && input.TableName === stateTable && input.Item?.s) {
       if (input.Item.sk?.S === 'state') {
         const stored = JSON.parse(decodeStateAttribute(input.Item.s)!) as StoredKeyState;
+        const key = input.Item.pk.S as string;
         landed.stateWrites++;
+        landed.writes[writer]++;
+        if (writer === 'processor' && landed.lastWriter.get(key) === 'closer') landed.afterCloser++;
+        landed.lastWriter.set(key, writer);
+        if (writer === 'closer') landed.closerKeys.add(key);
         landed.results.push(...(stored.r ?? []));
         landed.alerts.push(...(stored.a ?? []));
         landed.outbox.push(...expandOutbox(stored.o ?? []));

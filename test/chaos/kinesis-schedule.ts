@@ -4,6 +4,7 @@
 // sweep. Kept small: kinesis-mock moves a few hundred records a second on this machine.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { EventSourceMapping, toPolledRecord } from '../../local/esm/index';
 import { createStream, putRecords } from '../integration/esm-helpers';
 import { shardRanges } from '../integration/processor-helpers';
@@ -11,7 +12,7 @@ import { emptyDeliveryStats } from './driver';
 import { ChaosRunError } from './errors';
 import { createHarness, type ScheduleReport, verify } from './run-schedule';
 import { type Schedule, scheduleFor } from './schedule';
-import { type LogRecord, partitionKeyOf, type ShardLog, scheduleLines } from './shard-log';
+import { type Lane, type LogRecord, type ShardLog, scheduleSends } from './shard-log';
 
 /** Options of {@link runKinesisSchedule}. */
 export interface KinesisScheduleOptions {
@@ -22,8 +23,9 @@ export interface KinesisScheduleOptions {
 }
 
 /**
- * Run the schedule of `seed` (as the `faults` family: dedupe on, infinite retries) through kinesis-mock and the
- * EventSourceMapping, then check it against the oracle like every other schedule.
+ * Run the schedule of `seed` (as the `faults` family: dedupe on, infinite retries, its warm containers and event-time
+ * profile) through kinesis-mock and the EventSourceMapping, then check it against the oracle like every other
+ * schedule.
  */
 export async function runKinesisSchedule(
   dynamodb: Pick<DynamoDBClient, 'send'>,
@@ -36,18 +38,28 @@ export async function runKinesisSchedule(
   const schedule: Schedule = {
     ...base,
     family: 'faults',
+    pipeline: 'clickstream',
+    source: 'kinesis',
     maxRetries: -1,
     poisonCount: 0,
     shards: options.shards ?? 2,
     batchSize: options.batchSize ?? 25,
     bisectOnError: true,
+    outliers: { ahead: false, behind: false },
+    hostile: 0,
+    lanes: 1,
+    foreignKeyShare: 0,
+    reshard: undefined,
+    reset: undefined,
+    closer: { activeShare: 0, liveWindowMs: undefined, barriers: [] },
   };
-  const lines = scheduleLines(schedule);
+  const sends = scheduleSends(schedule);
   const stream = await createStream(kinesis, `chaos-${seed}`, schedule.shards);
+  const arrivalMs = Date.now();
   const put = await putRecords(
     kinesis,
     stream,
-    lines.map(({ line }) => ({ key: partitionKeyOf(line), data: line })),
+    sends.map((s) => ({ key: s.partitionKey, data: s.line })),
   );
   const { ranges } = await shardRanges(kinesis, stream);
   const source = {
@@ -57,15 +69,22 @@ export async function runKinesisSchedule(
   };
   const records: LogRecord[] = put.map((p, index) => ({
     index,
-    line: lines[index]!.line,
+    line: sends[index]!.line,
+    data: sends[index]!.data,
+    partitionKey: sends[index]!.partitionKey,
+    kind: sends[index]!.kind,
+    resent: sends[index]!.kind === 'resend',
     shardId: p.shardId,
+    identity: `${stream}/${p.shardId}`,
+    generation: 0,
+    lane: p.shardId,
     sequence: p.sequenceNumber,
-    resent: lines[index]!.resent,
+    arrivalMs,
     polled: toPolledRecord(
       {
         SequenceNumber: p.sequenceNumber,
-        Data: Buffer.from(lines[index]!.line),
-        PartitionKey: partitionKeyOf(lines[index]!.line),
+        Data: Buffer.from(sends[index]!.line),
+        PartitionKey: sends[index]!.partitionKey,
       },
       p.shardId,
       source,
@@ -73,13 +92,21 @@ export async function runKinesisSchedule(
   }));
   const byShard = new Map<string, LogRecord[]>();
   for (const r of records) byShard.set(r.shardId, [...(byShard.get(r.shardId) ?? []), r]);
-  const log: ShardLog = { ranges, shardIds: [...byShard.keys()].sort(), records, byShard, streamArn: source.streamArn };
+  const lanes: Lane[] = [...byShard].map(([id, list]) => ({ id, records: list, parents: [] }));
+  const log: ShardLog = {
+    ranges,
+    shardIds: [...byShard.keys()].sort(),
+    records,
+    byShard,
+    lanes,
+    streamArn: source.streamArn,
+    clusterArns: [],
+  };
 
-  const h = await createHarness(dynamodb, schedule);
+  const h = await createHarness(dynamodb, schedule, log);
   const stats = emptyDeliveryStats();
   /** Invocations per first record of a batch: faults stop after `faultyInvocationsPerBatch` (liveness). */
   const attempts = new Map<string, number>();
-  const handlers = new Map<string, ReturnType<typeof h.newHandler>>();
   let invocations = 0;
   const esm = new EventSourceMapping({
     client: kinesis,
@@ -90,29 +117,26 @@ export async function runKinesisSchedule(
     reportBatchItemFailures: true,
     pollIntervalMs: 100,
     onFailure: h.destination,
-    handler: async (event, context) => {
+    handler: async (event: KinesisStreamEvent, context) => {
       const first = event.Records[0]!;
       const shardId = first.eventID.slice(0, first.eventID.lastIndexOf(':'));
       const n = (attempts.get(first.eventID) ?? 0) + 1;
       attempts.set(first.eventID, n);
-      // One container per shard, replaced after a crash (cold cache).
-      let handler = handlers.get(shardId);
-      if (!handler) {
-        handler = h.newHandler();
-        handlers.set(shardId, handler);
-      }
-      handler.begin(++invocations, n <= schedule.faultyInvocationsPerBatch);
+      // Any free warm container of the pool (its own caches); a crashed one is replaced (cold cache).
+      const invocation = ++invocations;
+      const lease = h.pool.acquire(`${shardId}|${invocation}`, shardId);
+      const handler = lease.handler;
+      handler.begin(invocation, n <= schedule.faultyInvocationsPerBatch);
       stats.invocations++;
       let response: unknown;
       try {
         response = await handler.invoke(event, context);
       } finally {
-        // A crashed container is replaced (whether the handler returned or threw): the next one starts cold.
         if (handler.crashed) {
           stats.crashes++;
           stats.restarts++;
-          handlers.delete(shardId);
         }
+        h.pool.release(lease, handler.crashed);
       }
       if (handler.crashed) throw new Error('the process crashed');
       return response;

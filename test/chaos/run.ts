@@ -1,7 +1,8 @@
 // Fault-injection sweep from the command line (starts DynamoDB Local, or uses AWS_ENDPOINT_URL):
 //
-//   npm run test:chaos -- [--schedules N] [--seed S] [--concurrency C] [--stop-on-failure] [--kinesis]
+//   npm run test:chaos -- [--schedules N] [--seed S] [--concurrency C] [--stop-on-failure] [--kinesis] [--verbose]
 //
+// --verbose prints every schedule's report (one JSON line each).
 // --kinesis runs the schedules through kinesis-mock and the real EventSourceMapping instead (slow: a few per minute).
 // Runs schedules S .. S+N-1 (default: 200 schedules from seed 1) with the same code as the vitest sweep
 // (test/integration/chaos-sweep.test.ts) and exits non-zero when one differs from the oracle; each failure prints its
@@ -39,6 +40,7 @@ async function main(): Promise<number> {
       stopOnFailure: process.argv.includes('--stop-on-failure'),
       onSchedule: (report, error, done) => {
         if (error) process.stderr.write(`${error.message}\n`);
+        else if (process.argv.includes('--verbose')) process.stderr.write(`${JSON.stringify(report)}\n`);
         else if (done % every === 0) {
           const seconds = Math.round((Date.now() - started) / 1000);
           process.stderr.write(`${done}/${schedules} schedules (seed ${report?.seed} ok), ${seconds} s\n`);

@@ -94,7 +94,7 @@ describe('MSK processor over two topic-partitions', () => {
 
     const results = await tableResults(clients.dynamodb, tables.stateTable, clickstream, wrapper.recorded.results);
     expect(results).toEqual(expected.results);
-    const id = (line: number) => `${TOPIC}-${records[line - 1]!.partition}:${records[line - 1]!.offset}`;
+    const id = (line: number) => `abc/${TOPIC}-${records[line - 1]!.partition}:${records[line - 1]!.offset}`;
     expect(sqs.ids(REJECTED)).toEqual(expected.rejected.map((r) => id(r.line)).sort());
     expect(sqs.ids(LATE)).toEqual(
       [...new Set(expected.late.map((l) => `${id(l.line)}:${l.window}:${l.start}`))].sort(),
