@@ -11,6 +11,7 @@ import {
 import { MAX_STATE_BYTES } from './contract';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
+import { type NormalizedResets, normalizeResets, type Resets } from './evolution/resets';
 import type { WindowSpec } from './windows';
 
 /** The validated output type of a Standard Schema (zod 4 schemas are Standard Schemas). */
@@ -143,6 +144,13 @@ export interface PipelineInput<
    * @default - see {@link PipelineSettings}
    */
   readonly settings?: PipelineSettings;
+  /**
+   * Declared resets: per window or aggregate, a reset generation; bump it to start that window or aggregate over
+   * (how a change the lock check calls incompatible is declared). See README "Changing a pipeline".
+   * @example resets: { windows: { perMinute: 1 } }
+   * @default - no resets
+   */
+  readonly resets?: Resets<keyof W & string, keyof A & string>;
 }
 
 /** A window after validation, durations in ms. */
@@ -207,6 +215,8 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
     readonly retentionMs: number;
     readonly maxStateBytes: number;
   };
+  /** Declared reset generations per window and aggregate name (see {@link PipelineInput.resets}). */
+  readonly resets?: NormalizedResets;
   /** Type carrier for inference; not a runtime value. */
   readonly $types?: { event: E; windows: W; aggregates: A };
 }
@@ -486,6 +496,11 @@ export function definePipeline<
     }
   }
   const settings = input.settings ?? {};
+  const resets = normalizeResets(
+    input.resets,
+    windows.map((w) => w.name),
+    aggregates.map((a) => a.name),
+  );
   return {
     name: input.name,
     schema,
@@ -507,5 +522,6 @@ export function definePipeline<
       retentionMs: duration('settings.retention', settings.retention ?? '1d'),
       maxStateBytes: maxStateBytes(settings.maxStateBytes),
     },
+    resets,
   };
 }

@@ -9,6 +9,7 @@ export * from './definition';
 export * from './duration';
 export * from './engine';
 export * from './errors';
+export * from './evolution';
 export * from './names';
 export * from './replay';
 export * from './shards';

@@ -1,15 +1,8 @@
 import { stateTooLargeReason } from './contract';
 import { decodeText } from './decode';
 import type { Pipeline } from './definition';
-import {
-  type AlertEvent,
-  applyRecords,
-  emptyState,
-  flushAll,
-  type KeyState,
-  layoutOf,
-  type WindowResult,
-} from './engine';
+import { type AlertEvent, applyRecords, emptyState, flushAll, type KeyState, type WindowResult } from './engine';
+import { type DefinitionSwitch, DefinitionTimeline } from './evolution/switch';
 import { evenHashRanges, type HashKeyRange, shardRouter } from './shards';
 
 /** Options of {@link replay}. */
@@ -20,6 +13,13 @@ export interface ReplayOptions {
    * @default 1
    */
   readonly shards?: number | readonly HashKeyRange[];
+  /**
+   * Definition switches: from line `line` on, records run under `pipeline` (a deploy of a changed definition). Each
+   * key's state is translated by name the first time the new definition touches it, as the processor does; the end
+   * of input is flushed under the last definition. See README "Changing a pipeline".
+   * @default - no switch
+   */
+  readonly switchAt?: DefinitionSwitch | readonly DefinitionSwitch[];
 }
 
 /** One (line, window) pair dropped late. */
@@ -66,8 +66,8 @@ export interface ReplaySummary {
  * const out = replay(clickstream, readFileSync('events.jsonl', 'utf8').split('\n'));
  * out.results.filter((r) => r.window === 'perMinute');
  */
-export function replay(pipeline: Pipeline, lines: Iterable<string>, options: ReplayOptions = {}): ReplayOutput {
-  const layout = layoutOf(pipeline);
+export function replay(first: Pipeline, lines: Iterable<string>, options: ReplayOptions = {}): ReplayOutput {
+  const timeline = new DefinitionTimeline(first, options.switchAt);
   const ranges = typeof options.shards === 'object' ? options.shards : evenHashRanges(options.shards ?? 1);
   const route = shardRouter(ranges);
   const shardTime = ranges.map(() => Number.NEGATIVE_INFINITY);
@@ -85,6 +85,7 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
   let lateEvents = 0;
   for (const raw of lines) {
     lineNo++;
+    const { pipeline, layout } = timeline.at(lineNo);
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const decoded = decodeText(pipeline, text);
     if (!decoded.ok) {
@@ -99,7 +100,8 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
     // Every shard holds the watermark back, also one that has not received an event yet: a window is final only
     // when no shard can still deliver an on-time event for it.
     const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
-    const state = states.get(decoded.key) ?? emptyState();
+    const stored = states.get(decoded.key);
+    const state = stored ? timeline.read(layout, stored) : emptyState();
     const record = {
       event: decoded.event,
       time: decoded.time,
@@ -121,7 +123,8 @@ export function replay(pipeline: Pipeline, lines: Iterable<string>, options: Rep
     for (const a of outcome.alerts) out.alerts.push({ ...a, line: lineNo });
     out.results.push(...outcome.results);
   }
-  for (const [key, state] of states) out.results.push(...flushAll(layout, key, state));
+  const { layout } = timeline.last;
+  for (const [key, state] of states) out.results.push(...flushAll(layout, key, timeline.read(layout, state)));
   out.results.sort(compareResults);
   return {
     ...out,

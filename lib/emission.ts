@@ -85,6 +85,8 @@ export const AGGREGATE_COLUMNS = [
   { name: 'window_end', type: 'bigint' },
   { name: 'values', type: 'string' },
   { name: 'alert', type: 'string' },
+  /** Aggregates a definition change left partial in this window (README "Changing a pipeline"); null when none. */
+  { name: 'partial', type: 'array<string>' },
 ] as const;
 
 /** The Timestream table the emitter writes final results to (e.g. `TimestreamSink` of lib/timestream-sink.ts). */

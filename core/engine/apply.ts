@@ -1,4 +1,5 @@
 import type { NormalizedWindow } from '../definition';
+import { StateFormatError } from '../errors';
 import {
   addClaim,
   claimBucket,
@@ -9,6 +10,7 @@ import {
   type SpilledClaims,
 } from './claims';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
+import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
 
@@ -49,6 +51,25 @@ export interface ApplyOptions {
 const closedId = (w: number, start: number) => `${w}@${start}`;
 
 /**
+ * A state is only ever read under the layout it was written with (core/evolution translates it first): reading it
+ * by position under another would take one aggregate's state for another's. Stamps states that carry no layout yet.
+ * @throws StateFormatError when the state was written under another layout.
+ */
+function stampLayout(layout: Layout, st: KeyState): void {
+  checkLayout(layout, st);
+  st.l = layout.fingerprint;
+}
+
+/** @throws StateFormatError when the state was written under another layout than `layout`. */
+function checkLayout(layout: Layout, st: KeyState): void {
+  if (st.l !== undefined && st.l !== layout.fingerprint) {
+    throw new StateFormatError(
+      `state written under layout ${st.l} read under layout ${layout.fingerprint}: translate it first (translateState)`,
+    );
+  }
+}
+
+/**
  * Apply one key's records, in source order, to its state. Pure and deterministic: the same state and records give
  * the same outcome, which is what makes fenced retries exact. The state passed in is modified and returned.
  *
@@ -65,6 +86,7 @@ export function applyRecords(
   options: ApplyOptions = {},
 ): ApplyOutcome {
   const st = state ?? emptyState();
+  stampLayout(layout, st);
   const out = {
     late: [] as LateEntry[],
     alerts: [] as AlertEvent[],
@@ -169,6 +191,7 @@ class SizeGuard {
  */
 export function closeUpTo(layout: Layout, key: string, state: KeyState, watermark: number): WindowResult[] {
   const results: WindowResult[] = [];
+  stampLayout(layout, state);
   if (watermark > state.m) advance(layout, state, watermark);
   finalize(layout, key, state, watermark, results);
   return results;
@@ -264,6 +287,7 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
         st.c ??= {};
         const id = closedId(w.index, s.s);
         const earlier = st.c[id];
+        const p = partialPositions(st, w, s.s);
         if (earlier) {
           // A session with the same start closed before (records from a slower source): they are one session.
           for (let j = 0; j < w.aggregates.length; j++) {
@@ -271,8 +295,10 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
           }
           earlier.e = Math.max(earlier.e, s.l);
           if (s.f) earlier.f = [...new Set([...(earlier.f ?? []), ...s.f])].sort((a, b) => a - b);
+          const union = unionPositions(earlier.p, p);
+          if (union) earlier.p = union;
         } else {
-          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}) };
+          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}), ...(p ? { p } : {}) };
         }
       } else open.push(s);
     }
@@ -298,6 +324,7 @@ function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: numb
     .map((id) => id.split('@'))
     .filter(([alert, s]) => Number(s) === start && layout.pipeline.alerts[Number(alert)]!.windowIndex === w.index)
     .map(([alert]) => Number(alert));
+  const p = partialPositions(st, w, start);
   st.c ??= {};
   st.c[closedId(w.index, start)] = {
     w: w.index,
@@ -305,6 +332,7 @@ function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: numb
     e: start + w.sizeMs,
     a,
     ...(fired.length ? { f: fired } : {}),
+    ...(p ? { p } : {}),
   };
 }
 
@@ -373,11 +401,13 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
         // Closed for this key by another source's later stream time, still on time for this record's source.
         const id = closedId(w.index, start);
         st.c ??= {};
+        const p = st.c[id] ? undefined : partialPositions(st, w, start);
         const closed = (st.c[id] ??= {
           w: w.index,
           s: start,
           e: start + w.sizeMs,
           a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
+          ...(p ? { p } : {}),
         });
         addTo(layout, w.aggregates, closed.a, record);
         evaluateClosed(layout, key, w, closed, index, out);
@@ -536,6 +566,7 @@ function applySession(
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
   if (st.z !== undefined && (st.d || st.D)) pruneClaims(layout, st, st.z);
+  if (st.P) prunePartial(layout, st);
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {
@@ -548,7 +579,14 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     const w = windows[closed.w]!;
     const final = w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
     if (!final) continue;
-    results.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a) });
+    results.push({
+      window: w.name,
+      key,
+      start: closed.s,
+      end: closed.e,
+      values: valuesOf(layout, w, closed.a),
+      ...partialField(layout, w, closed.p),
+    });
     delete st.c[id];
   }
   if (Object.keys(st.c).length === 0) delete st.c;
@@ -559,6 +597,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
  */
 export function flushAll(layout: Layout, key: string, st: KeyState): WindowResult[] {
   const results: WindowResult[] = [];
+  stampLayout(layout, st);
   advance(layout, st, Number.POSITIVE_INFINITY);
   finalize(layout, key, st, Number.POSITIVE_INFINITY, results);
   return results;
@@ -569,6 +608,7 @@ export function flushAll(layout: Layout, key: string, st: KeyState): WindowResul
  * gap + grace, a closed window's finality); +Infinity when it holds nothing. A closer queries keys by it.
  */
 export function nextCloseTime(layout: Layout, st: KeyState): number {
+  checkLayout(layout, st);
   let next = nextTimedClose(layout, st);
   for (const w of layout.sessionWindows) {
     for (const s of st.x?.[w.index] ?? []) next = Math.min(next, s.l + w.gapMs + w.graceMs + 1);
@@ -585,6 +625,7 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
  * closed windows waiting for the watermark. For state queries; the state is not modified.
  */
 export function openResults(layout: Layout, key: string, st: KeyState): (WindowResult & { closed: boolean })[] {
+  checkLayout(layout, st);
   const out: (WindowResult & { closed: boolean })[] = [];
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
@@ -602,6 +643,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
           start,
           end: start + w.sizeMs,
           values: valuesOf(layout, w, states),
+          ...partialField(layout, w, partialPositions(st, w, start)),
           closed: false,
         });
       }
@@ -609,7 +651,15 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
   }
   for (const w of layout.sessionWindows) {
     for (const s of st.x?.[w.index] ?? []) {
-      out.push({ window: w.name, key, start: s.s, end: s.l, values: valuesOf(layout, w, s.a), closed: false });
+      out.push({
+        window: w.name,
+        key,
+        start: s.s,
+        end: s.l,
+        values: valuesOf(layout, w, s.a),
+        ...partialField(layout, w, partialPositions(st, w, s.s)),
+        closed: false,
+      });
     }
   }
   for (const closed of Object.values(st.c ?? {})) {
@@ -620,6 +670,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
       start: closed.s,
       end: closed.e,
       values: valuesOf(layout, w, closed.a),
+      ...partialField(layout, w, closed.p),
       closed: true,
     });
   }

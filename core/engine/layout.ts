@@ -1,4 +1,5 @@
 import type { NormalizedWindow, Pipeline } from '../definition';
+import { describeLayout, type LayoutDescriptor } from '../evolution/descriptor';
 
 /**
  * Precomputed positions for a pipeline, so the hot path works with arrays instead of names.
@@ -17,6 +18,10 @@ export interface Layout {
   readonly slicePositions: readonly (readonly number[])[];
   /** Alerts grouped by window index. */
   readonly alertsByWindow: readonly (readonly number[])[];
+  /** What the positions above mean (names and fingerprints): stored once per layout, referenced by states. */
+  readonly descriptor: LayoutDescriptor;
+  /** The descriptor's fingerprint, stamped on every state this layout writes (`KeyState.l`). */
+  readonly fingerprint: string;
 }
 
 const layouts = new WeakMap<Pipeline, Layout>();
@@ -34,6 +39,7 @@ export function layoutOf(pipeline: Pipeline): Layout {
   const alertsByWindow = pipeline.windows.map((w) =>
     pipeline.alerts.flatMap((alert, i) => (alert.windowIndex === w.index ? [i] : [])),
   );
+  const descriptor = describeLayout(pipeline);
   layout = {
     pipeline,
     sliceMs: pipeline.sliceMs ?? 0,
@@ -42,6 +48,8 @@ export function layoutOf(pipeline: Pipeline): Layout {
     timedAggregates,
     slicePositions,
     alertsByWindow,
+    descriptor,
+    fingerprint: descriptor.fingerprint,
   };
   layouts.set(pipeline, layout);
   return layout;

@@ -23,7 +23,19 @@ export interface ClosedWindow {
   a: unknown[];
   /** Indexes of alerts already fired for this window instance. */
   f?: number[];
+  /**
+   * Positions (in the window's aggregates) of aggregates whose state may miss events applied before a definition
+   * switch: reported as the result's `partial` (see ./partial.ts).
+   */
+  p?: number[];
 }
+
+/**
+ * A definition switch seen by this key's state (see ./partial.ts): `[t]` — every aggregate of the window is partial
+ * in the instances that start at or before `t` (sessions: `t + gap`); `[t, positions]` — only those aggregates.
+ * `t` is the key's stream time when the state was first read under the new definition.
+ */
+export type PartialMark = [number] | [number, number[]];
 
 /**
  * Window state of one key: what the processor stores in one DynamoDB item. Kept small: DynamoDB charges a write
@@ -59,6 +71,14 @@ export interface KeyState {
    * read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
    */
   D?: number[];
+  /**
+   * Fingerprint of the layout (definition) this state was written under (core/evolution): a state is read by another
+   * layout only after it is translated by name. Absent in states written before fingerprints existed (read as the
+   * current layout's).
+   */
+  l?: string;
+  /** Partial marks per window index, left by definition switches (pruned when their windows are final). */
+  P?: Record<string, PartialMark[]>;
 }
 
 /** A fresh, empty key state. */

@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import { ENV, type Pipeline } from '../../core';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createEmissionMetrics } from '../emitter/runtime';
+import { LayoutRegistry } from '../state/layout-registry';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
 import { InvalidCloserSettingError } from './errors';
@@ -40,6 +41,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
   const store = new StateStore({ client, tableName, now: deps.now });
+  const layouts = new LayoutRegistry({ client, tableName });
   const now = deps.now ?? Date.now;
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({
@@ -50,6 +52,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
       now,
       idleTimeoutMs: rawIdle,
       parallelizationFactor,
+      layouts,
       log: { warn: (message, fields) => logger.warn(message, fields ?? {}) },
     });
     metrics.addMetric(EMISSION_METRICS.keysClosed, MetricUnit.Count, outcome.closed);

@@ -49,6 +49,7 @@ export function resultMessage(pipeline: Pipeline, result: WindowResult): ResultM
     start: result.start,
     end: result.end,
     values: result.values,
+    ...(result.partial ? { partial: [...result.partial] } : {}),
   };
 }
 

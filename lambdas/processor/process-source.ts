@@ -6,7 +6,6 @@ import {
   type Decoded,
   decodeBase64Record,
   type EngineRecord,
-  emptyState,
   type KeyState,
   nextCloseTime,
   stateTooLargeReason,
@@ -30,6 +29,7 @@ import {
   pipelineWatermark,
   StaleCheckpointError,
 } from '../state/index';
+import { keyStateFor } from './key-state';
 import {
   emptyStats,
   type ProcessContext,
@@ -38,7 +38,7 @@ import {
   type SourceRecord,
   type SourceStats,
 } from './source-batch';
-import { readStoredValue, type StoredAlert, toStoredValue } from './stored-state';
+import { type StoredAlert, toStoredValue } from './stored-state';
 
 /**
  * Stream time stored in a checkpoint when the source has seen no valid event yet (DynamoDB numbers cannot be −∞).
@@ -376,7 +376,8 @@ async function commitKeys(
       lastSequence: recs[recs.length - 1]!.sequence,
       apply: (current): AppliedState | PendingWork | undefined => {
         final.delete(key);
-        const base = current.state === undefined ? emptyState() : readStoredValue(key, current.state).k;
+        const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state);
+        if ('pending' in base) return base; // the layout registry first (README "Changing a pipeline")
         const { fresh, keyTime } = freshRecords(ctx, recs, current.applied[start.fence], base);
         if (fresh.length === 0) return undefined;
         const needed = neededBuckets(base, fresh, spilled);

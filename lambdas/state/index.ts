@@ -17,6 +17,7 @@ export { ensureStateTables, ensureTable } from './ensure-tables';
 export * from './errors';
 export * from './idempotency';
 export { itemSize, writeUnitsFor } from './item-size';
+export * from './layout-registry';
 export * from './sequence';
 export * from './state-store';
 export * from './tables';

@@ -43,7 +43,18 @@ export const STATE_ATTR = {
   claims: 'h',
   /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
   due: 'k',
+  /** Layout registry item (S): a state layout's descriptor as JSON (core/evolution/descriptor.ts). */
+  layout: 'ld',
 } as const;
+
+/**
+ * Partition key of the layout registry (sort key `layout#<fingerprint>`): the descriptor of every state layout that
+ * wrote this table, so a processor of another definition (a newer one, or the previous one after a rollback) reads
+ * a key's state by name. A key's own items have sort keys `state`, `d#...`, `r#...`: never `layout#...`.
+ */
+export const LAYOUT_PARTITION = '#meta';
+/** Sort key prefix of layout registry items; the rest is the layout fingerprint. */
+export const LAYOUT_SORT_PREFIX = 'layout#';
 
 /** Sort key prefix of a key's spilled claim items: `d#<bucket>` (pk = the aggregation key). */
 export const CLAIM_SORT_PREFIX = 'd#';
