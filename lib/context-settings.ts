@@ -7,7 +7,10 @@ import { InvalidSettingError } from './errors';
 import type { StreamfoldStackProps } from './streamfold-stack';
 
 /** Settings of {@link StreamfoldStackProps} that cdk.json context (or `-c key=value`) can set. */
-export type ContextSettings = Omit<StreamfoldStackProps, 'pipeline' | 'definition' | 'names' | 'vpc' | 'columns'>;
+export type ContextSettings = Omit<
+  StreamfoldStackProps,
+  'pipeline' | 'definition' | 'definitionLock' | 'names' | 'vpc' | 'columns'
+>;
 
 /** Context keys, their meaning and defaults (the README lists the same). */
 export const CONTEXT_KEYS = {
@@ -36,6 +39,7 @@ export const CONTEXT_KEYS = {
   warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
   timestream: 'create the Timestream sink (default false)',
   alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
+  schemaRegistry: "register the event schema in the Glue Schema Registry with the lock's compatibility (default false)",
   persistResults: 'persist final window results in the state table for state queries (default true)',
   closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
   idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',
@@ -170,6 +174,7 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
     timestream: bool(r, 'timestream'),
     alertsEventBus: bool(r, 'alertsEventBus'),
+    schemaRegistry: bool(r, 'schemaRegistry'),
     persistResults: bool(r, 'persistResults'),
     closerInterval: duration(r, 'closerIntervalMinutes', 'minutes'),
     idleTimeout: duration(r, 'idleTimeoutSeconds', 'seconds'),

@@ -9,9 +9,11 @@ import { type ResourceNames, resourceNames } from '../core/names';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { DataLakeBucket } from './data-lake-bucket';
 import { DataLakeCatalog } from './data-lake-catalog';
+import { checkDefinitionLock, definitionLockPath } from './definition-check';
 import { Emission, validateEmissionSettings } from './emission';
 import { monitorEmission } from './emission-monitoring';
 import { InvalidSettingError, NotSupportedYetError } from './errors';
+import { EventSchemaRegistry } from './event-schema-registry';
 import { eventTypesFromSchema } from './event-type-partitions';
 import { type DeliverySource, firehoseMskClusterPolicy } from './firehose-source';
 import { columnsFromSchema, type WarehouseColumn } from './glue-columns';
@@ -42,6 +44,19 @@ export interface StreamfoldStackProps extends StackProps {
   readonly pipeline: Pipeline;
   /** The module exporting the same pipeline (bundled into the processor). */
   readonly definition: PipelineModule;
+  /**
+   * The definition lock file the pipeline is checked against at synth (README "Changing a pipeline"): synth fails
+   * when it is missing or when the definition changed incompatibly (not declared, not accepted). `false` skips the
+   * check (tests, or a pipeline checked elsewhere).
+   * @default - the lock beside the definition module: `<definition file name>.lock.json`
+   */
+  readonly definitionLock?: string | false;
+  /**
+   * Register the event schema in the AWS Glue Schema Registry (JSON Schema, with the lock file's compatibility
+   * mode), so producers in other languages validate against it.
+   * @default false
+   */
+  readonly schemaRegistry?: boolean;
   /**
    * Resource names, to override the defaults shared with the local runtime.
    * @default - `resourceNames(pipeline)`
@@ -275,6 +290,22 @@ export class StreamfoldStack extends Stack {
       closerInterval: props.closerInterval,
       idleTimeout: props.idleTimeout,
     });
+    // An incompatible definition change is refused before anything is built (README "Changing a pipeline").
+    if (
+      props.definitionLock !== undefined &&
+      props.definitionLock !== false &&
+      typeof props.definitionLock !== 'string'
+    ) {
+      throw new InvalidSettingError('definitionLock', props.definitionLock, 'the path of a lock file, or false');
+    }
+    const lockPath = props.definitionLock ?? definitionLockPath(props.definition.path);
+    const checked = lockPath === false ? undefined : checkDefinitionLock(pipeline, lockPath);
+    if (checked && checked.report.changes.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'streamfold:definition-lock-behind',
+        `The definition has ${checked.report.changes.length} compatible change(s) not in ${lockPath}: run npx streamfold check --write and commit the lock.`,
+      );
+    }
     const createdServerless = ingestion === 'msk' && props.mskClusterArn === undefined;
     const noMultiVpc =
       'Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer; give ' +
@@ -488,6 +519,14 @@ export class StreamfoldStack extends Stack {
       new CfnOutput(this, 'ResultsTable', {
         value: `${this.catalog.databaseName}.${this.emission.aggregatesTableName}`,
       });
+    }
+
+    if (props.schemaRegistry) {
+      const schemas = new EventSchemaRegistry(this, 'EventSchema', {
+        pipeline,
+        compatibility: checked?.lock.schema.compatibility,
+      });
+      new CfnOutput(this, 'EventSchemaArn', { value: schemas.schema.attrArn });
     }
 
     new CfnOutput(this, 'StateTableName', { value: this.tables.stateTable.tableName });

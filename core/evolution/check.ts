@@ -80,8 +80,9 @@ function windowDiffs(a: LockedWindow, b: LockedWindow): string[] {
     ['gapMs', 'gap'],
     ['graceMs', 'grace'],
   ] as const) {
-    if (a[k] !== b[k] && (a.kind === b.kind || k === 'graceMs'))
-      out.push(`${label} ${formatMs(a[k])} → ${formatMs(b[k])}`);
+    const shown = a.kind === b.kind || k === 'graceMs';
+    const implied = k === 'advanceMs' && b.kind === 'tumbling'; // a tumbling window advances by its size
+    if (a[k] !== b[k] && shown && !implied) out.push(`${label} ${formatMs(a[k])} → ${formatMs(b[k])}`);
   }
   if (a.reset !== b.reset) out.push(`reset generation ${a.reset} → ${b.reset}`);
   return out;
@@ -311,9 +312,10 @@ export function compareLocks(before: DefinitionLock, after: DefinitionLock, opti
     }
   } else if (JSON.stringify(oldSchema) !== JSON.stringify(newSchema)) {
     const problems = schemaProblems(oldSchema, newSchema, mode);
+    const summary = schemaSummary(oldSchema, newSchema);
     add(
       problems.length === 0
-        ? { subject: 'schema', class: 'compatible', what: `changed, ${mode} compatible` }
+        ? { subject: 'schema', class: 'compatible', what: `${summary}: ${mode} compatible` }
         : {
             subject: 'schema',
             class: 'incompatible',
@@ -336,6 +338,23 @@ export function compareLocks(before: DefinitionLock, after: DefinitionLock, opti
     changes: final,
     incompatible: final.filter((c) => c.class === 'incompatible' && !c.accepted).length,
   };
+}
+
+/** What changed in a schema's top-level fields, briefly (`fields added: referrer (optional)`). */
+function schemaSummary(before: Record<string, unknown>, after: Record<string, unknown>): string {
+  const props = (s: Record<string, unknown>) => (s.properties ?? {}) as Record<string, unknown>;
+  const required = (s: Record<string, unknown>) => new Set((s.required ?? []) as string[]);
+  const [a, b] = [props(before), props(after)];
+  const parts: string[] = [];
+  const added = Object.keys(b).filter((k) => !(k in a));
+  const removed = Object.keys(a).filter((k) => !(k in b));
+  const changed = Object.keys(b).filter((k) => k in a && JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const req = required(after);
+  if (added.length)
+    parts.push(`fields added: ${added.map((k) => `${k} (${req.has(k) ? 'required' : 'optional'})`).join(', ')}`);
+  if (removed.length) parts.push(`fields removed: ${removed.join(', ')}`);
+  if (changed.length) parts.push(`fields changed: ${changed.join(', ')}`);
+  return parts.length > 0 ? parts.join('; ') : 'changed';
 }
 
 /**

@@ -208,7 +208,32 @@ export function parseLock(text: string, where = 'lock file'): DefinitionLock {
   return lock;
 }
 
-/** A lock as written to disk: two-space JSON with a final newline (stable, reviewable diffs). */
+/**
+ * A lock as written to disk: two-space JSON, objects one member a line, arrays on one line when they fit in 120
+ * columns (as common formatters print JSON), and a final newline: stable, reviewable diffs.
+ */
 export function formatLock(lock: DefinitionLock): string {
-  return `${JSON.stringify(lock, null, 2)}\n`;
+  return `${printJson(lock, 0, 0)}\n`;
+}
+
+const LINE_WIDTH = 120;
+
+function printJson(value: unknown, indent: number, used: number): string {
+  const pad = ' '.repeat(indent + 2);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const flat = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (used + flat.length <= LINE_WIDTH && !flat.includes('{')) return flat;
+    return `[\n${value.map((v) => `${pad}${printJson(v, indent + 2, pad.length)}`).join(',\n')}\n${' '.repeat(indent)}]`;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const lines = entries.map(([k, v]) => {
+      const head = `${pad}${JSON.stringify(k)}: `;
+      return `${head}${printJson(v, indent + 2, head.length + 1)}`;
+    });
+    return `{\n${lines.join(',\n')}\n${' '.repeat(indent)}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -1,8 +1,15 @@
 import type { RegisterCommand } from '../context';
+import { registerCheck } from './check';
 import { registerDev } from './dev';
 import { registerProduce } from './produce';
 import { registerQuery } from './query';
 import { registerReplay } from './replay';
 
 /** Every CLI command, in help order. Adding a command: one file in this folder and one line here. */
-export const COMMANDS: readonly RegisterCommand[] = [registerDev, registerProduce, registerQuery, registerReplay];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerDev,
+  registerProduce,
+  registerQuery,
+  registerReplay,
+  registerCheck,
+];
