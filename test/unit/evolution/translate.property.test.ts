@@ -1,0 +1,180 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyRecords, layoutOf, replay, StateFormatError, translateState, type WindowResult } from '../../../core';
+import { streamArb, toLines } from '../support/streams';
+import { aggregatesOf, build, changesOf, type Def, defArb } from './definitions';
+
+// A session closed before a later one with the same start (a key's closed session is never reopened): the end too.
+const id = (r: WindowResult) => `${r.window}|${r.key}|${r.start}|${r.end}`;
+
+/**
+ * Whether a result is what definition `def` computes, except for the values it flags partial: its aggregates are
+ * `def`'s for its window, every value not flagged partial equals `def` run alone from the start (`alone`), and a
+ * partial count never exceeds the count of the same instance there (it misses events, it never adds any).
+ */
+function consistent(r: WindowResult, def: Def, alone: Map<string, WindowResult>, previousSliceMs = 0): boolean {
+  const w = def.windows[r.window];
+  if (w === undefined || !sameKeys(Object.keys(r.values), aggregatesOf(def, r.window))) return false;
+  const full = alone.get(id(r));
+  const partial = new Set(r.partial ?? []);
+  // A window finer than the stored slices sees the events stored before the switch in the instance where their old
+  // slice starts (README "Changing a pipeline"): partial, but not a lower bound.
+  const sliceMs = previousSliceMs;
+  const refines = w.kind !== 'session' && sliceMs > 0 && (w.size % sliceMs !== 0 || w.advance % sliceMs !== 0);
+  return Object.entries(r.values).every(([name, value]) => {
+    if (!partial.has(name)) return full !== undefined && isDeepStrictEqual(value, full.values[name]);
+    // (A partial session may even start elsewhere: events before the switch would have extended it.)
+    if (def.aggregates[name]!.kind !== 'count' || full === undefined || refines) return true;
+    return (value as number) <= (full.values[name] as number);
+  });
+}
+
+const sliceOf = (def: Def) => layoutOf(build(def)).sliceMs;
+const sameKeys = (x: string[], y: string[]) => x.length === y.length && [...x].sort().join() === [...y].sort().join();
+const byId = (results: readonly WindowResult[]) => new Map(results.map((r) => [id(r), r]));
+
+/**
+ * The documented semantics of a definition switch, as a property of replay with `switchAt` (the same engine code the
+ * processor runs): every result is either one the old definition finalized before the switch (exactly what it
+ * computes alone), or the new definition's, exact except for what it flags partial.
+ */
+function checkSwitch(a: Def, b: Def, lines: string[], line: number): WindowResult[] {
+  const switched = replay(build(a), lines, { switchAt: { line, pipeline: build(b) } }).results;
+  const onlyA = byId(replay(build(a), lines).results);
+  const onlyB = byId(replay(build(b), lines).results);
+  for (const r of switched) {
+    const ok = isDeepStrictEqual(r, onlyA.get(id(r))) || consistent(r, b, onlyB, sliceOf(a));
+    expect(
+      ok,
+      `${JSON.stringify(r)}: A alone ${JSON.stringify(onlyA.get(id(r)))}, B alone ${JSON.stringify(onlyB.get(id(r)))}`,
+    ).toBe(true);
+  }
+  return switched;
+}
+
+describe('definition switch: state translated by name', () => {
+  it('carries every value it does not flag partial exactly, for every kind of change, at any line', () => {
+    fc.assert(
+      fc.property(
+        defArb().chain((def) => fc.tuple(fc.constant(def), fc.constantFrom(...changesOf(def)))),
+        streamArb({ keys: 2, maxEvents: 50, maxLag: 20 }),
+        fc.nat(),
+        ([def, change], events, at) => {
+          const lines = toLines(events);
+          checkSwitch(def, change.next, lines, 1 + (at % (lines.length + 1)));
+        },
+      ),
+      { numRuns: 250 },
+    );
+  }, 120_000);
+
+  it('rollback (A → B → A): values the round trip did not touch are exact', () => {
+    fc.assert(
+      fc.property(
+        defArb().chain((def) => fc.tuple(fc.constant(def), fc.constantFrom(...changesOf(def)))),
+        streamArb({ keys: 2, maxEvents: 50, maxLag: 20 }),
+        fc.nat(),
+        fc.nat(),
+        ([def, change], events, x, y) => {
+          const lines = toLines(events);
+          const first = 1 + (x % (lines.length + 1));
+          const second = first + (y % (lines.length + 2 - first));
+          const A = build(def);
+          const B = build(change.next);
+          const round = replay(A, lines, {
+            switchAt: [
+              { line: first, pipeline: B },
+              { line: second, pipeline: A },
+            ],
+          }).results;
+          const onlyA = byId(replay(A, lines).results);
+          const onlyB = byId(replay(B, lines).results);
+          for (const r of round) {
+            const ok =
+              isDeepStrictEqual(r, onlyA.get(id(r))) ||
+              consistent(r, def, onlyA, sliceOf(change.next)) ||
+              consistent(r, change.next, onlyB, sliceOf(def));
+            expect(ok, `${JSON.stringify(r)}: A alone ${JSON.stringify(onlyA.get(id(r)))}`).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+
+  it("the issue's scenario: a new aggregate placed first never reads another's state", () => {
+    const before: Def = {
+      windows: { hourly: { kind: 'tumbling', size: 3_600_000, advance: 3_600_000, grace: 0 } },
+      aggregates: { events: { kind: 'count' } },
+    };
+    const after: Def = { ...before, aggregates: { biggest: { kind: 'max' }, events: { kind: 'count' } } };
+    const lines = [1, 3, 2, 7].map((v, i) => JSON.stringify({ id: `e${i}`, k: 'u1', p: 'p', t: 60_000 * i, v }));
+    const results = checkSwitch(before, after, lines, 4);
+    expect(results).toEqual([
+      {
+        window: 'hourly',
+        key: 'u1',
+        start: 0,
+        end: 3_600_000,
+        values: { biggest: 7, events: 4 },
+        partial: ['biggest'],
+      },
+    ]);
+  });
+
+  it('a removed and re-added aggregate starts over (partial), the others carry over', () => {
+    const tumble = { kind: 'tumbling', size: 100, advance: 100, grace: 0 } as const;
+    const a: Def = { windows: { w: tumble }, aggregates: { n: { kind: 'count' }, total: { kind: 'sum' } } };
+    const b: Def = { windows: { w: tumble }, aggregates: { n: { kind: 'count' } } };
+    const lines = [1, 2, 3, 4].map((v, i) => JSON.stringify({ id: `e${i}`, k: 'u', p: 'p', t: i, v }));
+    const out = replay(build(a), lines, {
+      switchAt: [
+        { line: 2, pipeline: build(b) },
+        { line: 4, pipeline: build(a) },
+      ],
+    }).results;
+    expect(out).toEqual([
+      { window: 'w', key: 'u', start: 0, end: 100, values: { n: 4, total: 4 }, partial: ['total'] },
+    ]);
+  });
+
+  it('a finer slice size keeps the old windows exact and flags the new window where it overlaps old slices', () => {
+    const a: Def = {
+      windows: { ten: { kind: 'tumbling', size: 10, advance: 10, grace: 0 } },
+      aggregates: { n: { kind: 'count' } },
+    };
+    const b: Def = { ...a, windows: { ...a.windows, five: { kind: 'tumbling', size: 5, advance: 5, grace: 0 } } };
+    const lines = [1, 7, 8, 12].map((t, i) => JSON.stringify({ id: `e${i}`, k: 'u', p: 'p', t, v: 0 }));
+    const out = replay(build(a), lines, { switchAt: { line: 3, pipeline: build(b) } }).results;
+    expect(out.filter((r) => r.window === 'ten')).toEqual([
+      { window: 'ten', key: 'u', start: 0, end: 10, values: { n: 3 } },
+      { window: 'ten', key: 'u', start: 10, end: 20, values: { n: 1 } },
+    ]);
+    // The old slice [0, 10) moved to the new slice at its start, [0, 5): that instance of the new window was already
+    // closed at the switch (stream time 7), so it has no result; [5, 10) misses the old events: partial.
+    expect(out.filter((r) => r.window === 'five')).toEqual([
+      { window: 'five', key: 'u', start: 5, end: 10, values: { n: 1 }, partial: ['n'] },
+      { window: 'five', key: 'u', start: 10, end: 15, values: { n: 1 } },
+    ]);
+  });
+
+  it('the engine refuses a state written under another layout until it is translated', () => {
+    const a = build({
+      windows: { w: { kind: 'tumbling', size: 10, advance: 10, grace: 0 } },
+      aggregates: { n: { kind: 'count' } },
+    });
+    const b = build({
+      windows: { w: { kind: 'tumbling', size: 10, advance: 10, grace: 0 } },
+      aggregates: { hi: { kind: 'max' }, n: { kind: 'count' } },
+    });
+    const record = { event: { id: 'x', k: 'u', p: 'p', t: 1, v: 5 }, time: 1, streamTime: 1 };
+    const { state } = applyRecords(layoutOf(a), 'u', undefined, [record]);
+    expect(state.l).toBe(layoutOf(a).fingerprint);
+    expect(() => applyRecords(layoutOf(b), 'u', structuredClone(state), [record])).toThrow(StateFormatError);
+    const translated = translateState(layoutOf(a).descriptor, layoutOf(b), structuredClone(state));
+    expect(translated.l).toBe(layoutOf(b).fingerprint);
+    expect(translated.s).toEqual({ 0: [null, 1] });
+    expect(translated.P).toEqual({ 0: [[1, [0]]] });
+  });
+});
