@@ -101,7 +101,7 @@ export function replay(first: Pipeline, lines: Iterable<string>, options: Replay
     // when no shard can still deliver an on-time event for it.
     const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
     const stored = states.get(decoded.key);
-    const state = stored ? timeline.read(layout, stored) : emptyState();
+    const state = stored ? timeline.read(layout, stored, streamTime) : emptyState();
     const record = {
       event: decoded.event,
       time: decoded.time,

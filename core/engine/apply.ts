@@ -9,6 +9,7 @@ import {
   pruneClaims,
   type SpilledClaims,
 } from './claims';
+import { layerSlices, layerSlicesIn, pruneLayers, readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
@@ -213,9 +214,14 @@ function nextTimedClose(layout: Layout, st: KeyState): number {
 }
 
 /** Earliest close time after the key's stream time of the windows holding `slice` (ms). */
-function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
+function sliceNextClose(
+  layout: Layout,
+  st: KeyState,
+  slice: number,
+  windows: readonly NormalizedWindow[] = layout.timedWindows,
+): number {
   let next = Number.POSITIVE_INFINITY;
-  for (const w of layout.timedWindows) {
+  for (const w of windows) {
     for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
       const closesAt = start + w.sizeMs + w.graceMs;
       if (closesAt > st.m) {
@@ -230,6 +236,9 @@ function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
 function computeNextTimedClose(layout: Layout, st: KeyState): number {
   let next = Number.POSITIVE_INFINITY;
   for (const sliceKey in st.s) next = Math.min(next, sliceNextClose(layout, st, Number(sliceKey) * layout.sliceMs));
+  for (const w of st.o ? layout.timedWindows : []) {
+    for (const [slice] of layerSlices(st, w)) next = Math.min(next, sliceNextClose(layout, st, slice, [w]));
+  }
   return next;
 }
 
@@ -249,8 +258,7 @@ function advance(layout: Layout, st: KeyState, to: number): void {
 function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
   for (const w of layout.timedWindows) {
     let closed: Set<number> | undefined;
-    for (const sliceKey in st.s) {
-      const slice = Number(sliceKey) * layout.sliceMs;
+    const visit = (slice: number) => {
       for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
         const closesAt = start + w.sizeMs + w.graceMs;
         if (closesAt > to) break;
@@ -259,7 +267,9 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
           snapshot(layout, st, w, start);
         }
       }
-    }
+    };
+    for (const sliceKey in st.s) visit(Number(sliceKey) * layout.sliceMs);
+    if (st.o) for (const [slice] of layerSlices(st, w)) visit(slice);
   }
   for (const sliceKey in st.s) {
     const slice = Number(sliceKey) * layout.sliceMs;
@@ -272,6 +282,7 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
     }
     if (!needed) delete st.s[sliceKey];
   }
+  if (st.o) pruneLayers(layout, st, to);
 }
 
 function closeSessions(layout: Layout, st: KeyState, to: number): void {
@@ -341,20 +352,23 @@ function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: 
   const { pipeline } = layout;
   const positions = layout.slicePositions[w.index]!;
   let acc: unknown[] | undefined;
-  for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
-    const slice = st.s[t / layout.sliceMs];
-    if (!slice) continue;
+  const add = (slice: unknown[]) => {
     acc ??= w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
     for (let j = 0; j < positions.length; j++) {
       acc[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(acc[j], slice[positions[j]!]);
     }
+  };
+  for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
+    const slice = st.s[t / layout.sliceMs];
+    if (slice) add(slice);
   }
+  if (st.o) for (const slice of layerSlicesIn(st, w, start, start + w.sizeMs)) add(slice);
   return acc;
 }
 
 /** Values of an open time window; a window of one slice reads the slice directly (no merge, no copy). */
 function openValues(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): Record<string, unknown> {
-  if (w.sizeMs === layout.sliceMs) {
+  if (w.sizeMs === layout.sliceMs && !(st.o && readsLayers(st, w))) {
     const slice = st.s[start / layout.sliceMs]!;
     const positions = layout.slicePositions[w.index]!;
     const values: Record<string, unknown> = {};
@@ -629,8 +643,12 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
   const out: (WindowResult & { closed: boolean })[] = [];
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
-    for (const sliceKey in st.s) {
-      for (const start of windowStartsFor(w, Number(sliceKey) * layout.sliceMs)) {
+    const times = [
+      ...Object.keys(st.s).map((k) => Number(k) * layout.sliceMs),
+      ...[...layerSlices(st, w)].map(([t]) => t),
+    ];
+    for (const time of times) {
+      for (const start of windowStartsFor(w, time)) {
         if (start + w.sizeMs + w.graceMs > st.m) starts.add(start);
       }
     }

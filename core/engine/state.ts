@@ -30,6 +30,16 @@ export interface ClosedWindow {
   p?: number[];
 }
 
+/** Slices written under an earlier definition, read only by the windows that carried over (see ./layers.ts). */
+export interface SliceLayer {
+  /** Slice size of the layer (ms). */
+  ms: number;
+  /** Indexes of the windows that read it. */
+  w: number[];
+  /** Slice number (start / ms) → aggregate states aligned with the layout's timedAggregates. */
+  s: Record<string, unknown[]>;
+}
+
 /**
  * A definition switch seen by this key's state (see ./partial.ts): `[t]` — every aggregate of the window is partial
  * in the instances that start at or before `t` (sessions: `t + gap`); `[t, positions]` — only those aggregates.
@@ -79,6 +89,8 @@ export interface KeyState {
   l?: string;
   /** Partial marks per window index, left by definition switches (pruned when their windows are final). */
   P?: Record<string, PartialMark[]>;
+  /** Slice layers left by definition switches that added windows (see ./layers.ts). */
+  o?: SliceLayer[];
 }
 
 /** A fresh, empty key state. */
@@ -90,6 +102,7 @@ export function emptyState(): KeyState {
 export function isEmptyState(state: KeyState): boolean {
   return (
     Object.keys(state.s).length === 0 &&
+    (!state.o || state.o.length === 0) &&
     (!state.x || Object.values(state.x).every((v) => v.length === 0)) &&
     (!state.c || Object.keys(state.c).length === 0)
   );

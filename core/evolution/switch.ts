@@ -55,11 +55,14 @@ export class DefinitionTimeline {
     return this.#steps[this.#steps.length - 1]!;
   }
 
-  /** `state` as `layout` reads it (translated by name when another layout of this replay wrote it). */
-  read(layout: Layout, state: KeyState): KeyState {
+  /**
+   * `state` as `layout` reads it (translated by name when another layout of this replay wrote it), before a record
+   * at stream time `switchTime` (see `translateState`).
+   */
+  read(layout: Layout, state: KeyState, switchTime?: number): KeyState {
     if (state.l === undefined || state.l === layout.fingerprint) return state;
     const from = this.#descriptors.get(state.l);
     if (!from) throw new DefinitionError('switchAt', `no definition of this replay has layout ${quote(state.l)}`);
-    return translateState(from, layout, state);
+    return translateState(from, layout, state, switchTime);
   }
 }

@@ -13,41 +13,76 @@ import { type LayoutDescriptor, timedAggregatesOf } from './descriptor';
  *   (sessions: within one gap after it);
  * - removed windows, aggregates and alerts are dropped; an alert keeps its fired marks only when its window carries
  *   over (a new or changed alert is evaluated from the switch);
- * - tumbling and hopping windows share slices: when the slice size changes, each old slice moves into the new slice
- *   holding its start (merged). Windows aligned to the old slices stay exact; others are partial where they overlap.
+ * - tumbling and hopping windows share slices: when a time window is new (or reset), the stored slices become a layer
+ *   only the windows that carried over read (so a new window counts only the events after the switch); when all carry
+ *   over and the slice size grows (a window removed), each old slice merges into the new slice holding it.
  *
- * The switch time is the key's stream time when it is translated. Stream time, the finalized-through mark and the
- * dedupe claims carry over as they are. Pure and deterministic: the processor, the closer and replay translate the
- * same state to the same result, so a switch has the same semantics everywhere.
+ * The switch time is the stream time of the first record the new definition applies to the key (its source's stream
+ * time including that record; never below the key's own stream time), or the key's stream time when a closer
+ * translates it: at least the time of every event applied before, so every instance that may miss one is flagged.
+ * Stream time, the finalized-through mark and the dedupe claims carry over as they are. Pure and deterministic: the
+ * processor and replay translate the same state before the same record to the same result.
  */
-export function translateState(from: LayoutDescriptor, to: Layout, state: KeyState): KeyState {
+export function translateState(
+  from: LayoutDescriptor,
+  to: Layout,
+  state: KeyState,
+  switchTime: number = state.m,
+): KeyState {
   if (state.l === to.fingerprint) return state;
   const out: KeyState = { m: state.m, s: {}, l: to.fingerprint };
   if (state.z !== undefined) out.z = state.z;
   if (state.d !== undefined) out.d = state.d;
   if (state.D !== undefined) out.D = state.D;
-  const m0 = state.m;
-  if (!Number.isFinite(m0)) return out; // nothing was ever applied: no window holds anything
+  if (!Number.isFinite(state.m)) return out; // nothing was ever applied: no window holds anything
+  const m0 = Math.max(state.m, switchTime);
   const plan = new Plan(from, to);
 
-  // Slices.
-  if (from.sliceMs !== null && to.sliceMs !== 0) {
-    const source = to.timedAggregates.map((b) => {
-      const a = plan.carriedAggregate(b);
-      return a < 0 ? -1 : plan.fromTimed.indexOf(a);
+  // Slices: states aligned with the timed aggregates of `from`, realigned by name for `to`.
+  const source = to.timedAggregates.map((b) => {
+    const a = plan.carriedAggregate(b);
+    return a < 0 ? -1 : plan.fromTimed.indexOf(a);
+  });
+  const realign = (states: readonly unknown[]) =>
+    to.timedAggregates.map((b, j) => (source[j]! >= 0 ? states[source[j]!] : plan.init(b)));
+  const carriedTimed = to.timedWindows.filter((w) => plan.windowFrom[w.index]! >= 0).map((w) => w.index);
+  const layers = (state.o ?? []).flatMap((layer) => {
+    const w = layer.w.flatMap((a) => {
+      const b = plan.windowTo.get(a);
+      return b !== undefined && carriedTimed.includes(b) ? [b] : [];
     });
-    for (const [slice, states] of Object.entries(state.s)) {
-      const at = Math.floor((Number(slice) * from.sliceMs) / to.sliceMs);
-      const values = to.timedAggregates.map((b, j) => (source[j]! >= 0 ? states[source[j]!] : plan.init(b)));
-      const existing = out.s[at];
-      if (!existing) out.s[at] = values;
-      else {
-        for (let j = 0; j < values.length; j++) {
-          if (source[j]! >= 0) existing[j] = plan.merge(to.timedAggregates[j]!, existing[j], values[j]);
+    const s = Object.fromEntries(Object.entries(layer.s).map(([k, states]) => [k, realign(states)]));
+    return w.length > 0 ? [{ ms: layer.ms, w, s }] : [];
+  });
+  const slices = Object.entries(state.s);
+  if (from.sliceMs !== null && to.sliceMs !== 0 && slices.length > 0) {
+    if (carriedTimed.length < to.timedWindows.length) {
+      // A new (or reset) time window: the slices become a layer only the windows that carried over read, so the new
+      // one counts the events after the switch (see core/engine/layers.ts).
+      if (carriedTimed.length > 0) {
+        layers.push({
+          ms: from.sliceMs,
+          w: carriedTimed,
+          s: Object.fromEntries(slices.map(([k, v]) => [k, realign(v)])),
+        });
+      }
+    } else {
+      // Every time window carried over: their sizes and advances are multiples of both slice sizes, and the new one
+      // is a multiple of the old (the gcd of fewer windows): each old slice merges into the new slice holding it.
+      for (const [slice, states] of slices) {
+        const at = Math.floor((Number(slice) * from.sliceMs) / to.sliceMs);
+        const values = realign(states);
+        const existing = out.s[at];
+        if (!existing) out.s[at] = values;
+        else {
+          for (let j = 0; j < values.length; j++) {
+            if (source[j]! >= 0) existing[j] = plan.merge(to.timedAggregates[j]!, existing[j], values[j]);
+          }
         }
       }
     }
   }
+  if (layers.length > 0) out.o = layers;
 
   // Sessions and closed windows of windows that carry over.
   for (const [index, sessions] of Object.entries(state.x ?? {})) {
@@ -97,14 +132,9 @@ export function translateState(from: LayoutDescriptor, to: Layout, state: KeySta
       }
     }
   }
-  to.pipeline.windows.forEach((w, b) => {
+  to.pipeline.windows.forEach((_, b) => {
     const a = plan.windowFrom[b]!;
-    const unaligned =
-      w.kind !== 'session' &&
-      from.sliceMs !== null &&
-      from.sliceMs !== to.sliceMs &&
-      (w.sizeMs % from.sliceMs !== 0 || w.advanceMs % from.sliceMs !== 0);
-    if (a < 0 || unaligned) (marks[b] ??= []).push([m0]);
+    if (a < 0) (marks[b] ??= []).push([m0]);
     else {
       const added = plan.added(a, b);
       if (added) (marks[b] ??= []).push([m0, added]);
@@ -218,12 +248,12 @@ export type StateUnder = { readonly state: KeyState } | { readonly missing: stri
 
 /**
  * A stored state as `layout` reads it: as it is when written under `layout` (or before fingerprints existed),
- * translated by name when written under another layout whose descriptor `lookup` knows; otherwise the fingerprint
- * to look up (the caller fetches it and asks again).
+ * translated by name when written under another layout whose descriptor `lookup` knows (at `switchTime`, see
+ * {@link translateState}); otherwise the fingerprint to look up (the caller fetches it and asks again).
  */
-export function stateUnder(layout: Layout, state: KeyState, lookup: DescriptorLookup): StateUnder {
+export function stateUnder(layout: Layout, state: KeyState, lookup: DescriptorLookup, switchTime?: number): StateUnder {
   if (state.l === undefined || state.l === layout.fingerprint) return { state };
   const from = lookup(state.l);
   if (!from) return { missing: state.l };
-  return { state: translateState(from, layout, state) };
+  return { state: translateState(from, layout, state, switchTime) };
 }

@@ -1,5 +1,5 @@
 import { emptyState, type KeyState, type Layout, stateUnder } from '../../core';
-import { type LayoutRegistry, type PendingWork, UnknownLayoutError } from '../state/index';
+import { compareSequence, type LayoutRegistry, type PendingWork, UnknownLayoutError } from '../state/index';
 import { readStoredValue } from './stored-state';
 
 /**
@@ -12,20 +12,37 @@ import { readStoredValue } from './stored-state';
  *   descriptor is read from the registry; an unknown layout fails the key with {@link UnknownLayoutError} (state is
  *   never read by position under another meaning).
  *
- * Without a registry (test doubles of the store), states of other layouts cannot be read.
+ * Without a registry (test doubles of the store), states of other layouts cannot be read. `switchTime`: see
+ * {@link switchTimeOf}.
  */
 export function keyStateFor(
   layout: Layout,
   layouts: LayoutRegistry | undefined,
   key: string,
   stored: unknown,
+  switchTime?: number,
 ): KeyState | PendingWork {
   if (layouts && !layouts.isRegistered(layout.fingerprint)) {
     return { pending: () => layouts.register(layout.descriptor) };
   }
   if (stored === undefined) return emptyState();
-  const read = stateUnder(layout, readStoredValue(key, stored).k, layouts?.lookup ?? (() => undefined));
+  const read = stateUnder(layout, readStoredValue(key, stored).k, layouts?.lookup ?? (() => undefined), switchTime);
   if ('state' in read) return read.state;
   if (!layouts) throw new UnknownLayoutError(read.missing, '(no layout registry)');
   return { pending: () => layouts.fetch([read.missing]) };
+}
+
+/**
+ * The time a definition switch happens at for a key, if this write translates its state: the stream time of the
+ * first record above the key's fence (its source's; with per-key stream time its event time, which the key's stream
+ * time then covers), as replay translates before the same record.
+ */
+export function switchTimeOf(
+  records: readonly { readonly sequence: string; readonly time: number; readonly streamTime: number }[],
+  done: string | undefined,
+  perKey: boolean | undefined,
+): number | undefined {
+  const first = done === undefined ? records[0] : records.find((r) => compareSequence(r.sequence, done) > 0);
+  if (!first) return undefined;
+  return perKey ? first.time : first.streamTime;
 }

@@ -29,7 +29,7 @@ import {
   pipelineWatermark,
   StaleCheckpointError,
 } from '../state/index';
-import { keyStateFor } from './key-state';
+import { keyStateFor, switchTimeOf } from './key-state';
 import {
   emptyStats,
   type ProcessContext,
@@ -376,7 +376,8 @@ async function commitKeys(
       lastSequence: recs[recs.length - 1]!.sequence,
       apply: (current): AppliedState | PendingWork | undefined => {
         final.delete(key);
-        const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state);
+        const switchTime = switchTimeOf(recs, current.applied[start.fence], ctx.streamTimePerKey);
+        const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state, switchTime);
         if ('pending' in base) return base; // the layout registry first (README "Changing a pipeline")
         const { fresh, keyTime } = freshRecords(ctx, recs, current.applied[start.fence], base);
         if (fresh.length === 0) return undefined;
