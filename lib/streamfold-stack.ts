@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Annotations, CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -298,7 +299,9 @@ export class StreamfoldStack extends Stack {
     ) {
       throw new InvalidSettingError('definitionLock', props.definitionLock, 'the path of a lock file, or false');
     }
-    const lockPath = props.definitionLock ?? definitionLockPath(props.definition.path);
+    // (A definition module that does not exist is reported by the processor construct, naming the module.)
+    const lockPath =
+      props.definitionLock ?? (existsSync(props.definition.path) && definitionLockPath(props.definition.path));
     const checked = lockPath === false ? undefined : checkDefinitionLock(pipeline, lockPath);
     if (checked && checked.report.changes.length > 0) {
       Annotations.of(this).addWarningV2(
