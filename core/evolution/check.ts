@@ -320,7 +320,7 @@ export function compareLocks(before: DefinitionLock, after: DefinitionLock, opti
             subject: 'schema',
             class: 'incompatible',
             acceptable: true,
-            what: `not ${mode} compatible: ${problems.join('; ')}`,
+            what: `not ${mode} compatible: ${groupProblems(problems)}`,
             wayOut:
               'keep old events valid (add fields as optional, widen rather than narrow), or accept it: streamfold check --write --accept schema',
           },
@@ -338,6 +338,17 @@ export function compareLocks(before: DefinitionLock, after: DefinitionLock, opti
     changes: final,
     incompatible: final.filter((c) => c.class === 'incompatible' && !c.accepted).length,
   };
+}
+
+/** Schema problems with their common heads said once (`old events rejected by the new schema: a; b`). */
+function groupProblems(problems: readonly string[]): string {
+  const groups = new Map<string, string[]>();
+  for (const problem of problems) {
+    const at = problem.indexOf(': ');
+    const head = at < 0 ? '' : problem.slice(0, at);
+    groups.set(head, [...(groups.get(head) ?? []), at < 0 ? problem : problem.slice(at + 2)]);
+  }
+  return [...groups].map(([head, items]) => (head ? `${head}: ${items.join('; ')}` : items.join('; '))).join('; ');
 }
 
 /** What changed in a schema's top-level fields, briefly (`fields added: referrer (optional)`). */

@@ -17,7 +17,7 @@ import {
   tumbling,
   type WindowSpec,
 } from '../../core';
-import { DefinitionCheckError, InvalidSettingError } from '../../lib';
+import { DefinitionCheckError, InvalidSettingError, settingsFromContext } from '../../lib';
 import { ClickEvent } from '../../pipelines/clickstream';
 import { buildStack, CLICKSTREAM_PATH, synthStack } from './stack-fixture';
 
@@ -131,7 +131,10 @@ describe('synth refuses an incompatible definition change (against pipelines/cli
         resets: { windows: { perMinute: 1 } },
       }),
     );
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('definition has 1 compatible change'));
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('definition has 1 compatible change'),
+    );
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(warnings[0]!.entry.data)).toMatch(/run npx streamfold check --write/);
   });
@@ -182,6 +185,11 @@ describe('Glue Schema Registry (schemaRegistry: true)', () => {
     expect(s.nag.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`)).toEqual(
       [],
     );
+  });
+
+  it('is set by the schemaRegistry context key', () => {
+    const context = (key: string) => (key === 'schemaRegistry' ? 'true' : undefined);
+    expect(settingsFromContext({ tryGetContext: context }).schemaRegistry).toBe(true);
   });
 
   it('is off by default', () => {
