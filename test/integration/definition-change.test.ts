@@ -5,7 +5,7 @@
 // layout registry) must equal replay with the same switches (`switchAt`): the documented semantics.
 
 import { isDeepStrictEqual } from 'node:util';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ import {
   hopping,
   last,
   layoutOf,
+  lockOf,
   max,
   type Pipeline,
   replay,
@@ -28,8 +29,13 @@ import {
   tumbling,
   type WindowResult,
 } from '../../core';
-import { createKinesisHandler, readStoredValue, type StoredAlert } from '../../lambdas/processor/index';
-import { decodeStateAttribute, LAYOUT_PARTITION, LayoutRegistry } from '../../lambdas/state/index';
+import {
+  createKinesisHandler,
+  readStoredValue,
+  type SourceOutcome,
+  type StoredAlert,
+} from '../../lambdas/processor/index';
+import { decodeStateAttribute, LAYOUT_PARTITION, LayoutRegistry, layoutItemKey } from '../../lambdas/state/index';
 import { makeClients } from '../../local/aws-clients';
 import { dynamoWrapper, freshTables, lambdaContext, MemorySqs, prng, silentLogger } from './processor-helpers';
 
@@ -499,6 +505,62 @@ describe('definition changes on live state (real processor, DynamoDB Local) equa
     expectSwitchSemantics(run);
     expect(partialOf(run.results).length).toBeGreaterThan(0);
     expect(partialOf(run.results).every((r) => r.partial!.join() === 'revenue')).toBe(true);
+  });
+
+  it('a state whose layout is missing from the registry is never read by position: its key waits until the descriptor is restored', async () => {
+    const hourly = { hourly: tumbling('1h') };
+    const before = orders({ windows: hourly, aggregates: { events: count() } });
+    const after = orders({ windows: hourly, aggregates: { biggest: max((e: Order) => e.amount), events: count() } });
+    const hour = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
+    const four = [3, 1, 2, 7].map((amount, i) =>
+      JSON.stringify({ id: `m${i}`, user: 'u1', ts: new Date(hour + i * MINUTE).toISOString(), amount }),
+    );
+    const records = kinesisRecords(four);
+    const tables = await freshTables(clients.dynamodb, 'unknown-layout');
+    const outcomes: SourceOutcome[] = [];
+    const handler = (pipeline: Pipeline) =>
+      createKinesisHandler(pipeline, {
+        dynamodb: clients.dynamodb,
+        ...tables,
+        storeOptions: { backoff: { baseDelayMs: 2, maxDelayMs: 10 } },
+        logger: silentLogger(),
+        onInvocation: (_, o) => outcomes.push(...o),
+      });
+    const invoke = async (pipeline: Pipeline, batch: KinesisStreamRecord[]) =>
+      (
+        (await handler(pipeline)(
+          { Records: batch } as KinesisStreamEvent,
+          lambdaContext(),
+        )) as KinesisStreamBatchResponse
+      ).batchItemFailures;
+    expect(await invoke(before, records.slice(0, 3))).toEqual([]);
+    // The registry item of the old layout is lost (deleted by hand).
+    await clients.dynamodb.send(
+      new DeleteItemCommand({ TableName: tables.stateTable, Key: layoutItemKey(layoutOf(before).fingerprint) }),
+    );
+    const item = () =>
+      clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: tables.stateTable,
+          Key: { pk: { S: 'u1' }, sk: { S: 'state' } },
+          ConsistentRead: true,
+        }),
+      );
+    const version = (await item()).Item!.v!.N;
+    // Nothing else in the batch: no progress, so the invocation fails and Lambda retries it (nothing is decided).
+    const failed = await invoke(after, records.slice(3)).catch((error: Error) => error);
+    expect((failed as Error).name).toBe('BatchFailedError');
+    expect(((failed as Error).cause as Error).name).toBe('UnknownLayoutError');
+    expect(outcomes.at(-1)!.error?.message).toMatch(/is not in the layout registry .* never read by position/);
+    expect((await item()).Item!.v!.N).toBe(version);
+    // Restored from the lock file's layouts: the retry reads the state by name.
+    const restore = new LayoutRegistry({ client: clients.dynamodb, tableName: tables.stateTable });
+    await restore.register(lockOf(before).layouts[0]!);
+    expect(await invoke(after, records.slice(3))).toEqual([]);
+    const state = readStoredValue('u1', JSON.parse(decodeStateAttribute((await item()).Item!.s)!)).k;
+    expect(flushAll(layoutOf(after), 'u1', state)).toEqual(
+      replay(before, four, { switchAt: { line: 4, pipeline: after } }).results,
+    );
   });
 
   it('reorder windows and aggregates only: a new layout, the same meaning, results identical to no change', async () => {
