@@ -4,7 +4,7 @@ import { fromResultItem, resultSortKey } from '../emitter/result-items';
 import { readStoredValue } from '../processor/stored-state';
 import { resultId } from '../sinks/messages';
 import { decodeStateAttribute } from '../state/codec';
-import { LayoutRegistry } from '../state/layout-registry';
+import { LayoutRegistry, UnknownLayoutError } from '../state/layout-registry';
 import { STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../state/tables';
 import { InvalidQueryRangeError, UnknownWindowError } from './errors';
 
@@ -103,7 +103,7 @@ export async function queryState(query: StateQuery): Promise<StateQueryResult> {
       await layouts.fetch([read.missing]);
       read = stateUnder(layout, stored.k, layouts.lookup);
     }
-    if ('missing' in read) throw new Error(`layout ${read.missing} of key ${JSON.stringify(key)} could not be read`);
+    if ('missing' in read) throw new UnknownLayoutError(read.missing, query.tableName);
     for (const r of openResults(layout, key, read.state)) {
       if (inRange(r)) {
         const { closed, ...result } = r;

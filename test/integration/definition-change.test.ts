@@ -35,7 +35,14 @@ import {
   type SourceOutcome,
   type StoredAlert,
 } from '../../lambdas/processor/index';
-import { decodeStateAttribute, LAYOUT_PARTITION, LayoutRegistry, layoutItemKey } from '../../lambdas/state/index';
+import { queryState } from '../../lambdas/query/index';
+import {
+  decodeStateAttribute,
+  LAYOUT_PARTITION,
+  LayoutRegistry,
+  layoutItemKey,
+  UnknownLayoutError,
+} from '../../lambdas/state/index';
 import { makeClients } from '../../local/aws-clients';
 import { dynamoWrapper, freshTables, lambdaContext, MemorySqs, prng, silentLogger } from './processor-helpers';
 
@@ -553,6 +560,10 @@ describe('definition changes on live state (real processor, DynamoDB Local) equa
     expect(((failed as Error).cause as Error).name).toBe('UnknownLayoutError');
     expect(outcomes.at(-1)!.error?.message).toMatch(/is not in the layout registry .* never read by position/);
     expect((await item()).Item!.v!.N).toBe(version);
+    // A state query under the new definition refuses it the same way.
+    const query = (pipeline: Pipeline) =>
+      queryState({ pipeline, client: clients.dynamodb, tableName: tables.stateTable, window: 'hourly', key: 'u1' });
+    await expect(query(after)).rejects.toThrow(UnknownLayoutError);
     // Restored from the lock file's layouts: the retry reads the state by name.
     const restore = new LayoutRegistry({ client: clients.dynamodb, tableName: tables.stateTable });
     await restore.register(lockOf(before).layouts[0]!);
@@ -561,6 +572,11 @@ describe('definition changes on live state (real processor, DynamoDB Local) equa
     expect(flushAll(layoutOf(after), 'u1', state)).toEqual(
       replay(before, four, { switchAt: { line: 4, pipeline: after } }).results,
     );
+    // Queries read the newer state by name under either definition (the old one: a rollback's view).
+    const open = async (pipeline: Pipeline) =>
+      (await query(pipeline)).open.map((w) => ({ start: w.start, values: w.values, partial: w.partial }));
+    expect(await open(before)).toEqual([{ start: hour, values: { events: 4 }, partial: undefined }]);
+    expect(await open(after)).toEqual([{ start: hour, values: { biggest: 7, events: 4 }, partial: ['biggest'] }]);
   });
 
   it('reorder windows and aggregates only: a new layout, the same meaning, results identical to no change', async () => {
