@@ -16,6 +16,7 @@ import {
 } from '../core';
 import { generate } from '../local/generator';
 import { clickstream } from '../pipelines/clickstream';
+import { type EngineCaseFigures, runEngineCases } from './engine-cases';
 import type { BenchContext, BenchFigures, BenchTarget } from './target';
 import { bestPerSec, medianPerSec, type Pass, timePasses } from './timing';
 
@@ -53,8 +54,25 @@ export interface EngineFigures extends BenchFigures {
   readonly withSerializePerSec: number;
   readonly avgPayloadBytes: number;
   readonly passesMs: { readonly engine: number[]; readonly jsonParse: number[]; readonly decode: number[] };
-  readonly workload: EngineWorkload & { readonly pipeline: string; readonly statistic: string };
+  /** Cases the reference pipeline does not exercise (long hopping windows with alerts, hot distinct): bench/engine-cases.ts. */
+  readonly cases: Record<string, EngineCaseFigures>;
+  readonly workload: EngineWorkload & {
+    readonly pipeline: string;
+    readonly statistic: string;
+    readonly cases: EngineCasesWorkload;
+  };
 }
+
+/** Workload of the engine cases. */
+export interface EngineCasesWorkload {
+  readonly events: number;
+  readonly batchSize: number;
+  /** A timed pass stops after the batch that exceeds this (the quadratic cases would otherwise take hours). */
+  readonly budgetMs: number;
+}
+
+/** Default workload of the engine cases. */
+export const ENGINE_CASES_WORKLOAD: EngineCasesWorkload = { events: 50_000, batchSize: 1000, budgetMs: 10_000 };
 
 /** Default workload: 100,000 events of ~1 KB from 10,000 users, batches of 1,000. */
 export const ENGINE_WORKLOAD: EngineWorkload = {
@@ -142,6 +160,7 @@ export function processPayloads(
 export async function runEngineBench(
   workload: EngineWorkload = ENGINE_WORKLOAD,
   log: (text: string) => void = () => {},
+  casesWorkload: EngineCasesWorkload = ENGINE_CASES_WORKLOAD,
 ): Promise<EngineFigures> {
   log(`engine: generating ${workload.events} payloads...`);
   const payloads = enginePayloads(workload);
@@ -165,6 +184,7 @@ export async function runEngineBench(
     sink += processPayloads(clickstream, payloads, workload.batchSize, true).serializedBytes;
   });
   if (sink === 0) throw new Error('nothing was computed');
+  const cases = runEngineCases(casesWorkload, log);
   const eventsPerSec = bestPerSec(engine);
   const jsonParsePerSec = bestPerSec(jsonParse);
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
@@ -181,7 +201,13 @@ export async function runEngineBench(
     results: check.results,
     alerts: check.alerts,
     passesMs: { engine: ms(engine), jsonParse: ms(jsonParse), decode: ms(decode) },
-    workload: { pipeline: clickstream.name, statistic: 'best of the passes after one warm-up', ...workload },
+    cases,
+    workload: {
+      pipeline: clickstream.name,
+      statistic: 'best of the passes after one warm-up',
+      ...workload,
+      cases: casesWorkload,
+    },
   };
 }
 
@@ -190,5 +216,11 @@ export const engine: BenchTarget = {
   name: 'engine',
   description: 'decode + validate + window + merge of ~1 KB clickstream events on one core, vs bare JSON.parse',
   run: (context: BenchContext) =>
-    runEngineBench(context.quick ? { ...ENGINE_WORKLOAD, events: 5000, runs: 1 } : ENGINE_WORKLOAD, context.log),
+    context.quick
+      ? runEngineBench({ ...ENGINE_WORKLOAD, events: 5000, runs: 1 }, context.log, {
+          events: 3000,
+          batchSize: 500,
+          budgetMs: 1000,
+        })
+      : runEngineBench(ENGINE_WORKLOAD, context.log),
 };

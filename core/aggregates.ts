@@ -45,6 +45,13 @@ export interface AggregateSpec<E, S, R, W extends string = never> {
   readonly merge: (a: S, b: S) => S;
   /** The window result from the state. */
   readonly result: (state: S) => R;
+  /**
+   * True when adding and merging give the same state (up to JSON) whatever the order and grouping of the events:
+   * the engine may then keep an open window's value by adding each event to it, instead of merging its slices again.
+   * Not true of floating-point sums, nor of reducers unless they say so.
+   * @default false
+   */
+  readonly orderFree?: boolean;
 }
 
 /** See {@link AggregateSpec.meaning}. */
@@ -106,6 +113,7 @@ export function count<E = any, const W extends string = never>(
     kind: 'count',
     ...opts(options),
     meaning: meaning(options),
+    orderFree: true,
     init: () => 0,
     add: (s) => s + 1,
     merge: (a, b) => a + b,
@@ -146,6 +154,7 @@ function extreme<E, W extends string>(
     kind,
     ...opts(options),
     meaning: meaning(options, field),
+    orderFree: true,
     init: () => null,
     add: (s, e, t) => {
       const v = field(e, t);
@@ -207,10 +216,16 @@ export function comparePrimitive(a: Primitive, b: Primitive): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Insert into a sorted array if absent; returns false when already present. */
+/** Insert into a sorted array if absent (binary search); returns false when already present. */
 function insertSorted(values: Primitive[], v: Primitive): boolean {
+  const n = values.length;
+  // Fast path: a value past the largest (ascending ids, times) is appended without a search.
+  if (n === 0 || comparePrimitive(values[n - 1]!, v) < 0) {
+    values.push(v);
+    return true;
+  }
   let lo = 0;
-  let hi = values.length;
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const c = comparePrimitive(values[mid]!, v);
@@ -220,6 +235,31 @@ function insertSorted(values: Primitive[], v: Primitive): boolean {
   }
   values.splice(lo, 0, v);
   return true;
+}
+
+/**
+ * Union of two sorted, duplicate-free arrays in one pass, keeping the `bound` smallest values; `overflowed` when the
+ * union holds more than `bound`.
+ */
+function unionSorted(a: Primitive[], b: Primitive[], bound: number): { values: Primitive[]; overflowed: boolean } {
+  const values: Primitive[] = [];
+  let i = 0;
+  let j = 0;
+  while ((i < a.length || j < b.length) && values.length < bound) {
+    if (j >= b.length) values.push(a[i++]!);
+    else if (i >= a.length) values.push(b[j++]!);
+    else {
+      const c = comparePrimitive(a[i]!, b[j]!);
+      if (c < 0) values.push(a[i++]!);
+      else if (c > 0) values.push(b[j++]!);
+      else {
+        values.push(a[i++]!);
+        j++;
+      }
+    }
+  }
+  // Whatever is left is larger than every kept value (equal values are consumed together): it did not fit.
+  return { values, overflowed: i < a.length || j < b.length };
 }
 
 /** State of {@link distinct}: the sorted distinct values (at most `max`) and the overflow flag. */
@@ -252,13 +292,24 @@ export function distinct<E = any, V extends Primitive = Primitive, const W exten
     kind: 'distinct',
     ...opts(options),
     meaning: meaning(options, field, { max: bound }),
+    orderFree: true,
     init: () => ({ v: [], o: false }),
     add: (s, e, t) => {
       const v = field(e, t);
-      return v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)) ? s : addValue(s, v);
+      if (v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v))) return s;
+      // −0 is stored as 0 (JSON writes it so): the kept value never depends on which came first.
+      return addValue(s, (v === 0 ? 0 : v) as V);
     },
+    // O(n + m): one pass over both sorted arrays (b is never mutated; a's array is replaced).
     merge: (a, b) => {
-      for (const v of b.v) addValue(a, v);
+      if (b.v.length > 0) {
+        if (a.v.length === 0 && b.v.length <= bound) a.v = b.v.slice();
+        else {
+          const union = unionSorted(a.v, b.v, bound);
+          a.v = union.values as V[];
+          if (union.overflowed) a.o = true;
+        }
+      }
       a.o = a.o || b.o;
       return a;
     },
@@ -290,6 +341,7 @@ function edge<E, T extends Json, W extends string>(
     kind,
     ...opts(options),
     meaning: meaning(options, field),
+    orderFree: true,
     init: () => null,
     add: (s, e, t) => {
       const v = field(e, t);
@@ -339,6 +391,7 @@ export function lastN<E = any, T extends Json = Json, const W extends string = n
     n,
     ...opts(options),
     meaning: meaning(options, field, { n }),
+    orderFree: true,
     init: () => [],
     add: (s, e, t) => {
       const v = field(e, t);

@@ -17,6 +17,10 @@ export const ENV = {
   writeConcurrency: 'STREAMFOLD_WRITE_CONCURRENCY',
   /** The event source mapping's ParallelizationFactor (above 1: stream time per key, no checkpoint skip). */
   parallelizationFactor: 'STREAMFOLD_PARALLELIZATION_FACTOR',
+  /** Firehose (Direct PUT) delivery streams of the clean events, comma-separated (unset: no clean-events output). */
+  cleanDeliveryStreams: 'STREAMFOLD_CLEAN_DELIVERY_STREAMS',
+  /** The event field partitioning the clean events (`event_type=`), or `false` for date and hour only. */
+  cleanPartitionField: 'STREAMFOLD_CLEAN_PARTITION_FIELD',
 } as const;
 
 /** CloudWatch namespace of streamfold's own EMF metrics. */
@@ -62,3 +66,16 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
  * days) and than `streamfold redrive` reaches back.
  */
 export const FENCE_HORIZON_MS = 7 * 86_400_000;
+
+/**
+ * How long a pipeline's items live after their last write (state items, due listings, claim items): at least the
+ * fence horizon and `settings.retention`, and longer than its longest window can stay open (size or gap, plus grace,
+ * plus a day): an idle key's window is finalized by the closer before its item can expire.
+ */
+export function stateHorizonMs(pipeline: {
+  readonly windows: readonly { readonly sizeMs: number; readonly gapMs: number; readonly graceMs: number }[];
+  readonly settings: { readonly retentionMs: number };
+}): number {
+  const span = Math.max(0, ...pipeline.windows.map((w) => Math.max(w.sizeMs, w.gapMs) + w.graceMs));
+  return Math.max(pipeline.settings.retentionMs, FENCE_HORIZON_MS, span + 86_400_000);
+}

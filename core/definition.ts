@@ -12,6 +12,7 @@ import { MAX_STATE_BYTES } from './contract';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
 import { type NormalizedResets, normalizeResets, type Resets } from './evolution/resets';
+import { toEventTime } from './iso-time';
 import type { WindowSpec } from './windows';
 
 /** The validated output type of a Standard Schema (zod 4 schemas are Standard Schemas). */
@@ -78,10 +79,12 @@ const ruleBuilder = (window: string, when: unknown, options?: { description?: st
 /** Pipeline-level settings. */
 export interface PipelineSettings {
   /**
-   * Reject events whose event time is further ahead than this of the record's arrival time (when the source gives
-   * one: Kinesis approximateArrivalTimestamp, MSK timestamp). A far-future event would otherwise advance stream time
-   * and make every other event late.
-   * @default '1h'
+   * Reject events whose event time is further ahead than this of the record's arrival time (Kinesis
+   * approximateArrivalTimestamp, MSK timestamp; in an offline replay, the `arrivalTime` or `arrivedBy` option). A
+   * far-future event would otherwise advance stream time and make every other event late. At most the
+   * smallest grace of the windows: then no single record moves stream time beyond its arrival plus a skew that a
+   * grace absorbs (DESIGN.md §12). A larger value fails the definition.
+   * @default - the smallest grace of the pipeline's windows
    */
   readonly maxFutureSkew?: Duration;
   /**
@@ -120,7 +123,11 @@ export interface PipelineInput<
    * @default - the aggregation key (required for ParallelizationFactor > 1, see DESIGN.md §7)
    */
   readonly partitionKey?: FieldOrFn<InferEvent<S>, string>;
-  /** Event time: epoch milliseconds, an ISO-8601 string or a Date (field or function). */
+  /**
+   * Event time: epoch milliseconds, a Date, or a strict ISO-8601 string (`2026-01-01`, or a date-time with an
+   * optional fraction and `Z` or `±HH:MM`; see `parseIsoTime`); a field or a function. Anything else, and
+   * impossible dates such as Feb 30, is rejected as `invalid-time`.
+   */
   readonly time: FieldOrFn<InferEvent<S>, number | string | Date>;
   /** Named windows. */
   readonly windows: W;
@@ -259,13 +266,6 @@ function stringKey<E>(setting: string, value: unknown): { fn: (event: E) => stri
       return typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : '';
     },
   };
-}
-
-function toTime(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
-  if (typeof v === 'string') return v.length > 64 ? Number.NaN : Date.parse(v);
-  if (v instanceof Date) return v.getTime();
-  return Number.NaN;
 }
 
 function maxStateBytes(value: unknown): number {
@@ -511,17 +511,36 @@ export function definePipeline<
     keyOf: key.fn,
     partitionKeyOf: partitionKey.fn,
     idOf: id?.fn,
-    timeOf: (event: E) => toTime(time.fn(event)),
+    timeOf: (event: E) => toEventTime(time.fn(event)),
     fields: { key: key.field, partitionKey: partitionKey.field, id: id?.field, time: time.field },
     partitionedByKey:
       input.partitionKey === undefined ||
       input.partitionKey === input.key ||
       (key.field !== undefined && key.field === partitionKey.field),
     settings: {
-      maxFutureSkewMs: duration('settings.maxFutureSkew', settings.maxFutureSkew ?? '1h', { min: 1 }),
+      maxFutureSkewMs: maxFutureSkew(settings.maxFutureSkew, windows, input.windows),
       retentionMs: duration('settings.retention', settings.retention ?? '1d'),
       maxStateBytes: maxStateBytes(settings.maxStateBytes),
     },
     resets,
   };
+}
+
+/**
+ * `settings.maxFutureSkew` in ms: at most the smallest grace of the windows (DESIGN.md §12), which is the default.
+ * An event ahead of its arrival by no more than the smallest grace moves stream time by less than any window's grace,
+ * so it cannot make an on-time event of another key late.
+ */
+function maxFutureSkew(value: Duration | undefined, windows: NormalizedWindow[], specs: Record<string, WindowSpec>) {
+  const smallest = windows.reduce((a, b) => (b.graceMs < a.graceMs ? b : a));
+  if (value === undefined) return smallest.graceMs;
+  const ms = duration('settings.maxFutureSkew', value);
+  if (ms > smallest.graceMs) {
+    const grace = quote(specs[smallest.name]?.grace ?? 0);
+    throw new DefinitionError(
+      'settings.maxFutureSkew',
+      `${quote(value)} is larger than the smallest grace, ${grace} (windows.${smallest.name}.grace): one event that far ahead of its arrival would move stream time past the grace and make on-time events of other keys late; use at most ${grace}, or leave it unset (default: the smallest grace)`,
+    );
+  }
+  return ms;
 }

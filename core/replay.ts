@@ -1,8 +1,9 @@
 import { stateTooLargeReason } from './contract';
-import { decodeText } from './decode';
+import { type Decoded, decodeRecord, type JsonObject, type RecordData } from './decode';
 import type { Pipeline } from './definition';
 import { type AlertEvent, applyRecords, emptyState, flushAll, type KeyState, type WindowResult } from './engine';
 import { type DefinitionSwitch, DefinitionTimeline } from './evolution/switch';
+import { toEventTime } from './iso-time';
 import { evenHashRanges, type HashKeyRange, shardRouter } from './shards';
 
 /** Options of {@link replay}. */
@@ -14,12 +15,46 @@ export interface ReplayOptions {
    */
   readonly shards?: number | readonly HashKeyRange[];
   /**
+   * When each line arrived (epoch ms), as the processor knows it from Kinesis (approximateArrivalTimestamp) or MSK:
+   * given the parsed JSON object and the line number (from 1). A line with an arrival time is judged exactly as the
+   * processor judges it: `future-time` when its event time is more than `settings.maxFutureSkew` after its arrival.
+   * Return undefined for a line without one (then {@link ReplayOptions.arrivedBy} applies). {@link arrivalField}
+   * reads it from a field of the line.
+   * @default - no arrival times
+   */
+  readonly arrivalTime?: (value: JsonObject, line: number) => number | undefined;
+  /**
    * Definition switches: from line `line` on, records run under `pipeline` (a deploy of a changed definition). Each
    * key's state is translated by name the first time the new definition touches it, as the processor does; the end
    * of input is flushed under the last definition. See README "Changing a pipeline".
    * @default - no switch
    */
   readonly switchAt?: DefinitionSwitch | readonly DefinitionSwitch[];
+  /**
+   * A time by which every line had arrived (epoch ms): for example when the file was exported, or the moment the
+   * replay runs (the CLI's default). A line without its own arrival time is `future-time` when its event time is more
+   * than `settings.maxFutureSkew` after this bound. A record never arrives after the bound, so this rejects only
+   * events the processor rejected too (a line dated 2199 in a file of past events); an event ahead of its arrival but
+   * before the bound is caught only with arrival times. Event times alone cannot stand in for arrival: out-of-order
+   * and sparse traffic look the same as a future event (see README, "Offline replay").
+   * @default - no bound: lines without an arrival time get no future check (core has no clock)
+   */
+  readonly arrivedBy?: number;
+}
+
+/**
+ * An {@link ReplayOptions.arrivalTime} reading each line's arrival time from one of its fields: epoch milliseconds or
+ * a strict ISO-8601 string. A line without a usable value has no arrival time (then `arrivedBy` applies).
+ *
+ * @example replay(pipeline, lines, { arrivalTime: arrivalField('arrivedAt') })
+ */
+export function arrivalField(name: string): (value: JsonObject) => number | undefined {
+  return (value) => {
+    const raw = Object.hasOwn(value, name) ? value[name] : undefined;
+    if (typeof raw !== 'number' && typeof raw !== 'string') return undefined;
+    const time = toEventTime(raw);
+    return Number.isFinite(time) ? time : undefined;
+  };
 }
 
 /** One (line, window) pair dropped late. */
@@ -59,14 +94,16 @@ export interface ReplaySummary {
 
 /**
  * Offline replay: run a pipeline over JSON lines in file order, exactly as the processor would with one batch per
- * line, and close every window at the end of input. This is the engine's public contract: the deployed processor's
- * state must equal what this computes for the same events.
+ * line, and close every window at the end of input. Each line is decoded by {@link decodeRecord}, the processor's own
+ * decode path: give lines as bytes (a file's lines) or text. Far-future lines are rejected as the processor rejects
+ * them when `options.arrivalTime` gives arrival times, else against `options.arrivedBy`. This is the engine's public
+ * contract: the deployed processor's state must equal what this computes for the same events.
  *
  * @example
  * const out = replay(clickstream, readFileSync('events.jsonl', 'utf8').split('\n'));
  * out.results.filter((r) => r.window === 'perMinute');
  */
-export function replay(first: Pipeline, lines: Iterable<string>, options: ReplayOptions = {}): ReplayOutput {
+export function replay(first: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
   const timeline = new DefinitionTimeline(first, options.switchAt);
   const ranges = typeof options.shards === 'object' ? options.shards : evenHashRanges(options.shards ?? 1);
   const route = shardRouter(ranges);
@@ -79,18 +116,15 @@ export function replay(first: Pipeline, lines: Iterable<string>, options: Replay
     alerts: [] as (AlertEvent & { line: number })[],
     duplicates: [] as { line: number; id: string }[],
   };
-  let lineNo = 0;
   let valid = 0;
   let applied = 0;
   let lateEvents = 0;
-  for (const raw of lines) {
-    lineNo++;
-    const { pipeline, layout } = timeline.at(lineNo);
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const decoded = decodeText(pipeline, text);
+
+  const apply = (line: number, decoded: Decoded, bytes: number): void => {
+    const { pipeline, layout } = timeline.at(line);
     if (!decoded.ok) {
-      out.rejected.push({ line: lineNo, reason: decoded.reason });
-      continue;
+      out.rejected.push({ line, reason: decoded.reason });
+      return;
     }
     valid++;
     // Every valid record moves its source's stream time (duplicates too: they carry their original's time).
@@ -106,7 +140,7 @@ export function replay(first: Pipeline, lines: Iterable<string>, options: Replay
       event: decoded.event,
       time: decoded.time,
       streamTime,
-      bytes: Buffer.byteLength(text, 'utf8'),
+      bytes,
       ...(decoded.id !== undefined ? { id: decoded.id } : {}),
     };
     const outcome = applyRecords(layout, decoded.key, state, [record], {
@@ -114,15 +148,44 @@ export function replay(first: Pipeline, lines: Iterable<string>, options: Replay
       maxStateBytes: pipeline.settings.maxStateBytes,
     });
     states.set(decoded.key, outcome.state);
-    if (outcome.duplicates.length > 0) out.duplicates.push({ line: lineNo, id: decoded.id! });
+    if (outcome.duplicates.length > 0) out.duplicates.push({ line, id: decoded.id! });
     else if (outcome.tooLarge.length > 0)
-      out.rejected.push({ line: lineNo, reason: stateTooLargeReason(decoded.key, pipeline.settings.maxStateBytes) });
+      out.rejected.push({ line, reason: stateTooLargeReason(decoded.key, pipeline.settings.maxStateBytes) });
     else if (outcome.applied > 0) applied++;
     else lateEvents++;
-    for (const l of outcome.late) out.late.push({ line: lineNo, window: l.window, start: l.start, end: l.end });
-    for (const a of outcome.alerts) out.alerts.push({ ...a, line: lineNo });
+    for (const l of outcome.late) out.late.push({ line, window: l.window, start: l.start, end: l.end });
+    for (const a of outcome.alerts) out.alerts.push({ ...a, line });
     out.results.push(...outcome.results);
+  };
+
+  const hook = options.arrivalTime;
+  const bound = options.arrivedBy;
+  let lineNo = 0;
+  for (const data of lines) {
+    const line = ++lineNo;
+    const { pipeline } = timeline.at(line);
+    const skewMs = pipeline.settings.maxFutureSkewMs;
+    let known = false;
+    const arrival =
+      hook &&
+      ((value: JsonObject) => {
+        const at = hook(value, line);
+        known = at !== undefined;
+        return at;
+      });
+    const decoded = decodeRecord(pipeline, data, arrival);
+    if (decoded.ok && !known && bound !== undefined && decoded.time > bound + skewMs) {
+      apply(
+        line,
+        {
+          ok: false,
+          reason: `future-time: event time ${iso(decoded.time)} is more than ${skewMs} ms after ${iso(bound)}, by when every line had arrived (the line has no arrival time of its own)`,
+        },
+        0,
+      );
+    } else apply(line, decoded, byteLengthOf(data));
   }
+
   const { layout } = timeline.last;
   for (const [key, state] of states) out.results.push(...flushAll(layout, key, timeline.read(layout, state)));
   out.results.sort(compareResults);
@@ -142,6 +205,15 @@ export function replay(first: Pipeline, lines: Iterable<string>, options: Replay
       shards: ranges.length,
     },
   };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Bytes of a line as given (bounds how much the record can grow its key's state). */
+function byteLengthOf(data: RecordData): number {
+  if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
+  if (data instanceof Uint8Array) return data.byteLength;
+  return 0;
 }
 
 /** Stable order of results: window, key, start. */

@@ -64,12 +64,15 @@ export interface AlarmThresholds {
    */
   readonly dynamoSystemErrors?: number;
   /**
-   * Firehose `DeliveryToS3.DataFreshness`: age of the oldest undelivered record, seconds.
-   * @default 300
+   * Firehose DataFreshness of every delivery stream (`DeliveryToS3`, `DeliveryToIceberg`, `DeliveryToSnowflake`;
+   * Redshift: its S3 staging): age of the oldest undelivered record, seconds. Two minutes by default: the buffering
+   * interval (60 s) plus a minute of slack; synth fails when it is not above the buffering interval.
+   * @default 120
    */
   readonly deliveryFreshnessSeconds?: number;
   /**
-   * Firehose `DeliveryToS3.Success` (ratio of successful puts): alarm below this.
+   * Firehose `DeliveryToS3.Success`, `DeliveryToSnowflake.Success`, `DeliveryToRedshift.Success` (ratio of successful
+   * deliveries): alarm below this. (Iceberg alarms on any `DeliveryToIceberg.FailedRowCount`.)
    * @default 0.99
    */
   readonly deliverySuccessRatio?: number;
@@ -114,7 +117,7 @@ export const DEFAULT_ALARM_THRESHOLDS: Required<AlarmThresholds> = {
   queueAgeSeconds: 86_400,
   dynamoThrottles: 0,
   dynamoSystemErrors: 0,
-  deliveryFreshnessSeconds: 300,
+  deliveryFreshnessSeconds: 120,
   deliverySuccessRatio: 0.99,
   latePercent: 1,
   rejectedPercent: 1,

@@ -4,6 +4,8 @@ import type { Node } from 'constructs';
 import type { AlarmThresholds } from './alarm-thresholds';
 import { DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
 import { InvalidSettingError } from './errors';
+import type { RedshiftSettings } from './redshift-delivery';
+import type { SnowflakeSettings } from './snowflake-delivery';
 import type { StreamfoldStackProps } from './streamfold-stack';
 
 /** Settings of {@link StreamfoldStackProps} that cdk.json context (or `-c key=value`) can set. */
@@ -33,14 +35,25 @@ export const CONTEXT_KEYS = {
   expectedRecordBytes: 'typical record size for the payload check (default 1024)',
   processorMemoryMb: 'processor memory (default 1024)',
   eventTypeField: "enum field partitioning the data lake, or false for date/hour only (default 'type')",
-  rawEventDelivery: 'deliver raw events to the data lake (default true; false with a created MSK Serverless cluster)',
+  rawEventDelivery: 'also copy the raw stream to the data lake raw/ for forensics (default false)',
   deliveryBufferSeconds: 'Firehose buffering interval, 0-900 (default 60)',
   deliveryBufferMiB: 'Firehose buffering size, 64-128 (default 64)',
-  warehouse: "'none' | 'iceberg' ('redshift', 'snowflake': not supported yet) (default 'none')",
+  warehouse: "where the clean events also go: 'none' | 'iceberg' | 'snowflake' | 'redshift' (default 'none')",
+  snowflakeAccountUrl: 'Snowflake account URL, https://<account>.snowflakecomputing.com (warehouse snowflake)',
+  snowflakeSecretArn: 'Secrets Manager secret ARN with user, private_key, key_passphrase (warehouse snowflake)',
+  snowflakeDatabase: 'Snowflake database (warehouse snowflake)',
+  snowflakeSchema: 'Snowflake schema (warehouse snowflake)',
+  snowflakeTable: 'Snowflake table with a VARIANT column RECORD_CONTENT (warehouse snowflake)',
+  snowflakeRole: "Snowflake role to load with (default: the user's default role)",
+  snowflakeContentColumn: "Snowflake VARIANT column receiving each row (default 'RECORD_CONTENT')",
+  redshiftJdbcUrl: 'jdbc:redshift://<endpoint>:<port>/<database> (warehouse redshift)',
+  redshiftSecretArn: 'Secrets Manager secret ARN with username, password (warehouse redshift)',
+  redshiftTable: 'Redshift table, schema.table (warehouse redshift)',
+  redshiftCopyOptions: "COPY options (default FORMAT AS JSON 'auto ignorecase' GZIP TRUNCATECOLUMNS)",
   timestream: 'create the Timestream sink (default false)',
   alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
   schemaRegistry: "register the event schema in the Glue Schema Registry with the lock's compatibility (default false)",
-  persistResults: 'persist final window results in the state table for state queries (default true)',
+  persistResults: 'persist final window results in the state table for state queries (default false)',
   closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
   idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',
   alarmEmail: 'email subscribed to the alarm topic (default none)',
@@ -142,6 +155,33 @@ function duration(r: Reader, key: ContextKey, unit: 'seconds' | 'minutes' | 'hou
   return Duration[unit](n);
 }
 
+/** The Snowflake settings when any `snowflake*` key is set (the stack validates them). */
+function snowflake(r: Reader): SnowflakeSettings | undefined {
+  const v = {
+    accountUrl: text(r, 'snowflakeAccountUrl'),
+    secretArn: text(r, 'snowflakeSecretArn'),
+    database: text(r, 'snowflakeDatabase'),
+    schema: text(r, 'snowflakeSchema'),
+    table: text(r, 'snowflakeTable'),
+    role: text(r, 'snowflakeRole'),
+    contentColumn: text(r, 'snowflakeContentColumn'),
+  };
+  if (Object.values(v).every((x) => x === undefined)) return undefined;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as SnowflakeSettings;
+}
+
+/** The Redshift settings when any `redshift*` key is set (the stack validates them). */
+function redshift(r: Reader): RedshiftSettings | undefined {
+  const v = {
+    jdbcUrl: text(r, 'redshiftJdbcUrl'),
+    secretArn: text(r, 'redshiftSecretArn'),
+    table: text(r, 'redshiftTable'),
+    copyOptions: text(r, 'redshiftCopyOptions'),
+  };
+  if (Object.values(v).every((x) => x === undefined)) return undefined;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as RedshiftSettings;
+}
+
 /**
  * Reads the stack settings from cdk.json context / `-c key=value` (values from the command line arrive as strings
  * and are parsed). Unknown values fail with the key and the bad value; unset keys keep the construct defaults.
@@ -172,6 +212,8 @@ export function settingsFromContext(node: Pick<Node, 'tryGetContext'>): ContextS
     deliveryBufferingInterval: duration(r, 'deliveryBufferSeconds', 'seconds'),
     deliveryBufferingSizeMiB: num(r, 'deliveryBufferMiB'),
     warehouse: oneOf(r, 'warehouse', ['none', 'iceberg', 'redshift', 'snowflake'] as const),
+    snowflake: snowflake(r),
+    redshift: redshift(r),
     timestream: bool(r, 'timestream'),
     alertsEventBus: bool(r, 'alertsEventBus'),
     schemaRegistry: bool(r, 'schemaRegistry'),

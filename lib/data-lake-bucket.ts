@@ -4,14 +4,23 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { CLEAN_ERRORS_PREFIX, CLEAN_EVENTS_PREFIX } from '../core/clean-events';
 import { InvalidSettingError } from './errors';
 
 /** Key prefixes inside the data lake bucket. */
 export const DATA_LAKE_PREFIXES = {
-  /** Raw events, partitioned `event_type=/dt=/hour=/`. */
-  events: 'events/',
-  /** Records Firehose could not partition or deliver. */
+  /** Clean events (every valid record, from the processor), partitioned `event_type=/dt=/hour=/` by event time. */
+  clean: CLEAN_EVENTS_PREFIX,
+  /** Clean rows Firehose could not partition or deliver. */
+  cleanErrors: CLEAN_ERRORS_PREFIX,
+  /** Raw events as the stream carried them (forensics; `rawEventDelivery`), partitioned by arrival time. */
+  raw: 'raw/',
+  /** Raw records Firehose could not partition or deliver. */
   errors: 'errors/',
+  /** Rows the Snowflake or Redshift delivery could not load (Firehose's S3 backup of failed data). */
+  warehouseErrors: 'warehouse-errors/',
+  /** Firehose's intermediate objects for Redshift COPY. */
+  redshiftStaging: 'redshift-staging/',
   /** Iceberg warehouse tables. */
   iceberg: 'iceberg/',
   /** Records the Iceberg delivery could not write. */
@@ -23,12 +32,12 @@ export const DATA_LAKE_PREFIXES = {
 /** Props of {@link DataLakeBucket}. */
 export interface DataLakeBucketProps {
   /**
-   * Raw events move to S3 Standard-IA after this long.
+   * Clean and raw events move to S3 Standard-IA after this long.
    * @default Duration.days(30)
    */
   readonly infrequentAccessAfter?: Duration;
   /**
-   * Raw events are deleted after this long.
+   * Clean and raw events are deleted after this long.
    * @default - kept (no expiry)
    */
   readonly expireEventsAfter?: Duration;
@@ -49,7 +58,7 @@ export interface DataLakeBucketProps {
 
 /**
  * The data lake bucket: block public access, TLS only, SSE-KMS with the given key (else SSE-S3), versioned,
- * access-logged, with lifecycle rules (raw events to Standard-IA, errors and query results expire, stale uploads and
+ * access-logged, with lifecycle rules (events to Standard-IA, errors and query results expire, stale uploads and
  * old versions cleaned up). The access-log bucket has ACLs disabled (bucket owner enforced): S3's logging service is
  * allowed by the bucket policy, for the data lake bucket of this account only.
  */
@@ -107,13 +116,18 @@ export class DataLakeBucket extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'data-lake/',
       lifecycleRules: [
-        {
-          id: 'events',
-          prefix: DATA_LAKE_PREFIXES.events,
+        ...(['clean', 'raw'] as const).map((id) => ({
+          id,
+          prefix: DATA_LAKE_PREFIXES[id],
           transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: ia }],
           expiration: props.expireEventsAfter,
-        },
+        })),
         { id: 'errors', prefix: DATA_LAKE_PREFIXES.errors, expiration: Duration.days(90) },
+        { id: 'clean-errors', prefix: DATA_LAKE_PREFIXES.cleanErrors, expiration: Duration.days(90) },
+        { id: 'warehouse-errors', prefix: DATA_LAKE_PREFIXES.warehouseErrors, expiration: Duration.days(90) },
+        // Loaded by COPY within minutes; kept a month so a failed load (listed in warehouse-errors/redshift/) can be
+        // loaded again. The same rows are in clean/ for good.
+        { id: 'redshift-staging', prefix: DATA_LAKE_PREFIXES.redshiftStaging, expiration: Duration.days(30) },
         { id: 'iceberg-errors', prefix: DATA_LAKE_PREFIXES.icebergErrors, expiration: Duration.days(90) },
         { id: 'athena-results', prefix: DATA_LAKE_PREFIXES.athenaResults, expiration: Duration.days(30) },
         {

@@ -33,7 +33,7 @@ import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
 import { alarmNamePrefix } from './pipeline-monitoring';
 import { HANDLER_BUNDLING, type PipelineModule, PROJECT_ROOT, writeHandlerEntry } from './processor-entry';
-import { STATE_CHECKPOINT_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
 import { grantItemActions } from './table-grants';
 
 /**
@@ -49,6 +49,7 @@ export const EMISSION_ENV_NAMES = {
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
+  undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
 } as const;
 
@@ -59,14 +60,29 @@ export const EMISSION_ENV_NAMES = {
 export const EMISSION_TABLE_ACTIONS = {
   /** Final-result items (`sk` `r#<window>#<start>`), with `persistResults` only. */
   emitterState: ['dynamodb:BatchWriteItem'],
-  /** Delivery markers: BatchGetItem to skip delivered messages, PutItem after a delivery. */
+  /** The pipeline's id key (pk `#meta`, sk `id-key`): read once per container, created once (conditional put). */
+  emitterIdKey: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  /**
+   * Alert delivery markers: BatchGetItem to skip delivered alerts, PutItem after a delivery (the emitter, and the
+   * closer when it re-delivers spilled messages).
+   */
   emitterDedupe: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
   /**
    * Checkpoints and due items (Query), the due keys' items (BatchGetItem), the conditional PutItem of a finalized
    * key and of its due item, and deleting settled due items (BatchWriteItem). No Scan: reads grow with the keys due.
+   * The layout registry (pk `#meta`, sk `layout#...`): GetItem of a layout it does not know, PutItem of its own.
    */
-  closerState: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  closerState: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+  ],
 } as const;
+
+/** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
+export const UNDELIVERED_PREFIX = 'undelivered/';
 
 /** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
 export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
@@ -192,9 +208,23 @@ export interface EmissionProps {
   readonly maxRecordAge?: Duration;
   /**
    * Persist final results in the state table for state queries (one write unit per result).
-   * @default true
+   * @default false
    */
   readonly persistResults?: boolean;
+  /**
+   * The rejected and late side-output queues: the emitter (and the closer's re-delivery) delivers the side-output
+   * messages state writes carry (`o`: late entries, `state-too-large` rejections) — the durable path of what the
+   * processor also sends right after its commits.
+   * @default - none: only the processor's own sends
+   */
+  readonly sideOutputQueues?: { readonly rejected: sqs.IQueue; readonly late: sqs.IQueue };
+  /**
+   * Bucket where the emitter spills the alerts and results a sink still refuses after its retries (an outage), under
+   * `undelivered/<sink>/<yyyy-mm-dd>/`; the closer re-delivers them on its schedule.
+   * @default - `warehouse.bucket` when `warehouse` is set; else none (refused messages fail their stream records,
+   * which are retried and then parked in the failed queue)
+   */
+  readonly undeliveredBucket?: s3.IBucket;
   /**
    * How often the closer runs (1-60 minutes, whole minutes).
    * @default Duration.minutes(1)
@@ -366,7 +396,7 @@ export class Emission extends Construct {
       [ENV.stateTable]: props.stateTable.tableName,
       [ENV.dedupeTable]: props.dedupeTable.tableName,
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
-      [env.persistResults]: String(props.persistResults ?? true),
+      [env.persistResults]: String(props.persistResults ?? false),
       [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
       [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
@@ -386,13 +416,24 @@ export class Emission extends Construct {
       environment[env.resultsDeliveryStream] = warehouse.deliveryStreamName;
     }
 
+    const spillBucket = props.undeliveredBucket ?? props.warehouse?.bucket;
+    if (spillBucket) environment[env.undeliveredBucket] = spillBucket.bucketName;
+    if (props.sideOutputQueues) {
+      environment[ENV.rejectedQueueUrl] = props.sideOutputQueues.rejected.queueUrl;
+      environment[ENV.lateQueueUrl] = props.sideOutputQueues.late.queueUrl;
+    }
+
     const emitter = this.#function('Emitter', 'emitter', props, environment, Duration.minutes(1));
     const closer = this.#function('Closer', 'closer', props, environment, Duration.minutes(1));
     this.emitter = emitter;
     this.closer = closer;
 
-    // Emitter: stream read (by the event source), result items, delivery markers, sinks.
-    if (props.persistResults ?? true) {
+    // Emitter: stream read (by the event source), the id key, result items, alert delivery markers, sinks. The closer
+    // re-delivers spilled messages when there is a spill bucket: it gets the markers and the sinks too.
+    grantItemActions(emitter, props.stateTable, EMISSION_TABLE_ACTIONS.emitterIdKey, {
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [STATE_META_PARTITION] },
+    });
+    if (props.persistResults ?? false) {
       // IAM cannot confine the emitter to its result items: `dynamodb:LeadingKeys` constrains the partition key only,
       // and result items share their partition (the aggregation key) with the key's state item, so no policy can
       // tell `sk = r#...` from `sk = state`. The condition keeps the emitter off the checkpoint partition; only a
@@ -403,25 +444,12 @@ export class Emission extends Construct {
         'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [STATE_CHECKPOINT_PARTITION] },
       });
     }
-    grantItemActions(emitter, props.dedupeTable, EMISSION_TABLE_ACTIONS.emitterDedupe);
-    this.alertsTopic.grantPublish(emitter);
-    this.eventBus?.grantPutEventsTo(emitter);
-    props.alertsStream?.grantWrite(emitter);
-    props.timestream?.grantWrite(emitter);
-    if (props.warehouse && this.resultsDeliveryStreamName) {
-      emitter.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'firehose',
-              resource: 'deliverystream',
-              resourceName: this.resultsDeliveryStreamName,
-            }),
-          ],
-        }),
-      );
+    for (const fn of spillBucket ? [emitter, closer] : [emitter]) {
+      this.#grantDelivery(fn, props);
+      props.sideOutputQueues?.rejected.grantSendMessages(fn);
+      props.sideOutputQueues?.late.grantSendMessages(fn);
     }
+    if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: props.batchSize ?? 100,
@@ -478,12 +506,72 @@ export class Emission extends Construct {
           'key); each statement names the key of those resources.',
       );
     }
+    if (spillBucket && props.timestream) {
+      acknowledgeWildcardResources(
+        closer.role ?? closer,
+        ['*'],
+        'timestream:DescribeEndpoints (re-delivery of spilled results) supports no resource-level permissions.',
+      );
+    }
     acknowledgeWildcardResources(
       emitter.role ?? emitter,
       ['*'],
       'dynamodb:ListStreams (added by the DynamoDB event source for its pollers) and, with Timestream, ' +
         'timestream:DescribeEndpoints support no resource-level permissions; every other statement names its resource.',
     );
+  }
+
+  /** Lets `fn` deliver to the sinks: alert markers in the dedupe table, topic, bus, stream, Timestream, Firehose. */
+  #grantDelivery(fn: lambda.IFunction, props: EmissionProps): void {
+    grantItemActions(fn, props.dedupeTable, EMISSION_TABLE_ACTIONS.emitterDedupe);
+    this.alertsTopic.grantPublish(fn);
+    this.eventBus?.grantPutEventsTo(fn);
+    props.alertsStream?.grantWrite(fn);
+    props.timestream?.grantWrite(fn);
+    if (props.warehouse && this.resultsDeliveryStreamName) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'firehose',
+              resource: 'deliverystream',
+              resourceName: this.resultsDeliveryStreamName,
+            }),
+          ],
+        }),
+      );
+    }
+  }
+
+  /**
+   * Spill grants, on the `undelivered/` prefix only: the emitter writes spill objects; the closer lists, reads,
+   * rewrites and deletes them when it re-delivers.
+   */
+  #grantSpill(bucket: s3.IBucket, emitter: lambda.IFunction, closer: lambda.IFunction): void {
+    const objects = bucket.arnForObjects(`${UNDELIVERED_PREFIX}*`);
+    emitter.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [objects] }));
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [objects],
+      }),
+    );
+    closer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${UNDELIVERED_PREFIX}*`] } },
+      }),
+    );
+    for (const fn of [emitter, closer]) {
+      grantObjectEncryption(bucket, fn);
+      acknowledgeWildcardResources(
+        fn.role ?? fn,
+        [objects],
+        'Spill objects are named per invocation under the undelivered/ prefix: a prefix wildcard is the narrowest.',
+      );
+    }
   }
 
   #function(
@@ -635,7 +723,7 @@ export class Emission extends Construct {
         statistic: 'Sum',
       }),
       0,
-      `Sink deliveries of ${name} failed after retries (stream records retried, then parked in the failed queue)`,
+      `Sink deliveries of ${name} failed after retries (spilled to undelivered/ for re-delivery by the closer; without a spill bucket, stream records retried, then parked in the failed queue)`,
     );
     add(
       'EmitterFailedRecords',

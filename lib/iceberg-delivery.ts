@@ -1,35 +1,34 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CLEAN_COLUMNS, CLEAN_FIELDS } from '../core/clean-events';
 import { DATA_LAKE_PREFIXES, grantObjectEncryption } from './data-lake-bucket';
+import { bufferingSeconds, type CleanEventsDestination } from './delivery-role';
 import { InvalidSettingError } from './errors';
-import { type DeliverySource, firehoseSourceProps } from './firehose-source';
 import type { WarehouseColumn } from './glue-columns';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 
 /** Props of {@link IcebergDelivery}. */
 export interface IcebergDeliveryProps {
-  /** Name of the delivery stream. */
+  /** Name of the delivery stream (the processor puts its clean rows into it). */
   readonly deliveryStreamName: string;
-  /** The stream (or MSK topic) to copy. */
-  readonly source: DeliverySource;
   /** Bucket holding the Iceberg table's data and metadata (under `iceberg/`). */
   readonly bucket: s3.IBucket;
   /** Glue database of the table. */
   readonly databaseName: string;
   /**
-   * Glue (Iceberg) table name.
+   * Glue (Iceberg) table name: lowercase letters, digits and `_`.
    * @default 'events_iceberg'
    */
   readonly tableName?: string;
-  /** Columns of the table. */
+  /** Columns of the event's own fields (the `sf_` metadata columns are added). */
   readonly columns: readonly WarehouseColumn[];
   /**
-   * Firehose flushes at least this often (0-900 s).
+   * Firehose flushes at least this often (0-900 s): the table's freshness.
    * @default Duration.seconds(60)
    */
   readonly bufferingInterval?: Duration;
@@ -41,28 +40,34 @@ export interface IcebergDeliveryProps {
 }
 
 /**
- * The warehouse destination: an Apache Iceberg table in the Glue Data Catalog (format v2) and a second Firehose
- * delivery stream from the same source that writes events into it (Firehose's Iceberg destination).
+ * The clean events in an Apache Iceberg table (Glue Data Catalog, format v2) through Firehose's Iceberg destination,
+ * with `sf_uid` as its unique key and every record routed as an `update` (Firehose deletes the rows with the same key
+ * and inserts the new one), so a row delivered twice is in the table once. Direct PUT: the processor writes it.
  */
-export class IcebergDelivery extends Construct {
-  /** Delivery stream name (dimension `DeliveryStreamName`). */
+export class IcebergDelivery extends Construct implements CleanEventsDestination {
   readonly deliveryStreamName: string;
+  readonly deliveryStreamArn: string;
+  readonly destination = 'iceberg' as const;
   /** Iceberg table name. */
   readonly tableName: string;
 
   constructor(scope: Construct, id: string, props: IcebergDeliveryProps) {
     super(scope, id);
-    const interval = (props.bufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
-    if (!Number.isInteger(interval) || interval < 0 || interval > 900) {
-      throw new InvalidSettingError(
-        'bufferingInterval',
-        `${interval} seconds`,
-        'a whole number of seconds from 0 to 900',
-      );
-    }
+    const interval = bufferingSeconds('bufferingInterval', props.bufferingInterval ?? Duration.seconds(60));
     const stack = Stack.of(this);
     this.deliveryStreamName = props.deliveryStreamName;
     this.tableName = props.tableName ?? 'events_iceberg';
+    if (!/^[a-z0-9_]{1,255}$/.test(this.tableName)) {
+      throw new InvalidSettingError('iceberg.tableName', this.tableName, 'lowercase letters, digits and _');
+    }
+    // The row's fields: the event's, the metadata, and the partition values (the table is not partitioned).
+    const columns: WarehouseColumn[] = [
+      ...props.columns,
+      ...CLEAN_COLUMNS,
+      { name: CLEAN_FIELDS.eventType, type: 'string' },
+      { name: CLEAN_FIELDS.dt, type: 'string' },
+      { name: CLEAN_FIELDS.hour, type: 'string' },
+    ];
     const location = `s3://${props.bucket.bucketName}/${DATA_LAKE_PREFIXES.iceberg}${this.tableName}`;
     const table = new glue.CfnTable(this, 'Table', {
       catalogId: stack.account,
@@ -70,8 +75,9 @@ export class IcebergDelivery extends Construct {
       openTableFormatInput: { icebergInput: { metadataOperation: 'CREATE', version: '2' } },
       tableInput: {
         name: this.tableName,
+        description: 'Clean events, one row per sf_uid (Firehose upserts on the unique key)',
         tableType: 'EXTERNAL_TABLE',
-        storageDescriptor: { location, columns: props.columns.map((c) => ({ name: c.name, type: c.type })) },
+        storageDescriptor: { location, columns: columns.map((c) => ({ name: c.name, type: c.type })) },
       },
     });
 
@@ -79,7 +85,7 @@ export class IcebergDelivery extends Construct {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: `Firehose ${props.deliveryStreamName}: read the source, write the Iceberg table`,
+      description: `Firehose ${props.deliveryStreamName}: write the clean events to the Iceberg table`,
     });
     const catalogArn = stack.formatArn({ service: 'glue', resource: 'catalog' });
     role.addToPrincipalPolicy(
@@ -117,15 +123,37 @@ export class IcebergDelivery extends Construct {
     const logStream = logGroup.addStream('IcebergDelivery', { logStreamName: 'IcebergDelivery' });
     logGroup.grantWrite(role);
 
+    // Every record goes to this one table as an `update` on its unique key: insert, or replace the row delivered
+    // before (a Lambda retry sends the same sf_uid again).
+    const routeQuery =
+      `{destinationDatabaseName: ${JSON.stringify(props.databaseName)}, ` +
+      `destinationTableName: ${JSON.stringify(this.tableName)}, operation: "update"}`;
     const delivery = new firehose.CfnDeliveryStream(this, 'Resource', {
       deliveryStreamName: props.deliveryStreamName,
-      ...firehoseSourceProps(props.source, role),
+      deliveryStreamType: 'DirectPut',
+      deliveryStreamEncryptionConfigurationInput: { keyType: 'AWS_OWNED_CMK' },
       icebergDestinationConfiguration: {
         catalogConfiguration: { catalogArn },
         roleArn: role.roleArn,
         destinationTableConfigurationList: [
-          { destinationDatabaseName: props.databaseName, destinationTableName: this.tableName },
+          {
+            destinationDatabaseName: props.databaseName,
+            destinationTableName: this.tableName,
+            uniqueKeys: [CLEAN_FIELDS.uid],
+          },
         ],
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: 'MetadataExtraction',
+              parameters: [
+                { parameterName: 'MetadataExtractionQuery', parameterValue: routeQuery },
+                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+              ],
+            },
+          ],
+        },
         bufferingHints: { intervalInSeconds: interval, sizeInMBs: 64 },
         s3Configuration: {
           bucketArn: props.bucket.bucketArn,
@@ -141,13 +169,7 @@ export class IcebergDelivery extends Construct {
     });
     delivery.node.addDependency(role);
     delivery.node.addDependency(table);
-    Validations.of(delivery).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'Firehose does not allow server-side encryption on a delivery stream whose source is a Kinesis stream or MSK ' +
-        'topic; the source is encrypted, and the table files are encrypted at rest by the bucket (SSE-KMS with the ' +
-        'stack key, or SSE-S3).',
-    });
+    this.deliveryStreamArn = delivery.attrArn;
     acknowledgeWildcardResources(
       role,
       objects,

@@ -3,10 +3,12 @@
  * Lambda runtime code (the processor is bundled from a generated entry file).
  */
 export * from './alarm-thresholds';
+export * from './clean-event-delivery';
 export * from './context-settings';
 export * from './data-lake-bucket';
 export * from './data-lake-catalog';
 export * from './definition-check';
+export * from './delivery-role';
 export * from './emission';
 export * from './emission-monitoring';
 export * from './errors';
@@ -24,7 +26,9 @@ export * from './pipeline-monitoring';
 export * from './pipeline-processor';
 export * from './processor-entry';
 export * from './raw-event-delivery';
+export * from './redshift-delivery';
 export * from './side-output-queues';
+export * from './snowflake-delivery';
 export * from './state-tables';
 export * from './streamfold-stack';
 export * from './table-grants';

@@ -17,6 +17,7 @@ import {
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../core/contract';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
+import type { FirehoseDestinationKind } from './delivery-role';
 import { InvalidSettingError } from './errors';
 
 /** Props of {@link PipelineMonitoring}. */
@@ -55,9 +56,51 @@ export interface PipelineMonitoringProps {
   readonly queues: { readonly rejected: sqs.IQueue; readonly late: sqs.IQueue; readonly failed: sqs.IQueue };
   /** The state and dedupe tables. */
   readonly tables: readonly dynamodb.ITable[];
-  /** Firehose delivery streams into the data lake / warehouse. */
-  readonly deliveryStreamNames: readonly string[];
+  /**
+   * Firehose delivery streams into the data lake (S3 destinations), each with freshness and success alarms.
+   * @default []
+   */
+  readonly deliveryStreamNames?: readonly string[];
+  /**
+   * Delivery streams with their destination (the metrics that tell freshness and success differ per destination)
+   * and the name their alarms carry.
+   * @default []
+   */
+  readonly deliveries?: readonly MonitoredDelivery[];
 }
+
+/** A delivery stream to monitor. */
+export interface MonitoredDelivery {
+  readonly deliveryStreamName: string;
+  readonly destination: FirehoseDestinationKind;
+  /** Alarm name part, e.g. `CleanDelivery`. */
+  readonly alarmFriendlyName: string;
+}
+
+/**
+ * The Firehose metrics of a destination: the age of the oldest undelivered record (freshness), and whether deliveries
+ * succeed (`ratio`: an average of 0..1, alarm below the success ratio; `count`: failed rows, alarm above 0). Redshift
+ * has no freshness metric of its own: its intermediate S3 delivery is measured (each S3 object is loaded by COPY
+ * right after it lands).
+ */
+export const FIREHOSE_DESTINATION_METRICS: Record<
+  FirehoseDestinationKind,
+  { readonly freshness: string; readonly success: { readonly metric: string; readonly kind: 'ratio' | 'count' } }
+> = {
+  s3: { freshness: 'DeliveryToS3.DataFreshness', success: { metric: 'DeliveryToS3.Success', kind: 'ratio' } },
+  iceberg: {
+    freshness: 'DeliveryToIceberg.DataFreshness',
+    success: { metric: 'DeliveryToIceberg.FailedRowCount', kind: 'count' },
+  },
+  snowflake: {
+    freshness: 'DeliveryToSnowflake.DataFreshness',
+    success: { metric: 'DeliveryToSnowflake.Success', kind: 'ratio' },
+  },
+  redshift: {
+    freshness: 'DeliveryToS3.DataFreshness',
+    success: { metric: 'DeliveryToRedshift.Success', kind: 'ratio' },
+  },
+};
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -253,9 +296,12 @@ export class PipelineMonitoring extends Construct {
 
     // Delivery.
     facade.addLargeHeader('Delivery');
-    props.deliveryStreamNames.forEach((deliveryStreamName, index) => {
+    (props.deliveryStreamNames ?? []).forEach((deliveryStreamName, index) => {
       this.monitorDeliveryStream(deliveryStreamName, index === 0 ? 'Delivery' : `Delivery${index + 1}`);
     });
+    for (const d of props.deliveries ?? []) {
+      this.monitorDeliveryStream(d.deliveryStreamName, d.alarmFriendlyName, d.destination);
+    }
 
     // Data quality: streamfold's own EMF metrics.
     facade.addLargeHeader('Data quality');
@@ -299,10 +345,15 @@ export class PipelineMonitoring extends Construct {
   }
 
   /**
-   * Adds a Firehose delivery stream to the dashboard (at the current position) with DataFreshness and
-   * DeliveryToS3.Success alarms at this pipeline's thresholds, notifying {@link topic}.
+   * Adds a Firehose delivery stream to the dashboard (at the current position) with a freshness alarm (the
+   * destination's DataFreshness above `deliveryFreshnessSeconds`) and a success alarm (success ratio below
+   * `deliverySuccessRatio`, or failed rows above 0 for Iceberg), notifying {@link topic}.
    */
-  monitorDeliveryStream(deliveryStreamName: string, alarmFriendlyName: string): void {
+  monitorDeliveryStream(
+    deliveryStreamName: string,
+    alarmFriendlyName: string,
+    destination: FirehoseDestinationKind = 's3',
+  ): void {
     const t = this.thresholds;
     const firehose = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
@@ -312,30 +363,33 @@ export class PipelineMonitoring extends Construct {
         statistic,
         period: PERIOD,
       });
+    const metrics = FIREHOSE_DESTINATION_METRICS[destination];
     this.facade.monitorKinesisFirehose({ deliveryStreamName, alarmFriendlyName });
     this.facade.monitorCustom({
       alarmFriendlyName: `${alarmFriendlyName}Health`,
-      humanReadableName: `${deliveryStreamName} freshness and success`,
+      humanReadableName: `${deliveryStreamName} freshness and success (${destination})`,
       metricGroups: [
         {
           title: 'Data freshness (s)',
           metrics: [
             customAlarm(
               `${alarmFriendlyName}DataFreshness`,
-              firehose('DeliveryToS3.DataFreshness', 'Maximum'),
+              firehose(metrics.freshness, 'Maximum'),
               t.deliveryFreshnessSeconds,
             ),
           ],
         },
         {
-          title: 'Delivery success',
+          title: metrics.success.kind === 'ratio' ? 'Delivery success' : 'Failed rows',
           metrics: [
-            customAlarm(
-              `${alarmFriendlyName}Success`,
-              firehose('DeliveryToS3.Success', 'Average'),
-              t.deliverySuccessRatio,
-              cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            ),
+            metrics.success.kind === 'ratio'
+              ? customAlarm(
+                  `${alarmFriendlyName}Success`,
+                  firehose(metrics.success.metric, 'Average'),
+                  t.deliverySuccessRatio,
+                  cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                )
+              : customAlarm(`${alarmFriendlyName}FailedRows`, firehose(metrics.success.metric, 'Sum'), 0),
           ],
         },
       ],

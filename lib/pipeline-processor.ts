@@ -10,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
 import { functionRole } from './function-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
@@ -89,6 +90,15 @@ export interface PipelineProcessorProps {
   readonly lateQueue: sqs.IQueue;
   /** On-failure destination of the event source mapping. */
   readonly failedQueue: sqs.IQueue;
+  /**
+   * The clean-events output: the Direct PUT delivery streams every valid record goes to, and the event field their
+   * rows are partitioned by (`false`: date and hour only).
+   * @default - no clean-events output
+   */
+  readonly cleanEvents?: {
+    readonly destinations: readonly CleanEventsDestination[];
+    readonly partitionField: string | false;
+  };
   /**
    * Records per invocation (1-10000). Kept well under the 6 MB payload limit for ~1 KiB records.
    * @default 500
@@ -321,6 +331,12 @@ export class PipelineProcessor extends Construct {
         [ENV.writeConcurrency]: String(props.writeConcurrency ?? 16),
         // Above 1 the processor tracks stream time per key (several batches of a shard run at once).
         [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
+        ...(props.cleanEvents && props.cleanEvents.destinations.length > 0
+          ? {
+              [ENV.cleanDeliveryStreams]: props.cleanEvents.destinations.map((d) => d.deliveryStreamName).join(','),
+              [ENV.cleanPartitionField]: String(props.cleanEvents.partitionField),
+            }
+          : {}),
         POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -333,6 +349,7 @@ export class PipelineProcessor extends Construct {
     grantItemActions(fn, props.stateTable, PROCESSOR_TABLE_ACTIONS.state);
     props.rejectedQueue.grantSendMessages(fn);
     props.lateQueue.grantSendMessages(fn);
+    grantPutRecords(fn, props.cleanEvents?.destinations ?? []);
 
     const common = {
       batchSize,

@@ -37,8 +37,24 @@ export type HandlerKind = keyof typeof HANDLER_MODULES;
 export type ProcessorSource = Extract<HandlerKind, 'kinesis' | 'msk'>;
 
 /**
+ * The tsconfig every streamfold function is bundled with: it maps the bare specifier `zod` to
+ * lambdas/bundling/zod.ts, zod's API without the locales other than English (a pipeline's `import { z } from 'zod'`
+ * otherwise bundles all of them: 264 KB of a 900 KB processor), and keeps the compiler options esbuild reads from the
+ * project's tsconfig (class fields, imports kept as written).
+ */
+export const BUNDLING_TSCONFIG = join(PROJECT_ROOT, 'lambdas/bundling/tsconfig.json');
+
+/**
+ * The SDK clients' default credential chain in the bundles: lambdas/bundling/aws-credentials.ts, the environment only
+ * (where Lambda puts the role's credentials); the rest of the chain never runs in a function.
+ */
+export const BUNDLING_CREDENTIALS = join(PROJECT_ROOT, 'lambdas/bundling/aws-credentials.ts');
+
+/**
  * esbuild options of every streamfold function: ESM, minified, with source maps, and the AWS SDK v3 bundled at the
- * versions pinned in package.json instead of the runtime's copy. The banner gives CommonJS dependencies `require`.
+ * versions pinned in package.json instead of the runtime's copy. The banner gives CommonJS dependencies `require`;
+ * {@link BUNDLING_TSCONFIG} keeps zod's unused locales out and {@link BUNDLING_CREDENTIALS} the credential sources
+ * a function never uses.
  */
 export const HANDLER_BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
@@ -48,6 +64,8 @@ export const HANDLER_BUNDLING: nodejs.BundlingOptions = {
   sourcesContent: false,
   mainFields: ['module', 'main'],
   externalModules: [],
+  tsconfig: BUNDLING_TSCONFIG,
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': BUNDLING_CREDENTIALS },
   banner:
     "import { createRequire as __sfCreateRequire } from 'node:module';const require = __sfCreateRequire(import.meta.url);",
   forceDockerBundling: false,

@@ -20,7 +20,7 @@ export interface RawEventDeliveryProps {
   readonly bucket: s3.IBucket;
   /**
    * Top-level JSON field whose value partitions the events (`event_type=` in the prefix), or `false` to partition by
-   * arrival date and hour only (`events/dt=/hour=/`).
+   * arrival date and hour only (`raw/dt=/hour=/`).
    * @default 'type'
    */
   readonly eventTypeField?: string | false;
@@ -49,9 +49,10 @@ export interface RawEventDeliveryProps {
 }
 
 /**
- * Firehose from the stream into the data lake: dynamic partitioning by event type (JQ metadata extraction, values
- * bounded to `eventTypes` plus `other`) and arrival date/hour, or by date/hour only; newline-delimited, GZIP, an
- * error prefix, CloudWatch error logging.
+ * The RAW stream into the data lake, for forensics (the clean events are the processor's, see CleanEventDelivery):
+ * Firehose reading the stream as its own consumer, into `raw/` with dynamic partitioning by event type (JQ metadata
+ * extraction, values bounded to `eventTypes` plus `other`) and arrival date/hour, or by date/hour only;
+ * newline-delimited, GZIP, an error prefix, CloudWatch error logging. Duplicates and invalid records included.
  */
 export class RawEventDelivery extends Construct {
   /** Delivery stream name (dimension `DeliveryStreamName` of its metrics). */
@@ -99,7 +100,7 @@ export class RawEventDelivery extends Construct {
       }),
     );
     const objects = [
-      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.events}*`),
+      props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.raw}*`),
       props.bucket.arnForObjects(`${DATA_LAKE_PREFIXES.errors}*`),
     ];
     role.addToPrincipalPolicy(
@@ -117,9 +118,9 @@ export class RawEventDelivery extends Construct {
     };
     const partitioning =
       field === false
-        ? { prefix: `${DATA_LAKE_PREFIXES.events}${time}`, processors: [delimiter] }
+        ? { prefix: `${DATA_LAKE_PREFIXES.raw}${time}`, processors: [delimiter] }
         : {
-            prefix: `${DATA_LAKE_PREFIXES.events}event_type=!{partitionKeyFromQuery:event_type}/${time}`,
+            prefix: `${DATA_LAKE_PREFIXES.raw}event_type=!{partitionKeyFromQuery:event_type}/${time}`,
             dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: 300 } },
             processors: [
               {
@@ -162,7 +163,7 @@ export class RawEventDelivery extends Construct {
     acknowledgeWildcardResources(
       role,
       [objects[0]!, objects[1]!],
-      'Object ARNs are scoped to the events/ and errors/ prefixes of the data lake bucket: Firehose generates ' +
+      'Object ARNs are scoped to the raw/ and errors/ prefixes of the data lake bucket: Firehose generates ' +
         'the object names, so a prefix wildcard is the narrowest resource possible.',
     );
   }

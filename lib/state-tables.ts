@@ -18,6 +18,12 @@ export const STATE_RECORD_SORT_KEY = 'state';
  */
 export const STATE_CHECKPOINT_PARTITION = '#checkpoints';
 
+/**
+ * Partition key value of the state table's internal items, e.g. the id key of alert and result ids (equals
+ * `META_PARTITION` of lambdas/state/tables.ts; test/infra checks they agree).
+ */
+export const STATE_META_PARTITION = '#meta';
+
 /** Props of {@link StateTables}. */
 export interface StateTablesProps {
   /** Name of the window-state table (see `resourceNames(pipeline).stateTable`). */

@@ -1,19 +1,22 @@
 import { existsSync } from 'node:fs';
-import { Annotations, CfnOutput, type Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { cleanDeliveryStreamNameOf } from '../core/clean-events';
 import type { Pipeline } from '../core/definition';
 import { type ResourceNames, resourceNames } from '../core/names';
-import type { AlarmThresholds } from './alarm-thresholds';
+import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
+import { CleanEventDelivery } from './clean-event-delivery';
 import { DataLakeBucket } from './data-lake-bucket';
 import { DataLakeCatalog } from './data-lake-catalog';
 import { checkDefinitionLock, definitionLockPath } from './definition-check';
+import type { CleanEventsDestination } from './delivery-role';
 import { Emission, validateEmissionSettings } from './emission';
 import { monitorEmission } from './emission-monitoring';
-import { InvalidSettingError, NotSupportedYetError } from './errors';
+import { InvalidSettingError } from './errors';
 import { EventSchemaRegistry } from './event-schema-registry';
 import { eventTypesFromSchema } from './event-type-partitions';
 import { type DeliverySource, firehoseMskClusterPolicy } from './firehose-source';
@@ -22,22 +25,25 @@ import { IcebergDelivery } from './iceberg-delivery';
 import { KinesisIngestion, type KinesisStreamMode } from './kinesis-ingestion';
 import { allowLogGroupsToUseKey, type LogGroupOptions } from './log-groups';
 import { MskIngestion } from './msk-ingestion';
-import { PipelineMonitoring } from './pipeline-monitoring';
+import { type MonitoredDelivery, PipelineMonitoring } from './pipeline-monitoring';
 import { type MskPollers, PipelineProcessor, validateProcessorSettings } from './pipeline-processor';
 import type { PipelineModule } from './processor-entry';
 import { RawEventDelivery } from './raw-event-delivery';
+import { RedshiftDelivery, type RedshiftSettings } from './redshift-delivery';
 import { SideOutputQueues } from './side-output-queues';
+import { SnowflakeDelivery, type SnowflakeSettings } from './snowflake-delivery';
 import { StateTables } from './state-tables';
 import { TimestreamSink } from './timestream-sink';
 
 /** Event source of a pipeline. */
 export type IngestionKind = 'kinesis' | 'msk';
-/** Warehouse destination besides the raw S3 data lake. */
+/** Warehouse the clean events also go to, besides the S3 data lake (which always has them). */
 export type WarehouseKind = 'none' | 'iceberg' | 'redshift' | 'snowflake';
 
 const INGESTION: readonly IngestionKind[] = ['kinesis', 'msk'];
-const WAREHOUSES_BUILT: readonly WarehouseKind[] = ['none', 'iceberg'];
-const WAREHOUSES_KNOWN: readonly WarehouseKind[] = ['none', 'iceberg', 'redshift', 'snowflake'];
+const WAREHOUSES: readonly WarehouseKind[] = ['none', 'iceberg', 'redshift', 'snowflake'];
+/** Freshness alarm slack over the buffering interval when the threshold is left at its default. */
+const FRESHNESS_SLACK_SECONDS = 60;
 
 /** Props of {@link StreamfoldStack}. */
 export interface StreamfoldStackProps extends StackProps {
@@ -138,19 +144,21 @@ export interface StreamfoldStackProps extends StackProps {
   /** @default Duration.minutes(1) — processor timeout */
   readonly processorTimeout?: Duration;
   /**
-   * Top-level event field partitioning the data lake (`event_type=`). Its schema must be an enum of strings (at most
-   * 100): each value gets a partition, any other value lands in `event_type=other`, so producers cannot create
-   * unbounded Firehose partitions. `false` partitions by arrival date and hour only. Synth fails when the field has
-   * no enum.
+   * Top-level event field partitioning the data lake (`event_type=` before the clean events' event-time `dt=/hour=`,
+   * and the raw events' arrival-time ones). Its schema must be an enum of strings (at most 100): each value gets a
+   * partition, any other value lands in `event_type=other`, so producers cannot create unbounded Firehose
+   * partitions. `false` partitions by date and hour only. Synth fails when the field has no enum.
    * @default 'type'
    */
   readonly eventTypeField?: string | false;
   /**
-   * Deliver the raw events to the data lake (`events/`) with Firehose. With a created MSK Serverless cluster it
-   * cannot: Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer (synth
-   * fails if this is `true` there). With an existing cluster (`mskClusterArn`), the cluster must have multi-VPC
-   * private connectivity for IAM and the cluster policy of the `MskClusterPolicy` output.
-   * @default - true, except with a created MSK Serverless cluster
+   * Also copy the RAW stream into the data lake (`raw/`, table `raw_events`) with a Firehose reading the stream, for
+   * forensics: duplicates and invalid records included, partitioned by arrival time. Analysts query the clean events
+   * (`events`), which the processor delivers whatever this says. With a created MSK Serverless cluster it cannot:
+   * Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer (synth fails if
+   * this is `true` there). With an existing cluster (`mskClusterArn`), the cluster must have multi-VPC private
+   * connectivity for IAM and the cluster policy of the `MskClusterPolicy` output.
+   * @default false
    */
   readonly rawEventDelivery?: boolean;
   /**
@@ -169,11 +177,22 @@ export interface StreamfoldStackProps extends StackProps {
    */
   readonly columns?: readonly WarehouseColumn[];
   /**
-   * Warehouse destination besides the raw data lake: `'iceberg'` adds an Apache Iceberg table fed by a second
-   * Firehose. `'redshift'` and `'snowflake'` are not supported yet (synth fails saying so).
+   * Where the clean events also go, besides the data lake's `events` view: `'iceberg'` (an Apache Iceberg table with
+   * `sf_uid` as unique key), `'snowflake'` (Firehose's Snowflake destination; needs `snowflake`) or `'redshift'`
+   * (Firehose's Redshift destination; needs `redshift`). Each is a second Direct PUT Firehose the processor writes.
    * @default 'none'
    */
   readonly warehouse?: WarehouseKind;
+  /**
+   * The Snowflake destination (required with `warehouse: 'snowflake'`, refused otherwise).
+   * @default - none
+   */
+  readonly snowflake?: SnowflakeSettings;
+  /**
+   * The Redshift destination (required with `warehouse: 'redshift'`, refused otherwise).
+   * @default - none
+   */
+  readonly redshift?: RedshiftSettings;
   /**
    * Create the optional Timestream for LiveAnalytics sink for window results. Off by default: Timestream for
    * LiveAnalytics is closed to new customers since 2025-06-20.
@@ -187,7 +206,7 @@ export interface StreamfoldStackProps extends StackProps {
   readonly alertsEventBus?: boolean;
   /**
    * Persist final window results in the state table for state queries (one write unit per result).
-   * @default true
+   * @default false
    */
   readonly persistResults?: boolean;
   /**
@@ -220,8 +239,9 @@ export interface StreamfoldStackProps extends StackProps {
 
 /**
  * One pipeline's stack: ingestion (Kinesis or MSK), the processor with its event source mapping, side-output
- * queues, state tables, Firehose delivery into the S3 data lake (Glue + Athena), an optional Iceberg warehouse and
- * Timestream sink, emission (the emitter on the state table's stream with its alert and result sinks, the scheduled
+ * queues, state tables, the clean events (every valid record, from the processor) through Firehose into the S3 data
+ * lake (Glue table `events_log`, Athena view `events`) and optionally a warehouse (Iceberg, Snowflake, Redshift), an
+ * optional raw copy of the stream, an optional Timestream sink, emission (the emitter on the state table's stream with its alert and result sinks, the scheduled
  * closer), alarms and the dashboard. Environment-agnostic: no lookups.
  */
 export class StreamfoldStack extends Stack {
@@ -233,7 +253,11 @@ export class StreamfoldStack extends Stack {
   readonly processor: PipelineProcessor;
   readonly dataLake: DataLakeBucket;
   readonly catalog: DataLakeCatalog;
+  /** The clean events into the data lake (`clean/`, the `events` view). */
+  readonly cleanDelivery: CleanEventDelivery;
   readonly iceberg?: IcebergDelivery;
+  readonly snowflake?: SnowflakeDelivery;
+  readonly redshift?: RedshiftDelivery;
   readonly timestream?: TimestreamSink;
   readonly monitoring: PipelineMonitoring;
   /** Emitter (alerts and final window results to their sinks) and closer (finalizes windows when traffic stops). */
@@ -243,7 +267,7 @@ export class StreamfoldStack extends Stack {
    * Timestream sink.
    */
   readonly key: kms.IKey;
-  /** Raw-event delivery into the data lake; undefined when `rawEventDelivery` is off. */
+  /** The raw copy of the stream into the data lake (`raw/`); undefined unless `rawEventDelivery`. */
   readonly rawDelivery?: RawEventDelivery;
 
   constructor(scope: Construct, id: string, props: StreamfoldStackProps) {
@@ -254,10 +278,14 @@ export class StreamfoldStack extends Stack {
       throw new InvalidSettingError('ingestion', ingestion, "'kinesis' or 'msk'");
     }
     const warehouse = props.warehouse ?? 'none';
-    if (!WAREHOUSES_KNOWN.includes(warehouse)) {
-      throw new InvalidSettingError('warehouse', warehouse, WAREHOUSES_KNOWN.map((w) => `'${w}'`).join(', '));
+    if (!WAREHOUSES.includes(warehouse)) {
+      throw new InvalidSettingError('warehouse', warehouse, WAREHOUSES.map((w) => `'${w}'`).join(', '));
     }
-    if (!WAREHOUSES_BUILT.includes(warehouse)) throw new NotSupportedYetError('warehouse', warehouse, WAREHOUSES_BUILT);
+    for (const kind of ['snowflake', 'redshift'] as const) {
+      if (props[kind] !== undefined && warehouse !== kind) {
+        throw new InvalidSettingError(kind, props[kind], `no ${kind} settings with warehouse '${warehouse}'`);
+      }
+    }
     if (ingestion === 'msk' && (props.streamMode === 'provisioned' || props.shardCount || props.enhancedFanOut)) {
       throw new InvalidSettingError(
         'streamMode/shardCount/enhancedFanOut',
@@ -320,18 +348,11 @@ export class StreamfoldStack extends Stack {
         `false with a created MSK Serverless cluster (${noMultiVpc})`,
       );
     }
-    if (createdServerless && warehouse === 'iceberg') {
-      throw new InvalidSettingError(
-        'warehouse',
-        warehouse,
-        `'none' with a created MSK Serverless cluster (${noMultiVpc})`,
-      );
-    }
-    const rawEvents = props.rawEventDelivery ?? !createdServerless;
+    const rawEvents = props.rawEventDelivery ?? false;
     const eventTypeField = props.eventTypeField ?? 'type';
-    const eventTypes =
-      rawEvents && eventTypeField !== false ? eventTypesFromSchema(pipeline.schema, eventTypeField) : undefined;
+    const eventTypes = eventTypeField !== false ? eventTypesFromSchema(pipeline.schema, eventTypeField) : undefined;
     const columns = props.columns ?? columnsFromSchema(pipeline.schema);
+    const alarmThresholds = freshnessThreshold(props);
 
     const names: ResourceNames = { ...resourceNames(pipeline), ...props.names };
     this.names = names;
@@ -382,7 +403,7 @@ export class StreamfoldStack extends Stack {
       new CfnOutput(this, 'MskTopic', { value: m.topic });
       if (m.producerRole) new CfnOutput(this, 'ProducerRoleArn', { value: m.producerRole.roleArn });
       new CfnOutput(this, 'ProducerPolicyArn', { value: m.producerPolicy.managedPolicyArn });
-      if (!m.created && (rawEvents || warehouse === 'iceberg')) {
+      if (!m.created && rawEvents) {
         // An existing cluster is not the stack's to change: its owner applies this policy (README, MSK notes).
         new CfnOutput(this, 'MskClusterPolicy', {
           value: this.toJsonString(firehoseMskClusterPolicy(m.clusterArn).toJSON()),
@@ -390,12 +411,6 @@ export class StreamfoldStack extends Stack {
             'Cluster policy Firehose needs on the existing MSK cluster (aws kafka put-cluster-policy), besides ' +
             'multi-VPC private connectivity for IAM',
         });
-      }
-      if (createdServerless && props.rawEventDelivery === undefined) {
-        Annotations.of(this).addWarningV2(
-          'streamfold:msk-serverless-raw-events',
-          `No raw-event delivery to the data lake: ${noMultiVpc}. Window results still reach aggregates/.`,
-        );
       }
     }
 
@@ -410,6 +425,79 @@ export class StreamfoldStack extends Stack {
       removalPolicy,
       encryptionKey: this.key,
     });
+    // The data lake and the clean-events deliveries first: the processor writes the clean events.
+    this.dataLake = new DataLakeBucket(this, 'DataLake', { removalPolicy, encryptionKey: this.key });
+    this.catalog = new DataLakeCatalog(this, 'Catalog', {
+      pipelineName: pipeline.name,
+      bucket: this.dataLake.bucket,
+      columns,
+      rawEvents,
+      eventTypes: eventTypeField === false ? false : eventTypes,
+      encryptionKey: this.key,
+    });
+    const deliveries: MonitoredDelivery[] = [];
+    this.cleanDelivery = new CleanEventDelivery(this, 'CleanDelivery', {
+      deliveryStreamName: cleanDeliveryStreamNameOf(pipeline.name),
+      bucket: this.dataLake.bucket,
+      byEventType: eventTypeField !== false,
+      bufferingInterval: props.deliveryBufferingInterval,
+      bufferingSizeMiB: props.deliveryBufferingSizeMiB,
+      logGroups,
+    });
+    const destinations: CleanEventsDestination[] = [this.cleanDelivery];
+    deliveries.push({ ...destinationOf(this.cleanDelivery), alarmFriendlyName: 'CleanDelivery' });
+    if (rawEvents) {
+      this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
+        deliveryStreamName: `${pipeline.name}-raw-events`,
+        source: deliverySource,
+        bucket: this.dataLake.bucket,
+        eventTypeField,
+        eventTypes,
+        bufferingInterval: props.deliveryBufferingInterval,
+        bufferingSizeMiB: props.deliveryBufferingSizeMiB,
+        logGroups,
+      });
+      deliveries.push({
+        deliveryStreamName: this.rawDelivery.deliveryStreamName,
+        destination: 's3',
+        alarmFriendlyName: 'RawDelivery',
+      });
+    }
+    let warehouseDestination: CleanEventsDestination | undefined;
+    if (warehouse === 'iceberg') {
+      this.iceberg = new IcebergDelivery(this, 'Iceberg', {
+        deliveryStreamName: `${pipeline.name}-iceberg`,
+        bucket: this.dataLake.bucket,
+        databaseName: this.catalog.databaseName,
+        columns,
+        bufferingInterval: props.deliveryBufferingInterval,
+        logGroups,
+      });
+      warehouseDestination = this.iceberg;
+      new CfnOutput(this, 'IcebergTable', { value: `${this.catalog.databaseName}.${this.iceberg.tableName}` });
+    } else if (warehouse === 'snowflake') {
+      this.snowflake = new SnowflakeDelivery(this, 'Snowflake', {
+        deliveryStreamName: `${pipeline.name}-snowflake`,
+        settings: props.snowflake as SnowflakeSettings,
+        bucket: this.dataLake.bucket,
+        logGroups,
+      });
+      warehouseDestination = this.snowflake;
+    } else if (warehouse === 'redshift') {
+      this.redshift = new RedshiftDelivery(this, 'Redshift', {
+        deliveryStreamName: `${pipeline.name}-redshift`,
+        settings: props.redshift as RedshiftSettings,
+        bucket: this.dataLake.bucket,
+        logGroups,
+      });
+      warehouseDestination = this.redshift;
+    }
+    if (warehouseDestination) {
+      destinations.push(warehouseDestination);
+      deliveries.push({ ...destinationOf(warehouseDestination), alarmFriendlyName: 'WarehouseDelivery' });
+      new CfnOutput(this, 'WarehouseDeliveryStreamName', { value: warehouseDestination.deliveryStreamName });
+    }
+
     this.processor = new PipelineProcessor(this, 'Processor', {
       pipeline,
       definition: props.definition,
@@ -418,6 +506,7 @@ export class StreamfoldStack extends Stack {
       rejectedQueue: this.queues.rejected,
       lateQueue: this.queues.late,
       failedQueue: this.queues.failed,
+      cleanEvents: { destinations, partitionField: eventTypeField },
       batchSize: props.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
       parallelizationFactor: props.parallelizationFactor,
@@ -431,42 +520,6 @@ export class StreamfoldStack extends Stack {
       logGroups,
     });
 
-    this.dataLake = new DataLakeBucket(this, 'DataLake', { removalPolicy, encryptionKey: this.key });
-    this.catalog = new DataLakeCatalog(this, 'Catalog', {
-      pipelineName: pipeline.name,
-      bucket: this.dataLake.bucket,
-      columns,
-      rawEvents,
-      eventTypes: eventTypeField === false ? false : eventTypes,
-      encryptionKey: this.key,
-    });
-    const deliveryStreamNames: string[] = [];
-    if (rawEvents) {
-      this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
-        deliveryStreamName: `${pipeline.name}-raw-events`,
-        source: deliverySource,
-        bucket: this.dataLake.bucket,
-        eventTypeField,
-        eventTypes,
-        bufferingInterval: props.deliveryBufferingInterval,
-        bufferingSizeMiB: props.deliveryBufferingSizeMiB,
-        logGroups,
-      });
-      deliveryStreamNames.push(this.rawDelivery.deliveryStreamName);
-    }
-    if (warehouse === 'iceberg') {
-      this.iceberg = new IcebergDelivery(this, 'Iceberg', {
-        deliveryStreamName: `${pipeline.name}-iceberg`,
-        source: deliverySource,
-        bucket: this.dataLake.bucket,
-        databaseName: this.catalog.databaseName,
-        columns,
-        bufferingInterval: props.deliveryBufferingInterval,
-        logGroups,
-      });
-      deliveryStreamNames.push(this.iceberg.deliveryStreamName);
-      new CfnOutput(this, 'IcebergTable', { value: `${this.catalog.databaseName}.${this.iceberg.tableName}` });
-    }
     if (props.timestream) {
       this.timestream = new TimestreamSink(this, 'Timestream', {
         databaseName: `streamfold-${pipeline.name}`,
@@ -480,14 +533,14 @@ export class StreamfoldStack extends Stack {
       pipelineName: pipeline.name,
       encryptionKey: this.key,
       alarmEmail: props.alarmEmail,
-      thresholds: props.alarmThresholds,
+      thresholds: alarmThresholds,
       sourceKind: ingestion,
       stream: this.kinesis?.stream,
       processor: this.processor.function,
       eventSourceMappingId: this.processor.eventSourceMappingId,
       queues: this.queues,
       tables: [this.tables.stateTable, this.tables.dedupeTable],
-      deliveryStreamNames,
+      deliveries,
     });
 
     this.emission = new Emission(this, 'Emission', {
@@ -507,6 +560,7 @@ export class StreamfoldStack extends Stack {
       closerInterval: props.closerInterval,
       idleTimeout: props.idleTimeout,
       parallelizationFactor: props.parallelizationFactor,
+      sideOutputQueues: { rejected: this.queues.rejected, late: this.queues.late },
       removalPolicy,
       logGroups,
       alarmTopic: this.monitoring.topic,
@@ -540,7 +594,40 @@ export class StreamfoldStack extends Stack {
     new CfnOutput(this, 'DataLakeBucketName', { value: this.dataLake.bucket.bucketName });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.catalog.workGroupName });
     new CfnOutput(this, 'GlueDatabase', { value: this.catalog.databaseName });
+    new CfnOutput(this, 'CleanDeliveryStreamName', { value: this.cleanDelivery.deliveryStreamName });
+    new CfnOutput(this, 'EventsView', {
+      value: `${this.catalog.databaseName}.${this.catalog.eventsViewName}`,
+      description: 'Athena view of the clean events, each valid event once',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
+}
+
+const destinationOf = (d: CleanEventsDestination) => ({
+  deliveryStreamName: d.deliveryStreamName,
+  destination: d.destination,
+});
+
+/**
+ * The alarm thresholds with the freshness threshold fitted to the buffering interval: a default of two minutes, or
+ * the buffering interval plus a minute when that is longer; a threshold the user gave must be above the interval
+ * (a freshness alarm at or under it would fire on every flush).
+ * @throws InvalidSettingError naming `alarmThresholds.deliveryFreshnessSeconds`.
+ */
+function freshnessThreshold(props: StreamfoldStackProps): AlarmThresholds {
+  const interval = (props.deliveryBufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
+  const given = props.alarmThresholds?.deliveryFreshnessSeconds;
+  if (given === undefined) {
+    const fitted = Math.max(DEFAULT_ALARM_THRESHOLDS.deliveryFreshnessSeconds, interval + FRESHNESS_SLACK_SECONDS);
+    return { ...props.alarmThresholds, deliveryFreshnessSeconds: fitted };
+  }
+  if (typeof given === 'number' && Number.isFinite(given) && given <= interval) {
+    throw new InvalidSettingError(
+      'alarmThresholds.deliveryFreshnessSeconds',
+      given,
+      `more seconds than the delivery buffering interval (${interval} s), or the freshness alarm fires on every flush`,
+    );
+  }
+  return props.alarmThresholds ?? {};
 }

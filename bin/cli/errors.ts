@@ -34,3 +34,8 @@ export class InputFileError extends CliError {
     this.file = file;
   }
 }
+
+/** A command cannot do what was asked (a missing resource, or work left incomplete). */
+export class UsageError extends CliError {
+  override readonly name = 'UsageError';
+}

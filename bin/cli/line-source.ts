@@ -1,40 +1,30 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { MAX_RECORD_BYTES } from '../../core';
+import { MAX_RECORD_BYTES, type RecordData } from '../../core';
 import { InputFileError } from './errors';
 
-/** Lines of a file, read lazily; lines that cannot be handed over as text are yielded as `''` and listed here. */
-export interface LineSource extends Iterable<string> {
-  /**
-   * Line number (from 1) → rejection reason, for lines yielded as `''` because they are not valid UTF-8 or are longer
-   * than the record limit. Filled while iterating.
-   */
-  readonly problems: Map<number, string>;
-}
+/** The lines of a file: each line's bytes, or its size alone when it is over the record limit. */
+export type LineSource = Iterable<RecordData>;
 
 /** Options of {@link fileLines}. */
 export interface FileLinesOptions {
-  /**
-   * Longest line kept, in bytes; a longer line is not buffered (memory stays bounded) and is reported as too-large.
-   * @default MAX_RECORD_BYTES (the Kinesis record limit)
-   */
-  readonly maxLineBytes?: number;
   /** Bytes read at a time. @default 65536 */
   readonly chunkBytes?: number;
 }
 
 const NEWLINE = 0x0a;
-const BOM = '\uFEFF';
 
 /**
- * Read a JSON-lines file synchronously and lazily, one chunk at a time, so memory stays bounded by the longest line
- * (at most `maxLineBytes`) whatever the file size. Lines are decoded as strict UTF-8. A final newline does not make
- * an extra empty line; a UTF-8 byte order mark on the first line is dropped. Synchronous so it can feed `replay()`,
- * which takes an `Iterable<string>`.
+ * Read a JSON-lines file synchronously and lazily, one chunk at a time, and yield each line's bytes exactly as they
+ * are in the file (without the `\n`): the same bytes a producer would send as one record, so `replay()` decides on
+ * them through the processor's own decode path (`decodeRecord`: strict UTF-8, one leading byte order mark dropped,
+ * a trailing `\r` is JSON whitespace). This reader decides nothing. A line longer than the record limit is not
+ * buffered (memory stays bounded by the limit whatever the file) and is yielded as its size only, which the decoder
+ * rejects as `too-large` as it would the bytes. A final newline does not make an extra empty line. Synchronous so it
+ * can feed `replay()`, which takes an `Iterable`.
  *
  * @throws {@link InputFileError} when the file is missing or not a regular file (checked when called).
  */
 export function fileLines(path: string, options: FileLinesOptions = {}): LineSource {
-  const maxLineBytes = options.maxLineBytes ?? MAX_RECORD_BYTES;
   const chunkBytes = options.chunkBytes ?? 65_536;
   let isFile = false;
   try {
@@ -43,38 +33,23 @@ export function fileLines(path: string, options: FileLinesOptions = {}): LineSou
     throw new InputFileError(path, `input file not found: ${path} (--input)`, { cause: error });
   }
   if (!isFile) throw new InputFileError(path, `input path is not a file: ${path} (--input)`);
-  const problems = new Map<number, string>();
   return {
-    problems,
     *[Symbol.iterator]() {
-      const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       const fd = openSync(path, 'r');
       const chunk = Buffer.allocUnsafe(chunkBytes);
       let parts: Buffer[] = [];
       let lineBytes = 0;
-      let lineNo = 0;
-      const finish = (): string => {
-        lineNo++;
+      const finish = (): RecordData => {
         const size = lineBytes;
         const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
         parts = [];
         lineBytes = 0;
-        if (size > maxLineBytes) {
-          problems.set(lineNo, `too-large: line of ${size} bytes exceeds ${maxLineBytes}`);
-          return '';
-        }
-        try {
-          const text = decoder.decode(bytes);
-          return lineNo === 1 && text.startsWith(BOM) ? text.slice(1) : text;
-        } catch {
-          problems.set(lineNo, 'invalid-utf8: line is not valid UTF-8');
-          return '';
-        }
+        return size > MAX_RECORD_BYTES ? { oversizedBytes: size } : bytes;
       };
       const append = (bytes: Buffer): void => {
         lineBytes += bytes.length;
         // Past the limit the line is counted, not kept: a huge line must not exhaust memory.
-        if (lineBytes <= maxLineBytes) parts.push(Buffer.from(bytes));
+        if (lineBytes <= MAX_RECORD_BYTES) parts.push(Buffer.from(bytes));
         else parts = [];
       };
       try {

@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Pipeline, type ReplayOutput, type ReplaySummary, replay } from '../../core';
+import { arrivalField, type Pipeline, type ReplayOutput, type ReplaySummary, replay } from '../../core';
 import { fileLines } from './line-source';
 
 /** The files an offline replay writes into its output folder. */
@@ -20,6 +20,18 @@ export interface ReplayToFilesOptions {
   readonly out: string;
   /** Shards to route events to by the hash of their partition key. @default 1 */
   readonly shards?: number;
+  /**
+   * A field of each line holding when the record arrived (epoch ms or ISO-8601): lines are then judged by the
+   * processor's future rule exactly (see `ReplayOptions.arrivalTime`).
+   * @default - no arrival times
+   */
+  readonly arrivalField?: string;
+  /**
+   * A time by which every line had arrived (epoch ms): a line without an arrival time is `future-time` when its event
+   * time is more than `settings.maxFutureSkew` after it (see `ReplayOptions.arrivedBy`).
+   * @default - now, the moment the replay starts (a line of a file has arrived by then)
+   */
+  readonly arrivedBy?: number;
 }
 
 /** What {@link replayToFiles} returns (and the CLI prints): the replay's counts plus where things are. */
@@ -33,16 +45,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Run an offline replay of a JSON-lines file and write `results.jsonl`, `late.jsonl`, `rejected.jsonl` and
- * `alerts.jsonl` into `out`. The input is read lazily (memory bounded by the longest line, not the file); lines that
- * are not valid UTF-8 or exceed the record limit are rejected with that reason.
+ * `alerts.jsonl` into `out`. The input is read lazily (memory bounded by the record limit, not the file); each line's
+ * bytes go through the processor's decode path, so a line is rejected exactly when the same bytes sent as a record
+ * would be.
  *
  * @example replayToFiles({ pipeline: clickstream, input: 'events.jsonl', out: 'out' }).rejected
  */
 export function replayToFiles(options: ReplayToFilesOptions): ReplayFilesSummary {
-  const lines = fileLines(options.input);
-  const output = replay(options.pipeline, lines, { shards: options.shards ?? 1 });
-  const rejected = output.rejected.map((r) => ({ line: r.line, reason: lines.problems.get(r.line) ?? r.reason }));
-  writeOutputs(options.out, { ...output, rejected });
+  const output = replay(options.pipeline, fileLines(options.input), {
+    shards: options.shards ?? 1,
+    arrivedBy: options.arrivedBy ?? Date.now(),
+    ...(options.arrivalField !== undefined ? { arrivalTime: arrivalField(options.arrivalField) } : {}),
+  });
+  writeOutputs(options.out, output);
   return { pipeline: options.pipeline.name, input: options.input, out: options.out, ...output.summary };
 }
 

@@ -5,15 +5,18 @@ import {
   claimBucket,
   claimHash,
   claimsForgotten,
+  claimsFull,
   isClaimed,
   pruneClaims,
   type SpilledClaims,
 } from './claims';
-import { layerSlices, layerSlicesIn, pruneLayers, readsLayers } from './layers';
+import { layerSlices, pruneLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
+import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
 import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
+import { resetFloorStart, startAfter, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -97,6 +100,9 @@ export function applyRecords(
     tooLarge: [] as number[],
   };
   const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
+  // Windows become final record by record (as in replay, one record a line), never past the stream time of a record
+  // still to come in this call: the state then never carries snapshots an earlier point had already finalized.
+  const finalAt = finalizationPoints(records, options.watermark);
   for (let i = 0; i < records.length; i++) {
     let record = records[i]!;
     if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
@@ -110,9 +116,14 @@ export function applyRecords(
       claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
       if (
         isClaimed(st, claim.bucket, claim.hash, options.spilledClaims) &&
-        !claimsForgotten(layout, st, claim.bucket, record.streamTime)
+        !claimsForgotten(layout, claim.bucket, record.streamTime)
       ) {
         out.duplicates.push(i);
+        if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
+        continue;
+      }
+      if (claimsFull(st, claim.bucket)) {
+        out.tooLarge.push(i);
         continue;
       }
     }
@@ -120,17 +131,29 @@ export function applyRecords(
     const marks = { late: out.late.length, alerts: out.alerts.length };
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
-    if (claim && !claimsForgotten(layout, st, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
+    if (claim && !claimsForgotten(layout, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
     if (guard?.exceeded(before)) {
       out.late.length = marks.late;
       out.alerts.length = marks.alerts;
       out.tooLarge.push(i);
-      continue;
-    }
-    if (counted) out.applied++;
+    } else if (counted) out.applied++;
+    if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
   }
   if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
   return { state: st, ...out };
+}
+
+/** Where windows may be finalized after each record: min(watermark, its stream time, any later record's). */
+function finalizationPoints(records: readonly EngineRecord[], watermark: number | undefined): number[] | undefined {
+  if (watermark === undefined) return undefined;
+  const points = new Array<number>(records.length);
+  let later = Number.POSITIVE_INFINITY;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const own = records[i]!.streamTime;
+    points[i] = Math.min(watermark, own, later);
+    later = Math.min(later, own);
+  }
+  return points;
 }
 
 /**
@@ -142,29 +165,33 @@ export function applyRecords(
  */
 class SizeGuard {
   #estimate = 0;
-  readonly #layout: Layout;
   readonly #st: KeyState;
   readonly #limit: number;
-  readonly #perWindow: number;
+  /** Upper bound of what one record adds per byte of its own and in all: the window instances it can land in. */
+  readonly #instances: number;
+  readonly #perInstance: number;
 
   constructor(layout: Layout, st: KeyState, limit: number) {
-    this.#layout = layout;
     this.#st = st;
     this.#limit = limit;
-    this.#perWindow = 64 + 32 * layout.pipeline.aggregates.length;
+    this.#instances =
+      layout.timedWindows.reduce((n, w) => n + Math.ceil(w.sizeMs / w.advanceMs), 0) + layout.sessionWindows.length;
+    this.#perInstance = 64 + 32 * layout.pipeline.aggregates.length;
     this.measure();
   }
 
-  /** Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). */
+  /**
+   * Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). Dedupe claims
+   * do not count: the storage moves a hot key's claims out of its item, and replay keeps them all.
+   */
   measure(): void {
-    this.#estimate = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    this.#estimate = sizeWithoutClaims(this.#st);
   }
 
   /** Before applying `record`: the state's text when the record could bring it near the limit, else undefined. */
   begin(record: EngineRecord): string | undefined {
     const bytes = record.bytes ?? Buffer.byteLength(JSON.stringify(record.event) ?? '', 'utf8');
-    const windows = this.#layout.timedWindows.length + this.#layout.sessionWindows.length;
-    this.#estimate += windows * (this.#perWindow + 4 * bytes) + 64;
+    this.#estimate += this.#instances * (this.#perInstance + 4 * bytes) + 64;
     if (this.#estimate <= this.#limit / 2) return undefined;
     return serializeState(this.#st);
   }
@@ -172,7 +199,7 @@ class SizeGuard {
   /** After applying: true (and the state restored to `before`) when the record made it larger than the limit. */
   exceeded(before: string | undefined): boolean {
     if (before === undefined) return false;
-    const after = Buffer.byteLength(serializeState(this.#st), 'utf8');
+    const after = sizeWithoutClaims(this.#st);
     if (after <= this.#limit) {
       this.#estimate = after;
       return false;
@@ -181,9 +208,14 @@ class SizeGuard {
     for (const k of Object.keys(this.#st) as (keyof KeyState)[]) delete this.#st[k];
     Object.assign(this.#st, back);
     nextCloseCache.delete(this.#st);
-    this.#estimate = Buffer.byteLength(before, 'utf8');
+    this.measure();
     return true;
   }
+}
+
+/** UTF-8 bytes of a state's JSON without its dedupe claims. */
+function sizeWithoutClaims(st: KeyState): number {
+  return Buffer.byteLength(serializeState(st.d || st.D ? { ...st, d: undefined, D: undefined } : st), 'utf8');
 }
 
 /**
@@ -195,6 +227,8 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
   stampLayout(layout, state);
   if (watermark > state.m) advance(layout, state, watermark);
   finalize(layout, key, state, watermark, results);
+  // Claims forgotten by now go (a lookup would ignore them anyway: this only keeps the item small).
+  if (state.z !== undefined && (state.d || state.D)) pruneClaims(layout, state, state.z);
   return results;
 }
 
@@ -213,7 +247,7 @@ function nextTimedClose(layout: Layout, st: KeyState): number {
   return next;
 }
 
-/** Earliest close time after the key's stream time of the windows holding `slice` (ms). */
+/** Earliest close time after the key's stream time of the windows (of `windows`) holding `slice` (ms). */
 function sliceNextClose(
   layout: Layout,
   st: KeyState,
@@ -222,22 +256,42 @@ function sliceNextClose(
 ): number {
   let next = Number.POSITIVE_INFINITY;
   for (const w of windows) {
-    for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt > st.m) {
-        if (closesAt < next) next = closesAt;
-        break;
-      }
-    }
+    const start = Math.max(
+      firstWindowStart(w, slice),
+      startAfter(w, st.m - w.sizeMs - w.graceMs),
+      resetFloorStart(st, w),
+    );
+    if (start <= slice && start + w.sizeMs + w.graceMs < next) next = start + w.sizeMs + w.graceMs;
   }
   return next;
 }
 
+/** Slice numbers of a state, ascending (the alert cache's list when it has one: do not modify). */
+function sortedSlices(st: KeyState): readonly number[] {
+  const cached = cachedSlices(st);
+  if (cached !== undefined) return cached;
+  const slices: number[] = [];
+  for (const k in st.s) slices.push(Number(k));
+  return slices.sort((a, b) => a - b);
+}
+
 function computeNextTimedClose(layout: Layout, st: KeyState): number {
+  // Per window, the slice with the earliest close is the oldest whose windows are not all closed (a later slice's
+  // windows close no earlier), so each window looks at its oldest slices only.
+  const slices = sortedSlices(st);
   let next = Number.POSITIVE_INFINITY;
-  for (const sliceKey in st.s) next = Math.min(next, sliceNextClose(layout, st, Number(sliceKey) * layout.sliceMs));
-  for (const w of st.o ? layout.timedWindows : []) {
-    for (const [slice] of layerSlices(st, w)) next = Math.min(next, sliceNextClose(layout, st, slice, [w]));
+  for (const w of layout.timedWindows) {
+    const after = Math.max(startAfter(w, st.m - w.sizeMs - w.graceMs), resetFloorStart(st, w));
+    for (const sliceNo of slices) {
+      const slice = sliceNo * layout.sliceMs;
+      const start = Math.max(firstWindowStart(w, slice), after);
+      if (start <= slice) {
+        next = Math.min(next, start + w.sizeMs + w.graceMs);
+        break;
+      }
+    }
+    // Slice layers of a definition switch (./layers.ts): read by the windows that carried over only.
+    if (st.o) for (const [slice] of layerSlices(st, w)) next = Math.min(next, sliceNextClose(layout, st, slice, [w]));
   }
   return next;
 }
@@ -250,29 +304,43 @@ function advance(layout: Layout, st: KeyState, to: number): void {
   if (to >= nextClose) {
     closeTimed(layout, st, from, to);
     nextCloseCache.delete(st);
+    noteClosed(layout, st, to);
+    // A fired id names an open window holding a slice (the fired record's): it closes at or after nextClose.
+    if (st.f) pruneFired(layout, st, to);
   }
   if (st.x) closeSessions(layout, st, to);
-  if (st.f) pruneFired(layout, st, to);
 }
 
 function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
-  for (const w of layout.timedWindows) {
-    let closed: Set<number> | undefined;
-    const visit = (slice: number) => {
-      for (let start = firstWindowStart(w, slice); start <= slice; start += w.advanceMs) {
-        const closesAt = start + w.sizeMs + w.graceMs;
-        if (closesAt > to) break;
-        if (closesAt > from && !closed?.has(start)) {
-          (closed ??= new Set()).add(start);
-          snapshot(layout, st, w, start);
+  const slices = sortedSlices(st);
+  if (slices.length > 0 || st.o) {
+    const fired = firedByWindow(layout, st);
+    for (const w of layout.timedWindows) {
+      // The slice times the window reads: the state's slices, and the layers of a definition switch it carried over.
+      let first = slices.length > 0 ? slices[0]! * layout.sliceMs : Number.POSITIVE_INFINITY;
+      let last = slices.length > 0 ? slices[slices.length - 1]! * layout.sliceMs : Number.NEGATIVE_INFINITY;
+      if (st.o) {
+        for (const [slice] of layerSlices(st, w)) {
+          if (slice < first) first = slice;
+          if (slice > last) last = slice;
         }
       }
-    };
-    for (const sliceKey in st.s) visit(Number(sliceKey) * layout.sliceMs);
-    if (st.o) for (const [slice] of layerSlices(st, w)) visit(slice);
+      if (first > last) continue;
+      // Windows closing in (from, to] (from < start + size + grace ≤ to) that can hold a slice, oldest first.
+      const span = w.sizeMs + w.graceMs;
+      const lastStart = Math.min(alignDown(last, w.advanceMs), alignDown(to - span, w.advanceMs));
+      for (
+        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span), resetFloorStart(st, w));
+        start <= lastStart;
+        start += w.advanceMs
+      ) {
+        snapshot(layout, st, w, start, slices, fired);
+      }
+    }
   }
-  for (const sliceKey in st.s) {
-    const slice = Number(sliceKey) * layout.sliceMs;
+  // Drop the slices no open window needs: the oldest ones (a slice's last window closes later for a later slice).
+  for (const sliceNo of slices) {
+    const slice = sliceNo * layout.sliceMs;
     let needed = false;
     for (const w of layout.timedWindows) {
       if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
@@ -280,7 +348,8 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
         break;
       }
     }
-    if (!needed) delete st.s[sliceKey];
+    if (needed) break;
+    delete st.s[sliceNo];
   }
   if (st.o) pruneLayers(layout, st, to);
 }
@@ -327,67 +396,41 @@ function pruneFired(layout: Layout, st: KeyState, to: number): void {
   if (st.f.length === 0) delete st.f;
 }
 
-/** Snapshot a closing time window from its slices (with the alerts already fired for it). */
-function snapshot(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): void {
-  const a = windowStates(layout, st, w, start);
+/** Alerts fired for open time windows (`st.f`), by closed-window id (`"<window>@<start>"`), ascending. */
+function firedByWindow(layout: Layout, st: KeyState): Map<string, number[]> | undefined {
+  if (!st.f || st.f.length === 0) return undefined;
+  const fired = new Map<string, number[]>();
+  for (const id of st.f) {
+    const at = id.indexOf('@');
+    const alert = Number(id.slice(0, at));
+    const key = closedId(layout.pipeline.alerts[alert]!.windowIndex, Number(id.slice(at + 1)));
+    const list = fired.get(key);
+    if (list) list.push(alert);
+    else fired.set(key, [alert]);
+  }
+  for (const list of fired.values()) list.sort((a, b) => a - b);
+  return fired;
+}
+
+/**
+ * Snapshot a closing time window (with the alerts already fired for it): its merged slices, taken from the alert
+ * cache when it holds them (the same states, without merging every slice again).
+ */
+function snapshot(
+  layout: Layout,
+  st: KeyState,
+  w: NormalizedWindow,
+  start: number,
+  slices: readonly number[],
+  firedByClosedId: Map<string, number[]> | undefined,
+): void {
+  const a = takeInstanceStates(layout, st, w, start) ?? windowStates(layout, st, w, start, slices);
   if (a === undefined) return;
-  const fired = (st.f ?? [])
-    .map((id) => id.split('@'))
-    .filter(([alert, s]) => Number(s) === start && layout.pipeline.alerts[Number(alert)]!.windowIndex === w.index)
-    .map(([alert]) => Number(alert));
+  const id = closedId(w.index, start);
+  const fired = firedByClosedId?.get(id);
   const p = partialPositions(st, w, start);
   st.c ??= {};
-  st.c[closedId(w.index, start)] = {
-    w: w.index,
-    s: start,
-    e: start + w.sizeMs,
-    a,
-    ...(fired.length ? { f: fired } : {}),
-    ...(p ? { p } : {}),
-  };
-}
-
-/** Merge the slices of one time window; undefined when it holds no slice. */
-function windowStates(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): unknown[] | undefined {
-  const { pipeline } = layout;
-  const positions = layout.slicePositions[w.index]!;
-  let acc: unknown[] | undefined;
-  const add = (slice: unknown[]) => {
-    acc ??= w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
-    for (let j = 0; j < positions.length; j++) {
-      acc[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(acc[j], slice[positions[j]!]);
-    }
-  };
-  for (let t = start; t < start + w.sizeMs; t += layout.sliceMs) {
-    const slice = st.s[t / layout.sliceMs];
-    if (slice) add(slice);
-  }
-  if (st.o) for (const slice of layerSlicesIn(st, w, start, start + w.sizeMs)) add(slice);
-  return acc;
-}
-
-/** Values of an open time window; a window of one slice reads the slice directly (no merge, no copy). */
-function openValues(layout: Layout, st: KeyState, w: NormalizedWindow, start: number): Record<string, unknown> {
-  if (w.sizeMs === layout.sliceMs && !(st.o && readsLayers(st, w))) {
-    const slice = st.s[start / layout.sliceMs]!;
-    const positions = layout.slicePositions[w.index]!;
-    const values: Record<string, unknown> = {};
-    for (let j = 0; j < w.aggregates.length; j++) {
-      const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
-      values[agg.name] = agg.spec.result(slice[positions[j]!]);
-    }
-    return values;
-  }
-  return valuesOf(layout, w, windowStates(layout, st, w, start)!);
-}
-
-function valuesOf(layout: Layout, w: NormalizedWindow, states: unknown[]): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (let j = 0; j < w.aggregates.length; j++) {
-    const agg = layout.pipeline.aggregates[w.aggregates[j]!]!;
-    values[agg.name] = agg.spec.result(states[j]);
-  }
-  return values;
+  st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}), ...(p ? { p } : {}) };
 }
 
 function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
@@ -407,9 +450,21 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   let toSlice = false;
   let counted = false;
   for (const w of layout.timedWindows) {
-    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
+    const oldest = firstWindowStart(w, record.time);
+    const floor = st.F?.[w.index];
+    if (
+      oldest + w.sizeMs + w.graceMs > st.m &&
+      oldest + w.sizeMs + w.graceMs > record.streamTime &&
+      (floor === undefined || oldest > floor)
+    ) {
+      // Every window holding the record is open (the usual case): nothing is late or closed.
+      toSlice = true;
+      counted = true;
+      continue;
+    }
+    for (let start = oldest; start <= record.time; start += w.advanceMs) {
       const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt <= record.streamTime) {
+      if (closesAt <= record.streamTime || (floor !== undefined && start <= floor)) {
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
       } else if (closesAt <= st.m) {
         // Closed for this key by another source's later stream time, still on time for this record's source.
@@ -441,38 +496,15 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     const cached = nextCloseCache.get(st);
     if (cached !== undefined)
       nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
+    noteSliceAdded(st, sliceKey);
   }
   addTo(layout, layout.timedAggregates, slice, record);
+  if (!layout.timedAlerts) return true;
   for (const w of layout.timedWindows) {
-    if (layout.alertsByWindow[w.index]!.length === 0) continue;
-    for (let start = firstWindowStart(w, record.time); start <= record.time; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt > record.streamTime && closesAt > st.m) evaluateOpen(layout, key, st, w, start, index, out);
-    }
+    if (layout.alertsByWindow[w.index]!.length > 0)
+      evaluateOpenAlerts(layout, key, st, w, record, sliceKey, index, out);
   }
   return true;
-}
-
-function evaluateOpen(
-  layout: Layout,
-  key: string,
-  st: KeyState,
-  w: NormalizedWindow,
-  start: number,
-  index: number,
-  out: Out,
-): void {
-  let values: Record<string, unknown> | undefined;
-  for (const ai of layout.alertsByWindow[w.index]!) {
-    if (st.f?.includes(`${ai}@${start}`)) continue;
-    values ??= openValues(layout, st, w, start);
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start, end: start + w.sizeMs };
-    if (alert.when(values, context)) {
-      (st.f ??= []).push(`${ai}@${start}`);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
 }
 
 function evaluateClosed(
@@ -527,7 +559,10 @@ function applySession(
       if (s.l > last) last = s.l;
     }
   }
-  if (last + w.gapMs + w.graceMs < record.streamTime) {
+  // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
+  // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
+  const floor = st.F?.[w.index];
+  if (t + w.gapMs + w.graceMs < record.streamTime || (floor !== undefined && t <= floor)) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }
@@ -579,8 +614,8 @@ function applySession(
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
-  if (st.z !== undefined && (st.d || st.D)) pruneClaims(layout, st, st.z);
   if (st.P) prunePartial(layout, st);
+  if (st.F) pruneResetFloors(layout, st);
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {
@@ -604,6 +639,17 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     delete st.c[id];
   }
   if (Object.keys(st.c).length === 0) delete st.c;
+}
+
+/** Drop the reset floors the finalized-through mark `z` covers (what they refuse is late by `z` alone). */
+function pruneResetFloors(layout: Layout, st: KeyState): void {
+  if (!st.F || st.z === undefined) return;
+  for (const index of Object.keys(st.F)) {
+    const w = layout.pipeline.windows[Number(index)];
+    const span = w === undefined ? 0 : w.kind === 'session' ? w.gapMs + w.graceMs : w.sizeMs + w.graceMs;
+    if (w === undefined || st.F[index]! + span < st.z) delete st.F[index];
+  }
+  if (Object.keys(st.F).length === 0) delete st.F;
 }
 
 /**
@@ -641,19 +687,18 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
 export function openResults(layout: Layout, key: string, st: KeyState): (WindowResult & { closed: boolean })[] {
   checkLayout(layout, st);
   const out: (WindowResult & { closed: boolean })[] = [];
+  const slices = sortedSlices(st);
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
-    const times = [
-      ...Object.keys(st.s).map((k) => Number(k) * layout.sliceMs),
-      ...[...layerSlices(st, w)].map(([t]) => t),
-    ];
+    const times = [...slices.map((k) => k * layout.sliceMs), ...[...layerSlices(st, w)].map(([t]) => t)];
+    const floor = resetFloorStart(st, w);
     for (const time of times) {
       for (const start of windowStartsFor(w, time)) {
-        if (start + w.sizeMs + w.graceMs > st.m) starts.add(start);
+        if (start + w.sizeMs + w.graceMs > st.m && start >= floor) starts.add(start);
       }
     }
     for (const start of [...starts].sort((a, b) => a - b)) {
-      const states = windowStates(layout, st, w, start);
+      const states = windowStates(layout, st, w, start, slices);
       if (states) {
         out.push({
           window: w.name,

@@ -50,12 +50,12 @@ export class SpilledClaimsNeededError extends Error {
 
 /**
  * True when a record at any time of `bucket` would be late for every window of this key at stream time `streamTime`,
- * now and later (so its claims can be forgotten):
+ * now and later (so its claims can be forgotten; `streamTime` only grows):
  * - tumbling/hopping: every window holding a time of the bucket has end + grace ≤ stream time;
- * - sessions: no open session lies within `gap` of the bucket, and bucket end + 2·gap + grace < stream time (no future
- *   on-time record can start a session that reaches back into the bucket).
+ * - sessions: every time of the bucket has time + gap + grace < stream time (a record is late for a session window on
+ *   its own time, see applySession).
  */
-export function claimsForgotten(layout: Layout, st: KeyState, bucket: number, streamTime: number): boolean {
+export function claimsForgotten(layout: Layout, bucket: number, streamTime: number): boolean {
   const start = bucket * CLAIM_BUCKET_MS;
   const end = start + CLAIM_BUCKET_MS; // exclusive
   for (const w of layout.timedWindows) {
@@ -64,10 +64,7 @@ export function claimsForgotten(layout: Layout, st: KeyState, bucket: number, st
     if (lastStart + w.sizeMs + w.graceMs > streamTime) return false;
   }
   for (const w of layout.sessionWindows) {
-    if (end + 2 * w.gapMs + w.graceMs >= streamTime) return false;
-    for (const s of st.x?.[w.index] ?? []) {
-      if (s.s - w.gapMs < end && s.l + w.gapMs >= start) return false;
-    }
+    if (end + w.gapMs + w.graceMs > streamTime) return false;
   }
   return true;
 }
@@ -99,7 +96,7 @@ function inItem(st: KeyState, bucket: number): { text: string; set: Set<string> 
  */
 export function isClaimed(st: KeyState, bucket: number, hash: string, spilled: SpilledClaims | undefined): boolean {
   if (inItem(st, bucket)?.set.has(hash)) return true;
-  if (st.D?.includes(bucket)) {
+  if (st.D?.[bucket] !== undefined) {
     const set = spilled?.get(bucket);
     if (!set) throw new SpilledClaimsNeededError([bucket]);
     return set.has(hash);
@@ -124,14 +121,29 @@ export function pruneClaims(layout: Layout, st: KeyState, through: number): void
   if (!Number.isFinite(through)) return;
   if (st.d) {
     for (const bucket of Object.keys(st.d)) {
-      if (claimsForgotten(layout, st, Number(bucket), through)) delete st.d[bucket];
+      if (claimsForgotten(layout, Number(bucket), through)) delete st.d[bucket];
     }
     if (Object.keys(st.d).length === 0) delete st.d;
   }
   if (st.D) {
-    st.D = st.D.filter((bucket) => !claimsForgotten(layout, st, bucket, through));
-    if (st.D.length === 0) delete st.D;
+    for (const bucket of Object.keys(st.D)) {
+      if (claimsForgotten(layout, Number(bucket), through)) delete st.D[bucket];
+    }
+    if (Object.keys(st.D).length === 0) delete st.D;
   }
+}
+
+/**
+ * Most claims one key keeps in one bucket (a minute of event time): a record whose id would be one more is refused
+ * (`state-too-large`), so a key's claims never outgrow what the storage can hold (a claim item of 8-byte hashes
+ * stays under DynamoDB's 400 KB), whatever its producers do (a device with a frozen clock, truncated times).
+ */
+export const MAX_CLAIMS_PER_BUCKET = 40_000;
+
+/** True when `bucket` of this key holds {@link MAX_CLAIMS_PER_BUCKET} claims (in the item and spilled together). */
+export function claimsFull(st: KeyState, bucket: number): boolean {
+  const inItemCount = (st.d?.[bucket]?.length ?? 0) / CLAIM_HASH_CHARS;
+  return inItemCount + (st.D?.[bucket] ?? 0) >= MAX_CLAIMS_PER_BUCKET;
 }
 
 /** Total characters of the claims held in the item (what a spill policy looks at). */

@@ -1,3 +1,4 @@
+import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow, Pipeline } from '../definition';
 import { describeLayout, type LayoutDescriptor } from '../evolution/descriptor';
 
@@ -22,6 +23,16 @@ export interface Layout {
   readonly descriptor: LayoutDescriptor;
   /** The descriptor's fingerprint, stamped on every state this layout writes (`KeyState.l`). */
   readonly fingerprint: string;
+  /** For each window index: the specs of its aggregates, in the window's aggregate order. */
+  readonly windowSpecs: readonly (readonly AnyAggregate[])[];
+  /** For each window index: the names of its aggregates, in the window's aggregate order. */
+  readonly windowAggregateNames: readonly (readonly string[])[];
+  /** True when some alert reads a tumbling or hopping window. */
+  readonly timedAlerts: boolean;
+  /** For each window index: per aggregate of the window, whether it is order-free (see AggregateSpec.orderFree). */
+  readonly orderFree: readonly (readonly boolean[])[];
+  /** For each window index: whether every aggregate of the window is order-free. */
+  readonly windowOrderFree: readonly boolean[];
 }
 
 const layouts = new WeakMap<Pipeline, Layout>();
@@ -40,6 +51,9 @@ export function layoutOf(pipeline: Pipeline): Layout {
     pipeline.alerts.flatMap((alert, i) => (alert.windowIndex === w.index ? [i] : [])),
   );
   const descriptor = describeLayout(pipeline);
+  const orderFree = pipeline.windows.map((w) =>
+    w.aggregates.map((a) => pipeline.aggregates[a]!.spec.orderFree === true),
+  );
   layout = {
     pipeline,
     sliceMs: pipeline.sliceMs ?? 0,
@@ -50,6 +64,11 @@ export function layoutOf(pipeline: Pipeline): Layout {
     alertsByWindow,
     descriptor,
     fingerprint: descriptor.fingerprint,
+    windowSpecs: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.spec)),
+    windowAggregateNames: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.name)),
+    timedAlerts: timedWindows.some((w) => alertsByWindow[w.index]!.length > 0),
+    orderFree,
+    windowOrderFree: orderFree.map((flags) => flags.every(Boolean)),
   };
   layouts.set(pipeline, layout);
   return layout;

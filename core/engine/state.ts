@@ -77,10 +77,10 @@ export interface KeyState {
    */
   d?: Record<string, string>;
   /**
-   * Claim buckets whose hashes the storage moved out of the item (a hot key's claims outgrow it): their claims are
-   * read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
+   * Claim buckets whose hashes the storage moved out of the item (a hot key's claims outgrow it) → how many it moved:
+   * their claims are read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
    */
-  D?: number[];
+  D?: Record<string, number>;
   /**
    * Fingerprint of the layout (definition) this state was written under (core/evolution): a state is read by another
    * layout only after it is translated by name. Absent in states written before fingerprints existed (read as the
@@ -91,6 +91,13 @@ export interface KeyState {
   P?: Record<string, PartialMark[]>;
   /** Slice layers left by definition switches that added windows (see ./layers.ts). */
   o?: SliceLayer[];
+  /**
+   * Reset floors per window index, left by a definition switch that reset a window (same name, another meaning):
+   * instances starting at or before the floor (sessions: records at or before it) are late, so the window never
+   * reopens an instance its earlier meaning may have finalized (a result id is emitted once). Pruned once the
+   * finalized-through mark `z` makes them late anyway.
+   */
+  F?: Record<string, number>;
 }
 
 /** A fresh, empty key state. */

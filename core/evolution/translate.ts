@@ -141,6 +141,26 @@ export function translateState(
     }
   });
   if (Object.keys(marks).length > 0) out.P = marks;
+
+  // Reset floors: a window whose name was there with another meaning (a declared reset, or a change that reached the
+  // processor unchecked) never reopens an instance the old meaning may have finalized (its result id was emitted):
+  // every old instance starting at or before z − (size or gap) − grace was final by the finalized-through mark z.
+  const floors: Record<string, number> = {};
+  for (const [index, t] of Object.entries(state.F ?? {})) {
+    const b = plan.windowTo.get(Number(index));
+    if (b !== undefined) floors[b] = t;
+  }
+  if (state.z !== undefined && Number.isFinite(state.z)) {
+    to.descriptor.windows.forEach((w, b) => {
+      if (plan.windowFrom[b]! >= 0) return;
+      const a = from.windows.findIndex((x) => x.name === w.name);
+      if (a < 0) return;
+      const old = from.windows[a]!;
+      const span = old.kind === 'session' ? old.gapMs + old.graceMs : old.sizeMs + old.graceMs;
+      floors[b] = Math.max(state.z! - span, state.F?.[a] ?? Number.NEGATIVE_INFINITY);
+    });
+  }
+  if (Object.keys(floors).length > 0) out.F = floors;
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { closeUpTo, FENCE_HORIZON_MS, type Layout, layoutOf, nextCloseTime, type Pipeline } from '../../core';
+import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
 import { keyStateFor } from '../processor/key-state';
-import { toStoredValue } from '../processor/stored-state';
+import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
   type DueEntry,
   type DueItem,
@@ -105,59 +105,85 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       readUnits: usage.readUnits + (extra.readUnits ?? 0),
     };
   };
-  if (!Number.isFinite(wm) || wm < 0 || (lanes && watermark.mode !== 'idle')) return nothing();
-
-  const dueItems = await deps.store.dueBy(wm);
-  const listed = latestListings(dueItems);
-  const due = [...listed.values()].filter((e) => e.nextClose <= wm);
-  if (due.length === 0) {
-    await deps.store.settleDue(dueItems);
-    return nothing();
+  if (!Number.isFinite(wm) || wm < 0) {
+    if (!lanes) return nothing();
   }
-  const { records, readUnits } = await readCandidates(deps, due);
+  // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
+  // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
+  const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;
+  const keyWatermark = (record: StateRecord): number => {
+    if (!lanes || watermark.mode === 'idle') return wm;
+    const ut = record.updatedAt ?? now;
+    if (now - ut <= idle || record.stateJson === undefined) return Number.NEGATIVE_INFINITY;
+    const { k } = readStoredValue('', JSON.parse(record.stateJson));
+    return Number.isFinite(k.m) ? Math.floor(k.m + (now - ut)) : Number.NEGATIVE_INFINITY;
+  };
+
+  const dueItems = await deps.store.dueBy(bound);
+  const listed = latestListings(dueItems);
+  const due = [...listed.values()].filter((e) => e.nextClose <= bound);
+  const { records, readUnits } =
+    due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
   const liveWindow = deps.liveWindowMs ?? idle;
-  const toClose: string[] = [];
-  const unsettled = new Set<string>();
+  const toClose = new Map<string, number>();
+  const handled = new Set<string>();
+  const relisted: DueEntry[] = [];
+  const relist = (key: string, record: StateRecord) => {
+    handled.add(key);
+    if (record.nextClose !== undefined) relisted.push({ key, version: record.version, nextClose: record.nextClose });
+  };
   let live = 0;
   for (const entry of due) {
     const record = records.get(entry.key);
-    if (!record || record.version < entry.version) {
-      unsettled.add(entry.key); // not read, or read stale: next run
+    if (!record) {
+      handled.add(entry.key); // the item is gone: nothing to close
       continue;
     }
-    if (record.nextClose === undefined || record.nextClose > wm) continue; // settled by a later write
-    if (watermark.mode === 'active' && now - (record.updatedAt ?? 0) < liveWindow) {
-      live++;
-      unsettled.add(entry.key);
+    if (record.version < entry.version) continue; // read stale: next run
+    const keyWm = keyWatermark(record);
+    if (record.nextClose === undefined || record.nextClose > keyWm) {
+      // Nothing due now (settled by a later write, or not due yet): the item's current state is listed again, so
+      // the listing read here can go whatever became of the write that made it.
+      if (!(lanes && keyWm === Number.NEGATIVE_INFINITY && watermark.mode !== 'idle')) relist(entry.key, record);
       continue;
     }
-    toClose.push(entry.key);
+    if (watermark.mode === 'active' && !lanes && now - (record.updatedAt ?? 0) < liveWindow) {
+      live++; // live traffic: the processor finalizes it with its next write
+      continue;
+    }
+    toClose.set(entry.key, keyWm);
   }
-  deps.store.prime(new Map(toClose.map((key) => [key, records.get(key)!])));
+  deps.store.prime(new Map([...toClose.keys()].map((key) => [key, records.get(key)!])));
   const windows = new Map<string, number>();
   const layouts = deps.layouts ?? new LayoutRegistry({ client: deps.client, tableName: deps.tableName });
   const commit = await deps.store.commit(
-    toClose.map((key) => ({
+    [...toClose].map(([key, keyWm]) => ({
       key,
       sourceId: fenceKey(CLOSER_SOURCE_ID),
-      lastSequence: String(wm),
+      lastSequence: String(Math.max(0, keyWm)),
       apply: (current) => {
         windows.delete(key);
-        return closeKey(layout, layouts, key, current.state, wm, now, (n) => windows.set(key, n));
+        return closeKey(layout, layouts, key, current.state, keyWm, now, (n) => windows.set(key, n));
       },
     })),
   );
-  const relisted: DueEntry[] = [];
   for (const r of commit.results) {
     if (r.status === 'failed') {
-      unsettled.add(r.key);
       deps.log?.warn('closer: key not finalized (next run retries)', { key: r.key, error: r.error });
-    } else if (r.nextClose !== undefined) {
-      relisted.push({ key: r.key, version: r.version, nextClose: r.nextClose });
+      continue;
     }
+    handled.add(r.key);
+    if (r.nextClose !== undefined) relisted.push({ key: r.key, version: r.version, nextClose: r.nextClose });
   }
-  await deps.store.listDue(`c#${wm}`, relisted);
-  await deps.store.settleDue(dueItems.filter((item) => item.entries.every((e) => !unsettled.has(e.key))));
+  // List what this run wrote or found (a name of its own: runs never overwrite each other), then drop the listings
+  // it settled: an item goes only when every key in it is due by now and settled by this run or by a newer listing.
+  await deps.store.listDue(`c#${wm}#${now}#${Math.random().toString(36).slice(2, 10)}`, relisted);
+  const newest = (key: string) => listed.get(key)?.version ?? -1;
+  await deps.store.settleDue(
+    dueItems.filter((item) =>
+      item.entries.every((e) => e.nextClose <= bound && (handled.has(e.key) || newest(e.key) > e.version)),
+    ),
+  );
   const written = commit.results.filter((r) => r.status === 'written');
   const usage = deps.store.takeUsage();
   return {
@@ -240,6 +266,6 @@ function closeKey(
   return {
     state: toStoredValue(k, results, []),
     nextClose: nextCloseTime(layout, k),
-    expiresAt: now + Math.max(layout.pipeline.settings.retentionMs, FENCE_HORIZON_MS),
+    expiresAt: now + stateHorizonMs(layout.pipeline),
   };
 }

@@ -4,8 +4,9 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
-import { ENV, type Pipeline } from '../../core';
+import { ENV, type Pipeline, stateHorizonMs } from '../../core';
 import { EMISSION_METRICS } from '../emitter/env';
+import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
 import { LayoutRegistry } from '../state/layout-registry';
 import { StateStore } from '../state/state-store';
@@ -40,9 +41,10 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
-  const store = new StateStore({ client, tableName, now: deps.now });
+  const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
   const layouts = new LayoutRegistry({ client, tableName });
   const now = deps.now ?? Date.now;
+  const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now, metrics });
   return middy(async (): Promise<CloserOutcome> => {
     const outcome = await runCloser({
       pipeline,
@@ -70,6 +72,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
         ...outcome,
       },
     );
+    await redeliver(); // spilled emitter output (sink outages), when a spill bucket is configured; logs its own outcome
     return outcome;
   })
     .use(injectLambdaContext(logger))

@@ -9,12 +9,36 @@ import { type BackoffOptions, backoff, callWithRetry, classifyError } from '../s
 import { DEDUPE_ATTR } from '../state/tables';
 import { MarkerCallError } from './errors';
 
-/** Partition key prefix of delivery markers in the dedupe table (beside the events' idempotency keys). */
-export const MARKER_PREFIX = '#emit#';
+/**
+ * Partition key prefix of alert delivery markers in the dedupe table. The dedupe table is internal to streamfold: it
+ * holds the emitter's markers only (producers' dedupe ids live in the state table's per-key items), and every marker
+ * key starts with this prefix. A marker is also recognized by its {@link MARKER_ATTR} attribute, so an item that is
+ * not one (e.g. a dedupe claim left by an earlier version, whatever its key) never counts as a delivery and is
+ * overwritten by the marker.
+ */
+export const MARKER_PREFIX = '#delivered#';
 
-/** Dedupe-table partition key of the marker "message `id` was delivered to sink `sink`". */
+/** Attributes of a marker item (besides `pk` and `ttl`). */
+export const MARKER_ATTR = {
+  /** (N) When the sink accepted the message, epoch ms: present on every marker and on nothing else. */
+  deliveredAt: 'dat',
+} as const;
+
+/** Dedupe-table partition key of the marker "alert `id` was delivered to sink `sink`". */
 export function markerKey(sink: string, id: string): string {
   return `${MARKER_PREFIX}${sink}#${id}`;
+}
+
+/** What {@link DeliveryMarkers} asked of DynamoDB since the last {@link DeliveryMarkers.takeUsage}. */
+export interface MarkerUsage {
+  /** BatchGetItem and PutItem calls (retries included). */
+  requests: number;
+  /** Read units as DynamoDB reported them. */
+  readUnits: number;
+  /** Read units as AWS bills a consistent read: at least one per key asked for, found or not. */
+  billedReadUnits: number;
+  /** Write units, failed conditional puts included (1 each). */
+  writeUnits: number;
 }
 
 /** Options of {@link DeliveryMarkers}. */
@@ -22,7 +46,9 @@ export interface DeliveryMarkersOptions {
   readonly client: Pick<DynamoDBClient, 'send'>;
   /** The dedupe table. */
   readonly tableName: string;
-  /** How long a marker is kept: longer than a stream record can be redelivered (24 h stream retention). @default 48 h */
+  /**
+   * How long a marker is kept: longer than a stream record or a spilled message can be redelivered. @default 48 h
+   */
   readonly ttlSeconds?: number;
   /** @default 2 */
   readonly maxRetries?: number;
@@ -44,27 +70,37 @@ export interface MarkOutcome {
 }
 
 /**
- * Delivery markers: one small item per (sink, message id) in the dedupe table, written after the sink accepted the
- * message and checked before sending. A redelivered stream record finds its markers and sends nothing again.
+ * Alert delivery markers: one small item per (sink, alert id) in the dedupe table, written after the sink accepted the
+ * alert and checked before sending. A redelivered stream record, or a re-delivery of spilled alerts, finds its markers
+ * and sends nothing again. Final results have none: their ids are deterministic and their sinks idempotent by id.
  *
- * Guarantee: a message is sent again only when the emitter stops (crash, timeout) or the marker write fails between
- * the sink accepting it and its marker landing, or when two emitters handle the same message at the same time (the
+ * Guarantee: an alert is sent again only when the emitter stops (crash, timeout) or the marker write fails between
+ * the sink accepting it and its marker landing, or when two emitters handle the same alert at the same time (the
  * conditional put reports it in `raced`). Such a resend carries the same deterministic id.
  */
 export class DeliveryMarkers {
   readonly #o: DeliveryMarkersOptions;
   #readUnits = 0;
   #writeUnits = 0;
+  #keysRead = 0;
+  #requests = 0;
 
   constructor(options: DeliveryMarkersOptions) {
     this.#o = options;
   }
 
-  /** Capacity used since the last call (then reset). */
-  takeUsage(): { readUnits: number; writeUnits: number } {
-    const usage = { readUnits: this.#readUnits, writeUnits: this.#writeUnits };
+  /** DynamoDB calls and capacity since the last call (then reset). */
+  takeUsage(): MarkerUsage {
+    const usage = {
+      requests: this.#requests,
+      readUnits: this.#readUnits,
+      billedReadUnits: Math.max(this.#readUnits, this.#keysRead),
+      writeUnits: this.#writeUnits,
+    };
     this.#readUnits = 0;
     this.#writeUnits = 0;
+    this.#keysRead = 0;
+    this.#requests = 0;
     return usage;
   }
 
@@ -90,21 +126,25 @@ export class DeliveryMarkers {
         try {
           const out = await callWithRetry(
             'BatchGetItem (delivery markers)',
-            () =>
-              this.#o.client.send(
+            () => {
+              this.#requests++;
+              return this.#o.client.send(
                 new BatchGetItemCommand({
                   RequestItems: { [this.#o.tableName]: { Keys: pending, ConsistentRead: true } },
                   ReturnConsumedCapacity: 'TOTAL',
                 }),
-              ),
+              );
+            },
             { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
           );
           this.#readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
+          this.#keysRead += pending.length;
           for (const item of out.Responses?.[this.#o.tableName] ?? []) {
             const ttl = Number(item[DEDUPE_ATTR.ttl]?.N ?? Number.POSITIVE_INFINITY);
             const id = idOf.get(item[DEDUPE_ATTR.pk]?.S ?? '');
-            // TTL deletes lag (up to days): an expired marker no longer counts.
-            if (id !== undefined && ttl * 1000 > now) delivered.add(id);
+            // Only a marker counts (not an item someone else wrote under the key); TTL deletes lag (up to days): an
+            // expired marker no longer counts.
+            if (id !== undefined && isMarker(item) && ttl * 1000 > now) delivered.add(id);
           }
           pending = out.UnprocessedKeys?.[this.#o.tableName]?.Keys ?? [];
           if (pending.length > 0 && round >= 5) throw new Error(`${pending.length} marker key(s) still unprocessed`);
@@ -118,7 +158,10 @@ export class DeliveryMarkers {
     return { delivered, failed };
   }
 
-  /** Write the markers of `ids` delivered to `sink`: one conditional PutItem each (`attribute_not_exists`). */
+  /**
+   * Write the markers of `ids` delivered to `sink`: one conditional PutItem each, which fails only on a live marker
+   * (`raced`); an item that is not a marker, or an expired one, is overwritten.
+   */
   async mark(sink: string, ids: readonly string[]): Promise<MarkOutcome> {
     const outcome: MarkOutcome = { marked: 0, raced: [], failed: new Map() };
     const now = (this.#o.now ?? Date.now)();
@@ -130,20 +173,29 @@ export class DeliveryMarkers {
           try {
             const out = await callWithRetry(
               'PutItem (delivery marker)',
-              () =>
-                this.#o.client.send(
+              () => {
+                this.#requests++;
+                return this.#o.client.send(
                   new PutItemCommand({
                     TableName: this.#o.tableName,
                     Item: {
                       [DEDUPE_ATTR.pk]: { S: markerKey(sink, id) },
                       [DEDUPE_ATTR.ttl]: { N: String(ttl) },
-                      at: { N: String(now) },
+                      [MARKER_ATTR.deliveredAt]: { N: String(now) },
                     },
-                    ConditionExpression: 'attribute_not_exists(#pk)',
-                    ExpressionAttributeNames: { '#pk': DEDUPE_ATTR.pk },
+                    ConditionExpression:
+                      'attribute_not_exists(#pk) OR attribute_not_exists(#dat) OR attribute_exists(#src) OR #ttl < :now',
+                    ExpressionAttributeNames: {
+                      '#pk': DEDUPE_ATTR.pk,
+                      '#dat': MARKER_ATTR.deliveredAt,
+                      '#src': DEDUPE_ATTR.source,
+                      '#ttl': DEDUPE_ATTR.ttl,
+                    },
+                    ExpressionAttributeValues: { ':now': { N: String(Math.floor(now / 1000)) } },
                     ReturnConsumedCapacity: 'TOTAL',
                   }),
-                ),
+                );
+              },
               { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
             );
             this.#writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
@@ -159,4 +211,9 @@ export class DeliveryMarkers {
     );
     return outcome;
   }
+}
+
+/** Whether a dedupe-table item is a delivery marker (written by {@link DeliveryMarkers.mark}, nothing else). */
+function isMarker(item: Record<string, AttributeValue>): boolean {
+  return item[MARKER_ATTR.deliveredAt]?.N !== undefined && item[DEDUPE_ATTR.source] === undefined;
 }

@@ -1,9 +1,13 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { Pipeline } from '../../core';
+import type { SideOutputMessage } from '../side-output/messages';
 import type { EmitMessage } from '../sinks/messages';
 import type { Sink } from '../sinks/sink';
-import type { DeliveryMarkers } from './delivery-markers';
+import type { DeliveryMarkers, MarkerUsage } from './delivery-markers';
 import type { ResultItems } from './result-items';
+import { deliverSideOutputs, type SideOutputs } from './side-output-delivery';
+import { deliverToSink } from './sink-delivery';
+import { type MeteredSpillStore, type SpillRequests, spillBody, spillKey } from './spill';
 import { type StateWrite, stateWriteOf } from './stream-records';
 
 /** Logging the emitter does (Powertools Logger fits). */
@@ -13,61 +17,136 @@ export interface EmitterLog {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** DynamoDB calls of the id key (a read once per container, a conditional put the very first time). */
+export interface IdKeyUsage {
+  requests: number;
+  readUnits: number;
+  writeUnits: number;
+}
+
 /** Everything {@link emitRecords} works with. */
 export interface EmitterContext {
   readonly pipeline: Pipeline;
   readonly sinks: readonly Sink[];
-  /** Delivery markers (exactly-once per sink under redelivery); undefined: every delivery sends (at least once). */
+  /** Alert delivery markers (exactly once per sink under redelivery); undefined: alerts are sent at least once. */
   readonly markers: DeliveryMarkers | undefined;
-  /** Where final results are persisted for state queries; undefined: not persisted. */
+  /** Where final results are persisted for state queries; undefined: not persisted (the default). */
   readonly resultItems: ResultItems | undefined;
+  /** The pipeline's id key (see `loadIdKey`): loaded once per container. */
+  readonly idKey: () => Promise<Uint8Array>;
+  /** The id key's DynamoDB calls since the last call (then reset). */
+  readonly takeIdKeyUsage: () => IdKeyUsage;
+  /**
+   * Where messages a sink did not accept after its retries are spilled (then re-delivered by
+   * {@link redeliverSpilled}); undefined: their stream records are reported failed (retried by Lambda, then parked
+   * in the failed queue).
+   */
+  readonly spill: MeteredSpillStore | undefined;
+  /**
+   * Where the side-output messages state writes decided go (the rejected and late queues): the durable path of what
+   * the processor also sends right after its commits. Undefined: not delivered by the emitter.
+   */
+  readonly sideOutputs?: SideOutputs;
+  /** @default Date.now */
+  readonly now?: () => number;
   readonly log: EmitterLog;
+}
+
+/** Every request the emitter made in one invocation, for the cost bench (DynamoDB reads as AWS bills them). */
+export interface EmitterUsage {
+  /** DynamoDB capacity of all the calls below. */
+  readUnits: number;
+  writeUnits: number;
+  /** DynamoDB calls of the emitter's parts. */
+  dynamodb: {
+    /** Alert delivery markers (dedupe table). */
+    markers: MarkerUsage;
+    /** Result items (state table), only with `persistResults`. */
+    resultItems: { requests: number; writeUnits: number };
+    /** The id key (state table). */
+    idKey: IdKeyUsage;
+  };
+  /** Requests to the spill store (S3 in the cloud). */
+  spill: SpillRequests;
+  /** Service calls per sink (SNS PublishBatch, Firehose PutRecordBatch, ...). */
+  sinkRequests: Record<string, number>;
 }
 
 /** Counts of one {@link emitRecords} call. */
 export interface EmitSummary {
   /** Stream records received. */
   records: number;
+  /** Side-output messages (late, state-too-large) delivered to their queues. */
+  sideOutputs: number;
   /** State writes among them (others: checkpoints, result items, TTL deletes). */
   stateWrites: number;
   alerts: number;
   results: number;
   /** Messages delivered per sink. */
   delivered: Record<string, number>;
-  /** Deliveries skipped because their marker showed them done (redelivered records). */
+  /** Alert deliveries skipped because their marker showed them done (redelivered records). */
   skipped: number;
-  /** Deliveries that failed (their records are in batchItemFailures). */
+  /** Messages a sink did not take after its retries (spilled, or their records failed when the spill failed). */
   deliveryFailures: number;
-  /** Messages delivered twice by concurrent emitters (found when writing their markers). */
+  /** Messages spilled per sink (kept for re-delivery; their records count as handled). */
+  spilled: Record<string, number>;
+  /** Messages whose spill failed too (their records are in batchItemFailures). */
+  spillFailures: number;
+  /** Alerts delivered twice by concurrent emitters (found when writing their markers). */
   concurrentSends: number;
-  /** Markers that could not be written after a delivery (a redelivery of the record would send again). */
+  /** Alert markers that could not be written after a delivery (a redelivery of the record would send again). */
   markerFailures: number;
   resultsPersisted: number;
   /** Records skipped because their stored value was unreadable. */
   malformed: number;
   /** Sink retries (partial failures and failed calls). */
   retries: number;
+  usage: EmitterUsage;
+}
+
+/** The usage of an emitter's parts since they were last taken. */
+export function takeEmitterUsage(
+  ctx: Pick<EmitterContext, 'markers' | 'resultItems' | 'takeIdKeyUsage' | 'spill'>,
+  sinkRequests: Record<string, number>,
+): EmitterUsage {
+  const markers = ctx.markers?.takeUsage() ?? { requests: 0, readUnits: 0, billedReadUnits: 0, writeUnits: 0 };
+  const resultItems = ctx.resultItems?.takeUsage() ?? { requests: 0, writeUnits: 0 };
+  const idKey = ctx.takeIdKeyUsage();
+  return {
+    readUnits: markers.billedReadUnits + idKey.readUnits,
+    writeUnits: markers.writeUnits + resultItems.writeUnits + idKey.writeUnits,
+    dynamodb: { markers, resultItems, idKey },
+    spill: ctx.spill?.takeRequests() ?? { put: 0, list: 0, get: 0, delete: 0 },
+    sinkRequests,
+  };
 }
 
 /**
- * Emit what a batch of DynamoDB stream records of the state table carries: persist final results as result items,
- * then per sink check the delivery markers, send what is not marked, and mark what the sink accepted. Sinks run in
- * parallel and independently. Never throws for a failure: records with any failed step (marker check, delivery,
- * result item) are returned in `batchItemFailures` (by sequence number; Lambda retries from the lowest), and their
- * redelivery skips whatever was already delivered.
+ * Emit what a batch of DynamoDB stream records of the state table carries. Per sink (in parallel, independently):
+ * final results are sent as they are (at least once, same id every time), alerts after a check of their delivery
+ * markers (exactly once per sink), and what the sink still refuses after its retries is spilled
+ * ({@link EmitterContext.spill}) for re-delivery: those records count as handled. Final results are persisted as
+ * result items when enabled. Never throws for a failure of a part: records whose messages could be neither delivered
+ * nor spilled, or whose result items failed, are returned in `batchItemFailures` (by sequence number; Lambda retries
+ * from the lowest), and their redelivery skips the alerts already delivered.
+ * @throws IdKeyError when the pipeline's id key cannot be loaded (the whole batch is retried).
  */
 export async function emitRecords(
   ctx: EmitterContext,
   records: readonly DynamoDBRecord[],
 ): Promise<{ response: DynamoDBBatchResponse; summary: EmitSummary; messages: EmitMessage[] }> {
-  const summary: EmitSummary = {
+  const idKey = await ctx.idKey();
+  const summary: Omit<EmitSummary, 'usage'> = {
     records: records.length,
+    sideOutputs: 0,
     stateWrites: 0,
     alerts: 0,
     results: 0,
     delivered: Object.fromEntries(ctx.sinks.map((s) => [s.name, 0])),
     skipped: 0,
     deliveryFailures: 0,
+    spilled: {},
+    spillFailures: 0,
     concurrentSends: 0,
     markerFailures: 0,
     resultsPersisted: 0,
@@ -77,7 +156,7 @@ export async function emitRecords(
   const writes: StateWrite[] = [];
   for (const record of records) {
     try {
-      const write = stateWriteOf(ctx.pipeline, record);
+      const write = stateWriteOf(ctx.pipeline, idKey, record);
       if (write) writes.push(write);
     } catch (error) {
       summary.malformed++;
@@ -118,56 +197,90 @@ export async function emitRecords(
     }
   };
 
+  const sinkRequests: Record<string, number> = {};
   const toSink = async (sink: Sink) => {
-    let batch = all.filter((m) => sink.kinds.includes(m.kind));
-    if (batch.length === 0) return;
-    if (ctx.markers) {
-      const checked = await ctx.markers.delivered(
-        sink.name,
-        batch.map((m) => m.id),
-      );
-      summary.skipped += checked.delivered.size;
-      for (const [id, error] of checked.failed) {
-        fail(id);
-        summary.deliveryFailures++;
-        ctx.log.warn('delivery marker check failed (record retried)', { sink: sink.name, id, error: String(error) });
-      }
-      batch = batch.filter((m) => !checked.delivered.has(m.id) && !checked.failed.has(m.id));
-    }
-    if (batch.length === 0) return;
-    const outcome = await sink.send(batch);
+    const outcome = await deliverToSink(sink, all, ctx.markers);
+    sinkRequests[sink.name] = outcome.requests;
     summary.retries += outcome.retries;
-    const failed = new Set(outcome.failed.map((f) => f.id));
-    for (const f of outcome.failed) {
-      fail(f.id);
-      summary.deliveryFailures++;
-      ctx.log.warn('delivery failed (record retried)', { sink: sink.name, id: f.id, error: String(f.error) });
-    }
-    const sent = batch.filter((m) => !failed.has(m.id)).map((m) => m.id);
-    summary.delivered[sink.name] = (summary.delivered[sink.name] ?? 0) + sent.length;
-    if (!ctx.markers || sent.length === 0) return;
-    const marked = await ctx.markers.mark(sink.name, sent);
-    summary.concurrentSends += marked.raced.length;
-    summary.markerFailures += marked.failed.size;
-    if (marked.raced.length > 0) {
-      ctx.log.warn('messages were delivered concurrently by another emitter (same ids)', {
+    summary.skipped += outcome.skipped;
+    summary.delivered[sink.name] = (summary.delivered[sink.name] ?? 0) + outcome.delivered.length;
+    summary.concurrentSends += outcome.raced.length;
+    summary.markerFailures += outcome.markerFailures.size;
+    if (outcome.raced.length > 0) {
+      ctx.log.warn('alerts were delivered concurrently by another emitter (same ids)', {
         sink: sink.name,
-        ids: marked.raced,
+        ids: outcome.raced,
       });
     }
-    for (const [id, error] of marked.failed) {
+    for (const [id, error] of outcome.markerFailures) {
       ctx.log.warn('delivered, but the delivery marker was not written: a redelivery would send it again', {
         sink: sink.name,
         id,
         error: String(error),
       });
     }
+    if (outcome.undelivered.length === 0) return;
+    summary.deliveryFailures += outcome.undelivered.length;
+    const first = outcome.undelivered[0]!;
+    if (ctx.spill) {
+      const key = spillKey(sink.name, (ctx.now ?? Date.now)());
+      try {
+        await ctx.spill.put(key, spillBody(outcome.undelivered.map((u) => u.message)));
+        summary.spilled[sink.name] = outcome.undelivered.length;
+        ctx.log.warn('sink did not take messages after its retries: spilled for re-delivery', {
+          sink: sink.name,
+          messages: outcome.undelivered.length,
+          key,
+          error: String(first.error),
+        });
+        return;
+      } catch (error) {
+        ctx.log.error('spill failed: the stream records are retried', {
+          sink: sink.name,
+          key,
+          error: String(error),
+        });
+      }
+    }
+    summary.spillFailures += ctx.spill ? outcome.undelivered.length : 0;
+    for (const u of outcome.undelivered) fail(u.message.id);
+    ctx.log.warn('delivery failed (records retried)', {
+      sink: sink.name,
+      messages: outcome.undelivered.length,
+      ids: outcome.undelivered.slice(0, 10).map((u) => u.message.id),
+      error: String(first.error),
+    });
   };
 
-  await Promise.all([persist(), ...ctx.sinks.map(toSink)]);
+  const sideOutputs = async () => {
+    if (!ctx.sideOutputs) return;
+    const carried = new Map<string, Set<string>>();
+    const byId = new Map<string, SideOutputMessage>();
+    for (const write of writes) {
+      for (const message of write.sideOutputs) {
+        byId.set(message.id, message);
+        const set = carried.get(message.id) ?? new Set<string>();
+        set.add(write.sequence);
+        carried.set(message.id, set);
+      }
+    }
+    if (byId.size === 0) return;
+    const outcome = await deliverSideOutputs(ctx.sideOutputs, [...byId.values()], ctx.spill, ctx.now ?? Date.now);
+    summary.sideOutputs = outcome.sent;
+    summary.spillFailures += outcome.failed.length;
+    for (const id of outcome.failed) for (const sequence of carried.get(id) ?? []) failedRecords.add(sequence);
+    if (outcome.spilled > 0 || outcome.failed.length > 0) {
+      ctx.log.warn('side-output messages not taken by their queue', {
+        spilled: outcome.spilled,
+        failed: outcome.failed.length,
+      });
+    }
+  };
+
+  await Promise.all([persist(), sideOutputs(), ...ctx.sinks.map(toSink)]);
   return {
     response: { batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })) },
-    summary,
+    summary: { ...summary, usage: takeEmitterUsage(ctx, sinkRequests) },
     messages: all,
   };
 }

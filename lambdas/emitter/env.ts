@@ -17,10 +17,15 @@ export const EMISSION_ENV = {
   timestreamTable: 'STREAMFOLD_TIMESTREAM_TABLE',
   /** Kinesis stream for alerts. Unset: no Kinesis sink. */
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
-  /** Hours a delivery marker is kept (at least the stream's 24 h retention). Default 48. */
+  /** Hours an alert delivery marker is kept (at least the stream's 24 h retention). Default 48. */
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
-  /** 'false' to not persist final results in the state table (no `state` queries of final results). Default true. */
+  /** 'true' to persist final results in the state table (`state` queries of final results; one write each). Default false. */
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
+  /**
+   * S3 bucket (the data lake's) where messages a sink refused after its retries are spilled, under `undelivered/`,
+   * and re-delivered from by the closer. Unset: no spill (the stream records fail, are retried, then parked).
+   */
+  undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
   /** Closer: a source whose checkpoint is older than this (ms) is idle. Default 60000. */
   idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
 } as const;
@@ -29,9 +34,16 @@ export const EMISSION_ENV = {
 export const EMISSION_METRICS = {
   /** Messages delivered, all sinks. */
   delivered: 'MessagesDelivered',
-  /** Messages a sink could not deliver after its retries (their stream records are retried): alarm on it. */
+  /** Messages a sink could not deliver after its retries (spilled for re-delivery, else their records are retried). */
   deliveryFailures: 'SinkDeliveryFailures',
-  /** Deliveries skipped because a marker showed them done (redelivered stream records). */
+  /** Messages spilled for re-delivery (a sink refused them after its retries). */
+  messagesSpilled: 'MessagesSpilled',
+  /** Messages that could be neither delivered nor spilled (their stream records are retried, then parked). */
+  spillFailures: 'SpillFailures',
+  /** Closer: spilled messages re-delivered, and spill objects still waiting. */
+  messagesRedelivered: 'MessagesRedelivered',
+  spillObjectsWaiting: 'SpillObjectsWaiting',
+  /** Alert deliveries skipped because a marker showed them done (redelivered stream records). */
   redeliveriesSkipped: 'RedeliveriesSkipped',
   /** Markers that already existed when written (another emitter sent the same message concurrently). */
   concurrentSends: 'ConcurrentSends',

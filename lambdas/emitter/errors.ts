@@ -43,3 +43,28 @@ export class MarkerCallError extends Error {
     );
   }
 }
+
+/** The pipeline's id key (the secret of alert and result ids) cannot be read or created. */
+export class IdKeyError extends Error {
+  override name = 'IdKeyError';
+  constructor(tableName: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `The id key item (pk "#meta", sk "id-key") of table ${JSON.stringify(tableName)} ${reason}` +
+        (options?.cause ? `: ${(options.cause as Error)?.message ?? String(options.cause)}` : ''),
+      options,
+    );
+  }
+}
+
+/** A line of a spill object is not an emitted message (the object is left as it is, for an operator). */
+export class SpillFormatError extends Error {
+  override name = 'SpillFormatError';
+  constructor(
+    readonly key: string,
+    line: number,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Spill object ${JSON.stringify(key)}, line ${line}: ${reason}`, options);
+  }
+}

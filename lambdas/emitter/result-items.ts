@@ -83,23 +83,25 @@ export interface ResultItemsOptions {
 }
 
 /**
- * Final results persisted in the state table for state queries: one item per (key, window, start), written with
+ * Final results persisted in the state table for state queries (opt-in: `persistResults`, default off): one item per (key, window, start), written with
  * BatchWriteItem (25 a call; unconditional: a rewrite of the same deterministic result is harmless). One write unit
  * per result of up to 1 KB.
  */
 export class ResultItems {
   readonly #o: ResultItemsOptions;
   #writeUnits = 0;
+  #requests = 0;
 
   constructor(options: ResultItemsOptions) {
     this.#o = options;
   }
 
-  /** Write units used since the last call (then reset). */
-  takeWriteUnits(): number {
-    const units = this.#writeUnits;
+  /** BatchWriteItem calls (retries included) and write units since the last call (then reset). */
+  takeUsage(): { requests: number; writeUnits: number } {
+    const usage = { requests: this.#requests, writeUnits: this.#writeUnits };
     this.#writeUnits = 0;
-    return units;
+    this.#requests = 0;
+    return usage;
   }
 
   /** Persist results; returns the ids that could not be written, with the cause. */
@@ -118,13 +120,15 @@ export class ResultItems {
         try {
           const out = await callWithRetry(
             'BatchWriteItem (results)',
-            () =>
-              this.#o.client.send(
+            () => {
+              this.#requests++;
+              return this.#o.client.send(
                 new BatchWriteItemCommand({
                   RequestItems: { [this.#o.tableName]: pending },
                   ReturnConsumedCapacity: 'TOTAL',
                 }),
-              ),
+              );
+            },
             { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
           );
           this.#writeUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);

@@ -4,9 +4,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
 import { FirehoseSink } from '../sinks/firehose-sink';
 import { KinesisSink } from '../sinks/kinesis-sink';
@@ -15,10 +18,13 @@ import { SnsSink } from '../sinks/sns-sink';
 import { TimestreamSink } from '../sinks/timestream-sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers } from './delivery-markers';
-import type { EmitSummary, EmitterContext } from './emit';
+import type { EmitSummary, EmitterContext, IdKeyUsage } from './emit';
 import { EMISSION_ENV, EMISSION_METRICS } from './env';
 import { InvalidEmitterSettingError, MissingEmitterSettingError } from './errors';
+import { loadIdKey } from './id-key';
 import { ResultItems } from './result-items';
+import type { SideOutputs } from './side-output-delivery';
+import { MeteredSpillStore, S3SpillStore, SINK_NAME_PATTERN, type SpillStore } from './spill';
 
 /**
  * What an emitter can be given instead of its defaults (tests, the local runtime). Unset fields come from the
@@ -35,10 +41,26 @@ export interface EmitterDeps {
   sinks?: readonly Sink[];
   /** Sinks added to the configured ones (e.g. the local console). */
   extraSinks?: readonly Sink[];
-  /** Persist final results for state queries. @default process.env.STREAMFOLD_PERSIST_RESULTS !== 'false' */
+  /**
+   * Persist final results as result items for state queries (one write unit per result: opt-in).
+   * @default process.env.STREAMFOLD_PERSIST_RESULTS === 'true'
+   */
   persistResults?: boolean;
-  /** Hours a delivery marker is kept. @default 48 */
+  /** Hours an alert delivery marker is kept. @default 48 */
   markerTtlHours?: number;
+  /**
+   * Where messages a sink refused after its retries are spilled for re-delivery; false: no spill (their stream
+   * records fail and are retried, then parked in the failed queue).
+   * @default - S3 bucket process.env.STREAMFOLD_UNDELIVERED_BUCKET when set, else false
+   */
+  spill?: SpillStore | false;
+  /**
+   * The side-output queues state writes' outboxes go to. @default SQS queues from STREAMFOLD_REJECTED_QUEUE_URL and
+   * STREAMFOLD_LATE_QUEUE_URL when both are set, else none (the processor's own sends only)
+   */
+  sideOutputs?: SideOutputs | false;
+  /** The pipeline's id key (tests). @default - loaded once from the state table (see loadIdKey) */
+  idKey?: Uint8Array;
   /** Backoff of marker, result-item and sink retries. */
   backoff?: BackoffOptions;
   logger?: Logger;
@@ -57,6 +79,88 @@ export interface EmitterRuntime {
 }
 
 const env = (name: string) => process.env[name] || undefined;
+
+/**
+ * The spill store configured by `deps.spill` or the environment ({@link EMISSION_ENV}.undeliveredBucket), metered;
+ * undefined for none.
+ */
+export function spillFromEnvironment(spill: SpillStore | false | undefined): MeteredSpillStore | undefined {
+  if (spill === false) return undefined;
+  if (spill) return new MeteredSpillStore(spill);
+  const bucket = env(EMISSION_ENV.undeliveredBucket);
+  return bucket ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client({}), bucket })) : undefined;
+}
+
+/** The persistResults setting (deps first, then the environment: 'true' or 'false'; default false). */
+export function persistResultsSetting(value: boolean | undefined): boolean {
+  if (value !== undefined) return value;
+  const raw = env(EMISSION_ENV.persistResults);
+  if (raw === undefined) return false;
+  if (raw !== 'true' && raw !== 'false') {
+    throw new InvalidEmitterSettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
+  }
+  return raw === 'true';
+}
+
+/** The side-output queues given, or configured by the environment (both queue URLs set), or none. */
+export function sideOutputsOf(
+  given: SideOutputs | false | undefined,
+  backoff?: BackoffOptions,
+): { sideOutputs?: SideOutputs } {
+  if (given === false) return {};
+  if (given) return { sideOutputs: given };
+  const rejected = env(ENV.rejectedQueueUrl);
+  const late = env(ENV.lateQueueUrl);
+  if (!rejected || !late) return {};
+  const client = new SQSClient({});
+  return {
+    sideOutputs: {
+      rejected: new SqsSideOutput({ client, queueUrl: rejected, backoff }),
+      late: new SqsSideOutput({ client, queueUrl: late, backoff }),
+    },
+  };
+}
+
+/** Checks sink names: unique, and usable in marker and spill keys ({@link SINK_NAME_PATTERN}). */
+export function checkSinkNames(sinks: readonly Sink[]): void {
+  const names = sinks.map((s) => s.name);
+  const clash = names.find((n, i) => names.indexOf(n) !== i);
+  if (clash !== undefined) throw new InvalidEmitterSettingError('sinks', names, `unique sink names (${clash} twice)`);
+  const bad = names.find((n) => !SINK_NAME_PATTERN.test(n));
+  if (bad !== undefined) {
+    throw new InvalidEmitterSettingError('sinks', bad, 'a sink name of 1-64 letters, digits, _, . or -');
+  }
+}
+
+/** The id key of a pipeline's state table, loaded at most once, with its DynamoDB calls counted. */
+export function idKeySource(
+  dynamodb: Pick<DynamoDBClient, 'send'>,
+  stateTable: string,
+  given?: Uint8Array,
+  backoff?: BackoffOptions,
+): { idKey: () => Promise<Uint8Array>; takeIdKeyUsage: () => IdKeyUsage } {
+  let usage: IdKeyUsage = { requests: 0, readUnits: 0, writeUnits: 0 };
+  return {
+    idKey: () =>
+      given
+        ? Promise.resolve(given)
+        : loadIdKey({
+            client: dynamodb,
+            tableName: stateTable,
+            backoff,
+            onCall: (call) => {
+              usage.requests++;
+              usage.readUnits += call.readUnits;
+              usage.writeUnits += call.writeUnits;
+            },
+          }),
+    takeIdKeyUsage: () => {
+      const taken = usage;
+      usage = { requests: 0, readUnits: 0, writeUnits: 0 };
+      return taken;
+    },
+  };
+}
 
 /** Metrics with namespace `streamfold` and the single dimension `pipeline=<name>`. */
 export function createEmissionMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics {
@@ -105,7 +209,8 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
   const stateTable = deps.stateTable ?? env(ENV.stateTable);
   if (!stateTable) throw new MissingEmitterSettingError(ENV.stateTable, 'the DynamoDB state table');
   const dedupeTable = deps.dedupeTable ?? env(ENV.dedupeTable);
-  if (!dedupeTable) throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding delivery markers');
+  if (!dedupeTable)
+    throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding alert delivery markers');
   const rawTtl = deps.markerTtlHours ?? Number(env(EMISSION_ENV.markerTtlHours) ?? 48);
   if (!Number.isFinite(rawTtl) || rawTtl < 24) {
     throw new InvalidEmitterSettingError(
@@ -114,14 +219,16 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
       'hours, at least 24 (the stream retention)',
     );
   }
-  const persist = deps.persistResults ?? env(EMISSION_ENV.persistResults) !== 'false';
+  const persist = persistResultsSetting(deps.persistResults);
   const sinks = [...(deps.sinks ?? sinksFromEnvironment(deps.backoff)), ...(deps.extraSinks ?? [])];
-  const names = sinks.map((s) => s.name);
-  const clash = names.find((n, i) => names.indexOf(n) !== i);
-  if (clash !== undefined) throw new InvalidEmitterSettingError('sinks', names, `unique sink names (${clash} twice)`);
+  checkSinkNames(sinks);
   const context: EmitterContext = {
     pipeline,
     sinks,
+    ...idKeySource(dynamodb, stateTable, deps.idKey, deps.backoff),
+    spill: spillFromEnvironment(deps.spill),
+    ...sideOutputsOf(deps.sideOutputs, deps.backoff),
+    now: deps.now,
     markers: new DeliveryMarkers({
       client: dynamodb,
       tableName: dedupeTable,
@@ -152,6 +259,9 @@ export function addEmitMetrics(metrics: Metrics, summary: EmitSummary): void {
   const delivered = Object.values(summary.delivered).reduce((a, b) => a + b, 0);
   metrics.addMetric(EMISSION_METRICS.delivered, MetricUnit.Count, delivered);
   metrics.addMetric(EMISSION_METRICS.deliveryFailures, MetricUnit.Count, summary.deliveryFailures);
+  const spilled = Object.values(summary.spilled).reduce((a, b) => a + b, 0);
+  metrics.addMetric(EMISSION_METRICS.messagesSpilled, MetricUnit.Count, spilled);
+  metrics.addMetric(EMISSION_METRICS.spillFailures, MetricUnit.Count, summary.spillFailures);
   metrics.addMetric(EMISSION_METRICS.redeliveriesSkipped, MetricUnit.Count, summary.skipped);
   metrics.addMetric(EMISSION_METRICS.concurrentSends, MetricUnit.Count, summary.concurrentSends);
   metrics.addMetric(EMISSION_METRICS.alertsEmitted, MetricUnit.Count, summary.alerts);

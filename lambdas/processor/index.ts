@@ -1,7 +1,9 @@
 export * from './errors';
 export * from './kinesis-handler';
 export * from './msk-handler';
+export * from './outbox';
 export { NO_STREAM_TIME, processSource } from './process-source';
+export * from './redrive';
 export * from './runtime';
 export * from './source-batch';
 export * from './stored-state';

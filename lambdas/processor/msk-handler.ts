@@ -30,11 +30,12 @@ export function mskClusterIdentity(arn: string | undefined): string {
 
 /**
  * Group an MSK event's records by topic-partition (source id `topic-partition`, offset as sequence, base64 value as
- * data, message timestamp as arrival time, base64 key decoded as partition key). A source's identity is
+ * data, message timestamp as arrival time — a producer's CreateTime no later than `now` —, base64 key decoded as partition
+ * key). A source's identity is
  * `<cluster uuid>/<topic>-<partition>`; arrival times grow with offsets only with LogAppendTime timestamps.
  * @throws MalformedEventError when a record has no topic, partition or offset.
  */
-export function mskBatches(event: MSKEvent): SourceBatch[] {
+export function mskBatches(event: MSKEvent, now: number = Date.now()): SourceBatch[] {
   const bySource = new Map<string, SourceRecord[]>();
   const ordered = new Map<string, boolean>();
   const cluster = mskClusterIdentity(event.eventSourceArn);
@@ -57,7 +58,9 @@ export function mskBatches(event: MSKEvent): SourceBatch[] {
       list.push({
         sequence: String(record.offset),
         data: record.value,
-        arrivalMs: record.timestamp,
+        // With CreateTime the producer sets the timestamp: never trust it beyond the moment the record is read, so a
+        // producer cannot move the future-time bound (DESIGN.md §12) by dating its record ahead.
+        arrivalMs: record.timestampType === 'LOG_APPEND_TIME' ? record.timestamp : Math.min(record.timestamp, now),
         ...(partitionKey !== undefined ? { partitionKey } : {}),
       });
       bySource.set(sourceId, list);
@@ -90,7 +93,7 @@ export function mskResponse(outcomes: readonly SourceOutcome[]): MskBatchRespons
 export function createMskHandler(pipeline: Pipeline, deps: ProcessorDeps = {}) {
   const runtime = createRuntime(pipeline, deps);
   return middy(async (event: MSKEvent): Promise<MskBatchResponse> => {
-    const { outcomes } = await runInvocation(runtime, mskBatches(event));
+    const { outcomes } = await runInvocation(runtime, mskBatches(event, runtime.now()));
     failOnNoProgress(outcomes);
     return mskResponse(outcomes);
   })

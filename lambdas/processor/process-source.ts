@@ -3,21 +3,16 @@ import {
   applyRecords,
   claimBucket,
   claimChars,
+  claimsForgotten,
   type Decoded,
   decodeBase64Record,
   type EngineRecord,
+  FENCE_HORIZON_MS,
   type KeyState,
   nextCloseTime,
   stateTooLargeReason,
 } from '../../core';
-import {
-  fitData,
-  type LateMessage,
-  lateId,
-  type RejectedMessage,
-  rejectedId,
-  type SideOutputMessage,
-} from '../side-output/index';
+import { fitData, type RejectedMessage, rejectedId, type SideOutputMessage } from '../side-output/index';
 import {
   type AppliedState,
   type Checkpoint,
@@ -29,7 +24,9 @@ import {
   pipelineWatermark,
   StaleCheckpointError,
 } from '../state/index';
+import { sendCleanEvents } from './clean-events';
 import { keyStateFor, switchTimeOf } from './key-state';
+import { expandOutbox, lateRecordEntry, OUTBOX_DATA_CHARS, type OutboxEntry } from './outbox';
 import {
   emptyStats,
   type ProcessContext,
@@ -53,8 +50,6 @@ const fromStored = (streamTime: number) => (streamTime >= 0 ? streamTime : Numbe
 export const SPILL_CLAIMS_OVER = 2_200;
 /** What a spill brings the in-item claims down to (at most). */
 const SPILL_CLAIMS_TO = 1_100;
-/** Data kept in a side-output message persisted in a state item (the item's outbox; the rest is cut, flagged). */
-export const OUTBOX_DATA_CHARS = 8_192;
 
 /** A valid record kept for windowing, with its place in the batch. */
 interface KeyRecord {
@@ -79,6 +74,20 @@ interface SourceStart {
   /** The source name used in side-output message ids (`shard` or `shard#epoch`). */
   readonly messageSource: string;
   readonly streamTime: number;
+  /** Set when re-driving a discarded range: the fence the source's normal batches are recorded under. */
+  readonly redrive?: { readonly originalFence: string };
+}
+
+/** Options of {@link processSource}. */
+export interface ProcessOptions {
+  /**
+   * Re-drive a range the event source mapping discarded (its failure record names it): process its records whatever
+   * the checkpoint says, under a fence of their own (`range`, e.g. `<first>-<last>`), without moving the checkpoint.
+   * A record whose key's normal fence already passed it may have been applied before the discard: it is applied only
+   * when the key's claims prove it was not (it has a dedupe id that is not claimed and not forgotten); otherwise it is
+   * `undecidable` (stats, and `onUndecidable`), never counted twice.
+   */
+  readonly redrive?: { readonly range: string; readonly onUndecidable?: (record: SourceRecord) => void };
 }
 
 /** A batch decoded and laid out: rejections, stream time after each record, records per key. */
@@ -102,14 +111,18 @@ interface KeyEffects {
 /**
  * Process one source's records exactly once (DESIGN.md §1–§12), as named steps:
  * {@link readStart} (fresh checkpoint, restart detection) → {@link planBatch} (decode, stream time, keys) →
- * {@link sendRejected} (before the checkpoint can pass them) → {@link commitKeys} (one conditional write per key; the
- * write carries the key's results, alerts and side outputs) → {@link sendOutboxes} (fast path; the state table's
+ * {@link sendRejected} and {@link sendCleanEvents} (before the checkpoint can pass them) → {@link commitKeys} (one
+ * conditional write per key; the write carries the key's results, alerts and side outputs) → {@link sendOutboxes} (fast path; the state table's
  * stream is the durable one) → {@link checkpointAfter}.
  *
  * Never throws for a bad record or an infrastructure failure: the outcome names the lowest record not fully done
  * (`failedAt`), and the checkpoint is left just before it, so a retry from there takes the same decisions.
  */
-export async function processSource(ctx: ProcessContext, batch: SourceBatch): Promise<SourceOutcome> {
+export async function processSource(
+  ctx: ProcessContext,
+  batch: SourceBatch,
+  options: ProcessOptions = {},
+): Promise<SourceOutcome> {
   const { sourceId } = batch;
   const stats = emptyStats(batch.records.length);
   const all = [...batch.records].sort((a, b) => compareSequence(a.sequence, b.sequence));
@@ -117,7 +130,9 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
   if (all.length === 0) return done();
   let start: SourceStart;
   try {
-    start = await readStart(ctx, batch, all, stats);
+    start = options.redrive
+      ? await redriveStart(ctx, batch, all, options.redrive)
+      : await readStart(ctx, batch, all, stats);
   } catch (error) {
     return { sourceId, failedAt: all[0], error: error as Error, noProgress: true, stats };
   }
@@ -138,16 +153,23 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
     stats.keys = plan.byKey.size;
     let failPoint = records.length;
     let firstError: Error | undefined;
-    const rejectedFailure = await sendRejected(ctx, start, records, plan, stats);
-    if (rejectedFailure) {
-      failPoint = rejectedFailure.pos;
-      firstError = rejectedFailure.error;
+    // Rejected records and clean events (every valid record) rest on no state decision: sent side by side.
+    const origin = { identity: batch.identity ?? batch.sourceId, epoch: start.epoch, source: start.messageSource };
+    const sideFailures = await Promise.all([
+      sendRejected(ctx, start, records, plan, stats),
+      sendCleanEvents(ctx, origin, records, plan.decoded, plan.rejected, stats),
+    ]);
+    for (const failure of sideFailures) {
+      if (failure && failure.pos < failPoint) {
+        failPoint = failure.pos;
+        firstError = failure.error;
+      }
     }
     const watermark = await watermarkFor(ctx, batch, plan);
     const committed = await commitKeys(ctx, start, records, plan, watermark, stats);
     committedAny = committed.written.size > 0;
-    for (const [key, error] of committed.failed) {
-      const pos = plan.byKey.get(key)![0]!.pos;
+    for (const r of committed.undecidable) options.redrive?.onUndecidable?.(records[r.pos]!);
+    for (const { error, pos } of committed.failed.values()) {
       if (pos < failPoint) {
         failPoint = pos;
         firstError = error;
@@ -162,6 +184,7 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
       } catch (error) {
         return fail(0, error as Error);
       }
+      if (start.redrive) return failPoint >= records.length ? done() : fail(failPoint, firstError);
       try {
         await checkpointAfter(ctx, batch, start, records, plan, failPoint - 1);
       } catch (error) {
@@ -171,7 +194,12 @@ export async function processSource(ctx: ProcessContext, batch: SourceBatch): Pr
         }
       }
     }
-    return failPoint >= records.length ? done() : fail(failPoint, firstError);
+    if (failPoint >= records.length) return done();
+    // Still retrying valid records: say so, or the source would look idle and its backlog late (DESIGN.md §4).
+    if (plan.byKey.size > 0 && !start.redrive) {
+      await ctx.store.touchCheckpoint(batch.identity ?? batch.sourceId, ctx.now());
+    }
+    return fail(failPoint, firstError);
   } catch (error) {
     // Unexpected (a bug or a failed read outside the bounded paths): everything after the checkpoint is retried.
     ctx.log.error('source processing failed', { sourceId, error });
@@ -231,6 +259,49 @@ async function readStart(
     hint: 'set the topic to LogAppendTime so streamfold can detect a restart',
   });
   return startAt(checkpoint.epoch, above, checkpoint);
+}
+
+/** A re-drive of a range older than the fence horizon: refused (it could count records twice). */
+export class RedriveTooOldError extends Error {
+  override readonly name = 'RedriveTooOldError';
+  constructor(sourceId: string, range: string, firstArrival: number) {
+    super(
+      `range ${sourceId}:${range} arrived at ${new Date(firstArrival).toISOString()}, more than ${FENCE_HORIZON_MS / 86_400_000} days ago: the keys' fences no longer tell what was applied; it is not re-driven`,
+    );
+  }
+}
+
+/** Where a re-drive starts: every record of the range, under a fence of its own, from no stream time. */
+async function redriveStart(
+  ctx: ProcessContext,
+  batch: SourceBatch,
+  all: readonly SourceRecord[],
+  redrive: NonNullable<ProcessOptions['redrive']>,
+): Promise<SourceStart> {
+  const identity = batch.identity ?? batch.sourceId;
+  const checkpoint = await ctx.store.getCheckpoint(identity);
+  const firstArrival = Math.min(...all.map((r) => r.arrivalMs));
+  if (firstArrival < ctx.now() - FENCE_HORIZON_MS) {
+    // Older than the fences are kept: what was applied can no longer be told from what was not.
+    throw new RedriveTooOldError(batch.sourceId, redrive.range, firstArrival);
+  }
+  // The epoch the range belongs to: the current one, or the one before when it arrived before the current began.
+  const current = checkpoint?.epoch ?? 0;
+  const epoch =
+    current > 0 && checkpoint?.epochStartMs !== undefined && firstArrival < checkpoint.epochStartMs
+      ? current - 1
+      : current;
+  const base = epoch === 0 ? identity : `${identity}#${epoch}`;
+  return {
+    records: all,
+    checkpoint,
+    epoch,
+    fence: fenceKey(`${base}#redrive#${redrive.range}`),
+    messageSource: epoch === 0 ? batch.sourceId : `${batch.sourceId}#${epoch}`,
+    // Lateness then rests on the keys' own finalized-through marks: a window that was made final meanwhile is late.
+    streamTime: Number.NEGATIVE_INFINITY,
+    redrive: { originalFence: fenceKey(base) },
+  };
 }
 
 /**
@@ -337,6 +408,37 @@ function freshRecords(ctx: ProcessContext, recs: readonly KeyRecord[], done: str
   return { fresh: timed, keyTime };
 }
 
+/**
+ * In a re-drive, the records of a key that can be decided: those above the key's normal fence (never applied), and
+ * those at or below it (applied before the discard, declared late then, or overtaken by later records and never
+ * processed) whose dedupe claim settles it. Such a record is judged at no less than the key's own stream time, which
+ * is at least the one it had then (so a record declared late then is late again, under the same message id), and:
+ * claimed → a duplicate; not claimed and not yet forgotten → never applied; otherwise undecidable (not counted).
+ */
+function decidableForRedrive(
+  ctx: ProcessContext,
+  base: KeyState,
+  above: { fresh: readonly KeyRecord[]; keyTime: number | undefined },
+  normalFence: string | undefined,
+  undecidable: Set<KeyRecord>,
+): { fresh: readonly KeyRecord[]; keyTime: number | undefined } {
+  const floor = Math.max(base.m, base.z ?? Number.NEGATIVE_INFINITY);
+  const fresh: KeyRecord[] = [];
+  for (const r of above.fresh) {
+    if (normalFence === undefined || compareSequence(r.sequence, normalFence) > 0) {
+      fresh.push(r);
+      continue;
+    }
+    const streamTime = Math.max(r.streamTime, floor);
+    const decidable = r.id !== undefined && !claimsForgotten(ctx.layout, claimBucket(r.time), streamTime);
+    if (decidable) {
+      undecidable.delete(r);
+      fresh.push({ ...r, streamTime });
+    } else undecidable.add(r);
+  }
+  return { fresh, keyTime: above.keyTime };
+}
+
 const toEngine = (r: KeyRecord): EngineRecord => ({
   event: r.event,
   time: r.time,
@@ -361,85 +463,149 @@ async function commitKeys(
   watermark: number,
   stats: SourceStats,
 ): Promise<{
-  written: Map<string, KeyEffects & { outbox: SideOutputMessage[] }>;
-  failed: Map<string, Error>;
+  written: Map<string, { outbox: OutboxEntry[] }>;
+  failed: Map<string, { error: Error; pos: number }>;
   due: DueEntry[];
+  undecidable: ReadonlySet<KeyRecord>;
 }> {
-  const final = new Map<string, KeyEffects & { outbox: SideOutputMessage[]; dropped: number[] }>();
-  const requests: CommitRequest[] = [];
-  for (const [key, recs] of plan.byKey) {
-    const spilled = new Map<number, Set<string>>();
-    const moved = new Map<number, string>();
-    requests.push({
-      key,
-      sourceId: start.fence,
-      lastSequence: recs[recs.length - 1]!.sequence,
-      apply: (current): AppliedState | PendingWork | undefined => {
-        final.delete(key);
-        const switchTime = switchTimeOf(recs, current.applied[start.fence], ctx.streamTimePerKey);
-        const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state, switchTime);
-        if ('pending' in base) return base; // the layout registry first (README "Changing a pipeline")
-        const { fresh, keyTime } = freshRecords(ctx, recs, current.applied[start.fence], base);
-        if (fresh.length === 0) return undefined;
-        const needed = neededBuckets(base, fresh, spilled);
-        if (needed.length > 0) {
-          return {
-            pending: async () => {
-              for (const [bucket, set] of await ctx.store.readClaims(key, needed)) spilled.set(bucket, set);
-            },
-          };
-        }
-        const committedClaims = { ...(base.d ?? {}) };
-        const committedSpills = [...(base.D ?? [])];
-        const outcome = applyRecords(ctx.layout, key, base, fresh.map(toEngine), {
-          watermark: keyTime ?? watermark,
-          spilledClaims: spilled,
-          maxStateBytes: ctx.pipeline.settings.maxStateBytes,
+  const written = new Map<string, { outbox: OutboxEntry[] }>();
+  const failed = new Map<string, { error: Error; pos: number }>();
+  const latest = new Map<string, DueEntry | undefined>();
+  const undecidable = new Set<KeyRecord>();
+  const keys = new Map([...plan.byKey].map(([key, recs]) => [key, { chunks: chunked(recs), claims: keyClaims() }]));
+  // A key's records go in chunks of KEY_CHUNK_RECORDS, one conditional write each (the fence moves chunk by chunk),
+  // so that no write carries more than a bounded outbox; most keys have one chunk, and one round does.
+  for (let round = 0; ; round++) {
+    const requests: CommitRequest[] = [];
+    const effectsOf = new Map<string, KeyEffects & { outbox: OutboxEntry[]; dropped: number[] }>();
+    for (const [key, { chunks, claims }] of keys) {
+      const chunk = chunks[round];
+      if (!chunk || failed.has(key)) continue;
+      // Not past the stream time of the key's records still to come (a later chunk would find them late).
+      const upTo = Math.min(watermark, ...chunks.slice(round + 1).flatMap((c) => c.map((r) => r.streamTime)));
+      requests.push(keyRequest(ctx, start, records, key, chunk, claims, upTo, effectsOf, undecidable));
+    }
+    if (requests.length === 0) break;
+    const commit = await ctx.store.commit(requests);
+    stats.conflicts += commit.totals.conflicts;
+    stats.retries += commit.totals.retries;
+    for (const result of commit.results) {
+      const chunk = keys.get(result.key)!.chunks[round]!;
+      if (result.status === 'failed') {
+        const error = result.error ?? new Error(`commit of key ${JSON.stringify(result.key)} failed`);
+        failed.set(result.key, { error, pos: chunk[0]!.pos });
+        continue;
+      }
+      latest.set(
+        result.key,
+        result.nextClose !== undefined
+          ? { key: result.key, version: result.version, nextClose: result.nextClose }
+          : undefined,
+      );
+      const effects = result.status === 'written' ? effectsOf.get(result.key) : undefined;
+      if (!effects) continue;
+      const sofar = written.get(result.key);
+      if (sofar) sofar.outbox.push(...effects.outbox);
+      else written.set(result.key, { outbox: [...effects.outbox] });
+      addStats(stats, effects);
+      if (effects.dropped.length > 0) {
+        await ctx.store.dropClaims(result.key, effects.dropped).catch((error: unknown) => {
+          ctx.log.warn('claim items not deleted (they expire by TTL)', { key: result.key, error });
         });
-        const spill = spillPlan(outcome.state, committedClaims, moved);
-        if (spill.length > 0) {
-          return {
-            pending: async () => {
-              for (const [bucket, text] of spill) {
-                await ctx.store.spillClaims(key, bucket, splitHashes(text));
-                moved.set(bucket, text);
-              }
-            },
-          };
-        }
-        applyMoves(outcome.state, moved, spilled);
-        const outbox = outboxOf(ctx, start, key, fresh, outcome, records);
-        const dropped = committedSpills.filter((b) => !outcome.state.D?.includes(b));
-        final.set(key, { fresh, outcome, outbox, dropped });
-        return storedWrite(ctx, start, fresh, outcome, outbox);
-      },
-    });
+      }
+    }
   }
-  const commit = await ctx.store.commit(requests);
-  stats.conflicts += commit.totals.conflicts;
-  stats.retries += commit.totals.retries;
-  const written = new Map<string, KeyEffects & { outbox: SideOutputMessage[] }>();
-  const failed = new Map<string, Error>();
-  const due: DueEntry[] = [];
-  for (const result of commit.results) {
-    if (result.status === 'failed') {
-      failed.set(result.key, result.error ?? new Error(`commit of key ${JSON.stringify(result.key)} failed`));
-      continue;
-    }
-    if (result.nextClose !== undefined) {
-      due.push({ key: result.key, version: result.version, nextClose: result.nextClose });
-    }
-    const effects = result.status === 'written' ? final.get(result.key) : undefined;
-    if (!effects) continue;
-    written.set(result.key, effects);
-    addStats(stats, effects);
-    if (effects.dropped.length > 0) {
-      await ctx.store.dropClaims(result.key, effects.dropped).catch((error: unknown) => {
-        ctx.log.warn('claim items not deleted (they expire by TTL)', { key: result.key, error });
+  stats.undecidable = undecidable.size;
+  const due = [...latest.values()].filter((e): e is DueEntry => e !== undefined);
+  return { written, failed, due, undecidable };
+}
+
+/** Records a key may commit in one write. */
+export const KEY_CHUNK_RECORDS = 50;
+
+function chunked(recs: readonly KeyRecord[]): KeyRecord[][] {
+  const chunks: KeyRecord[][] = [];
+  for (let i = 0; i < recs.length; i += KEY_CHUNK_RECORDS) chunks.push(recs.slice(i, i + KEY_CHUNK_RECORDS));
+  return chunks;
+}
+
+/**
+ * What a key's commits remember between `apply` calls: the spilled claims read (valid for the item version they were
+ * read at: another writer may move more claims out of the item) and the claims this commit moved out.
+ */
+interface KeyClaims {
+  spilled: Map<number, Set<string>>;
+  readAt: number | undefined;
+  moved: Map<number, string>;
+}
+
+const keyClaims = (): KeyClaims => ({ spilled: new Map(), readAt: undefined, moved: new Map() });
+
+/** One key's conditional write for one chunk of its records. */
+function keyRequest(
+  ctx: ProcessContext,
+  start: SourceStart,
+  records: readonly SourceRecord[],
+  key: string,
+  recs: readonly KeyRecord[],
+  claims: KeyClaims,
+  watermark: number,
+  effectsOf: Map<string, KeyEffects & { outbox: OutboxEntry[]; dropped: number[] }>,
+  undecidable: Set<KeyRecord>,
+): CommitRequest {
+  return {
+    key,
+    sourceId: start.fence,
+    lastSequence: recs[recs.length - 1]!.sequence,
+    apply: (current): AppliedState | PendingWork | undefined => {
+      effectsOf.delete(key);
+      if (claims.readAt !== current.version) {
+        claims.spilled.clear();
+        claims.moved.clear();
+      }
+      const switchTime = switchTimeOf(recs, current.applied[start.fence], ctx.streamTimePerKey);
+      const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state, switchTime);
+      if ('pending' in base) return base; // the layout registry first (README "Changing a pipeline")
+      const above = freshRecords(ctx, recs, current.applied[start.fence], base);
+      const { fresh, keyTime } = start.redrive
+        ? decidableForRedrive(ctx, base, above, current.applied[start.redrive.originalFence], undecidable)
+        : above;
+      if (fresh.length === 0) return undefined;
+      const needed = neededBuckets(base, fresh, claims.spilled);
+      if (needed.length > 0) {
+        return {
+          pending: async () => {
+            for (const [bucket, set] of await ctx.store.readClaims(key, needed)) claims.spilled.set(bucket, set);
+            claims.readAt = current.version;
+          },
+        };
+      }
+      claims.readAt = current.version;
+      const committedClaims = { ...(base.d ?? {}) };
+      const committedSpills = Object.keys(base.D ?? {}).map(Number);
+      const outcome = applyRecords(ctx.layout, key, base, fresh.map(toEngine), {
+        watermark: keyTime ?? watermark,
+        spilledClaims: claims.spilled,
+        maxStateBytes: ctx.pipeline.settings.maxStateBytes,
       });
-    }
-  }
-  return { written, failed, due };
+      const spill = spillPlan(outcome.state, committedClaims, claims.moved);
+      if (spill.length > 0) {
+        return {
+          pending: async () => {
+            for (const [bucket, text] of spill) {
+              await ctx.store.spillClaims(key, bucket, splitHashes(text));
+              claims.moved.set(bucket, text);
+            }
+          },
+        };
+      }
+      applyMoves(outcome.state, claims.moved, claims.spilled);
+      const outbox = outboxOf(ctx, start, key, fresh, outcome, records);
+      const dropped = committedSpills.filter((b) => outcome.state.D?.[b] === undefined);
+      effectsOf.set(key, { fresh, outcome, outbox, dropped });
+      return storedWrite(ctx, start, fresh, outcome, outbox);
+    },
+  };
 }
 
 function addStats(stats: SourceStats, { fresh, outcome }: KeyEffects): void {
@@ -455,12 +621,12 @@ function addStats(stats: SourceStats, { fresh, outcome }: KeyEffects): void {
 
 /** Spilled buckets the records' claims must be checked against that are not read yet. */
 function neededBuckets(base: KeyState, fresh: readonly KeyRecord[], spilled: Map<number, Set<string>>): number[] {
-  if (!base.D || base.D.length === 0) return [];
+  if (!base.D) return [];
   const needed = new Set<number>();
   for (const r of fresh) {
     if (r.id === undefined) continue;
     const bucket = claimBucket(r.time);
-    if (base.D.includes(bucket) && !spilled.has(bucket)) needed.add(bucket);
+    if (base.D[bucket] !== undefined && !spilled.has(bucket)) needed.add(bucket);
   }
   return [...needed];
 }
@@ -495,10 +661,12 @@ function applyMoves(state: KeyState, moved: Map<number, string>, spilled: Map<nu
       if (rest.length > 0) state.d![bucket] = rest;
       else delete state.d![bucket];
     }
-    state.D = [...new Set([...(state.D ?? []), bucket])].sort((a, b) => a - b);
     const set = spilled.get(bucket) ?? new Set<string>();
+    const before = set.size;
     for (const hash of splitHashes(text)) set.add(hash);
     spilled.set(bucket, set);
+    state.D ??= {};
+    state.D[bucket] = (state.D[bucket] ?? 0) + (set.size - before);
   }
   if (state.d && Object.keys(state.d).length === 0) delete state.d;
 }
@@ -517,25 +685,28 @@ function outboxOf(
   fresh: readonly KeyRecord[],
   outcome: ApplyOutcome,
   records: readonly SourceRecord[],
-): SideOutputMessage[] {
-  const outbox: SideOutputMessage[] = [];
+): OutboxEntry[] {
+  const windows = new Map<number, [string, number, number][]>();
   for (const entry of outcome.late) {
-    const record = fresh[entry.index]!;
-    const late: LateMessage = {
-      kind: 'late',
-      id: lateId(start.messageSource, record.sequence, entry.window, entry.start),
-      pipeline: ctx.pipeline.name,
-      source: start.messageSource,
-      sequence: record.sequence,
-      key,
-      window: entry.window,
-      start: entry.start,
-      end: entry.end,
-      eventTime: record.time,
-      streamTime: record.streamTime,
-      ...fitData(records[record.pos]!.data, OUTBOX_DATA_CHARS),
-    };
-    outbox.push(late);
+    const list = windows.get(entry.index) ?? [];
+    list.push([entry.window, entry.start, entry.end]);
+    windows.set(entry.index, list);
+  }
+  const outbox: OutboxEntry[] = [];
+  for (const [index, late] of windows) {
+    const record = fresh[index]!;
+    outbox.push(
+      lateRecordEntry({
+        pipeline: ctx.pipeline.name,
+        source: start.messageSource,
+        sequence: record.sequence,
+        key,
+        eventTime: record.time,
+        streamTime: record.streamTime,
+        windows: late,
+        data: records[record.pos]!.data,
+      }),
+    );
   }
   for (const index of outcome.tooLarge) {
     const record = fresh[index]!;
@@ -558,7 +729,7 @@ function storedWrite(
   start: SourceStart,
   fresh: readonly KeyRecord[],
   outcome: ApplyOutcome,
-  outbox: readonly SideOutputMessage[],
+  outbox: readonly OutboxEntry[],
 ): AppliedState {
   const alerts: StoredAlert[] = outcome.alerts.map(({ index, ...alert }) => ({
     ...alert,
@@ -581,13 +752,13 @@ function storedWrite(
  */
 async function sendOutboxes(
   ctx: ProcessContext,
-  written: ReadonlyMap<string, { outbox: SideOutputMessage[] }>,
+  written: ReadonlyMap<string, { outbox: OutboxEntry[] }>,
   stats: SourceStats,
 ): Promise<void> {
   const late: SideOutputMessage[] = [];
   const rejected: SideOutputMessage[] = [];
   for (const { outbox } of written.values()) {
-    for (const message of outbox) (message.kind === 'late' ? late : rejected).push(message);
+    for (const message of expandOutbox(outbox)) (message.kind === 'late' ? late : rejected).push(message);
   }
   const [lateSent, rejectedSent] = await Promise.all([ctx.late.send(late), ctx.rejected.send(rejected)]);
   stats.retries += lateSent.retries + rejectedSent.retries;
@@ -612,12 +783,19 @@ async function checkpointAfter(
   let arrivalMs = start.checkpoint?.epoch === start.epoch ? (start.checkpoint?.arrivalMs ?? 0) : 0;
   for (let i = 0; i <= last; i++) arrivalMs = Math.max(arrivalMs, records[i]!.arrivalMs);
   const lastValidAt = plan.validUpTo[last] ? ctx.now() : start.checkpoint?.lastValidAt;
+  const sameEpoch = start.checkpoint?.epoch === start.epoch;
+  const epochStartMs = sameEpoch
+    ? start.checkpoint?.epochStartMs
+    : start.epoch > 0
+      ? Math.min(...records.map((r) => r.arrivalMs))
+      : undefined;
   await ctx.store.putCheckpoint(batch.identity ?? batch.sourceId, {
     sequence: records[last]!.sequence,
     streamTime: toStored(plan.streamAfter[last]!),
     epoch: start.epoch,
     arrivalMs,
     ...(lastValidAt !== undefined ? { lastValidAt } : {}),
+    ...(epochStartMs !== undefined ? { epochStartMs } : {}),
   });
 }
 

@@ -1,8 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  cleanPartitioningOf,
   DEFAULT_IDLE_TIMEOUT_MS,
   ENV,
   FENCE_HORIZON_MS,
@@ -10,8 +12,10 @@ import {
   METRIC_DIMENSION,
   METRIC_NAMESPACE,
   type Pipeline,
+  stateHorizonMs,
 } from '../../core';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
+import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
 import { LayoutRegistry, StateStore, type StateStoreOptions } from '../state/index';
 import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
@@ -55,6 +59,21 @@ export interface ProcessorDeps {
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
+  /** Firehose client for the clean-events output. @default new FirehoseClient({}) when delivery streams are set */
+  firehose?: Pick<FirehoseClient, 'send'>;
+  /**
+   * Firehose (Direct PUT) delivery streams every valid record goes to (the clean-events table).
+   * @default process.env.STREAMFOLD_CLEAN_DELIVERY_STREAMS (comma-separated); unset: no clean-events output
+   */
+  cleanDeliveryStreams?: readonly string[];
+  /** A ready clean-events sink (overrides `cleanDeliveryStreams`; the local runtime's writes files). */
+  clean?: CleanEventsSink;
+  /**
+   * The event field partitioning the clean events (`event_type=`, bounded by the schema's enum), or false.
+   * @default process.env.STREAMFOLD_CLEAN_PARTITION_FIELD ('false' for none), else `type` when the schema makes it an
+   *   enum, else none
+   */
+  cleanPartitionField?: string | false;
   /** @default a Powertools Logger with the pipeline name as service */
   logger?: Logger;
   /** @default Powertools Metrics, namespace METRIC_NAMESPACE, single dimension pipeline=<name> */
@@ -120,6 +139,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
       concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
       fenceHorizonMs: FENCE_HORIZON_MS,
+      itemTtlMs: stateHorizonMs(pipeline),
       now,
       ...deps.storeOptions,
     });
@@ -147,9 +167,10 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     store,
     now,
     idleTimeoutMs: numberSetting(ENV.idleTimeoutMs, deps.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
-    stateTtlMs: Math.max(pipeline.settings.retentionMs, FENCE_HORIZON_MS),
+    stateTtlMs: stateHorizonMs(pipeline),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
+    clean: cleanOutput(pipeline, deps),
     streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
     ...(layouts ? { layouts } : {}),
     log: {
@@ -159,6 +180,28 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     },
   };
   return { context, logger, metrics, now, onInvocation: deps.onInvocation };
+}
+
+/** The clean-events output from deps and the environment, if any is configured. */
+function cleanOutput(pipeline: Pipeline, deps: ProcessorDeps): CleanEventsOutput | undefined {
+  let sink = deps.clean;
+  if (!sink) {
+    const streams =
+      deps.cleanDeliveryStreams ??
+      (process.env[ENV.cleanDeliveryStreams] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    if (streams.length === 0) return undefined;
+    sink = new FirehoseCleanEventsSink({
+      client: deps.firehose ?? new FirehoseClient({}),
+      deliveryStreamNames: streams,
+    });
+  }
+  const raw = process.env[ENV.cleanPartitionField];
+  const field =
+    deps.cleanPartitionField ?? (raw === undefined || raw === '' ? undefined : raw === 'false' ? false : raw);
+  return { sink, partitioning: cleanPartitioningOf(pipeline.schema, field) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Layout, Pipeline } from '../../core';
 import type { SideOutputSink } from '../side-output/index';
+import type { CleanEventsOutput } from '../sinks/clean-events';
 import type { LayoutRegistry, StateStore } from '../state/index';
 
 /** One record of a source (Kinesis shard or MSK topic-partition), as the processor needs it. */
@@ -46,6 +47,7 @@ export type ProcessorStore = Pick<
   | 'spillClaims'
   | 'dropClaims'
   | 'listDue'
+  | 'touchCheckpoint'
 >;
 
 /** Logging the processor does (Powertools Logger fits). */
@@ -62,6 +64,11 @@ export interface ProcessContext {
   readonly store: ProcessorStore;
   readonly rejected: SideOutputSink;
   readonly late: SideOutputSink;
+  /**
+   * Where every valid record goes (the clean-events table), before the checkpoint can pass it.
+   * @default - none: no clean-events output
+   */
+  readonly clean?: CleanEventsOutput;
   readonly log: ProcessorLog;
   /**
    * Track stream time per key instead of per source, and never skip records by checkpoint. Required with
@@ -100,6 +107,8 @@ export interface SourceStats {
   sourceResets: number;
   /** Records below the checkpoint with newer producer timestamps (a restart that cannot be proven): skipped. */
   suspectedResets: number;
+  /** Re-drive only: records that may have been applied before the discard and cannot be proven either way. */
+  undecidable: number;
   /** Records counted in at least one window by a state write of this invocation. */
   applied: number;
   /** Records late for every window they belong to (in the late side output only). */
@@ -143,6 +152,7 @@ export function emptyStats(received = 0): SourceStats {
     duplicates: 0,
     sourceResets: 0,
     suspectedResets: 0,
+    undecidable: 0,
     applied: 0,
     late: 0,
     lateEntries: 0,

@@ -1,6 +1,6 @@
 import type { AlertEvent, KeyState, WindowResult } from '../../core';
-import type { SideOutputMessage } from '../side-output/index';
 import { StoredStateFormatError } from './errors';
+import type { OutboxEntry } from './outbox';
 
 /** An alert as stored: the engine's alert with the record that fired it instead of its batch position. */
 export type StoredAlert = Omit<AlertEvent, 'index'> & {
@@ -16,7 +16,7 @@ export type StoredAlert = Omit<AlertEvent, 'index'> & {
  * { k: KeyState,        // the engine state (stream time −∞ is written as null)
  *   r?: WindowResult[], // windows that became final IN THIS WRITE (absent when none)
  *   a?: StoredAlert[],  // alerts fired IN THIS WRITE (absent when none)
- *   o?: SideOutputMessage[],  // side-output messages decided IN THIS WRITE: late entries, state-too-large
+ *   o?: OutboxEntry[],  // side outputs decided IN THIS WRITE: late records (with their windows), state-too-large
  *   u?: string[] }            // records dropped as duplicates IN THIS WRITE (`source:sequence`), for audit
  * ```
  *
@@ -28,7 +28,7 @@ export interface StoredKeyState {
   k: KeyState;
   r?: WindowResult[];
   a?: StoredAlert[];
-  o?: SideOutputMessage[];
+  o?: OutboxEntry[];
   u?: string[];
 }
 
@@ -37,7 +37,7 @@ export function toStoredValue(
   k: KeyState,
   results: readonly WindowResult[],
   alerts: readonly StoredAlert[],
-  outbox: readonly SideOutputMessage[] = [],
+  outbox: readonly OutboxEntry[] = [],
   duplicates: readonly string[] = [],
 ): StoredKeyState {
   return {

@@ -1,5 +1,6 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { layoutOf, openResults, type Pipeline, stateUnder, type WindowResult } from '../../core';
+import { loadIdKey } from '../emitter/id-key';
 import { fromResultItem, resultSortKey } from '../emitter/result-items';
 import { readStoredValue } from '../processor/stored-state';
 import { resultId } from '../sinks/messages';
@@ -40,6 +41,8 @@ export interface StateQuery {
    * @default - one for this query
    */
   readonly layouts?: LayoutRegistry;
+  /** The pipeline's id key (for the result ids). @default - read from the state table once (see loadIdKey) */
+  readonly idKey?: Uint8Array;
 }
 
 /** Result of {@link queryState}, each list sorted by window start. */
@@ -54,8 +57,8 @@ export interface StateQueryResult {
 
 /**
  * Interactive query of one key's windows (like Kafka Streams' interactive queries): the current values of its open
- * windows (the state item, consistent read) and its final results (the result items the emitter persists, consistent
- * Query by sort-key range). For a serving Lambda, an API, or `streamfold state`.
+ * windows (the state item, consistent read) and its final results (the result items the emitter persists when
+ * `persistResults` is on, consistent Query by sort-key range; else only those of the latest state write). For a serving Lambda, an API, or `streamfold state`.
  *
  * @example await queryState({ pipeline, client, tableName: 'clickstream-state', window: 'perMinute', key: 'u123' })
  */
@@ -73,13 +76,8 @@ export async function queryState(query: StateQuery): Promise<StateQueryResult> {
     const ttl = item[TTL_ATTRIBUTE]?.N;
     return ttl === undefined || Number(ttl) * 1000 > now;
   };
-  const withId = (r: WindowResult, status: QueriedWindow['status']): QueriedWindow => ({
-    ...r,
-    id: resultId(pipeline.name, r.window, r.key, r.start),
-    status,
-  });
-
-  const [stateOut, finals] = await Promise.all([
+  const [idKey, stateOut, finals] = await Promise.all([
+    query.idKey ?? loadIdKey({ client: query.client, tableName: query.tableName }),
     query.client.send(
       new GetItemCommand({
         TableName: query.tableName,
@@ -89,6 +87,11 @@ export async function queryState(query: StateQuery): Promise<StateQueryResult> {
     ),
     persistedResults(query, from, to, live),
   ]);
+  const withId = (r: WindowResult, status: QueriedWindow['status']): QueriedWindow => ({
+    ...r,
+    id: resultId(idKey, pipeline.name, r.window, r.key, r.start),
+    status,
+  });
   const open: QueriedWindow[] = [];
   const final = new Map<number, QueriedWindow>();
   for (const r of finals) if (inRange(r)) final.set(r.start, withId(r, 'final'));

@@ -10,6 +10,11 @@ export interface SendOutcome {
   retries: number;
   /** The last error per failed message kind, for logging. */
   errors: Error[];
+  /**
+   * Messages the destination refused as sent (an SQS sender fault: content or size) and that were sent in their
+   * minimal form instead (a `DegradedMessage`); counted in `sent`, not failed. @default 0
+   */
+  degraded?: number;
 }
 
 /** Where rejected or late records go. Implementations retry internally and report what is still unsent. */

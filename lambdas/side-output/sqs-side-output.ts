@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
+import { degradedMessage, sideOutputBody } from './body';
 import { DuplicateMessageIdError, InvalidQueueUrlError } from './errors';
 import type { SideOutputMessage } from './messages';
 import type { SendOutcome, SideOutputSink } from './sink';
@@ -29,10 +30,32 @@ export interface SqsSideOutputOptions {
   concurrency?: number;
 }
 
+/** One message being sent: its entry (body and attributes) and whether it is already in its minimal form. */
+interface Pending {
+  readonly message: SideOutputMessage;
+  entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
+  bytes: number;
+  degraded: boolean;
+}
+
+/** What one round of SendMessageBatch calls did with its messages. */
+interface Round {
+  sent: number;
+  /** Transient failures: retried after a backoff. */
+  retry: string[];
+  /** Sender faults (`Code: message` per id): the message as sent is refused, sending it again would fail again. */
+  refused: Map<string, string>;
+  errors: Error[];
+}
+
 /**
- * Side output to an SQS queue: SendMessageBatch of up to 10 messages and 250 KB, failed entries retried (except
- * sender faults, which fail the same way again), with jittered backoff. Each message carries its deterministic id as
- * the `streamfold-id` attribute (and, on FIFO queues, as the deduplication id) so consumers can drop redeliveries.
+ * Side output to an SQS queue: SendMessageBatch of up to 10 messages and 250 KB, with XML-safe bodies
+ * ({@link sideOutputBody}). Transient failures (failed calls, entries without a sender fault) are retried with
+ * jittered backoff. A sender fault is never retried as if transient: the message is sent at once in its minimal form
+ * (`DegradedMessage`: no data, keys base64), so one record SQS refuses cannot fail its batch again and again; only a
+ * minimal message refused too (a queue setting such as its KMS key, not the record) is reported failed. Each message
+ * carries its deterministic id as the `streamfold-id` attribute (and, on FIFO queues, as the deduplication id) so
+ * consumers can drop redeliveries.
  */
 export class SqsSideOutput implements SideOutputSink {
   readonly name: string;
@@ -57,13 +80,18 @@ export class SqsSideOutput implements SideOutputSink {
   }
 
   async send(messages: readonly SideOutputMessage[]): Promise<SendOutcome> {
-    const outcome: SendOutcome = { sent: 0, failedIds: [], retries: 0, errors: [] };
+    const outcome: SendOutcome = { sent: 0, failedIds: [], retries: 0, errors: [], degraded: 0 };
     if (messages.length === 0) return outcome;
-    const entries = new Map<string, { entry: Omit<SendMessageBatchRequestEntry, 'Id'>; bytes: number }>();
+    const entries = new Map<string, Pending>();
     for (const message of messages) {
       if (entries.has(message.id)) throw new DuplicateMessageIdError(message.id);
-      const body = JSON.stringify(message);
-      entries.set(message.id, { entry: this.#entry(message, body), bytes: Buffer.byteLength(body) + 200 });
+      const body = sideOutputBody(message);
+      entries.set(message.id, {
+        message,
+        entry: this.#entry(message, body),
+        bytes: Buffer.byteLength(body) + 200,
+        degraded: false,
+      });
     }
     let pending = [...entries.keys()];
     for (let attempt = 0; pending.length > 0 && attempt < this.#maxAttempts; attempt++) {
@@ -72,23 +100,49 @@ export class SqsSideOutput implements SideOutputSink {
         await sleep(attempt - 1, this.#backoff);
       }
       const retry: string[] = [];
-      const limit = pLimit(this.#concurrency);
-      await Promise.all(
-        chunk(pending, (id) => entries.get(id)!.bytes).map((ids) =>
-          limit(async () => {
-            const result = await this.#sendChunk(ids, entries);
-            outcome.sent += result.sent;
-            retry.push(...result.retry);
-            outcome.failedIds.push(...result.failed);
-            if (result.error) outcome.errors.push(result.error);
-          }),
-        ),
-      );
+      let ids = pending;
+      // A refused message goes again at once in its minimal form (not a retry: a different message); refused again,
+      // it fails.
+      while (ids.length > 0) {
+        const round = await this.#round(ids, entries);
+        outcome.sent += round.sent;
+        retry.push(...round.retry);
+        outcome.errors.push(...round.errors);
+        ids = [];
+        for (const [id, fault] of round.refused) {
+          const pendingEntry = entries.get(id)!;
+          if (pendingEntry.degraded) {
+            outcome.failedIds.push(id);
+            outcome.errors.push(
+              Object.assign(new Error(`SQS refused the minimal form of message ${id} too: ${fault}`), {
+                name: 'SideOutputRefused',
+              }),
+            );
+            continue;
+          }
+          const body = sideOutputBody(degradedMessage(pendingEntry.message, fault));
+          pendingEntry.entry = this.#entry(pendingEntry.message, body);
+          pendingEntry.bytes = Buffer.byteLength(body) + 200;
+          pendingEntry.degraded = true;
+          outcome.degraded = (outcome.degraded ?? 0) + 1;
+          ids.push(id);
+        }
+      }
       pending = retry;
     }
     outcome.failedIds.push(...pending);
     outcome.errors = outcome.errors.slice(-3);
     return outcome;
+  }
+
+  /** Send these messages once, in chunks, in parallel. */
+  async #round(ids: readonly string[], entries: Map<string, Pending>): Promise<Round> {
+    const round: Round = { sent: 0, retry: [], refused: new Map(), errors: [] };
+    const limit = pLimit(this.#concurrency);
+    await Promise.all(
+      chunk(ids, (id) => entries.get(id)!.bytes).map((part) => limit(() => this.#sendChunk(part, entries, round))),
+    );
+    return round;
   }
 
   #entry(message: SideOutputMessage, body: string): Omit<SendMessageBatchRequestEntry, 'Id'> {
@@ -109,10 +163,7 @@ export class SqsSideOutput implements SideOutputSink {
     };
   }
 
-  async #sendChunk(
-    ids: string[],
-    entries: Map<string, { entry: Omit<SendMessageBatchRequestEntry, 'Id'> }>,
-  ): Promise<{ sent: number; retry: string[]; failed: string[]; error?: Error }> {
+  async #sendChunk(ids: readonly string[], entries: Map<string, Pending>, round: Round): Promise<void> {
     let out: SendMessageBatchCommandOutput;
     try {
       out = await this.#client.send(
@@ -122,23 +173,35 @@ export class SqsSideOutput implements SideOutputSink {
         }),
       );
     } catch (error) {
-      return { sent: 0, retry: ids, failed: [], error: error as Error };
+      const err = error as Error;
+      if (err?.name === 'BatchRequestTooLong') {
+        // The batch as a whole is too long for SQS: halve it; a single message that is too long is refused.
+        if (ids.length === 1) round.refused.set(ids[0]!, `${err.name}: ${err.message}`);
+        else {
+          const half = Math.ceil(ids.length / 2);
+          await this.#sendChunk(ids.slice(0, half), entries, round);
+          await this.#sendChunk(ids.slice(half), entries, round);
+        }
+        return;
+      }
+      round.retry.push(...ids);
+      round.errors.push(err);
+      return;
     }
-    const retry: string[] = [];
-    const failed: string[] = [];
-    let error: Error | undefined;
     for (const f of out.Failed ?? []) {
       const id = ids[Number(f.Id)];
       if (id === undefined) continue;
-      error = Object.assign(new Error(`${f.Code ?? 'Failed'}: ${f.Message ?? 'SendMessageBatch entry failed'}`), {
-        name: f.Code ?? 'SendMessageBatchEntryFailed',
-      });
-      (f.SenderFault ? failed : retry).push(id);
+      const fault = `${f.Code ?? 'Failed'}: ${f.Message ?? 'SendMessageBatch entry failed'}`;
+      if (f.SenderFault) round.refused.set(id, fault);
+      else {
+        round.retry.push(id);
+        round.errors.push(Object.assign(new Error(fault), { name: f.Code ?? 'SendMessageBatchEntryFailed' }));
+      }
     }
     // Entries neither successful nor failed (should not happen) are retried.
     const answered = new Set([...(out.Successful ?? []), ...(out.Failed ?? [])].map((e) => e.Id));
-    for (let i = 0; i < ids.length; i++) if (!answered.has(String(i))) retry.push(ids[i]!);
-    return { sent: (out.Successful ?? []).filter((s) => ids[Number(s.Id)] !== undefined).length, retry, failed, error };
+    for (let i = 0; i < ids.length; i++) if (!answered.has(String(i))) round.retry.push(ids[i]!);
+    round.sent += (out.Successful ?? []).filter((s) => ids[Number(s.Id)] !== undefined).length;
   }
 }
 

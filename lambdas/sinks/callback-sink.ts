@@ -15,9 +15,9 @@ export class CallbackSink implements Sink {
   async send(messages: readonly EmitMessage[]): Promise<SinkOutcome> {
     try {
       await this.callback(messages);
-      return { failed: [], retries: 0 };
+      return { failed: [], retries: 0, requests: 1 };
     } catch (error) {
-      return { failed: messages.map((m) => ({ id: m.id, error: error as Error })), retries: 0 };
+      return { failed: messages.map((m) => ({ id: m.id, error: error as Error })), retries: 0, requests: 1 };
     }
   }
 }

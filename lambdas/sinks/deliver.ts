@@ -12,7 +12,7 @@ export interface EntryFailure {
 }
 
 /** Options of {@link deliver}. */
-export interface DeliverOptions {
+export interface DeliverOptions<M extends { readonly id: string } = EmitMessage> {
   /** Sink name (for errors). */
   readonly sink: string;
   /** Operation name (for errors), e.g. 'PutRecordBatch'. */
@@ -22,7 +22,7 @@ export interface DeliverOptions {
   /** Bytes per call (sum of `sizeOf`). @default Infinity */
   readonly maxBytes?: number;
   /** Size of one message as sent. @default 0 */
-  readonly sizeOf?: (message: EmitMessage) => number;
+  readonly sizeOf?: (message: M) => number;
   /** Attempts per message (first try included). @default 4 */
   readonly maxAttempts?: number;
   /** @default base 50 ms, cap 2000 ms */
@@ -58,16 +58,17 @@ export function chunk<T>(
  * (throttles, service errors, timeouts) with full-jitter backoff up to `maxAttempts` per message. Non-retryable
  * failures are reported at once. Never throws.
  */
-export async function deliver(
-  messages: readonly EmitMessage[],
-  options: DeliverOptions,
-  sendChunk: (chunk: readonly EmitMessage[]) => Promise<EntryFailure[]>,
+export async function deliver<M extends { readonly id: string } = EmitMessage>(
+  messages: readonly M[],
+  options: DeliverOptions<M>,
+  sendChunk: (chunk: readonly M[]) => Promise<EntryFailure[]>,
 ): Promise<SinkOutcome> {
   const failed: SinkFailure[] = [];
   const maxAttempts = options.maxAttempts ?? 4;
   const delays = options.backoff ?? { baseDelayMs: 50, maxDelayMs: 2000 };
-  let pending: { message: EmitMessage; error?: Error }[] = messages.map((message) => ({ message }));
+  let pending: { message: M; error?: Error }[] = messages.map((message) => ({ message }));
   let retries = 0;
+  let requests = 0;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= maxAttempts) {
       for (const p of pending) failed.push({ id: p.message.id, error: p.error ?? new Error('not delivered') });
@@ -83,6 +84,7 @@ export async function deliver(
     );
     for (const part of chunks) {
       let failures: EntryFailure[];
+      requests++;
       try {
         failures = await sendChunk(part.map((p) => p.message));
       } catch (error) {
@@ -94,12 +96,12 @@ export async function deliver(
         const entry = part[f.index];
         if (!entry) continue;
         if (f.retryable) next.push({ message: entry.message, error: f.error });
-        else failed.push({ id: entry.message.id, error: f.error });
+        else failed.push({ id: entry.message.id, error: f.error, permanent: true });
       }
     }
     pending = next;
   }
-  return { failed, retries };
+  return { failed, retries, requests };
 }
 
 /** Bytes of a string in UTF-8. */

@@ -99,10 +99,12 @@ export class FirehoseSink implements Sink {
         ...outcome.failed,
         ...tooLarge.map((m) => ({
           id: m.id,
+          permanent: true,
           error: new MessageTooLargeError(this.name, m.id, utf8Bytes(lines.get(m.id)!), MAX_RECORD_BYTES),
         })),
       ],
       retries: outcome.retries,
+      requests: outcome.requests,
     };
   }
 }

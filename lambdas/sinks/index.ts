@@ -1,4 +1,5 @@
 export * from './callback-sink';
+export * from './clean-events';
 export { chunk, type DeliverOptions, deliver, type EntryFailure } from './deliver';
 export * from './errors';
 export * from './eventbridge-sink';

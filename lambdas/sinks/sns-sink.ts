@@ -88,10 +88,12 @@ export class SnsSink implements Sink {
         ...outcome.failed,
         ...tooLarge.map((m) => ({
           id: m.id,
+          permanent: true,
           error: new MessageTooLargeError(this.name, m.id, utf8Bytes(JSON.stringify(m)), SNS_MAX_BYTES - 1024),
         })),
       ],
       retries: outcome.retries,
+      requests: outcome.requests,
     };
   }
 }

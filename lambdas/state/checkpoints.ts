@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Checkpoint, checkpointKey, fromCheckpointItem, toCheckpointItem } from './codec';
 import { InvalidSourceIdError, StaleCheckpointError } from './errors';
@@ -45,6 +46,8 @@ export interface CheckpointInput {
   readonly arrivalMs?: number;
   /** Incarnation of the source: bumped when its sequence restarts (a re-created topic or stream). @default 0 */
   readonly epoch?: number;
+  /** Arrival time of the first record of this epoch (tells which epoch a re-driven range belongs to). */
+  readonly epochStartMs?: number;
 }
 
 /**
@@ -111,6 +114,7 @@ export class CheckpointStore {
       epoch: next.epoch ?? 0,
       ...(next.lastValidAt !== undefined ? { lastValidAt: next.lastValidAt } : {}),
       ...(next.arrivalMs !== undefined ? { arrivalMs: next.arrivalMs } : {}),
+      ...(next.epochStartMs !== undefined ? { epochStartMs: next.epochStartMs } : {}),
     };
     const item = toCheckpointItem(checkpoint);
     try {
@@ -151,6 +155,32 @@ export class CheckpointStore {
         return { status: 'written', checkpoint: current };
       if (order <= 0) throw new StaleCheckpointError(sourceId, current.streamTime, checkpoint.streamTime);
       return { status: 'stale', checkpoint: current };
+    }
+  }
+
+  /**
+   * Say that the source is alive: it holds valid records it could not finish yet (throttles, a failing key). Moves only
+   * `lastValidAt` forward, on an existing checkpoint, so a source that keeps retrying is not mistaken for an idle one
+   * (and its backlog for late records). Best effort: returns false when it could not write.
+   */
+  async touch(sourceId: string, lastValidAt: number): Promise<boolean> {
+    checkSource(sourceId);
+    try {
+      const out = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: checkpointKey(sourceId),
+          UpdateExpression: 'SET #lv = :lv',
+          ConditionExpression: 'attribute_exists(#seq) AND (attribute_not_exists(#lv) OR #lv < :lv)',
+          ExpressionAttributeNames: { '#lv': STATE_ATTR.lastValidAt, '#seq': STATE_ATTR.sequence },
+          ExpressionAttributeValues: { ':lv': { N: String(lastValidAt) } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.#usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -159,6 +159,8 @@ export interface Checkpoint {
   lastValidAt?: number;
   /** Largest arrival time of the records covered, epoch ms. */
   arrivalMs?: number;
+  /** Arrival time of the first record of the current epoch (epochs after the first), epoch ms. */
+  epochStartMs?: number;
 }
 
 /** Primary key of the checkpoint of `sourceId`. */
@@ -181,6 +183,9 @@ export function toCheckpointItem(checkpoint: Checkpoint): Item {
       ? { [STATE_ATTR.lastValidAt]: { N: String(checkpoint.lastValidAt) } }
       : {}),
     ...(checkpoint.arrivalMs !== undefined ? { [STATE_ATTR.arrival]: { N: String(checkpoint.arrivalMs) } } : {}),
+    ...(checkpoint.epochStartMs !== undefined
+      ? { [STATE_ATTR.epochStart]: { N: String(checkpoint.epochStartMs) } }
+      : {}),
   };
 }
 
@@ -191,6 +196,7 @@ export function fromCheckpointItem(item: Item | undefined): Checkpoint | undefin
   if (!item || sk === undefined || sequence === undefined) return undefined;
   const lastValidAt = item[STATE_ATTR.lastValidAt]?.N;
   const arrival = item[STATE_ATTR.arrival]?.N;
+  const epochStart = item[STATE_ATTR.epochStart]?.N;
   return {
     sourceId: sk.slice(CHECKPOINT_SORT_PREFIX.length),
     sequence: canonicalSequence(sequence),
@@ -199,5 +205,6 @@ export function fromCheckpointItem(item: Item | undefined): Checkpoint | undefin
     epoch: Number(item[STATE_ATTR.epoch]?.N ?? '0'),
     ...(lastValidAt !== undefined ? { lastValidAt: Number(lastValidAt) } : {}),
     ...(arrival !== undefined ? { arrivalMs: Number(arrival) } : {}),
+    ...(epochStart !== undefined ? { epochStartMs: Number(epochStart) } : {}),
   };
 }

@@ -151,6 +151,8 @@ export interface StateStoreOptions {
    * (MaximumRecordAge, at most 7 days) and than a re-drive may reach back. @default 7 days
    */
   fenceHorizonMs?: number;
+  /** How long due listings and claim items live after their last write (`stateHorizonMs` of the pipeline). */
+  itemTtlMs?: number;
 }
 
 const BATCH_GET_LIMIT = 100;
@@ -194,6 +196,7 @@ export class StateStore {
     this.#claims = new ClaimItems({
       client: options.client,
       tableName: options.tableName,
+      ...(options.itemTtlMs !== undefined ? { ttlMs: Math.max(options.itemTtlMs, 30 * 86_400_000) } : {}),
       usage: this.#usage,
       maxRetries: this.#maxRetries,
       backoff: options.backoff,
@@ -202,6 +205,7 @@ export class StateStore {
     this.#due = new DueIndex({
       client: options.client,
       tableName: options.tableName,
+      ...(options.itemTtlMs !== undefined ? { ttlMs: options.itemTtlMs } : {}),
       usage: this.#usage,
       maxRetries: this.#maxRetries,
       backoff: options.backoff,
@@ -291,6 +295,11 @@ export class StateStore {
   /** Move the checkpoint of `sourceId` forward (conditional; a stale attempt returns status 'stale', not an error). */
   putCheckpoint(sourceId: string, next: CheckpointInput): Promise<PutCheckpointResult> {
     return this.#checkpoints.put(sourceId, next);
+  }
+
+  /** Keep a source that is retrying from looking idle (see {@link CheckpointStore.touch}). */
+  touchCheckpoint(sourceId: string, lastValidAt: number): Promise<boolean> {
+    return this.#checkpoints.touch(sourceId, lastValidAt);
   }
 
   /** All checkpoints (one Query on the checkpoint partition), e.g. for the watermark. */

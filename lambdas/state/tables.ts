@@ -39,6 +39,8 @@ export const STATE_ATTR = {
   lastValidAt: 'lv',
   /** Checkpoint (N): largest arrival time of the records covered, epoch ms. */
   arrival: 'ar',
+  /** Checkpoint (N): arrival time of the first record of the current epoch, epoch ms. */
+  epochStart: 'es',
   /** Claim item (BS): the 8-byte hashes of the dedupe ids claimed in one bucket of a key (sort key `d#<bucket>`). */
   claims: 'h',
   /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
@@ -46,15 +48,6 @@ export const STATE_ATTR = {
   /** Layout registry item (S): a state layout's descriptor as JSON (core/evolution/descriptor.ts). */
   layout: 'ld',
 } as const;
-
-/**
- * Partition key of the layout registry (sort key `layout#<fingerprint>`): the descriptor of every state layout that
- * wrote this table, so a processor of another definition (a newer one, or the previous one after a rollback) reads
- * a key's state by name. A key's own items have sort keys `state`, `d#...`, `r#...`: never `layout#...`.
- */
-export const LAYOUT_PARTITION = '#meta';
-/** Sort key prefix of layout registry items; the rest is the layout fingerprint. */
-export const LAYOUT_SORT_PREFIX = 'layout#';
 
 /** Sort key prefix of a key's spilled claim items: `d#<bucket>` (pk = the aggregation key). */
 export const CLAIM_SORT_PREFIX = 'd#';
@@ -73,6 +66,26 @@ export const STATE_SORT_KEY = 'state';
 export const CHECKPOINT_PARTITION = '#checkpoints';
 /** Sort key prefix of checkpoint records; the rest is the source id. */
 export const CHECKPOINT_SORT_PREFIX = 'checkpoint#';
+
+/**
+ * Partition key of the state table's internal items (not aggregation state). A producer's key `#meta` cannot reach
+ * them: its items have the sort keys {@link STATE_SORT_KEY}, `d#...` (claims) and `r#...` (results), never `id-key`.
+ */
+export const META_PARTITION = '#meta';
+/** Sort key (in {@link META_PARTITION}) of the item holding the pipeline's id key: the secret of alert/result ids. */
+export const ID_KEY_SORT_KEY = 'id-key';
+/** Attribute (B) of the id key item holding the secret: 32 random bytes, written once, never changed. */
+export const ID_KEY_ATTRIBUTE = 'secret';
+
+/**
+ * Partition key of the layout registry ({@link META_PARTITION}; sort key `layout#<fingerprint>`): the descriptor of
+ * every state layout that wrote this table, so a processor of another definition (a newer one, or the previous one
+ * after a rollback) reads a key's state by name. A key's own items have sort keys `state`, `d#...`, `r#...`: never
+ * `layout#...`.
+ */
+export const LAYOUT_PARTITION = META_PARTITION;
+/** Sort key prefix of layout registry items; the rest is the layout fingerprint. */
+export const LAYOUT_SORT_PREFIX = 'layout#';
 
 /** Attribute names of the dedupe (idempotency) table. */
 export const DEDUPE_ATTR = {

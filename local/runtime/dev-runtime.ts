@@ -2,14 +2,20 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
-import type { Pipeline } from '../../core';
+import { type CleanPartitioning, cleanPartitioningOf, type Pipeline } from '../../core';
 import { type ResourceNames, resourceNames } from '../../core/names';
 import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
 import { type LocalClients, makeClients } from '../aws-clients';
 import { type EngineEndpoints, type Engines, startEngines } from '../engines/index';
 import { EventSourceMapping, type EventSourceMappingOptions, jsonlFileDestination } from '../esm/index';
 import { createProducer, type Producer, type ProducerCounters, type ProducerOptions } from '../producer/index';
-import { deliveryStreamNameOf, startWarehouseDelivery, type WarehouseDelivery } from '../warehouse/index';
+import {
+  cleanDeliveryStreamNameOf,
+  deliveryStreamNameOf,
+  LocalCleanEventsSink,
+  startWarehouseDelivery,
+  type WarehouseDelivery,
+} from '../warehouse/index';
 import { DevOptionError } from './errors';
 import { JsonlSideOutput } from './jsonl-side-output';
 import { lineKeyOf } from './line-key';
@@ -49,8 +55,17 @@ export interface DevRuntimeOptions {
   endpoints?: EngineEndpoints;
   /** Mapping settings on top of {@link CDK_MAPPING_DEFAULTS}. */
   mapping?: DevMappingOptions;
-  /** Raw-event delivery into `<dir>/warehouse` (false: off). @default on, 60 s / 64 MiB buffering like the CDK */
-  warehouse?: false | { bufferingIntervalMs?: number; bufferingBytes?: number };
+  /**
+   * The local warehouse `<dir>/warehouse` (false: off): the processor's clean events (`clean/`, the `events` view) and
+   * a copy of the raw stream for forensics (`raw/`, the `raw_events` view; `rawEvents: false` leaves it out).
+   * @default on, 60 s / 64 MiB buffering like the CDK, raw events included
+   */
+  warehouse?: false | { bufferingIntervalMs?: number; bufferingBytes?: number; rawEvents?: boolean };
+  /**
+   * The event field partitioning the warehouse (`event_type=`, bounded by the schema's enum), or false.
+   * @default `type` when the schema makes it an enum of strings, else date and hour only
+   */
+  eventTypeField?: string | false;
   /** More moving parts (emission...): see {@link RuntimePlugin}. */
   plugins?: readonly RuntimePlugin[];
   /** Processor deps on top of the runtime's (clients, tables, side outputs). */
@@ -77,7 +92,12 @@ export interface DevRuntime {
   readonly clients: LocalClients;
   /** The processor's event source mapping. */
   readonly mapping: EventSourceMapping;
+  /** The raw-event delivery into the warehouse (`raw/`), when on. */
   readonly warehouse: WarehouseDelivery | undefined;
+  /** The processor's clean-events output into the warehouse (`clean/`), when on. */
+  readonly cleanEvents: LocalCleanEventsSink | undefined;
+  /** How the warehouse is partitioned. */
+  readonly partitioning: CleanPartitioning;
   /** Files of the side outputs (JSON lines of SideOutputMessage) and of the on-failure destination. */
   readonly files: { rejected: string; late: string; failed: string; warehouse: string };
   readonly stats: RuntimeStats;
@@ -95,8 +115,8 @@ export interface DevRuntime {
 /**
  * Run a pipeline locally: start kinesis-mock and DynamoDB Local (unless endpoints are given or AWS_ENDPOINT_URL is
  * set), create the stream and tables with the CDK app's names, invoke the real Kinesis handler through the local
- * event source mapping with the CDK app's settings, write side outputs to `<dir>/side-outputs/*.jsonl`, deliver raw
- * events into `<dir>/warehouse`, and collect live figures.
+ * event source mapping with the CDK app's settings, write side outputs to `<dir>/side-outputs/*.jsonl`, deliver the
+ * clean events (and a copy of the raw stream) into `<dir>/warehouse`, and collect live figures.
  */
 export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRuntime> {
   const { pipeline } = options;
@@ -133,11 +153,33 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
     const producers: Producer<string>[] = [];
     let mapping: EventSourceMapping | undefined;
     let warehouse: WarehouseDelivery | undefined;
+    const partitioning = cleanPartitioningOf(pipeline.schema, options.eventTypeField);
+    let cleanEvents: LocalCleanEventsSink | undefined;
+    if (options.warehouse !== false) {
+      const sink = new LocalCleanEventsSink({
+        dir: files.warehouse,
+        deliveryStreamName: cleanDeliveryStreamNameOf(pipeline.name),
+        bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
+        bufferingBytes: options.warehouse?.bufferingBytes,
+        onError: (error) => log(`[warehouse] clean events: ${(error as Error).message}`),
+      });
+      const timer = setInterval(() => {
+        sink.tick().catch((error) => log(`[warehouse] clean events: ${(error as Error).message}`));
+      }, 1000);
+      timer.unref();
+      // Pushed before the mapping's stop: unwinding stops the mapping first, then writes what is buffered.
+      stopStarted.push(async () => {
+        clearInterval(timer);
+        await sink.flush();
+      });
+      cleanEvents = sink;
+    }
     const plugins = options.plugins ?? [];
     const stats = new RuntimeStats({
       esm: () => mapping!.counters(),
       producers: () => producers.map((p): ProducerCounters => p.counters()),
       warehouse: () => warehouse?.counters(),
+      cleanEvents: () => cleanEvents?.counters(),
       plugins: () => plugins.flatMap((p) => (p.status ? [`${p.name}: ${p.status()}`] : [])),
     });
     const dynamodb = tapStateWrites(clients.dynamodb, names.stateTable, (write) => {
@@ -152,6 +194,7 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
       stateTable: names.stateTable,
       rejected: new JsonlSideOutput(files.rejected),
       late: new JsonlSideOutput(files.late),
+      ...(cleanEvents ? { clean: cleanEvents, cleanPartitionField: partitioning.field } : {}),
       ...options.processor,
       onInvocation: (summary, outcomes) => {
         stats.onInvocation(summary);
@@ -183,13 +226,16 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
     await mapping.start();
     const esm = mapping;
     stopStarted.push(() => esm.stop());
-    if (options.warehouse !== false) {
+    if (options.warehouse !== false && options.warehouse?.rawEvents !== false) {
       warehouse = await startWarehouseDelivery({
         client: clients.kinesis,
         streamName: names.stream,
         dir: files.warehouse,
         deliveryStreamName: deliveryStreamNameOf(pipeline.name),
-        ...options.warehouse,
+        bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
+        bufferingBytes: options.warehouse?.bufferingBytes,
+        eventTypeField: partitioning.field,
+        eventTypes: partitioning.values,
         onError: (error, where) => log(`[warehouse] ${where}: ${(error as Error).message}`),
       });
       const delivery = warehouse;
@@ -220,6 +266,8 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
       clients,
       mapping: esm,
       warehouse,
+      cleanEvents,
+      partitioning,
       files,
       stats,
       producer(producerOptions = {}) {

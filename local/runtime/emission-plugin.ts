@@ -12,12 +12,19 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CloserOutcome, createCloserHandler, DEFAULT_IDLE_TIMEOUT_MS } from '../../lambdas/closer/index';
-import { createEmitterHandler } from '../../lambdas/emitter/index';
+import {
+  createEmitterHandler,
+  DeliveryMarkers,
+  MeteredSpillStore,
+  redeliverSpilled,
+} from '../../lambdas/emitter/index';
 import { type AlertMessage, CallbackSink, type EmitMessage, type Sink } from '../../lambdas/sinks/index';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { buildContext } from '../esm/event-builder';
 import { type LocalResultsCounters, LocalResultsSink, resultsDeliveryStreamNameOf } from '../warehouse/index';
 import { EmissionFinishError } from './errors';
+import { FolderSpillStore } from './folder-spill-store';
+import { JsonlSideOutput } from './jsonl-side-output';
 import type { PluginContext, RuntimePlugin } from './plugin';
 
 /** Options of {@link emissionPlugin}. */
@@ -61,6 +68,17 @@ export interface EmissionCounters {
   /** The pipeline watermark of the last closer run (epoch ms; −∞ before any checkpoint). */
   watermark: number;
   iteratorResets: number;
+  /**
+   * DynamoDB capacity of the emitter and of the re-delivery of spilled messages (alert markers, result items, the id
+   * key; reads as AWS bills them), and the final results the emitter handled.
+   */
+  emitterWriteUnits: number;
+  emitterReadUnits: number;
+  resultsEmitted: number;
+  /** Messages spilled to `<dir>/undelivered/` (a sink refused them), re-delivered from there, and objects waiting. */
+  spilled: number;
+  redelivered: number;
+  spillObjectsWaiting: number;
   /** The results sink's counters (undefined when results do not go to the warehouse). */
   warehouse: LocalResultsCounters | undefined;
 }
@@ -115,7 +133,9 @@ function alertLine(a: AlertMessage): string {
  * emitter handler with Lambda's event shape (retrying from the lowest reported failure), and runs the real closer
  * handler on a timer. No SNS/EventBridge/Firehose locally; the emitter's sinks are: the console (`onMessages`, one log
  * line per alert), `<dir>/alerts.jsonl` (alerts), and the local warehouse's `aggregates/` (final results, see
- * {@link LocalResultsSink}). Each is its own sink with delivery markers, so each gets a message once.
+ * {@link LocalResultsSink}). Each is its own sink: each gets an alert exactly once (delivery markers) and a final
+ * result at least once with the same id (the warehouse's `results` view keeps one row per id). What a sink refuses
+ * is spilled to `<dir>/undelivered/` and re-delivered on the closer's tick (and at the end of `finish`).
  */
 export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlugin {
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -129,6 +149,12 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     windowsClosed: 0,
     watermark: Number.NEGATIVE_INFINITY,
     iteratorResets: 0,
+    emitterWriteUnits: 0,
+    emitterReadUnits: 0,
+    resultsEmitted: 0,
+    spilled: 0,
+    redelivered: 0,
+    spillObjectsWaiting: 0,
   };
   let results: LocalResultsSink | undefined;
   /** How far `finish` moved the closer's clock ahead. */
@@ -148,6 +174,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
   let streams: DynamoDBStreamsClient | undefined;
   let emptyPolls = 0;
   let log: (line: string) => void = () => {};
+  let spill: FolderSpillStore | undefined;
 
   const sinksFor = async (context: PluginContext): Promise<Sink[]> => {
     const sinks: Sink[] = [
@@ -193,6 +220,14 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       dedupeTable: context.names.dedupeTable,
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
       sinks,
+      spill: spill ?? false,
+      sideOutputs: localSideOutputs(context.dir),
+      onInvocation: (summary) => {
+        counts.emitterWriteUnits += summary.usage.writeUnits;
+        counts.emitterReadUnits += summary.usage.readUnits;
+        counts.resultsEmitted += summary.results;
+        counts.spilled += Object.values(summary.spilled).reduce((a, b) => a + b, 0);
+      },
     });
     /** Per shard: the iterator to read next (undefined: get one) and the last sequence number handed over. */
     const shards = new Map<string, { iterator: string | undefined; lastSequence: string | undefined }>();
@@ -270,6 +305,44 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     }
   };
 
+  /** The side-output files of the run (as the processor writes them), for what state writes' outboxes carry. */
+  const localSideOutputs = (dir: string) => ({
+    rejected: new JsonlSideOutput(join(dir, 'side-outputs', 'rejected.jsonl')),
+    late: new JsonlSideOutput(join(dir, 'side-outputs', 'late.jsonl')),
+  });
+
+  /**
+   * Re-deliver what the emitter spilled (as the closer does on its schedule in the cloud); never overlaps itself and
+   * never throws (a failure is shown once, the next tick retries).
+   */
+  let redeliver: () => Promise<void> = async () => {};
+  const redeliveryFor = (context: PluginContext, sinks: Sink[], store: FolderSpillStore) => {
+    const markers = new DeliveryMarkers({ client: context.clients.dynamodb, tableName: context.names.dedupeTable });
+    const metered = new MeteredSpillStore(store);
+    let inFlight: Promise<void> | undefined;
+    return () =>
+      (inFlight ??= (async () => {
+        try {
+          const run = await redeliverSpilled({
+            sinks,
+            spill: metered,
+            markers,
+            sideOutputs: localSideOutputs(context.dir),
+          });
+          const usage = markers.takeUsage();
+          counts.emitterWriteUnits += usage.writeUnits;
+          counts.emitterReadUnits += usage.billedReadUnits;
+          counts.redelivered += Object.values(run.delivered).reduce((a, b) => a + b, 0);
+          counts.spillObjectsWaiting = run.remaining;
+          if (run.completed > 0) log(`[emitter] re-delivered ${run.completed} spilled object(s)`);
+        } catch (error) {
+          warnOnce('redelivery', error);
+        } finally {
+          inFlight = undefined;
+        }
+      })());
+  };
+
   /** Runs the closer handler once; runs never overlap (the timer and `finish`). */
   let closeOnce: () => Promise<CloserOutcome> = () => Promise.reject(new Error('emission plugin not started'));
   const closeLoop = async (context: PluginContext) => {
@@ -296,6 +369,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       for (let waited = 0; running && waited < closerIntervalMs; waited += 200) await sleep(200);
       if (!running) return;
       await closeOnce().catch((error) => warnOnce('closer', error));
+      await redeliver();
     }
   };
 
@@ -326,6 +400,8 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
         endpoint: context.endpoints.dynamodb,
       });
       const sinks = await sinksFor(context);
+      spill = new FolderSpillStore(context.dir);
+      redeliver = redeliveryFor(context, sinks, spill);
       running = true;
       loops = [pollStream(context, streamArn, sinks), closeLoop(context)];
     },
@@ -349,6 +425,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
         if (!outcome || outcome.failedKeys.length > 0) await sleep(200);
       }
       await drain(Math.max(1000, deadline - Date.now()));
+      await redeliver();
       return windows;
     },
     async stop() {
@@ -361,7 +438,12 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     counters: () => ({ ...counts, warehouse: results?.counters() }),
     status: () =>
       `${counts.alerts} alerts and ${counts.results} final results delivered (${counts.invocations} invocations, ` +
-      `${counts.failures} partial failures, ${counts.iteratorResets} iterator renewals); closer ran ${counts.closerRuns}×, closed ${counts.windowsClosed} windows` +
-      (results ? `; ${results.counters().delivered} results in the warehouse` : ''),
+      `${counts.failures} partial failures, ${counts.iteratorResets} iterator renewals; ${counts.spilled} spilled, ` +
+      `${counts.redelivered} re-delivered, ${counts.spillObjectsWaiting} spill objects waiting); closer ran ${counts.closerRuns}×, closed ${counts.windowsClosed} windows` +
+      (results ? `; ${results.counters().delivered} results in the warehouse` : '') +
+      `; emitter DynamoDB ${counts.emitterWriteUnits} WCU, ${counts.emitterReadUnits} RCU` +
+      (counts.resultsEmitted > 0
+        ? ` (${(counts.emitterWriteUnits / counts.resultsEmitted).toFixed(3)} WCU, ${(counts.emitterReadUnits / counts.resultsEmitted).toFixed(3)} RCU per final result)`
+        : ''),
   };
 }

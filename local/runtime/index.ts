@@ -14,6 +14,7 @@ export {
   emissionPlugin,
 } from './emission-plugin';
 export { DevOptionError, EmissionFinishError, NoRunningDevError, ResourceSetupError } from './errors';
+export { FolderSpillStore } from './folder-spill-store';
 export { HotKeys, type KeyCount } from './hot-keys';
 export { JsonlSideOutput } from './jsonl-side-output';
 export { LatencyReservoir } from './latency';

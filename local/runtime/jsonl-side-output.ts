@@ -1,11 +1,17 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SendOutcome, SideOutputMessage, SideOutputSink } from '../../lambdas/side-output/index';
+import {
+  type SendOutcome,
+  type SideOutputMessage,
+  type SideOutputSink,
+  sideOutputBody,
+} from '../../lambdas/side-output/index';
 
 /**
  * A side-output sink for local runs (there is no embedded SQS): appends each message as one JSON line to a file,
- * e.g. `.streamfold/side-outputs/rejected.jsonl`. A Lambda retry appends the same message (same `id`) again, as an
- * SQS queue would receive it again: readers drop redeliveries by id.
+ * e.g. `.streamfold/side-outputs/rejected.jsonl`, with the same XML-safe bodies as the SQS side output
+ * (`sideOutputBody`). A Lambda retry appends the same message (same `id`) again, as an SQS queue would receive it
+ * again: readers drop redeliveries by id.
  */
 export class JsonlSideOutput implements SideOutputSink {
   private ready: Promise<unknown> | undefined;
@@ -32,7 +38,7 @@ export class JsonlSideOutput implements SideOutputSink {
     try {
       this.ready ??= mkdir(dirname(this.path), { recursive: true });
       await this.ready;
-      await appendFile(this.path, messages.map((m) => `${JSON.stringify(m)}\n`).join(''), 'utf8');
+      await appendFile(this.path, messages.map((m) => `${sideOutputBody(m)}\n`).join(''), 'utf8');
     } catch (error) {
       return { sent: 0, failedIds: messages.map((m) => m.id), retries: 0, errors: [error as Error] };
     }

@@ -1,4 +1,4 @@
-import type { DeliveryCounters } from '../warehouse/index';
+import type { DeliveryCounters, LocalCleanCounters } from '../warehouse/index';
 import type { KeyCount } from './hot-keys';
 
 /** One alert as the live view shows it. */
@@ -65,8 +65,10 @@ export interface RuntimeSnapshot {
   alertsTotal: number;
   /** Windows finalized by state writes. */
   windowsFinalized: number;
-  /** The raw-event delivery into the local warehouse, when on. */
+  /** The raw-event delivery into the local warehouse (`raw/`), when on. */
   warehouse: DeliveryCounters | undefined;
+  /** The processor's clean events in the local warehouse (`clean/`), when on. */
+  cleanEvents?: LocalCleanCounters | undefined;
   /** Bounds of the run, for a progress bar. */
   target: { events?: number; durationMs?: number };
   /** Extra lines from plugins (e.g. the emitter). */

@@ -2,7 +2,7 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda'
 import type { InvocationSummary } from '../../lambdas/processor/index';
 import type { EsmCounters } from '../esm/index';
 import type { ProducerCounters } from '../producer/index';
-import type { DeliveryCounters } from '../warehouse/index';
+import type { DeliveryCounters, LocalCleanCounters } from '../warehouse/index';
 import { HotKeys } from './hot-keys';
 import { LatencyReservoir } from './latency';
 import type { AlertLine, RuntimeSnapshot } from './snapshot';
@@ -13,6 +13,8 @@ export interface StatsSources {
   esm: () => EsmCounters;
   producers: () => ProducerCounters[];
   warehouse: () => DeliveryCounters | undefined;
+  /** @default - no clean-events counters */
+  cleanEvents?: () => LocalCleanCounters | undefined;
   plugins: () => string[];
 }
 
@@ -181,6 +183,7 @@ export class RuntimeStats {
       alertsTotal: this.alertsTotal,
       windowsFinalized: t.finalized,
       warehouse: this.sources.warehouse(),
+      cleanEvents: this.sources.cleanEvents?.(),
       target: this.target,
       pluginLines: this.sources.plugins(),
     };

@@ -80,9 +80,17 @@ function figuresTable(s: RuntimeSnapshot, options: RenderOptions, final: boolean
       c.red(count(s.discarded)),
     ]);
   }
+  if (s.cleanEvents) {
+    table.push([
+      c.bold('clean event rows'),
+      count(s.cleanEvents.received),
+      c.bold('written / buffered'),
+      `${count(s.cleanEvents.delivered)} / ${count(s.cleanEvents.buffered)}`,
+    ]);
+  }
   if (s.warehouse) {
     table.push([
-      c.bold('warehouse objects'),
+      c.bold('raw objects'),
       count(s.warehouse.objects),
       c.bold('delivered / buffered'),
       `${count(s.warehouse.delivered)} / ${count(s.warehouse.buffered)}`,

@@ -31,7 +31,7 @@ export interface WarehouseDelivery {
 /**
  * Deliver a stream's raw records into the local warehouse like the CDK's Firehose delivery stream does: a second,
  * independent consumer of the stream (Firehose reads a Kinesis source as its own consumer), buffering per partition
- * and writing gzip JSON-lines objects under `events/event_type=/dt=/hour=/`.
+ * and writing gzip JSON-lines objects under `raw/event_type=/dt=/hour=/` (the raw copy, for forensics).
  */
 export async function startWarehouseDelivery(options: WarehouseDeliveryOptions): Promise<WarehouseDelivery> {
   const delivery = new LocalDelivery(options);

@@ -1,17 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { WarehouseSettingError } from './errors';
-import {
-  DEFAULT_BUFFERING_BYTES,
-  DEFAULT_BUFFERING_INTERVAL_MS,
-  DEFAULT_EVENT_TYPE_FIELD,
-  errorsPrefix,
-  eventsPrefix,
-  objectName,
-  partitionOf,
-} from './layout';
+import { DEFAULT_EVENT_TYPE_FIELD, errorsPrefix, partitionOf, rawEventsPrefix } from './layout';
+import { ObjectBuffers } from './object-buffers';
 
 /** A raw stream record as the delivery receives it. */
 export interface DeliveryRecord {
@@ -31,8 +19,13 @@ export interface LocalDeliveryOptions {
   bufferingIntervalMs?: number;
   /** ...or when it holds this many bytes. @default 64 MiB (the CDK default) */
   bufferingBytes?: number;
-  /** @default 'type' */
-  eventTypeField?: string;
+  /** The field partitioning raw events (`event_type=`), or false for date and hour only. @default 'type' */
+  eventTypeField?: string | false;
+  /**
+   * The values of `eventTypeField` with a partition of their own (the schema's enum); any other value is `other`.
+   * @default [] - every event lands in `event_type=other`
+   */
+  eventTypes?: readonly string[];
   /** @default Date.now */
   now?: () => number;
 }
@@ -41,7 +34,7 @@ export interface LocalDeliveryOptions {
 export interface DeliveryCounters {
   /** Records accepted by `put`. */
   received: number;
-  /** Records written into `events/` objects. */
+  /** Records written into `raw/` objects. */
   delivered: number;
   /** Records written into `errors/` objects. */
   failed: number;
@@ -51,57 +44,47 @@ export interface DeliveryCounters {
   buffered: number;
 }
 
-interface PartitionBuffer {
-  lines: string[];
-  bytes: number;
-  oldestArrivalMs: number;
-  openedAt: number;
-  /** The partition's event type; undefined for the error partition. */
-  eventType: string | undefined;
-}
-
 /**
- * Firehose-like delivery into a local folder: records are buffered per dynamic partition (event type, or the error
- * prefix), and a partition's buffer is written as ONE gzip JSON-lines object when it is older than the buffering
- * interval or larger than the buffering size, or on `flush()`. Objects are written to a temporary name and renamed,
- * so readers never see half an object.
+ * Firehose-like delivery of the RAW stream into a local folder (the CDK's raw-event delivery, for forensics): records
+ * are buffered per dynamic partition (event type bounded by the schema's enum, or the error prefix), and written as
+ * gzip JSON-lines objects under `raw/event_type=/dt=/hour=/` (arrival time) or `errors/partitioning-failed/...`.
  */
 export class LocalDelivery {
-  private readonly buffers = new Map<string, PartitionBuffer>();
-  private readonly counts = { received: 0, delivered: 0, failed: 0, objects: 0 };
-  private readonly intervalMs: number;
-  private readonly maxBytes: number;
-  private readonly field: string;
-  private readonly now: () => number;
-  private writing: Promise<void> = Promise.resolve();
+  readonly #buffers: ObjectBuffers;
+  readonly #field: string | false;
+  readonly #types: readonly string[];
+  readonly #now: () => number;
+  #received = 0;
 
-  constructor(private readonly options: LocalDeliveryOptions) {
-    this.intervalMs = options.bufferingIntervalMs ?? DEFAULT_BUFFERING_INTERVAL_MS;
-    this.maxBytes = options.bufferingBytes ?? DEFAULT_BUFFERING_BYTES;
-    this.field = options.eventTypeField ?? DEFAULT_EVENT_TYPE_FIELD;
-    this.now = options.now ?? Date.now;
-    if (!Number.isInteger(this.intervalMs) || this.intervalMs < 0 || this.intervalMs > 900_000) {
-      throw new WarehouseSettingError('bufferingIntervalMs', this.intervalMs, 'an integer from 0 to 900,000 ms');
-    }
-    if (!Number.isInteger(this.maxBytes) || this.maxBytes < 1) {
-      throw new WarehouseSettingError('bufferingBytes', this.maxBytes, 'a positive integer');
-    }
+  constructor(options: LocalDeliveryOptions) {
+    this.#buffers = new ObjectBuffers(options);
+    this.#field = options.eventTypeField ?? DEFAULT_EVENT_TYPE_FIELD;
+    this.#types = options.eventTypes ?? [];
+    this.#now = options.now ?? Date.now;
   }
 
   /** Buffer records; writes the partitions that became full or old enough. */
   async put(records: readonly DeliveryRecord[]): Promise<void> {
-    const now = this.now();
+    const now = this.#now();
     for (const record of records) {
-      this.counts.received++;
-      const partition = partitionOf(record.data, this.field);
-      let line: string;
-      let key: string;
+      this.#received++;
+      const text = Buffer.from(record.data).toString('utf8');
+      // Without partitioning by type Firehose runs no query: every record is delivered as it is.
+      const partition =
+        this.#field === false
+          ? ({ ok: true, eventType: undefined } as const)
+          : partitionOf(record.data, this.#field, this.#types);
       if (partition.ok) {
-        key = `e:${partition.eventType}`;
-        line = Buffer.from(record.data).toString('utf8').replace(/\n+$/, '');
+        const eventType = partition.eventType;
+        this.#buffers.add(
+          `e:${eventType ?? ''}`,
+          text.replace(/\n+$/, ''),
+          record.arrivalMs,
+          (oldest) => rawEventsPrefix(eventType, oldest),
+          'delivered',
+        );
       } else {
-        key = 'errors';
-        line = JSON.stringify({
+        const line = JSON.stringify({
           attemptsMade: 1,
           arrivalTimestamp: record.arrivalMs,
           errorCode: 'DynamicPartitioning.MetadataExtractionFailed',
@@ -109,68 +92,30 @@ export class LocalDelivery {
           attemptEndingTimestamp: now,
           rawData: Buffer.from(record.data).toString('base64'),
         });
+        this.#buffers.add('errors', line, record.arrivalMs, errorsPrefix, 'failed');
       }
-      const buffer = this.buffers.get(key) ?? {
-        lines: [],
-        bytes: 0,
-        oldestArrivalMs: record.arrivalMs,
-        openedAt: now,
-        eventType: partition.ok ? partition.eventType : undefined,
-      };
-      buffer.lines.push(line);
-      buffer.bytes += Buffer.byteLength(line) + 1;
-      buffer.oldestArrivalMs = Math.min(buffer.oldestArrivalMs, record.arrivalMs);
-      this.buffers.set(key, buffer);
     }
-    await this.flushDue(false);
+    await this.#buffers.flush(false);
   }
 
   /** Write the partitions whose buffering interval has passed (call it every second or so). */
   async tick(): Promise<void> {
-    await this.flushDue(false);
+    await this.#buffers.flush(false);
   }
 
   /** Write every buffered partition now (end of a run). */
   async flush(): Promise<void> {
-    await this.flushDue(true);
+    await this.#buffers.flush(true);
   }
 
   /** A snapshot of the counters. */
   counters(): DeliveryCounters {
-    let buffered = 0;
-    for (const buffer of this.buffers.values()) buffered += buffer.lines.length;
-    return { ...this.counts, buffered };
-  }
-
-  private flushDue(all: boolean): Promise<void> {
-    const now = this.now();
-    const due: PartitionBuffer[] = [];
-    for (const [key, buffer] of this.buffers) {
-      if (all || buffer.bytes >= this.maxBytes || now - buffer.openedAt >= this.intervalMs) {
-        this.buffers.delete(key);
-        due.push(buffer);
-      }
-    }
-    const next = this.writing.then(async () => {
-      for (const buffer of due) await this.writeObject(buffer, now);
-    });
-    this.writing = next.catch(() => undefined);
-    return next;
-  }
-
-  private async writeObject(buffer: PartitionBuffer, now: number): Promise<void> {
-    if (buffer.lines.length === 0) return;
-    const prefix =
-      buffer.eventType === undefined
-        ? errorsPrefix(buffer.oldestArrivalMs)
-        : eventsPrefix(buffer.eventType, buffer.oldestArrivalMs);
-    const path = join(this.options.dir, prefix, objectName(this.options.deliveryStreamName, now, randomUUID()));
-    await mkdir(dirname(path), { recursive: true });
-    const body = gzipSync(Buffer.from(`${buffer.lines.join('\n')}\n`));
-    await writeFile(`${path}.tmp`, body);
-    await rename(`${path}.tmp`, path);
-    this.counts.objects++;
-    if (buffer.eventType === undefined) this.counts.failed += buffer.lines.length;
-    else this.counts.delivered += buffer.lines.length;
+    return {
+      received: this.#received,
+      delivered: this.#buffers.written('delivered'),
+      failed: this.#buffers.written('failed'),
+      objects: this.#buffers.objects(),
+      buffered: this.#buffers.buffered(),
+    };
   }
 }

@@ -1,48 +1,55 @@
 /**
- * The object layout of the raw-event delivery, mirrored from the CDK delivery stream (lib/raw-event-delivery.ts and
- * DATA_LAKE_PREFIXES in lib/data-lake-bucket.ts; test/integration/warehouse-delivery.test.ts checks they agree).
- * Copied rather than imported: lib/ pulls in aws-cdk-lib, which the local runtime should not load.
+ * The object layout of the local warehouse, as the CDK deliveries lay out the data lake:
+ * - clean events (the processor's clean-events output, lib/clean-event-delivery.ts): `clean/` with the partition
+ *   path of core/clean-events.ts (shared, not mirrored);
+ * - raw events, for forensics (lib/raw-event-delivery.ts, off by default in the cloud): `raw/` and `errors/`;
+ * - final window results (the emitter's results delivery): `aggregates/`.
+ * The raw prefixes are mirrored from DATA_LAKE_PREFIXES in lib/data-lake-bucket.ts (lib/ pulls in aws-cdk-lib, which
+ * the local runtime should not load; test/integration/warehouse-delivery.test.ts checks they agree).
  */
+import { DEFAULT_EVENT_TYPE_FIELD, eventTypePartitionOf } from '../../core';
 
-/** Prefix of delivered events: `events/event_type=<type>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
-export const EVENTS_PREFIX = 'events/';
-/** Prefix of records that could not be partitioned: `errors/<error-output-type>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
+export {
+  CLEAN_EVENTS_PREFIX,
+  cleanDeliveryStreamNameOf,
+  cleanPartitionPath,
+  DEFAULT_EVENT_TYPE_FIELD,
+} from '../../core';
+
+/** Prefix of delivered raw events: `raw/event_type=<type>/dt=<yyyy-MM-dd>/hour=<HH>/` (arrival time). */
+export const RAW_EVENTS_PREFIX = 'raw/';
+/** Prefix of raw records that could not be partitioned: `errors/<error-output-type>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
 export const ERRORS_PREFIX = 'errors/';
 /** Error output type of records whose partition key could not be extracted (dynamic partitioning). */
 export const PARTITIONING_FAILED = 'partitioning-failed';
-/** Buffering interval of the CDK delivery stream (`bufferingInterval` default, 60 s). */
+/** Buffering interval of the CDK delivery streams (`deliveryBufferSeconds` default, 60 s). */
 export const DEFAULT_BUFFERING_INTERVAL_MS = 60_000;
-/** Buffering size of the CDK delivery stream (`bufferingSizeMiB` default, 64 MiB). */
+/** Buffering size of the CDK delivery streams (`deliveryBufferMiB` default, 64 MiB). */
 export const DEFAULT_BUFFERING_BYTES = 64 * 1024 * 1024;
-/** Top-level field whose value partitions events (`eventTypeField` default). */
-export const DEFAULT_EVENT_TYPE_FIELD = 'type';
 
 /** Name of the raw-event delivery stream of a pipeline (as the CDK stack names it). */
 export const deliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-raw-events`;
 
-/** The partition of one record: its `event_type`, or why it could not be extracted. */
+/** The partition of one raw record: its `event_type`, or why it could not be extracted. */
 export type RecordPartition = { ok: true; eventType: string } | { ok: false; message: string };
 
 /**
- * Evaluate the delivery stream's JQ query, `{event_type: (.<field> // "unknown" | tostring | gsub("[^A-Za-z0-9_.-]";
- * "_"))}`, on a record: invalid JSON, and JSON values where `.field` is an error (arrays, strings, numbers, booleans),
- * fail; `null`/missing/false give "unknown"; non-strings are JSON-encoded; other characters become `_`.
+ * Evaluate the raw delivery's JQ query (lib/event-type-partitions.ts `eventTypeQuery`) on a record: invalid JSON and
+ * JSON values that cannot be indexed (arrays, strings, numbers, booleans) fail; the value of `field` gives the
+ * partition when it is one of the allowed `values`, anything else (or nothing) is `other`.
  */
-export function partitionOf(data: Uint8Array, field: string = DEFAULT_EVENT_TYPE_FIELD): RecordPartition {
+export function partitionOf(
+  data: Uint8Array,
+  field: string = DEFAULT_EVENT_TYPE_FIELD,
+  values: readonly string[] = [],
+): RecordPartition {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(data).toString('utf8'));
   } catch (error) {
     return { ok: false, message: `Non JSON record: ${(error as Error).message}` };
   }
-  if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-    const kind = Array.isArray(value) ? 'array' : typeof value;
-    return { ok: false, message: `Cannot index ${kind} with "${field}"` };
-  }
-  const raw = value === null ? undefined : (value as Record<string, unknown>)[field];
-  const chosen = raw === undefined || raw === null || raw === false ? 'unknown' : raw;
-  const text = typeof chosen === 'string' ? chosen : JSON.stringify(chosen);
-  return { ok: true, eventType: text.replace(/[^A-Za-z0-9_.-]/g, '_') };
+  return eventTypePartitionOf(value, field, values);
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -53,9 +60,12 @@ export function timePrefix(ms: number): string {
   return `dt=${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}/hour=${pad(d.getUTCHours())}/`;
 }
 
-/** Object prefix of delivered events of one type, for the arrival time of the object's oldest record. */
-export function eventsPrefix(eventType: string, oldestArrivalMs: number): string {
-  return `${EVENTS_PREFIX}event_type=${eventType}/${timePrefix(oldestArrivalMs)}`;
+/**
+ * Object prefix of delivered raw events, for the arrival time of the object's oldest record: partitioned by event
+ * type (`eventType`), or by date and hour only (`undefined`, `eventTypeField: false`).
+ */
+export function rawEventsPrefix(eventType: string | undefined, oldestArrivalMs: number): string {
+  return `${RAW_EVENTS_PREFIX}${eventType === undefined ? '' : `event_type=${eventType}/`}${timePrefix(oldestArrivalMs)}`;
 }
 
 /** Object prefix of records that failed partitioning. */

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { WindowResult } from '../../core';
-import type { StoredAlert, StoredKeyState } from '../../lambdas/processor/index';
+import { expandOutbox, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
 import { decodeStateAttribute } from '../../lambdas/state/index';
 import type { CallFaultRates } from './schedule';
@@ -209,7 +209,7 @@ export function landingRecorder(real: DynamoSend, stateTable: string, landed: La
         landed.stateWrites++;
         landed.results.push(...(stored.r ?? []));
         landed.alerts.push(...(stored.a ?? []));
-        landed.outbox.push(...(stored.o ?? []));
+        landed.outbox.push(...expandOutbox(stored.o ?? []));
         landed.duplicates.push(...(stored.u ?? []));
       }
     }

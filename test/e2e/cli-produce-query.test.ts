@@ -68,11 +68,22 @@ describe('streamfold produce and query', () => {
     }
     expect(readRunFile(work)).toBeUndefined();
 
-    const query = await run('query', '--dir', work, '--json', 'SELECT count(*)::INTEGER AS n FROM events');
+    const query = await run('query', '--dir', work, '--json', 'SELECT count(*)::INTEGER AS n FROM raw_events');
     expect(query.code).toBe(0);
     const errors = await run('query', '--dir', work, '--json', 'SELECT count(*)::INTEGER AS n FROM event_errors');
     const n = (text: string) => (JSON.parse(text.trim()) as { n: number }).n;
     expect(n(query.stdout) + n(errors.stdout)).toBe(600);
+    // The clean events: each valid event once (600 lines less the malformed ones and the producer resends).
+    const clean = await run(
+      'query',
+      '--dir',
+      work,
+      '--json',
+      'SELECT count(DISTINCT eventId)::INTEGER AS n FROM events',
+    );
+    const all = await run('query', '--dir', work, '--json', 'SELECT count(*)::INTEGER AS n FROM events');
+    expect(n(all.stdout)).toBe(n(clean.stdout));
+    expect(n(all.stdout)).toBe(600 - sample.counts.malformed - sample.counts.duplicate);
     const table = await run(
       'query',
       '--dir',

@@ -140,9 +140,12 @@ describe('local pipeline, end to end', () => {
     expect(want.alerts.length).toBeGreaterThan(0);
   });
 
-  it('the warehouse holds every record once, partitioned like the Firehose delivery', async () => {
+  it('the raw copy holds every record once, partitioned like the Firehose delivery', async () => {
     const warehouse = runtime.files.warehouse;
-    const byType = await queryWarehouse(warehouse, 'SELECT event_type, count(*)::INTEGER AS n FROM events GROUP BY 1');
+    const byType = await queryWarehouse(
+      warehouse,
+      'SELECT event_type, count(*)::INTEGER AS n FROM raw_events GROUP BY 1',
+    );
     const delivered = byType.rows.reduce((n, r) => n + Number(r.n), 0);
     const errors = await queryWarehouse(warehouse, 'SELECT count(*)::INTEGER AS n FROM event_errors');
     expect(delivered + Number(errors.rows[0]?.n)).toBe(EVENTS);
@@ -156,5 +159,20 @@ describe('local pipeline, end to end', () => {
       }
     };
     expect(Number(views?.n)).toBe(lines.filter((l) => typeOf(l) === 'view').length);
+  });
+
+  it('the clean events show each valid event once: the events replay() did not reject, by event id', async () => {
+    const want = expected();
+    const rejectedLines = new Set(want.rejected.map((r) => r.line - 1));
+    const validIds = new Set(
+      lines.filter((_, i) => !rejectedLines.has(i)).map((line) => JSON.parse(line).eventId as string),
+    );
+    const counts = await queryWarehouse(
+      runtime.files.warehouse,
+      'SELECT count(*)::INTEGER AS n, count(DISTINCT eventId)::INTEGER AS ids FROM events',
+    );
+    expect(counts.rows[0]).toEqual({ n: validIds.size, ids: validIds.size });
+    expect(summary.cleanEvents).toMatchObject({ buffered: 0 });
+    expect(summary.cleanEvents!.delivered).toBeGreaterThanOrEqual(EVENTS - want.rejected.length);
   });
 });

@@ -9,7 +9,6 @@ import { pathToFileURL } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, METRIC_NAMESPACE, METRICS } from '../../core/contract';
-import { eventTypeQuery } from '../../lib';
 import { ClickEvent } from '../../pipelines/clickstream';
 import { type AlarmView, alarmOn, alarms } from './alarm-helpers';
 import { logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
@@ -230,31 +229,61 @@ describe('state tables', () => {
 });
 
 describe('warehouse delivery', () => {
-  it('Firehose reads the stream and writes GZIP, partitioned by the schema’s event types (JQ) and date/hour, with an error prefix', () => {
-    const props = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream')[0]![1].Properties;
-    expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
-    expect(props.KinesisStreamSourceConfiguration.KinesisStreamARN).toEqual({ 'Fn::GetAtt': [ids.stream, 'Arn'] });
+  it('the clean events: a Direct PUT Firehose the processor writes, GZIP, partitioned by the rows’ event type and event-time date/hour, with an error prefix', () => {
+    const [, clean] = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').find(
+      ([, d]) => d.Properties.DeliveryStreamName === 'clickstream-clean-events',
+    )!;
+    const props = clean.Properties;
+    expect(props.DeliveryStreamType).toBe('DirectPut');
+    expect(props.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
     const dest = props.ExtendedS3DestinationConfiguration;
     expect(dest.CompressionFormat).toBe('GZIP');
     expect(dest.Prefix).toBe(
-      'events/event_type=!{partitionKeyFromQuery:event_type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/',
+      'clean/event_type=!{partitionKeyFromQuery:event_type}/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/',
     );
-    expect(dest.ErrorOutputPrefix).toMatch(/^errors\/!\{firehose:error-output-type\}\//);
+    expect(dest.ErrorOutputPrefix).toMatch(/^clean-errors\/!\{firehose:error-output-type\}\//);
     expect(dest.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
     expect(dest.DynamicPartitioningConfiguration.Enabled).toBe(true);
-    const [extract, delimiter] = dest.ProcessingConfiguration.Processors;
-    expect(extract.Type).toBe('MetadataExtraction');
-    expect(extract.Parameters).toEqual(
-      expect.arrayContaining([
-        { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
-        {
-          ParameterName: 'MetadataExtractionQuery',
-          ParameterValue: eventTypeQuery('type', ClickEvent.shape.type.options),
-        },
-      ]),
-    );
-    expect(delimiter.Type).toBe('AppendDelimiterToRecord');
+    // The processor computed every partition value from validated fields: the query only reads them.
+    expect(dest.ProcessingConfiguration.Processors).toEqual([
+      {
+        Type: 'MetadataExtraction',
+        Parameters: [
+          {
+            ParameterName: 'MetadataExtractionQuery',
+            ParameterValue: '{event_type: .sf_event_type, dt: .sf_dt, hour: .sf_hour}',
+          },
+          { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+        ],
+      },
+    ]);
     expect(dest.CloudWatchLoggingOptions.Enabled).toBe(true);
+  });
+
+  it('the processor writes the clean events: its environment names the stream and the partition field; it may put records there only', () => {
+    const processor = resourcesOf(s.template, 'AWS::Lambda::Function').find(([, f]) =>
+      String(f.Properties.Description).startsWith('streamfold processor '),
+    )!;
+    expect(processor[1].Properties.Environment.Variables).toMatchObject({
+      STREAMFOLD_CLEAN_DELIVERY_STREAMS: 'clickstream-clean-events',
+      STREAMFOLD_CLEAN_PARTITION_FIELD: 'type',
+    });
+    const clean = logicalIdOf(
+      s.template,
+      'AWS::KinesisFirehose::DeliveryStream',
+      (p) => p.DeliveryStreamName === 'clickstream-clean-events',
+    );
+    const role = processor[1].Properties.Role['Fn::GetAtt'][0];
+    const statements = resourcesOf(s.template, 'AWS::IAM::Policy')
+      .filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('firehose:')));
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Resource: { 'Fn::GetAtt': [clean, 'Arn'] },
+      }),
+    ]);
   });
 
   it('hardens the bucket: public access blocked, TLS enforced, encrypted with the key, versioned, logged, lifecycle rules', () => {
@@ -271,10 +300,14 @@ describe('warehouse delivery', () => {
     );
     expect(p.VersioningConfiguration.Status).toBe('Enabled');
     const rules = p.LifecycleConfiguration.Rules as { Id?: string; Prefix?: string; Transitions?: unknown[] }[];
-    expect(rules.find((r) => r.Id === 'events')?.Transitions).toEqual([
-      { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
-    ]);
-    expect(rules.map((r) => r.Id)).toEqual(expect.arrayContaining(['errors', 'athena-results', 'housekeeping']));
+    for (const id of ['clean', 'raw']) {
+      expect(rules.find((r) => r.Id === id)?.Transitions).toEqual([
+        { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+      ]);
+    }
+    expect(rules.map((r) => r.Id)).toEqual(
+      expect.arrayContaining(['errors', 'clean-errors', 'warehouse-errors', 'athena-results', 'housekeeping']),
+    );
     s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: bucket[0] },
       PolicyDocument: {
@@ -285,9 +318,12 @@ describe('warehouse delivery', () => {
     });
   });
 
-  it('catalogs the raw events in Glue with partition projection, columns from the schema', () => {
+  it('catalogs the clean events in Glue (events_log) with partition projection, columns from the schema plus sf_ metadata', () => {
     s.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'clickstream' } });
-    const table = resourcesOf(s.template, 'AWS::Glue::Table')[0]![1].Properties;
+    const [, log] = resourcesOf(s.template, 'AWS::Glue::Table').find(
+      ([, t]) => t.Properties.TableInput.Name === 'events_log',
+    )!;
+    const table = log.Properties;
     expect(table.DatabaseName).toBe('clickstream');
     expect(table.TableInput.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['event_type', 'dt', 'hour']);
     expect(table.TableInput.Parameters['projection.enabled']).toBe('true');
@@ -296,6 +332,9 @@ describe('warehouse delivery', () => {
     expect(table.TableInput.Parameters['projection.event_type.values']).toBe(
       [...ClickEvent.shape.type.options, 'other'].join(','),
     );
+    // Athena's placeholders, not JavaScript's.
+    const template = ['event_type', 'dt', 'hour'].map((p) => `${p}=\${${p}}/`).join('');
+    expect(JSON.stringify(table.TableInput.Parameters['storage.location.template'])).toContain(`/clean/${template}`);
     expect(table.TableInput.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe(
       'org.openx.data.jsonserde.JsonSerDe',
     );
@@ -305,8 +344,42 @@ describe('warehouse delivery', () => {
         { Name: 'userid', Type: 'string' },
         { Name: 'type', Type: 'string' },
         { Name: 'ts', Type: 'string' },
+        { Name: 'sf_uid', Type: 'string' },
+        { Name: 'sf_event_time', Type: 'bigint' },
       ]),
     );
+    // No raw-event table by default (the raw copy is opt-in).
+    expect(
+      resourcesOf(s.template, 'AWS::Glue::Table')
+        .map(([, t]) => t.Properties.TableInput.Name)
+        .sort(),
+    ).toEqual(['aggregates', 'events', 'events_log']);
+  });
+
+  it('the events view keeps one row per sf_uid (the first to arrive), as an Athena (Presto) view in Glue', () => {
+    const [, view] = resourcesOf(s.template, 'AWS::Glue::Table').find(
+      ([, t]) => t.Properties.TableInput.Name === 'events',
+    )!;
+    const input = view.Properties.TableInput;
+    expect(input.TableType).toBe('VIRTUAL_VIEW');
+    expect(input.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText)![1]!;
+    const presto = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+    expect(presto.originalSql).toBe(s.stack.catalog.eventsViewSql);
+    expect(presto.originalSql).toContain(
+      'row_number() OVER (PARTITION BY dt, hour, sf_uid ORDER BY sf_arrival_time, length(sf_sequence), sf_sequence)',
+    );
+    expect(presto.originalSql).toContain('FROM "clickstream"."events_log") WHERE sf_rank = 1');
+    expect(presto.schema).toBe('clickstream');
+    // The view's columns are the table's plus its partitions, typed alike in Glue and in the Presto view.
+    expect(presto.columns.map((c: { name: string }) => c.name)).toEqual(
+      input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name),
+    );
+    expect(presto.columns.slice(-3)).toEqual([
+      { name: 'event_type', type: 'varchar' },
+      { name: 'dt', type: 'varchar' },
+      { name: 'hour', type: 'varchar' },
+    ]);
   });
 
   it('adds an Athena workgroup with enforced results, encrypted with the key', () => {
@@ -322,12 +395,12 @@ describe('warehouse delivery', () => {
     });
   });
 
-  it('has no optional sinks by default (no Timestream, no Iceberg): raw events and window results only', () => {
+  it('has no optional sinks by default (no Timestream, no warehouse, no raw copy): clean events and window results only', () => {
     s.template.resourceCountIs('AWS::Timestream::Database', 0);
     const names = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(
       ([, d]) => d.Properties.DeliveryStreamName,
     );
-    expect(names.sort()).toEqual(['clickstream-aggregates', 'clickstream-raw-events']);
+    expect(names.sort()).toEqual(['clickstream-aggregates', 'clickstream-clean-events']);
   });
 });
 
@@ -402,11 +475,11 @@ describe('alarms', () => {
     }
   });
 
-  it('Firehose freshness and success alarms on DeliveryStreamName', () => {
-    const fresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.DataFreshness', '-DeliveryHealth-');
-    expect(fresh.metrics[0]!.dimensions).toEqual({ DeliveryStreamName: 'clickstream-raw-events' });
-    expect(fresh.threshold).toBe(300);
-    const success = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.Success', '-DeliveryHealth-');
+  it('Firehose freshness (two minutes by default) and success alarms on DeliveryStreamName', () => {
+    const fresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.DataFreshness', '-CleanDeliveryHealth-');
+    expect(fresh.metrics[0]!.dimensions).toEqual({ DeliveryStreamName: 'clickstream-clean-events' });
+    expect(fresh.threshold).toBe(120);
+    const success = alarmOn(all, 'AWS/Firehose', 'DeliveryToS3.Success', '-CleanDeliveryHealth-');
     expect(success.comparison).toBe('LessThanThreshold');
     expect(success.threshold).toBe(0.99);
   });

@@ -3,13 +3,16 @@
  * on the state table's stream, its grants, the closer's schedule, the alerts topic, the results Firehose + Glue table,
  * the alarms (dimensions + actions), the dashboard, and the settings that come from stack props / context.
  */
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMESPACE } from '../../core/contract';
-import { AGGREGATE_COLUMNS, EMISSION_ENV_NAMES, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
+import { AGGREGATE_COLUMNS, EMISSION_ENV_NAMES, Emission, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
+import { clickstream } from '../../pipelines/clickstream';
 import { type AlarmView, alarmOn, alarms } from './alarm-helpers';
-import { logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
+import { BASE_PROPS, logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -27,7 +30,15 @@ const fnId = (s: Synthesized, kind: string) =>
 describe('emission with the default settings', () => {
   let s: Synthesized;
   let all: AlarmView[];
-  let ids: { emitter: string; closer: string; state: string; dedupe: string; alarmTopic: string; alerts: string };
+  let ids: {
+    emitter: string;
+    closer: string;
+    state: string;
+    dedupe: string;
+    alarmTopic: string;
+    alerts: string;
+    lake: string;
+  };
   beforeAll(() => {
     s = synthStack();
     all = alarms(s.template);
@@ -38,6 +49,7 @@ describe('emission with the default settings', () => {
       dedupe: logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-dedupe'),
       alarmTopic: logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.DisplayName === 'streamfold clickstream alarms'),
       alerts: logicalIdOf(s.template, 'AWS::SNS::Topic', (p) => p.TopicName === 'clickstream-alerts'),
+      lake: logicalIdOf(s.template, 'AWS::S3::Bucket', (p) => Boolean(p.LoggingConfiguration)),
     };
   });
 
@@ -88,7 +100,8 @@ describe('emission with the default settings', () => {
         STREAMFOLD_DEDUPE_TABLE: { Ref: ids.dedupe },
         [EMISSION_ENV_NAMES.alertsTopicArn]: { Ref: ids.alerts },
         [EMISSION_ENV_NAMES.resultsDeliveryStream]: 'clickstream-aggregates',
-        [EMISSION_ENV_NAMES.persistResults]: 'true',
+        [EMISSION_ENV_NAMES.persistResults]: 'false',
+        [EMISSION_ENV_NAMES.undeliveredBucket]: { Ref: ids.lake },
         [EMISSION_ENV_NAMES.idleTimeoutMs]: '60000',
       });
       expect(p.Environment.Variables[EMISSION_ENV_NAMES.eventBusName]).toBeUndefined();
@@ -102,10 +115,11 @@ describe('emission with the default settings', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         {
-          Action: 'dynamodb:BatchWriteItem',
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
-          Condition: { 'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': ['#checkpoints'] } },
+          // The id key item only (pk #meta): the emitter reads it once per container and creates it once.
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#meta'] } },
         },
         {
           Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
@@ -127,30 +141,83 @@ describe('emission with the default settings', () => {
     );
     expect(statements.filter((st) => st.Resource === '*').map((st) => st.Action)).toEqual(['dynamodb:ListStreams']);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
-    for (const forbidden of ['dynamodb:*', 'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'sns:*']) {
+    for (const forbidden of [
+      'dynamodb:*',
+      'dynamodb:Scan',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'sns:*',
+    ]) {
       expect(actions).not.toContain(forbidden);
     }
+    // persistResults is off by default: no result items, so no write on the state table beyond the id key.
+    const onState = statements.filter(
+      (st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.state, 'Arn'] }),
+    );
+    expect(onState.map((st) => st.Action)).toEqual([['dynamodb:GetItem', 'dynamodb:PutItem']]);
+    // The spill: PutObject under undelivered/ of the data lake bucket, nothing else in S3.
+    const s3 = statements.filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3).toEqual([
+      {
+        Action: 's3:PutObject',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.lake, 'Arn'] }, '/undelivered/*']] },
+      },
+    ]);
   });
 
-  it('grants the closer its operations on the state table only (the due index, no Scan)', () => {
+  it('grants the closer its state table operations (the due index, no Scan), and for re-delivering spilled messages the markers, the sinks and undelivered/ only', () => {
     const key = logicalIdOf(s.template, 'AWS::KMS::Key');
     const logGroup = s.template.findResources('AWS::Lambda::Function')[ids.closer]!.Properties.LoggingConfig.LogGroup;
-    expect(statementsOf(s, ids.closer)).toEqual([
+    const statements = statementsOf(s, ids.closer);
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.lake, 'Arn'] }, '/undelivered/*']] };
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logGroup.Ref, 'Arn'] },
+        },
+        {
+          Action: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:GetItem', // the layout registry (README "Changing a pipeline")
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+          ],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
+        },
+        // The state table is encrypted with the stack key.
+        {
+          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        },
+        // Re-delivery: alert markers, the sinks, the spill prefix.
+        {
+          Action: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [ids.dedupe, 'Arn'] },
+        },
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: ids.alerts } },
+        {
+          Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', expect.arrayContaining([':deliverystream/clickstream-aggregates'])] },
+        },
+      ]),
+    );
+    const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('s3:'))).toEqual([
+      { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: objects },
       {
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['undelivered/*'] } },
         Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [logGroup.Ref, 'Arn'] },
-      },
-      {
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
-      },
-      // The state table is encrypted with the stack key.
-      {
-        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
-        Effect: 'Allow',
-        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+        Resource: { 'Fn::GetAtt': [ids.lake, 'Arn'] },
       },
     ]);
   });
@@ -262,7 +329,7 @@ describe('emission with the default settings', () => {
         'DeliveryToS3.DataFreshness',
         'ResultsDelivery',
         { DeliveryStreamName: 'clickstream-aggregates' },
-        300,
+        120,
       ],
       [
         'AWS/Firehose',
@@ -338,17 +405,98 @@ describe('emission settings from stack props', () => {
     });
   });
 
-  it('without persistResults the emitter may not write the state table at all', () => {
+  it('without persistResults the emitter may write no item of the state table but the id key (#meta)', () => {
     const state = logicalIdOf(s.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
     const onState = statementsOf(s, fnId(s, 'emitter')).filter(
       (st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [state, 'Arn'] }),
     );
-    expect(onState).toEqual([]);
+    expect(onState).toEqual([
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [state, 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['#meta'] } },
+      },
+    ]);
+  });
+
+  it('with persistResults the emitter also writes result items (BatchWriteItem), never on the checkpoint partition', () => {
+    const persisted = synthStack({ persistResults: true });
+    const state = logicalIdOf(persisted.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
+    const emitter = fnId(persisted, 'emitter');
+    const vars = persisted.template.findResources('AWS::Lambda::Function')[emitter]!.Properties.Environment.Variables;
+    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('true');
+    expect(statementsOf(persisted, emitter)).toEqual(
+      expect.arrayContaining([
+        {
+          Action: 'dynamodb:BatchWriteItem',
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [state, 'Arn'] },
+          Condition: { 'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': ['#checkpoints'] } },
+        },
+      ]),
+    );
   });
 
   it('is cdk-nag clean', () => {
     expect(s.nag.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`)).toEqual(
       [],
     );
+  });
+});
+
+describe('the Emission construct on its own: the spill bucket', () => {
+  /** An Emission with only the tables (and optionally a spill bucket), its template and its function ids. */
+  function bare(withBucket: boolean) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'bare');
+    const key = { name: 'pk', type: dynamodb.AttributeType.STRING };
+    const stateTable = new dynamodb.Table(stack, 'State', {
+      partitionKey: key,
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
+    const dedupeTable = new dynamodb.Table(stack, 'Dedupe', { partitionKey: key });
+    const bucket = withBucket ? new s3.Bucket(stack, 'Spill') : undefined;
+    new Emission(stack, 'Emission', {
+      pipeline: clickstream,
+      definition: BASE_PROPS.definition,
+      stateTable,
+      dedupeTable,
+      undeliveredBucket: bucket,
+    });
+    const template = Template.fromStack(stack);
+    const s = { template } as Synthesized;
+    return { s, emitter: fnId(s, 'emitter'), closer: fnId(s, 'closer') };
+  }
+  const variables = (s: Synthesized, id: string) =>
+    s.template.findResources('AWS::Lambda::Function')[id]!.Properties.Environment.Variables;
+
+  it('without a bucket: no spill variable, and the closer keeps its state table operations only', () => {
+    const { s, emitter, closer } = bare(false);
+    expect(variables(s, emitter)[EMISSION_ENV_NAMES.undeliveredBucket]).toBeUndefined();
+    expect(variables(s, emitter)[EMISSION_ENV_NAMES.persistResults]).toBe('false');
+    const closerText = JSON.stringify(statementsOf(s, closer));
+    for (const absent of ['s3:', 'sns:', 'firehose:', 'Dedupe']) expect(closerText).not.toContain(absent);
+    expect(JSON.stringify(statementsOf(s, emitter))).not.toContain('s3:');
+  });
+
+  it('with undeliveredBucket: both functions get its name, and S3 rights on undelivered/ only', () => {
+    const { s, emitter, closer } = bare(true);
+    const bucket = logicalIdOf(s.template, 'AWS::S3::Bucket');
+    for (const id of [emitter, closer])
+      expect(variables(s, id)[EMISSION_ENV_NAMES.undeliveredBucket]).toEqual({ Ref: bucket });
+    const s3Statements = (id: string) => statementsOf(s, id).filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/undelivered/*']] };
+    expect(s3Statements(emitter)).toEqual([{ Action: 's3:PutObject', Effect: 'Allow', Resource: objects }]);
+    expect(s3Statements(closer)).toEqual([
+      { Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], Effect: 'Allow', Resource: objects },
+      {
+        Action: 's3:ListBucket',
+        Condition: { StringLike: { 's3:prefix': ['undelivered/*'] } },
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [bucket, 'Arn'] },
+      },
+    ]);
   });
 });

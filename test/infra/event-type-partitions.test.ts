@@ -137,7 +137,7 @@ describe('eventTypeQuery and eventTypePartitionOf', () => {
   });
 });
 
-describe('raw-event delivery in the stack', () => {
+describe('bounded partitions in the stack (clean events and the raw copy)', () => {
   const freeType = definePipeline({
     name: 'free-type',
     schema: z.object({ eventId: z.string(), userId: z.string(), type: z.string(), ts: z.number() }),
@@ -157,35 +157,51 @@ describe('raw-event delivery in the stack', () => {
     expect(() => buildStack(props)).toThrow(message);
   });
 
-  it('eventTypeField false: date/hour prefixes, no dynamic partitioning, a table without event_type', () => {
-    const s = synthStack({ ...free, eventTypeField: false });
-    const [, raw] = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').find(
-      ([, d]) => d.Properties.DeliveryStreamName === 'free-type-raw-events',
-    )!;
+  it('eventTypeField false: date/hour prefixes only, raw and clean; tables without event_type', () => {
+    const s = synthStack({ ...free, eventTypeField: false, rawEventDelivery: true });
+    const streams = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream');
+    const [, raw] = streams.find(([, d]) => d.Properties.DeliveryStreamName === 'free-type-raw-events')!;
     const dest = raw.Properties.ExtendedS3DestinationConfiguration;
-    expect(dest.Prefix).toBe('events/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/');
+    expect(dest.Prefix).toBe('raw/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/');
     expect(dest.DynamicPartitioningConfiguration).toBeUndefined();
     expect(dest.ProcessingConfiguration.Processors.map((p: { Type: string }) => p.Type)).toEqual([
       'AppendDelimiterToRecord',
     ]);
-    const [, table] = resourcesOf(s.template, 'AWS::Glue::Table').find(
-      ([, t]) => t.Properties.TableInput.Name === 'events',
+    const [, clean] = streams.find(([, d]) => d.Properties.DeliveryStreamName === 'free-type-clean-events')!;
+    const cleanDest = clean.Properties.ExtendedS3DestinationConfiguration;
+    expect(cleanDest.Prefix).toBe('clean/dt=!{partitionKeyFromQuery:dt}/hour=!{partitionKeyFromQuery:hour}/');
+    expect(cleanDest.ProcessingConfiguration.Processors[0].Parameters[0].ParameterValue).toBe(
+      '{dt: .sf_dt, hour: .sf_hour}',
+    );
+    for (const name of ['raw_events', 'events_log']) {
+      const [, table] = resourcesOf(s.template, 'AWS::Glue::Table').find(
+        ([, t]) => t.Properties.TableInput.Name === name,
+      )!;
+      const input = table.Properties.TableInput;
+      expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['dt', 'hour']);
+      expect(input.Parameters['projection.event_type.type']).toBeUndefined();
+      expect(JSON.stringify(input.Parameters['storage.location.template'])).not.toContain('event_type');
+    }
+    const processor = resourcesOf(s.template, 'AWS::Lambda::Function').find(([, f]) =>
+      String(f.Properties.Description).startsWith('streamfold processor '),
     )!;
-    const input = table.Properties.TableInput;
-    expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['dt', 'hour']);
-    expect(input.Parameters['projection.event_type.type']).toBeUndefined();
-    expect(JSON.stringify(input.Parameters['storage.location.template'])).not.toContain('event_type');
+    expect(processor[1].Properties.Environment.Variables.STREAMFOLD_CLEAN_PARTITION_FIELD).toBe('false');
     expect(s.nag.violations).toEqual([]);
   });
 
-  it('rawEventDelivery false: no raw-event Firehose, no events table, no need for an enum', () => {
-    const s = synthStack({ ...free, rawEventDelivery: false });
+  it('the clean events need the bounded field too, raw copy or not (the default has no raw copy)', () => {
+    expect(() => buildStack({ ...free, rawEventDelivery: false })).toThrow(
+      /eventTypeField: expected a field whose schema is an enum .* got "type"/,
+    );
+    const s = synthStack({ ...free, eventTypeField: false });
     const names = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(
       ([, d]) => d.Properties.DeliveryStreamName,
     );
-    expect(names).toEqual(['free-type-aggregates']);
-    expect(resourcesOf(s.template, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput.Name)).toEqual([
-      'aggregates',
-    ]);
+    expect(names.sort()).toEqual(['free-type-aggregates', 'free-type-clean-events']);
+    expect(
+      resourcesOf(s.template, 'AWS::Glue::Table')
+        .map(([, t]) => t.Properties.TableInput.Name)
+        .sort(),
+    ).toEqual(['aggregates', 'events', 'events_log']);
   });
 });

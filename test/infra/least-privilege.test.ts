@@ -9,7 +9,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_PARTITION } from '../../lambdas/state/tables';
+import { CHECKPOINT_PARTITION, META_PARTITION } from '../../lambdas/state/tables';
 import { logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, any> };
@@ -76,25 +76,48 @@ describe('least privilege (default stack)', () => {
         'dynamodb:UpdateItem',
       ],
     });
+    // The emitter: the id key item (GetItem once per container, PutItem once); result items only with persistResults
+    // (off by default); alert delivery markers.
     expect(dynamoActions(s, fnId(s, 'emitter'))).toEqual({
-      [ids.state]: ['dynamodb:BatchWriteItem'],
+      [ids.state]: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       [ids.dedupe]: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
       [`${ids.state}.stream`]: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
       '*': ['dynamodb:ListStreams'],
     });
-    // No Scan: the closer reads the due index (Query) and the due keys (BatchGetItem).
+    // No Scan: the closer reads the due index (Query) and the due keys (BatchGetItem); it reads (GetItem) and
+    // registers (PutItem) state layouts in the layout registry; it re-delivers spilled emitter output, so it checks and
+    // writes alert delivery markers too.
     expect(dynamoActions(s, fnId(s, 'closer'))).toEqual({
-      [ids.state]: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      [ids.state]: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ],
+      [ids.dedupe]: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
     });
   });
 
-  it('the emitter may not write the checkpoint partition of the state table', () => {
-    const write = statementsOfRole(s, roleOf(s, fnId(s, 'emitter'))).find((st) =>
+  it('the emitter may not write the checkpoint partition of the state table (result items, with persistResults)', () => {
+    const persisted = synthStack({ persistResults: true });
+    const write = statementsOfRole(persisted, roleOf(persisted, fnId(persisted, 'emitter'))).find((st) =>
       list(st.Action).includes('dynamodb:BatchWriteItem'),
     )!;
     expect(write.Condition).toEqual({
       'ForAllValues:StringNotEquals': { 'dynamodb:LeadingKeys': [CHECKPOINT_PARTITION] },
     });
+  });
+
+  it('the emitter reads and writes no state item but the id key (#meta) by default', () => {
+    const onState = statementsOfRole(s, roleOf(s, fnId(s, 'emitter'))).filter(
+      (st) =>
+        list(st.Action).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:ListStreams') &&
+        JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.state, 'Arn'] }),
+    );
+    expect(onState.map((st) => st.Condition)).toEqual([
+      { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [META_PARTITION] } },
+    ]);
   });
 
   it.each(['processor', 'emitter', 'closer'] as const)(

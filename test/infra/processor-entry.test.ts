@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_PARTITION,
   DEDUPE_ATTR,
+  META_PARTITION,
   STATE_ATTR,
   STATE_SORT_KEY,
   TTL_ATTRIBUTE,
@@ -15,6 +16,7 @@ import {
   PROJECT_ROOT,
   processorEntrySource,
   STATE_CHECKPOINT_PARTITION,
+  STATE_META_PARTITION,
   STATE_RECORD_SORT_KEY,
   TABLE_ATTRIBUTES,
   writeHandlerEntry,
@@ -73,5 +75,7 @@ describe('table layout', () => {
     expect(STATE_RECORD_SORT_KEY).toBe(STATE_SORT_KEY);
     // The emitter's IAM condition keeps it off the checkpoint partition by this value.
     expect(STATE_CHECKPOINT_PARTITION).toBe(CHECKPOINT_PARTITION);
+    // ...and confines its id key reads and writes to this partition.
+    expect(STATE_META_PARTITION).toBe(META_PARTITION);
   });
 });

@@ -16,7 +16,6 @@ import {
   Emission,
   estimatedEventBytes,
   InvalidSettingError,
-  NotSupportedYetError,
   PipelineProcessor,
   ProcessorEntryError,
   SideOutputQueues,
@@ -97,6 +96,11 @@ describe('fails if', () => {
     [{ alarmThresholds: { iteratorAgeMs: -5 } }, /alarmThresholds.iteratorAgeMs: .* got -5/],
     [{ alarmThresholds: { deliverySuccessRatio: 2 } }, /deliverySuccessRatio: expected a ratio from 0 to 1, got 2/],
     [{ columns: [{ name: 'dt', type: 'string' }] }, /columns: expected no column named like a partition .* got "dt"/],
+    [{ columns: [{ name: 'sf_uid', type: 'string' }] }, /columns: expected .* starting with sf_ .* got "sf_uid"/],
+    [
+      { alarmThresholds: { deliveryFreshnessSeconds: 60 } },
+      /alarmThresholds.deliveryFreshnessSeconds: expected more seconds than the delivery buffering interval \(60 s\).* got 60/,
+    ],
     [
       { closerInterval: Duration.seconds(90) },
       /closerInterval: expected a whole number of minutes from 1 to 60, got "1.5 minutes"/,
@@ -108,13 +112,6 @@ describe('fails if', () => {
   ])('%o', (props, message) => {
     expect(() => buildStack(props)).toThrow(InvalidSettingError);
     expect(() => buildStack(props)).toThrow(message);
-  });
-
-  it.each(['redshift', 'snowflake'] as const)('warehouse %s: not supported yet, says which are', (warehouse) => {
-    expect(() => buildStack({ warehouse })).toThrow(NotSupportedYetError);
-    expect(() => buildStack({ warehouse })).toThrow(
-      `warehouse: "${warehouse}" is not supported yet; supported values: "none", "iceberg"`,
-    );
   });
 
   it('the definition module does not exist', () => {
@@ -196,11 +193,6 @@ describe('fails if (MSK Serverless and Firehose)', () => {
     expect(build).toThrow(
       /rawEventDelivery: expected false with a created MSK Serverless cluster \(Firehose reads MSK only over multi-VPC private connectivity.*\), got true/,
     );
-  });
-
-  it('the Iceberg warehouse is asked for with a created MSK Serverless cluster', () => {
-    const build = () => buildStack({ ingestion: 'msk', warehouse: 'iceberg' });
-    expect(build).toThrow(/warehouse: expected 'none' with a created MSK Serverless cluster .* got "iceberg"/);
   });
 });
 

@@ -79,18 +79,20 @@ describe('MSK Serverless (created)', () => {
     });
   });
 
-  it('creates no Firehose reading MSK Serverless (no multi-VPC private connectivity), says so, and has no events table', () => {
+  it('creates no Firehose reading MSK Serverless (no multi-VPC private connectivity); the clean events still reach the lake (the processor writes them)', () => {
     const streams = resourcesOf(s.template, 'AWS::KinesisFirehose::DeliveryStream').map(([, d]) => d.Properties);
-    expect(streams.map((d) => d.DeliveryStreamName)).toEqual(['clickstream-aggregates']);
-    expect(resourcesOf(s.template, 'AWS::Glue::Table').map(([, t]) => t.Properties.TableInput.Name)).toEqual([
-      'aggregates',
+    expect(streams.map((d) => d.DeliveryStreamName).sort()).toEqual([
+      'clickstream-aggregates',
+      'clickstream-clean-events',
     ]);
+    expect(streams.every((d) => d.DeliveryStreamType === 'DirectPut')).toBe(true);
+    expect(
+      resourcesOf(s.template, 'AWS::Glue::Table')
+        .map(([, t]) => t.Properties.TableInput.Name)
+        .sort(),
+    ).toEqual(['aggregates', 'events', 'events_log']);
     s.template.resourceCountIs('AWS::MSK::ClusterPolicy', 0);
     expect(s.template.findOutputs('MskClusterPolicy')).toEqual({});
-    s.annotations.hasWarning(
-      '/test-stack',
-      Match.stringLikeRegexp('No raw-event delivery to the data lake: Firehose reads MSK only over multi-VPC'),
-    );
   });
 
   it('alarms on OffsetLag (FunctionName) instead of IteratorAge, and has no Kinesis alarms', () => {
@@ -113,7 +115,7 @@ describe('MSK Serverless (created)', () => {
 describe('MSK (existing cluster by ARN)', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthStack({ ingestion: 'msk', mskClusterArn: EXISTING, mskTopic: 'clicks' });
+    s = synthStack({ ingestion: 'msk', mskClusterArn: EXISTING, mskTopic: 'clicks', rawEventDelivery: true });
   });
 
   it('creates no cluster, VPC or topic and reads the given cluster and topic', () => {
@@ -136,7 +138,7 @@ describe('MSK (existing cluster by ARN)', () => {
     });
   });
 
-  it('Firehose reads the topic over private connectivity; the stack outputs the cluster policy the owner applies', () => {
+  it('the raw copy (rawEventDelivery): Firehose reads the topic over private connectivity; the stack outputs the cluster policy the owner applies', () => {
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamType: 'MSKAsSource',
       MSKSourceConfiguration: {
@@ -225,7 +227,7 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     });
   });
 
-  it('adds an Iceberg table and a second Firehose writing it from the stream', () => {
+  it('adds an Iceberg table and a second Direct PUT Firehose the processor writes the clean events to (unique key sf_uid)', () => {
     s.template.hasResourceProperties('AWS::Glue::Table', {
       DatabaseName: 'clickstream',
       OpenTableFormatInput: { IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } },
@@ -236,17 +238,19 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     );
     expect(iceberg).toBeDefined();
     const props = iceberg![1].Properties;
-    expect(props.DeliveryStreamType).toBe('KinesisStreamAsSource');
+    expect(props.DeliveryStreamType).toBe('DirectPut');
     expect(props.IcebergDestinationConfiguration.DestinationTableConfigurationList).toEqual([
-      { DestinationDatabaseName: 'clickstream', DestinationTableName: 'events_iceberg' },
+      { DestinationDatabaseName: 'clickstream', DestinationTableName: 'events_iceberg', UniqueKeys: ['sf_uid'] },
     ]);
     const all = alarms(s.template);
     const fresh = all.filter((a) => a.metrics.some((m) => m.metricName === 'DeliveryToS3.DataFreshness'));
     expect(fresh.map((a) => a.metrics[0]!.dimensions.DeliveryStreamName).sort()).toEqual([
       'clickstream-aggregates',
-      'clickstream-iceberg',
-      'clickstream-raw-events',
+      'clickstream-clean-events',
     ]);
+    const icebergFresh = alarmOn(all, 'AWS/Firehose', 'DeliveryToIceberg.DataFreshness');
+    expect(icebergFresh.metrics[0]!.dimensions).toEqual({ DeliveryStreamName: 'clickstream-iceberg' });
+    expect(icebergFresh.threshold).toBe(120);
   });
 
   it('subscribes the email to the alarm topic and applies custom thresholds', () => {

@@ -36,6 +36,7 @@ beforeAll(async () => {
     dynamodb: clients.dynamodb,
     ...tables,
     sinks: [sink.sink],
+    persistResults: true, // state queries of past final results read the result items (opt-in)
     logger: silentLogger(),
   });
   emit = async (records) =>

@@ -111,7 +111,12 @@ export async function processLines(
   dynamodb: Pick<DynamoDBClient, 'send'>,
   tables: { stateTable: string; dedupeTable: string },
   lines: readonly string[],
-  options: { batchSize?: number; now?: () => number } = {},
+  options: {
+    batchSize?: number;
+    now?: () => number;
+    /** The late queue refuses every message the processor sends (only the emitter's path is left). */
+    failLate?: boolean;
+  } = {},
 ) {
   const store = new StateStore({
     client: dynamodb,
@@ -120,6 +125,7 @@ export async function processLines(
     now: options.now,
   });
   const sqs = new MemorySqs();
+  if (options.failLate) sqs.failEntry = (message) => message.kind === 'late';
   const handler = createKinesisHandler(pipeline, {
     dynamodb,
     sqs: sqs.client,

@@ -15,7 +15,7 @@ import {
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord, MSKEvent, MSKRecord } from 'aws-lambda';
 import { compareResults, flushAll, type HashKeyRange, layoutOf, type Pipeline, type WindowResult } from '../../core';
-import { readStoredValue, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
+import { expandOutbox, readStoredValue, type StoredAlert, type StoredKeyState } from '../../lambdas/processor/index';
 import type { SideOutputMessage } from '../../lambdas/side-output/index';
 import { decodeStateAttribute, ensureStateTables } from '../../lambdas/state/index';
 
@@ -356,7 +356,7 @@ export function dynamoWrapper(
       const stored = JSON.parse(decodeStateAttribute(input.Item.s)!) as StoredKeyState;
       recorded.results.push(...(stored.r ?? []));
       recorded.alerts.push(...(stored.a ?? []));
-      (recorded.outbox ??= []).push(...(stored.o ?? []));
+      (recorded.outbox ??= []).push(...expandOutbox(stored.o ?? []));
       (recorded.duplicates ??= []).push(...(stored.u ?? []));
     }
     return out;

@@ -1,5 +1,6 @@
-// The local warehouse: Firehose-like delivery of a kinesis-mock stream into a folder (prefix layout, buffering, gzip
-// JSON lines, the error prefix) and DuckDB queries over it; plus a check that the layout mirrors the CDK delivery.
+// The local warehouse's raw copy: Firehose-like delivery of a kinesis-mock stream into a folder (prefix layout,
+// bounded partitions, buffering, gzip JSON lines, the error prefix) and DuckDB queries over it (`raw_events`); plus a
+// check that the layout mirrors the CDK's raw delivery. The clean events: test/integration/clean-events.test.ts.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +16,10 @@ import {
   DEFAULT_BUFFERING_BYTES,
   DEFAULT_BUFFERING_INTERVAL_MS,
   ERRORS_PREFIX,
-  EVENTS_PREFIX,
   LocalDelivery,
   partitionOf,
   queryWarehouse,
+  RAW_EVENTS_PREFIX,
   startWarehouseDelivery,
   WarehouseEmptyError,
   WarehouseQueryError,
@@ -38,7 +39,7 @@ const objects = (dir: string) =>
 
 describe('warehouse layout', () => {
   it('mirrors the CDK raw-event delivery: prefixes, GZIP, 60 s / 64 MiB buffering', () => {
-    expect(EVENTS_PREFIX).toBe(DATA_LAKE_PREFIXES.events);
+    expect(RAW_EVENTS_PREFIX).toBe(DATA_LAKE_PREFIXES.raw);
     expect(ERRORS_PREFIX).toBe(DATA_LAKE_PREFIXES.errors);
     const stack = new Stack(new App(), 'Layout');
     const delivery = new RawEventDelivery(stack, 'Raw', {
@@ -53,7 +54,7 @@ describe('warehouse layout', () => {
       bufferingHints: { intervalInSeconds: number; sizeInMBs: number };
     };
     expect(s3Config.prefix).toBe(
-      `${EVENTS_PREFIX}event_type=!{partitionKeyFromQuery:event_type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
+      `${RAW_EVENTS_PREFIX}event_type=!{partitionKeyFromQuery:event_type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
     );
     expect(s3Config.errorOutputPrefix).toBe(
       `${ERRORS_PREFIX}!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/`,
@@ -63,14 +64,15 @@ describe('warehouse layout', () => {
     expect(s3Config.bufferingHints.sizeInMBs * 1024 * 1024).toBe(DEFAULT_BUFFERING_BYTES);
   });
 
-  it('partitions like the JQ query: missing/null/false type is "unknown", other characters become _, non-objects fail', () => {
-    const p = (text: string) => partitionOf(Buffer.from(text));
+  it('partitions like the JQ query: allowed values (other characters become _), anything else is "other", non-objects fail', () => {
+    const p = (text: string) => partitionOf(Buffer.from(text), 'type', ['view', 'a b/c']);
     expect(p('{"type":"view"}')).toEqual({ ok: true, eventType: 'view' });
     expect(p('{"type":"a b/c"}')).toEqual({ ok: true, eventType: 'a_b_c' });
-    expect(p('{"type":5}')).toEqual({ ok: true, eventType: '5' });
-    expect(p('{"userId":"u"}')).toEqual({ ok: true, eventType: 'unknown' });
-    expect(p('{"type":null}')).toEqual({ ok: true, eventType: 'unknown' });
-    expect(p('null')).toEqual({ ok: true, eventType: 'unknown' });
+    expect(p('{"type":"teleport"}')).toEqual({ ok: true, eventType: 'other' });
+    expect(p('{"type":5}')).toEqual({ ok: true, eventType: 'other' });
+    expect(p('{"userId":"u"}')).toEqual({ ok: true, eventType: 'other' });
+    expect(p('{"type":null}')).toEqual({ ok: true, eventType: 'other' });
+    expect(p('null')).toEqual({ ok: true, eventType: 'other' });
     expect(p('{"type":"x"').ok).toBe(false);
     expect(p('["a","b"]').ok).toBe(false);
     expect(p('"text"').ok).toBe(false);
@@ -96,6 +98,7 @@ describe('warehouse delivery from kinesis-mock', () => {
       streamName: stream,
       dir,
       deliveryStreamName: 'test-raw-events',
+      eventTypes: ['click', 'view'],
       pollIntervalMs: 100,
       bufferingIntervalMs: 60_000,
       now: () => clock,
@@ -112,7 +115,7 @@ describe('warehouse delivery from kinesis-mock', () => {
     expect(files).toHaveLength(3);
     for (const file of files) {
       expect(file).toMatch(
-        /^(events\/event_type=(click|view)|errors\/partitioning-failed)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/test-raw-events-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}\.gz$/,
+        /^(raw\/event_type=(click|view)|errors\/partitioning-failed)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/test-raw-events-1-\d{4}(-\d{2}){5}-[0-9a-f-]{36}\.gz$/,
       );
     }
     const viewFile = files.find((f) => f.includes('event_type=view'))!;
@@ -131,7 +134,7 @@ describe('warehouse delivery from kinesis-mock', () => {
 
     const result = await queryWarehouse(
       dir,
-      'SELECT event_type, count(*)::INTEGER AS n, count(DISTINCT userId)::INTEGER AS users FROM events GROUP BY 1 ORDER BY 1',
+      'SELECT event_type, count(*)::INTEGER AS n, count(DISTINCT userId)::INTEGER AS users FROM raw_events GROUP BY 1 ORDER BY 1',
     );
     expect(result.columns).toEqual(['event_type', 'n', 'users']);
     expect(result.rows).toEqual([
@@ -140,7 +143,9 @@ describe('warehouse delivery from kinesis-mock', () => {
     ]);
     const failed = await queryWarehouse(dir, 'SELECT count(*)::INTEGER AS n FROM event_errors');
     expect(failed.rows).toEqual([{ n: 2 }]);
-    await expect(queryWarehouse(dir, 'SELECT nope FROM events')).rejects.toThrow(WarehouseQueryError);
+    await expect(queryWarehouse(dir, 'SELECT nope FROM raw_events')).rejects.toThrow(WarehouseQueryError);
+    // No clean events were delivered here: the analysts' view does not exist.
+    await expect(queryWarehouse(dir, 'SELECT count(*) FROM events')).rejects.toThrow(WarehouseQueryError);
   });
 
   it('writes a partition as soon as its buffer reaches the buffering size', async () => {

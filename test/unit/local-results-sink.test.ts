@@ -26,9 +26,10 @@ afterEach(() => {
 });
 
 const T0 = Date.parse('2026-03-04T23:59:30.000Z');
+const ID_KEY = new Uint8Array(32).fill(7);
 const result = (key: string, start: number, values: Record<string, unknown> = { events: 3 }): ResultMessage => ({
   kind: 'result',
-  id: resultId('clickstream', 'perMinute', key, start),
+  id: resultId(ID_KEY, 'clickstream', 'perMinute', key, start),
   pipeline: 'clickstream',
   window: 'perMinute',
   key,
@@ -156,11 +157,30 @@ describe('the results view of queryWarehouse', () => {
     expect(alias.rows).toEqual([{ n: 2 }]);
   });
 
+  it('keeps one row per id: a result delivered again (at least once) is one row, with the Glue columns', async () => {
+    const dir = tempDir();
+    let now = T0;
+    const sink = new LocalResultsSink({ dir, deliveryStreamName: 'clickstream-aggregates', now: () => now });
+    await sink.send([result('u1', T0), result('u2', T0)]);
+    await sink.flush();
+    now = T0 + 3_600_000; // the resend lands in another object, under the next day's prefix
+    await sink.send([result('u1', T0), result('u3', T0)]);
+    await sink.flush();
+    expect(objects(dir).flatMap((o) => o.rows)).toHaveLength(4);
+    const out = await queryWarehouse(dir, 'SELECT * FROM results ORDER BY key');
+    expect(out.columns).toEqual([...RESULT_COLUMNS.map((c) => c.name), 'dt']);
+    expect(out.rows.map((r) => [r.key, r.id, r.dt])).toEqual([
+      ['u1', result('u1', T0).id, '2026-03-04'],
+      ['u2', result('u2', T0).id, '2026-03-04'],
+      ['u3', result('u3', T0).id, '2026-03-05'],
+    ]);
+  });
+
   it('is an empty view with the same columns while only raw events were delivered', async () => {
     const dir = tempDir();
-    mkdirSync(join(dir, 'events', 'event_type=view', 'dt=2026-03-04', 'hour=23'), { recursive: true });
+    mkdirSync(join(dir, 'raw', 'event_type=view', 'dt=2026-03-04', 'hour=23'), { recursive: true });
     writeFileSync(
-      join(dir, 'events', 'event_type=view', 'dt=2026-03-04', 'hour=23', 'x.gz'),
+      join(dir, 'raw', 'event_type=view', 'dt=2026-03-04', 'hour=23', 'x.gz'),
       gzipSync('{"type":"view"}\n'),
     );
     const out = await queryWarehouse(dir, 'SELECT * FROM results');

@@ -163,6 +163,7 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<RunSummary>
           .then((windows) => log(`end of input: ${windows} windows finalized`))
           .catch((error: Error) => log(`finish: ${error.message}`));
       }
+      if (emission) log(`emission: ${emission.status?.()}`);
     }
   } finally {
     if (timer) clearTimeout(timer);
@@ -187,7 +188,8 @@ export const registerDev: RegisterCommand = (program, context) => {
     .description(
       'Run a pipeline locally: start kinesis-mock and DynamoDB Local, create the stream and tables, invoke the real ' +
         'processor through the local event source mapping, feed it generated clickstream events, show a live view, ' +
-        'deliver raw events into .streamfold/warehouse (query them with `streamfold query`), and print a summary. ' +
+        'deliver the clean events (each valid event once in the `events` view) and a copy of the raw stream ' +
+        '(`raw_events`) into .streamfold/warehouse (query them with `streamfold query`), and print a summary. ' +
         'Stops after --duration / --events, or on Ctrl-C.',
     )
     .option('-p, --pipeline <file.ts>', 'pipeline definition file', DEFAULT_PIPELINE_FILE)
@@ -222,10 +224,11 @@ export const registerDev: RegisterCommand = (program, context) => {
     .action(async (flags: DevFlags) => {
       const summary = await runDev(flags, context);
       const dir = resolve(context.cwd, flags.dir);
-      context.stdout(`\n${renderSummary(summary)}\n`);
+      // --plain is for logs and scripts: no color codes in the summary either (picocolors turns them on when CI is set).
+      context.stdout(`\n${renderSummary(summary, { color: flags.plain ? false : undefined })}\n`);
       context.stdout(
         `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
-          '(try: npx streamfold query "SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC")\n' +
+          '(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")\n' +
           (flags.emission
             ? `alerts:       ${dir}/alerts.jsonl\nresults:      ${dir}/warehouse/aggregates  (try: npx streamfold query ` +
               `"SELECT key, window_start, \\"values\\"->>'events' AS events FROM results WHERE \\"window\\" = 'perMinute'")\n`

@@ -3,13 +3,15 @@ import { registerCheck } from './check';
 import { registerDev } from './dev';
 import { registerProduce } from './produce';
 import { registerQuery } from './query';
+import { registerRedrive } from './redrive';
 import { registerReplay } from './replay';
 
 /** Every CLI command, in help order. Adding a command: one file in this folder and one line here. */
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerCheck,
   registerDev,
   registerProduce,
   registerQuery,
+  registerRedrive,
   registerReplay,
-  registerCheck,
 ];

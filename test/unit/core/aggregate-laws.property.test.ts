@@ -44,7 +44,7 @@ const aggregates: Record<string, AnyAggregate<Ev>> = {
   max: max((e: Ev) => e.v),
   avg: avg((e: Ev) => e.v),
   'distinct (max 3, overflows)': distinct((e: Ev) => e.c, { max: 3 }),
-  'distinct (numbers)': distinct((e: Ev) => Math.abs(e.v % 7)), // abs: no -0 (distinct keeps whichever of 0/-0 came first)
+  'distinct (numbers, -0 included: stored as 0)': distinct((e: Ev) => e.v % 7),
   first: first((e: Ev) => e.c),
   last: last((e: Ev) => ({ c: e.c, v: e.v })),
   'last (mixed value types)': last((e: Ev) => (e.v % 3 === 0 ? e.c : e.v % 3 === 1 ? e.v : [e.c, e.v])),

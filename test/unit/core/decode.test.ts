@@ -32,7 +32,6 @@ const loose = definePipeline({
   time: 't',
   windows: { w: tumbling('1m') },
   aggregates: { n: count() },
-  settings: { maxFutureSkew: '1h' },
 });
 
 function expectRejected(result: Decoded, code: string) {
@@ -88,18 +87,24 @@ describe('decoding rejects bad records with a reason and never throws', () => {
     }
   });
 
-  it('rejects __proto__, constructor and prototype keys, at any depth, also when escaped', () => {
+  it('rejects __proto__ keys at any depth, also when escaped; constructor and prototype are data', () => {
     const texts = [
       '{"__proto__":{"polluted":true},"eventId":"e1","userId":"u1","type":"click","ts":"2026-11-21T10:00:00Z"}',
-      JSON.stringify(click({ properties: { constructor: { prototype: { polluted: true } } } })),
-      JSON.stringify(click({ properties: { a: [{ b: { prototype: 1 } }] } })),
+      JSON.stringify(click({ properties: { a: [JSON.parse('{"__proto__":{"polluted":true}}')] } })),
       '{"\\u005f_proto__":{"isAdmin":true},"userId":"u1"}',
       '{"__pr\\u006fto__":{"isAdmin":true}}',
-      '{"properties":{"\\u0063onstructor":{"prototype":{"polluted":1}}}}',
     ];
     for (const text of texts) {
       expectRejected(decodeText(clickstream, text), 'forbidden-key');
       expectRejected(decodeBase64Record(clickstream, b64(text)), 'forbidden-key');
+    }
+    for (const text of [
+      JSON.stringify(click({ properties: { constructor: { prototype: { polluted: true } } } })),
+      JSON.stringify(click({ properties: { a: [{ b: { prototype: 1 } }] } })),
+      '{"eventId":"e1","userId":"u1","type":"click","ts":"2026-11-21T10:00:00Z","properties":{"\\u0063onstructor":{"prototype":{"polluted":1}}}}',
+    ]) {
+      expect(decodeText(clickstream, text).ok).toBe(true);
+      expect(decodeBase64Record(clickstream, b64(text)).ok).toBe(true);
     }
     expectPrototypeUntouched();
   });
@@ -143,14 +148,14 @@ describe('decoding rejects bad records with a reason and never throws', () => {
     expectRejected(decodeText(clickstream, JSON.stringify(click({ ts: 'yesterday' }))), 'schema');
   });
 
-  it('rejects an event time further ahead of the arrival time than maxFutureSkew (1h)', () => {
+  it('rejects an event time further ahead of the arrival time than maxFutureSkew (the smallest grace, 5m)', () => {
     const arrival = Date.UTC(2026, 10, 21, 10);
     const at = (ms: number) => JSON.stringify(click({ ts: new Date(arrival + ms).toISOString() }));
-    expectRejected(decodeText(clickstream, at(3_600_001), arrival), 'future-time');
+    expectRejected(decodeText(clickstream, at(300_001), arrival), 'future-time');
     expectRejected(decodeBase64Record(clickstream, b64(at(86_400_000)), arrival), 'future-time');
-    expect(decodeText(clickstream, at(3_600_000), arrival).ok).toBe(true);
+    expect(decodeText(clickstream, at(300_000), arrival).ok).toBe(true);
     expect(decodeText(clickstream, at(-86_400_000), arrival).ok).toBe(true);
-    // Without an arrival time there is no future check (the replay's case).
+    // Without an arrival time there is no future check at decode (the replay judges such lines against its arrivedBy bound).
     expect(decodeText(clickstream, at(86_400_000)).ok).toBe(true);
   });
 
@@ -234,7 +239,6 @@ describe('replay of malformed lines', () => {
       JSON.stringify({ userId: 'u1', type: 'click', ts: '2026-11-21T10:00:00Z' }),
       '{"__proto__":{"polluted":true},"eventId":"e9","userId":"u1","type":"click","ts":"2026-11-21T10:00:00Z"}',
       '{"\\u005f_proto__":{"polluted":true},"eventId":"e9","userId":"u1","type":"click","ts":"2026-11-21T10:00:00Z"}',
-      JSON.stringify(click({ properties: { constructor: { prototype: { polluted: true } } } })),
       JSON.stringify(click({ page: 'x'.repeat(MAX_RECORD_BYTES + 10) })),
       JSON.stringify(click({ properties: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) })),
       '{"eventId":"e1","userId":"u1","type":"click","ts":"2026-11-21T10:00:00Z",}',

@@ -1,18 +1,44 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EMISSION_ENV, EMISSION_METRICS } from '../../../lambdas/emitter/env';
 import { resultSortKey } from '../../../lambdas/emitter/result-items';
+import { UNDELIVERED_PREFIX } from '../../../lambdas/emitter/spill';
 import { alertId, chunk, resultId, timestreamRecord } from '../../../lambdas/sinks/index';
-import { EMISSION_ENV_NAMES, SINK_DELIVERY_FAILURES_METRIC } from '../../../lib/emission';
+import {
+  EMISSION_ENV_NAMES,
+  UNDELIVERED_PREFIX as LIB_UNDELIVERED,
+  SINK_DELIVERY_FAILURES_METRIC,
+} from '../../../lib/emission';
+
+const KEY = new Uint8Array(32).fill(1);
+const OTHER_KEY = new Uint8Array(32).fill(2);
 
 describe('emitted message ids', () => {
-  it('are deterministic and differ by every part', () => {
-    const a = alertId('clickstream', 'potential-bot', 'perMinute', 'u1', 60_000);
+  it('are deterministic under one id key and differ by every part', () => {
+    const a = alertId(KEY, 'clickstream', 'potential-bot', 'perMinute', 'u1', 60_000);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
-    expect(alertId('clickstream', 'potential-bot', 'perMinute', 'u1', 60_000)).toBe(a);
-    expect(alertId('clickstream', 'potential-bot', 'perMinute', 'u1', 120_000)).not.toBe(a);
-    expect(alertId('clickstream', 'potential-bot', 'perMinute', 'u2', 60_000)).not.toBe(a);
-    expect(resultId('clickstream', 'perMinute', 'u1', 60_000)).not.toBe(a);
-    expect(resultId('clickstream', 'perMinute', 'u1', 60_000)).not.toBe(resultId('other', 'perMinute', 'u1', 60_000));
+    expect(alertId(KEY, 'clickstream', 'potential-bot', 'perMinute', 'u1', 60_000)).toBe(a);
+    expect(alertId(KEY, 'clickstream', 'potential-bot', 'perMinute', 'u1', 120_000)).not.toBe(a);
+    expect(alertId(KEY, 'clickstream', 'potential-bot', 'perMinute', 'u2', 60_000)).not.toBe(a);
+    expect(resultId(KEY, 'clickstream', 'perMinute', 'u1', 60_000)).not.toBe(a);
+    expect(resultId(KEY, 'clickstream', 'perMinute', 'u1', 60_000)).not.toBe(
+      resultId(KEY, 'other', 'perMinute', 'u1', 60_000),
+    );
+  });
+
+  it('are keyed hashes: another key gives other ids, and the plain hash of the parts is not the id', () => {
+    const parts = ['clickstream', 'alert', 'potential-bot', 'perMinute', 'u1', 60_000] as const;
+    const a = alertId(KEY, 'clickstream', 'potential-bot', 'perMinute', 'u1', 60_000);
+    expect(alertId(OTHER_KEY, 'clickstream', 'potential-bot', 'perMinute', 'u1', 60_000)).not.toBe(a);
+    expect(a).not.toBe(createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32));
+    expect(resultId(OTHER_KEY, 'clickstream', 'perMinute', 'u1', 60_000)).not.toBe(
+      resultId(KEY, 'clickstream', 'perMinute', 'u1', 60_000),
+    );
+  });
+
+  it('refuse a missing or short id key', () => {
+    expect(() => resultId(new Uint8Array(8), 'clickstream', 'perMinute', 'u1', 0)).toThrow(/at least 16 bytes, got 8/);
+    expect(() => alertId(undefined as never, 'clickstream', 'a', 'perMinute', 'u1', 0)).toThrow(/id key/);
   });
 
   it('result sort keys order by start within a window', () => {
@@ -54,5 +80,6 @@ describe('names shared with the CDK construct', () => {
   it('lib/emission.ts mirrors the runtime constants', () => {
     expect(EMISSION_ENV_NAMES).toEqual(EMISSION_ENV);
     expect(SINK_DELIVERY_FAILURES_METRIC).toBe(EMISSION_METRICS.deliveryFailures);
+    expect(LIB_UNDELIVERED).toBe(UNDELIVERED_PREFIX);
   });
 });

@@ -15,6 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'streamfold-partial-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = Date.parse('2026-03-04T10:00:00.000Z');
+const ID_KEY = new Uint8Array(32).fill(3);
 const results = [
   {
     window: 'perMinute',
@@ -41,7 +42,7 @@ const record: DynamoDBRecord = {
 };
 
 describe('partial results', () => {
-  const messages = stateWriteOf(clickstream, record)!.results;
+  const messages = stateWriteOf(clickstream, ID_KEY, record)!.results;
 
   it('the emitter carries partial beside the values (absent when every value is complete)', () => {
     expect(messages.map((m) => [m.values, m.partial])).toEqual([

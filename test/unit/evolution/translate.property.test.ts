@@ -255,4 +255,37 @@ describe('definition switch: state translated by name', () => {
     expect(translated.s).toEqual({ 0: [null, 1] });
     expect(translated.P).toEqual({ 0: [[1, [0]]] });
   });
+
+  it.each([
+    [
+      'tumbling (grace 5 → 7)',
+      { kind: 'tumbling', size: 10, advance: 10, grace: 5 },
+      { kind: 'tumbling', size: 10, advance: 10, grace: 7 },
+      [1, 2, 15, 9, 30],
+      { window: 'w', key: 'u', start: 0, end: 10, values: { n: 2 } },
+    ],
+    [
+      'session (gap 3 → 30)',
+      { kind: 'session', gap: 3, grace: 0 },
+      { kind: 'session', gap: 30, grace: 0 },
+      [1, 20, 1, 60],
+      { window: 'w', key: 'u', start: 1, end: 1, values: { n: 1 } },
+    ],
+  ] as const)(
+    'a reset window never reopens an instance its old meaning finalized: %s (each result id once)',
+    (_, before, after, times, emitted) => {
+      // The old window's first instance is final (emitted) when the switch comes; the record after the switch (time 9,
+      // or 1 again under another id) would be on time for the reset window's instance with the same start: it is late
+      // instead, since that instance's result id was emitted already.
+      const a = build({ windows: { w: before }, aggregates: { n: { kind: 'count' } } });
+      const b = build({ windows: { w: after }, aggregates: { n: { kind: 'count' } }, resets: { windows: { w: 1 } } });
+      const lines = toLines(times.map((t, i) => ({ id: `e${i}`, k: 'u', p: 'p', t, v: 0 })));
+      const at = times.length - 1;
+      const out = replay(a, lines, { switchAt: { line: at, pipeline: b } });
+      const ids = out.results.map(id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(out.results.filter((r) => r.start === emitted.start)).toEqual([emitted]);
+      expect(out.late.map((l) => l.line)).toEqual([at]);
+    },
+  );
 });

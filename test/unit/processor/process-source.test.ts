@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { layoutOf } from '../../../core';
 import {
+  expandOutbox,
   NO_STREAM_TIME,
   type ProcessContext,
   processSource,
@@ -59,6 +60,9 @@ function memoryStore() {
     async spillClaims() {},
     async dropClaims() {},
     async listDue() {},
+    async touchCheckpoint() {
+      return true;
+    },
     async commit(requests: CommitRequest[]) {
       const results = [];
       for (const request of requests) {
@@ -177,7 +181,11 @@ describe('processSource', () => {
     expect(out.failedAt).toBeUndefined();
     expect([...store.items.keys()].sort()).toEqual(['u1', 'u2']);
     const stored = store.items.get('u1')!.state as StoredKeyState;
-    expect(stored.o?.map((m) => m.id).sort()).toEqual([
+    expect(
+      expandOutbox(stored.o ?? [])
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual([
       's:3:activity5m:1767261360000',
       's:3:activity5m:1767261420000',
       's:3:activity5m:1767261480000',

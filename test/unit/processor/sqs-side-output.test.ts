@@ -41,7 +41,7 @@ describe('SqsSideOutput', () => {
       Failed: [],
     }));
     const out = await sink().send(Array.from({ length: 23 }, (_, i) => message(i)));
-    expect(out).toEqual({ sent: 23, failedIds: [], retries: 0, errors: [] });
+    expect(out).toEqual({ sent: 23, failedIds: [], retries: 0, errors: [], degraded: 0 });
     expect(sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([
       10, 10, 3,
     ]);
@@ -51,7 +51,7 @@ describe('SqsSideOutput', () => {
     expect(first.MessageDeduplicationId).toBeUndefined();
   });
 
-  it('retries only the failed entries of a partial failure, and reports sender faults without retrying them', async () => {
+  it('retries only the failed entries of a partial failure; a sender fault is sent once in its minimal form, not retried', async () => {
     let call = 0;
     sqsMock.on(SendMessageBatchCommand).callsFake((input) => {
       call++;
@@ -73,9 +73,18 @@ describe('SqsSideOutput', () => {
     });
     const out = await sink().send([0, 1, 2, 3, 4].map((i) => message(i)));
     expect(out.sent).toBe(4);
+    // This mock refuses message 3 in any form: its minimal form is refused too, so it fails (no retry either way).
     expect(out.failedIds).toEqual(['shardId-000000000000:3']);
     expect(out.retries).toBe(2);
-    expect(entriesOf(1).map((e) => JSON.parse(e.MessageBody!).sequence)).toEqual(['1', '2']);
+    expect(out.degraded).toBe(1);
+    expect(entriesOf(1).map((e) => JSON.parse(e.MessageBody!))).toEqual([
+      expect.objectContaining({
+        sequence: '3',
+        degraded: true,
+        fault: 'InvalidParameterValue: SendMessageBatch entry failed',
+      }),
+    ]);
+    expect(entriesOf(2).map((e) => JSON.parse(e.MessageBody!).sequence)).toEqual(['1', '2']);
   });
 
   it('retries a failed call, and gives up after maxAttempts with every id reported', async () => {

@@ -7,8 +7,8 @@
  *   counted in that instance. Each (record, window instance) pair is decided on its own.
  * - Sessions: events of one key within `gap` (inclusive) merge. A session is closed once its last event time + gap +
  *   grace < the key's stream time (the largest stream time of any of the key's records); a closed session never
- *   changes again. A record joins (and bridges) the open sessions within `gap` of it; it is late when the merged
- *   session's last event time + gap + grace < its source's stream time.
+ *   changes again. A record joins (and bridges) the open sessions within `gap` of it; it is late when its own event
+ *   time + gap + grace < its source's stream time (an old record never reaches back into a live session).
  * - Alerts: after each event counted in a window instance, every rule on that window not yet fired for the instance
  *   is evaluated over the instance's events so far; the first true fires it (once). Merged sessions keep the rules
  *   fired by either part.
@@ -134,7 +134,7 @@ export function referenceRun(
     }
     const joined = open.filter((s) => s.start - def.gap <= e.t && e.t <= s.end + def.gap);
     const last = Math.max(e.t, ...joined.map((s) => s.end));
-    if (last + def.gap + def.grace < streamTime) {
+    if (e.t + def.gap + def.grace < streamTime) {
       late.push({ line, window: name, start: e.t, end: e.t });
       openSessions.set(id, open);
       return;
