@@ -288,4 +288,31 @@ describe('definition switch: state translated by name', () => {
       expect(out.late.map((l) => l.line)).toEqual([at]);
     },
   );
+
+  it('alerts on a window that reads the stored slices as a layer (a window added beside it) fire as without the switch', () => {
+    // Hopping 10/1 holds up to ten instances per record: the engine keeps accumulators per instance for a key with
+    // many slices; after the switch the carried window's instances read the layer too, and must see its events.
+    const def: Def = {
+      windows: { hop: { kind: 'hopping', size: 10, advance: 1, grace: 2 } },
+      aggregates: { n: { kind: 'count' } },
+      alerts: { busy: { window: 'hop', of: 'n', over: 6 } },
+    };
+    const added: Def = {
+      ...def,
+      windows: { ...def.windows, pair: { kind: 'tumbling', size: 4, advance: 4, grace: 2 } },
+    };
+    const lines = toLines(
+      Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, k: 'u', p: 'p', t: i % 7 === 3 ? i - 1 : i, v: 0 })),
+    );
+    const alone = replay(build(def), lines);
+    const key = (a: { alert: string; start: number; line: number }) => `${a.alert}@${a.start}:${a.line}`;
+    for (const line of [2, 9, 15, 24]) {
+      const switched = replay(build(def), lines, { switchAt: { line, pipeline: build(added) } });
+      expect(switched.alerts.map(key)).toEqual(alone.alerts.map(key));
+      expect(switched.results.filter((r) => r.window === 'hop')).toEqual(
+        alone.results.filter((r) => r.window === 'hop'),
+      );
+    }
+    expect(alone.alerts.length).toBeGreaterThan(10);
+  });
 });
