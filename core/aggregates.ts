@@ -30,6 +30,13 @@ export interface AggregateSpec<E, S, R, W extends string = never> {
   readonly kind: string;
   readonly windows?: readonly W[];
   readonly filter?: (event: E) => boolean;
+  /**
+   * What the aggregate means beyond its kind, for definition fingerprints and the lock file (core/evolution):
+   * structural options that change how its state reads (`distinct` max, `lastN` n) and the user functions whose
+   * source the lock file records (extractor, filter, a reducer's functions).
+   * @default - the kind alone
+   */
+  readonly meaning?: AggregateMeaning;
   /** The identity state (must survive a JSON round trip). */
   readonly init: () => S;
   /** Add one event with its event time (ms). */
@@ -45,6 +52,14 @@ export interface AggregateSpec<E, S, R, W extends string = never> {
    * @default false
    */
   readonly orderFree?: boolean;
+}
+
+/** See {@link AggregateSpec.meaning}. */
+export interface AggregateMeaning {
+  /** Options that change how the aggregate's stored state reads (part of its state fingerprint). */
+  readonly options?: Readonly<Record<string, string | number | boolean>>;
+  /** The user's functions by role (`field`, `filter`, `init`, `add`...): the lock file records their source. */
+  readonly functions?: Readonly<Record<string, ((...args: never[]) => unknown) | undefined>>;
 }
 
 /** Any aggregate (used in constraints). */
@@ -78,6 +93,15 @@ function opts<E, W extends string>(o: AggregateOptions<E, W> | undefined) {
   return { windows: o?.windows, filter: o?.filter };
 }
 
+/** The {@link AggregateMeaning} of a built-in aggregate: its extractor, its filter, and structural options. */
+function meaning(
+  o: AggregateOptions<any, string> | undefined,
+  field?: (...args: never[]) => unknown,
+  options?: Record<string, number>,
+): AggregateMeaning {
+  return { ...(options ? { options } : {}), functions: { field, filter: o?.filter } };
+}
+
 /**
  * Number of events.
  * @example aggregates: { events: count() }
@@ -88,6 +112,7 @@ export function count<E = any, const W extends string = never>(
   return {
     kind: 'count',
     ...opts(options),
+    meaning: meaning(options),
     orderFree: true,
     init: () => 0,
     add: (s) => s + 1,
@@ -107,6 +132,7 @@ export function sum<E = any, const W extends string = never>(
   return {
     kind: 'sum',
     ...opts(options),
+    meaning: meaning(options, field),
     init: () => 0,
     add: (s, e, t) => {
       const v = field(e, t);
@@ -127,6 +153,7 @@ function extreme<E, W extends string>(
   return {
     kind,
     ...opts(options),
+    meaning: meaning(options, field),
     orderFree: true,
     init: () => null,
     add: (s, e, t) => {
@@ -162,6 +189,7 @@ export function avg<E = any, const W extends string = never>(
   return {
     kind: 'avg',
     ...opts(options),
+    meaning: meaning(options, field),
     init: () => [0, 0],
     add: (s, e, t) => {
       const v = field(e, t);
@@ -263,6 +291,7 @@ export function distinct<E = any, V extends Primitive = Primitive, const W exten
   return {
     kind: 'distinct',
     ...opts(options),
+    meaning: meaning(options, field, { max: bound }),
     orderFree: true,
     init: () => ({ v: [], o: false }),
     add: (s, e, t) => {
@@ -311,6 +340,7 @@ function edge<E, T extends Json, W extends string>(
   return {
     kind,
     ...opts(options),
+    meaning: meaning(options, field),
     orderFree: true,
     init: () => null,
     add: (s, e, t) => {
@@ -360,6 +390,7 @@ export function lastN<E = any, T extends Json = Json, const W extends string = n
     kind: 'lastN',
     n,
     ...opts(options),
+    meaning: meaning(options, field, { n }),
     orderFree: true,
     init: () => [],
     add: (s, e, t) => {
@@ -403,6 +434,15 @@ export function reducer<E = any, S = unknown, R = S, const W extends string = ne
   return {
     kind: 'reducer',
     ...opts(options),
+    meaning: {
+      functions: {
+        init: options.init,
+        add: options.add,
+        merge: options.merge,
+        result: options.result,
+        filter: options.filter,
+      },
+    },
     init: options.init,
     add: options.add,
     merge: options.merge,

@@ -12,6 +12,7 @@ import { MAX_STATE_BYTES } from './contract';
 import { type DeploySettings, deploySection } from './deploy-settings';
 import { type Duration, parseDuration } from './duration';
 import { DefinitionError, quote } from './errors';
+import { type NormalizedResets, normalizeResets, type Resets } from './evolution/resets';
 import { toEventTime } from './iso-time';
 import type { WindowSpec } from './windows';
 
@@ -157,6 +158,13 @@ export interface PipelineInput<
    * @default - the constructs' defaults
    */
   readonly deploy?: DeploySettings;
+  /**
+   * Declared resets: per window or aggregate, a reset generation; bump it to start that window or aggregate over
+   * (how a change the lock check calls incompatible is declared). See README "Changing a pipeline".
+   * @example resets: { windows: { perMinute: 1 } }
+   * @default - no resets
+   */
+  readonly resets?: Resets<keyof W & string, keyof A & string>;
 }
 
 /** A window after validation, durations in ms. */
@@ -223,6 +231,8 @@ export interface Pipeline<E = any, W extends Record<string, WindowSpec> = any, A
   };
   /** The validated `deploy` section (empty when not given): read by the CDK constructs. */
   readonly deploy: DeploySettings;
+  /** Declared reset generations per window and aggregate name (see {@link PipelineInput.resets}). */
+  readonly resets?: NormalizedResets;
   /** Type carrier for inference; not a runtime value. */
   readonly $types?: { event: E; windows: W; aggregates: A };
 }
@@ -495,6 +505,11 @@ export function definePipeline<
     }
   }
   const settings = input.settings ?? {};
+  const resets = normalizeResets(
+    input.resets,
+    windows.map((w) => w.name),
+    aggregates.map((a) => a.name),
+  );
   return {
     name: input.name,
     schema,
@@ -517,6 +532,7 @@ export function definePipeline<
       maxStateBytes: maxStateBytes(settings.maxStateBytes),
     },
     deploy: deploySection(input.deploy),
+    resets,
   };
 }
 

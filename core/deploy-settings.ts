@@ -93,6 +93,8 @@ export interface DeploySettings {
   readonly timestream?: boolean;
   /** Also send alerts to a new EventBridge bus `<pipeline>-alerts`. @default false */
   readonly alertsEventBus?: boolean;
+  /** Register the event schema in the Glue Schema Registry with the lock's compatibility mode. @default false */
+  readonly schemaRegistry?: boolean;
   /** Persist final window results in the state table for state queries. @default false */
   readonly persistResults?: boolean;
   /** How often the closer finalizes windows when traffic stops, minutes (1-60). @default 1 */
@@ -195,6 +197,7 @@ export const DEPLOY_SETTINGS_SCHEMA = z.strictObject({
   redshiftCopyOptions: text().optional(),
   timestream: flag().optional(),
   alertsEventBus: flag().optional(),
+  schemaRegistry: flag().optional(),
   persistResults: flag().optional(),
   closerIntervalMinutes: amount().optional(),
   idleTimeoutSeconds: amount().optional(),

@@ -13,6 +13,7 @@ export * from './duration';
 export * from './engine';
 export * from './errors';
 export * from './event-types';
+export * from './evolution';
 export * from './iso-time';
 export * from './names';
 export * from './pipeline-shape';

@@ -1,15 +1,8 @@
 import { stateTooLargeReason } from './contract';
 import { type Decoded, decodeRecord, type JsonObject, type RecordData } from './decode';
 import type { Pipeline } from './definition';
-import {
-  type AlertEvent,
-  applyRecords,
-  emptyState,
-  flushAll,
-  type KeyState,
-  layoutOf,
-  type WindowResult,
-} from './engine';
+import { type AlertEvent, applyRecords, emptyState, flushAll, type KeyState, type WindowResult } from './engine';
+import { type DefinitionSwitch, DefinitionTimeline } from './evolution/switch';
 import { toEventTime } from './iso-time';
 import { evenHashRanges, type HashKeyRange, shardRouter } from './shards';
 
@@ -30,6 +23,13 @@ export interface ReplayOptions {
    * @default - no arrival times
    */
   readonly arrivalTime?: (value: JsonObject, line: number) => number | undefined;
+  /**
+   * Definition switches: from line `line` on, records run under `pipeline` (a deploy of a changed definition). Each
+   * key's state is translated by name the first time the new definition touches it, as the processor does; the end
+   * of input is flushed under the last definition. See README "Changing a pipeline".
+   * @default - no switch
+   */
+  readonly switchAt?: DefinitionSwitch | readonly DefinitionSwitch[];
   /**
    * A time by which every line had arrived (epoch ms): for example when the file was exported, or the moment the
    * replay runs (the CLI's default). A line without its own arrival time is `future-time` when its event time is more
@@ -103,8 +103,8 @@ export interface ReplaySummary {
  * const out = replay(clickstream, readFileSync('events.jsonl', 'utf8').split('\n'));
  * out.results.filter((r) => r.window === 'perMinute');
  */
-export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
-  const layout = layoutOf(pipeline);
+export function replay(first: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
+  const timeline = new DefinitionTimeline(first, options.switchAt);
   const ranges = typeof options.shards === 'object' ? options.shards : evenHashRanges(options.shards ?? 1);
   const route = shardRouter(ranges);
   const shardTime = ranges.map(() => Number.NEGATIVE_INFINITY);
@@ -121,6 +121,7 @@ export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options:
   let lateEvents = 0;
 
   const apply = (line: number, decoded: Decoded, bytes: number): void => {
+    const { pipeline, layout } = timeline.at(line);
     if (!decoded.ok) {
       out.rejected.push({ line, reason: decoded.reason });
       return;
@@ -133,7 +134,8 @@ export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options:
     // Every shard holds the watermark back, also one that has not received an event yet: a window is final only
     // when no shard can still deliver an on-time event for it.
     const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
-    const state = states.get(decoded.key) ?? emptyState();
+    const stored = states.get(decoded.key);
+    const state = stored ? timeline.read(layout, stored, streamTime) : emptyState();
     const record = {
       event: decoded.event,
       time: decoded.time,
@@ -158,10 +160,11 @@ export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options:
 
   const hook = options.arrivalTime;
   const bound = options.arrivedBy;
-  const skewMs = pipeline.settings.maxFutureSkewMs;
   let lineNo = 0;
   for (const data of lines) {
     const line = ++lineNo;
+    const { pipeline } = timeline.at(line);
+    const skewMs = pipeline.settings.maxFutureSkewMs;
     let known = false;
     const arrival =
       hook &&
@@ -183,7 +186,8 @@ export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options:
     } else apply(line, decoded, byteLengthOf(data));
   }
 
-  for (const [key, state] of states) out.results.push(...flushAll(layout, key, state));
+  const { layout } = timeline.last;
+  for (const [key, state] of states) out.results.push(...flushAll(layout, key, timeline.read(layout, state)));
   out.results.sort(compareResults);
   return {
     ...out,

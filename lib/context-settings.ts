@@ -4,7 +4,10 @@ import { InvalidSettingError } from './errors';
 import { propsFromDeploySettings, type StreamfoldPipelineProps } from './streamfold-pipeline';
 
 /** Settings of {@link StreamfoldPipelineProps} that cdk.json context (or `-c key=value`) can set. */
-export type ContextSettings = Omit<StreamfoldPipelineProps, 'pipeline' | 'definition' | 'names' | 'vpc' | 'columns'>;
+export type ContextSettings = Omit<
+  StreamfoldPipelineProps,
+  'pipeline' | 'definition' | 'definitionLock' | 'names' | 'vpc' | 'columns'
+>;
 
 /**
  * Context keys, their meaning and defaults (the README lists the same). They are the names of a definition's `deploy`
@@ -47,6 +50,7 @@ export const CONTEXT_KEYS = {
   redshiftCopyOptions: "COPY options (default FORMAT AS JSON 'auto ignorecase' GZIP TRUNCATECOLUMNS)",
   timestream: 'create the Timestream sink (default false)',
   alertsEventBus: 'also send alerts to a new EventBridge bus <pipeline>-alerts (default false)',
+  schemaRegistry: "register the event schema in the Glue Schema Registry with the lock's compatibility (default false)",
   persistResults: 'persist final window results in the state table for state queries (default false)',
   closerIntervalMinutes: 'how often the closer finalizes windows when traffic stops, 1-60 (default 1)',
   idleTimeoutSeconds: 'a source idle this long no longer holds the watermark back, 1-86400 (default 60)',

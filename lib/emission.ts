@@ -69,8 +69,15 @@ export const EMISSION_TABLE_ACTIONS = {
   /**
    * Checkpoints and due items (Query), the due keys' items (BatchGetItem), the conditional PutItem of a finalized
    * key and of its due item, and deleting settled due items (BatchWriteItem). No Scan: reads grow with the keys due.
+   * The layout registry (pk `#meta`, sk `layout#...`): GetItem of a layout it does not know, PutItem of its own.
    */
-  closerState: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+  closerState: [
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+  ],
 } as const;
 
 /** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
@@ -93,6 +100,8 @@ export const AGGREGATE_COLUMNS = [
   { name: 'window_end', type: 'bigint' },
   { name: 'values', type: 'string' },
   { name: 'alert', type: 'string' },
+  /** Aggregates a definition change left partial in this window (README "Changing a pipeline"); null when none. */
+  { name: 'partial', type: 'array<string>' },
 ] as const;
 
 /** The Timestream table the emitter writes final results to (e.g. `TimestreamSink` of lib/timestream-sink.ts). */

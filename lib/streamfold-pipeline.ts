@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { existsSync } from 'node:fs';
+import { Annotations, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -12,10 +13,12 @@ import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-threshol
 import { CleanEventDelivery } from './clean-event-delivery';
 import { DataLakeBucket } from './data-lake-bucket';
 import { DataLakeCatalog } from './data-lake-catalog';
+import { checkDefinitionLock, definitionLockPath } from './definition-check';
 import type { CleanEventsDestination } from './delivery-role';
 import { Emission, validateEmissionSettings } from './emission';
 import { monitorEmission } from './emission-monitoring';
 import { InvalidSettingError } from './errors';
+import { EventSchemaRegistry } from './event-schema-registry';
 import { eventTypesFromSchema } from './event-type-partitions';
 import { type DeliverySource, firehoseMskClusterPolicy } from './firehose-source';
 import { columnsFromSchema, type WarehouseColumn } from './glue-columns';
@@ -52,6 +55,13 @@ export interface StreamfoldPipelineProps {
   readonly pipeline: Pipeline;
   /** The module exporting the same pipeline: bundled into the processor, the emitter and the closer. */
   readonly definition: PipelineModule;
+  /**
+   * The definition lock file the pipeline is checked against at synth (README "Changing a pipeline"): synth fails
+   * when it is missing or when the definition changed incompatibly (not declared, not accepted). `false` skips the
+   * check (tests, or a pipeline checked elsewhere).
+   * @default - the lock beside the definition module: `<definition file name>.lock.json`
+   */
+  readonly definitionLock?: string | false;
   /**
    * Resource names, to override the defaults shared with the local runtime.
    * @default - `resourceNames(pipeline)`
@@ -224,6 +234,12 @@ export interface StreamfoldPipelineProps {
    */
   readonly alertsEventBus?: boolean;
   /**
+   * Register the event schema in the AWS Glue Schema Registry (JSON Schema, with the lock file's compatibility
+   * mode), so producers in other languages validate against it.
+   * @default false
+   */
+  readonly schemaRegistry?: boolean;
+  /**
    * Persist final window results in the state table for state queries (one write unit per result).
    * @default false
    */
@@ -285,6 +301,7 @@ export type DeploySettingsProps = Pick<
   | 'redshift'
   | 'timestream'
   | 'alertsEventBus'
+  | 'schemaRegistry'
   | 'persistResults'
   | 'closerInterval'
   | 'idleTimeout'
@@ -355,6 +372,7 @@ export function propsFromDeploySettings(settings: DeploySettings): DeploySetting
     } as RedshiftSettings),
     timestream: s.timestream,
     alertsEventBus: s.alertsEventBus,
+    schemaRegistry: s.schemaRegistry,
     persistResults: s.persistResults,
     closerInterval: minutes(s.closerIntervalMinutes),
     idleTimeout: seconds(s.idleTimeoutSeconds),
@@ -482,6 +500,8 @@ export class StreamfoldPipeline extends Construct {
       closerInterval: resolved.closerInterval,
       idleTimeout: resolved.idleTimeout,
     });
+    // An incompatible definition change is refused before anything is built (README "Changing a pipeline").
+    const checked = this.#checkDefinitionLock(resolved);
     const createdServerless = ingestion === 'msk' && resolved.mskClusterArn === undefined;
     const noMultiVpc =
       'Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer; give ' +
@@ -725,6 +745,14 @@ export class StreamfoldPipeline extends Construct {
       });
     }
 
+    if (resolved.schemaRegistry) {
+      const schemas = new EventSchemaRegistry(this, 'EventSchema', {
+        pipeline,
+        compatibility: checked?.lock.schema.compatibility,
+      });
+      new CfnOutput(this, 'EventSchemaArn', { value: schemas.schema.attrArn });
+    }
+
     new CfnOutput(this, 'StateTableName', { value: this.tables.stateTable.tableName });
     new CfnOutput(this, 'DedupeTableName', { value: this.tables.dedupeTable.tableName });
     new CfnOutput(this, 'RejectedQueueUrl', { value: this.queues.rejected.queueUrl });
@@ -740,6 +768,29 @@ export class StreamfoldPipeline extends Construct {
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+
+  /**
+   * The definition checked against its lock file (README "Changing a pipeline"): throws on an incompatible change,
+   * warns when the lock is behind compatible changes; undefined when the check is off (`definitionLock: false`, or no
+   * lock path and no definition file to put one beside).
+   */
+  #checkDefinitionLock(props: StreamfoldPipelineProps): ReturnType<typeof checkDefinitionLock> | undefined {
+    const given = props.definitionLock;
+    if (given !== undefined && given !== false && typeof given !== 'string') {
+      throw new InvalidSettingError('definitionLock', given, 'the path of a lock file, or false');
+    }
+    // (A definition module that does not exist is reported by the processor construct, naming the module.)
+    const lockPath = given ?? (existsSync(props.definition.path) && definitionLockPath(props.definition.path));
+    if (lockPath === false) return undefined;
+    const checked = checkDefinitionLock(props.pipeline, lockPath);
+    if (checked.report.changes.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'streamfold:definition-lock-behind',
+        `The definition has ${checked.report.changes.length} compatible change(s) not in ${lockPath}: run npx streamfold check --write and commit the lock.`,
+      );
+    }
+    return checked;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { NormalizedWindow } from '../definition';
+import { StateFormatError } from '../errors';
 import {
   addClaim,
   claimBucket,
@@ -9,11 +10,13 @@ import {
   pruneClaims,
   type SpilledClaims,
 } from './claims';
+import { layerSlices, pruneLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
+import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
-import { startAfter, valuesOf, windowStates } from './values';
+import { resetFloorStart, startAfter, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -52,6 +55,25 @@ export interface ApplyOptions {
 const closedId = (w: number, start: number) => `${w}@${start}`;
 
 /**
+ * A state is only ever read under the layout it was written with (core/evolution translates it first): reading it
+ * by position under another would take one aggregate's state for another's. Stamps states that carry no layout yet.
+ * @throws StateFormatError when the state was written under another layout.
+ */
+function stampLayout(layout: Layout, st: KeyState): void {
+  checkLayout(layout, st);
+  st.l = layout.fingerprint;
+}
+
+/** @throws StateFormatError when the state was written under another layout than `layout`. */
+function checkLayout(layout: Layout, st: KeyState): void {
+  if (st.l !== undefined && st.l !== layout.fingerprint) {
+    throw new StateFormatError(
+      `state written under layout ${st.l} read under layout ${layout.fingerprint}: translate it first (translateState)`,
+    );
+  }
+}
+
+/**
  * Apply one key's records, in source order, to its state. Pure and deterministic: the same state and records give
  * the same outcome, which is what makes fenced retries exact. The state passed in is modified and returned.
  *
@@ -68,6 +90,7 @@ export function applyRecords(
   options: ApplyOptions = {},
 ): ApplyOutcome {
   const st = state ?? emptyState();
+  stampLayout(layout, st);
   const out = {
     late: [] as LateEntry[],
     alerts: [] as AlertEvent[],
@@ -210,6 +233,7 @@ function sizeWithoutClaims(st: KeyState): number {
  */
 export function closeUpTo(layout: Layout, key: string, state: KeyState, watermark: number): WindowResult[] {
   const results: WindowResult[] = [];
+  stampLayout(layout, state);
   if (watermark > state.m) advance(layout, state, watermark);
   finalize(layout, key, state, watermark, results);
   // Claims forgotten by now go (a lookup would ignore them anyway: this only keeps the item small).
@@ -232,11 +256,20 @@ function nextTimedClose(layout: Layout, st: KeyState): number {
   return next;
 }
 
-/** Earliest close time after the key's stream time of the windows holding `slice` (ms). */
-function sliceNextClose(layout: Layout, st: KeyState, slice: number): number {
+/** Earliest close time after the key's stream time of the windows (of `windows`) holding `slice` (ms). */
+function sliceNextClose(
+  layout: Layout,
+  st: KeyState,
+  slice: number,
+  windows: readonly NormalizedWindow[] = layout.timedWindows,
+): number {
   let next = Number.POSITIVE_INFINITY;
-  for (const w of layout.timedWindows) {
-    const start = Math.max(firstWindowStart(w, slice), startAfter(w, st.m - w.sizeMs - w.graceMs));
+  for (const w of windows) {
+    const start = Math.max(
+      firstWindowStart(w, slice),
+      startAfter(w, st.m - w.sizeMs - w.graceMs),
+      resetFloorStart(st, w),
+    );
     if (start <= slice && start + w.sizeMs + w.graceMs < next) next = start + w.sizeMs + w.graceMs;
   }
   return next;
@@ -257,7 +290,7 @@ function computeNextTimedClose(layout: Layout, st: KeyState): number {
   const slices = sortedSlices(st);
   let next = Number.POSITIVE_INFINITY;
   for (const w of layout.timedWindows) {
-    const after = startAfter(w, st.m - w.sizeMs - w.graceMs);
+    const after = Math.max(startAfter(w, st.m - w.sizeMs - w.graceMs), resetFloorStart(st, w));
     for (const sliceNo of slices) {
       const slice = sliceNo * layout.sliceMs;
       const start = Math.max(firstWindowStart(w, slice), after);
@@ -266,6 +299,8 @@ function computeNextTimedClose(layout: Layout, st: KeyState): number {
         break;
       }
     }
+    // Slice layers of a definition switch (./layers.ts): read by the windows that carried over only.
+    if (st.o) for (const [slice] of layerSlices(st, w)) next = Math.min(next, sliceNextClose(layout, st, slice, [w]));
   }
   return next;
 }
@@ -287,16 +322,24 @@ function advance(layout: Layout, st: KeyState, to: number): void {
 
 function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
   const slices = sortedSlices(st);
-  if (slices.length > 0) {
+  if (slices.length > 0 || st.o) {
     const fired = firedByWindow(layout, st);
-    const first = slices[0]! * layout.sliceMs;
-    const last = slices[slices.length - 1]! * layout.sliceMs;
     for (const w of layout.timedWindows) {
+      // The slice times the window reads: the state's slices, and the layers of a definition switch it carried over.
+      let first = slices.length > 0 ? slices[0]! * layout.sliceMs : Number.POSITIVE_INFINITY;
+      let last = slices.length > 0 ? slices[slices.length - 1]! * layout.sliceMs : Number.NEGATIVE_INFINITY;
+      if (st.o) {
+        for (const [slice] of layerSlices(st, w)) {
+          if (slice < first) first = slice;
+          if (slice > last) last = slice;
+        }
+      }
+      if (first > last) continue;
       // Windows closing in (from, to] (from < start + size + grace ≤ to) that can hold a slice, oldest first.
       const span = w.sizeMs + w.graceMs;
       const lastStart = Math.min(alignDown(last, w.advanceMs), alignDown(to - span, w.advanceMs));
       for (
-        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span));
+        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span), resetFloorStart(st, w));
         start <= lastStart;
         start += w.advanceMs
       ) {
@@ -317,6 +360,7 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
     if (needed) break;
     delete st.s[sliceNo];
   }
+  if (st.o) pruneLayers(layout, st, to);
 }
 
 function closeSessions(layout: Layout, st: KeyState, to: number): void {
@@ -332,6 +376,7 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
         st.c ??= {};
         const id = closedId(w.index, s.s);
         const earlier = st.c[id];
+        const p = partialPositions(st, w, s.s);
         if (earlier) {
           // A session with the same start closed before (records from a slower source): they are one session.
           for (let j = 0; j < w.aggregates.length; j++) {
@@ -339,8 +384,10 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
           }
           earlier.e = Math.max(earlier.e, s.l);
           if (s.f) earlier.f = [...new Set([...(earlier.f ?? []), ...s.f])].sort((a, b) => a - b);
+          const union = unionPositions(earlier.p, p);
+          if (union) earlier.p = union;
         } else {
-          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}) };
+          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}), ...(p ? { p } : {}) };
         }
       } else open.push(s);
     }
@@ -390,8 +437,9 @@ function snapshot(
   if (a === undefined) return;
   const id = closedId(w.index, start);
   const fired = firedByClosedId?.get(id);
+  const p = partialPositions(st, w, start);
   st.c ??= {};
-  st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}) };
+  st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}), ...(p ? { p } : {}) };
 }
 
 function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
@@ -412,7 +460,12 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   let counted = false;
   for (const w of layout.timedWindows) {
     const oldest = firstWindowStart(w, record.time);
-    if (oldest + w.sizeMs + w.graceMs > st.m && oldest + w.sizeMs + w.graceMs > record.streamTime) {
+    const floor = st.F?.[w.index];
+    if (
+      oldest + w.sizeMs + w.graceMs > st.m &&
+      oldest + w.sizeMs + w.graceMs > record.streamTime &&
+      (floor === undefined || oldest > floor)
+    ) {
       // Every window holding the record is open (the usual case): nothing is late or closed.
       toSlice = true;
       counted = true;
@@ -420,17 +473,19 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     }
     for (let start = oldest; start <= record.time; start += w.advanceMs) {
       const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt <= record.streamTime) {
+      if (closesAt <= record.streamTime || (floor !== undefined && start <= floor)) {
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
       } else if (closesAt <= st.m) {
         // Closed for this key by another source's later stream time, still on time for this record's source.
         const id = closedId(w.index, start);
         st.c ??= {};
+        const p = st.c[id] ? undefined : partialPositions(st, w, start);
         const closed = (st.c[id] ??= {
           w: w.index,
           s: start,
           e: start + w.sizeMs,
           a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
+          ...(p ? { p } : {}),
         });
         addTo(layout, w.aggregates, closed.a, record);
         evaluateClosed(layout, key, w, closed, index, out);
@@ -515,7 +570,8 @@ function applySession(
   }
   // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
   // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
-  if (t + w.gapMs + w.graceMs < record.streamTime) {
+  const floor = st.F?.[w.index];
+  if (t + w.gapMs + w.graceMs < record.streamTime || (floor !== undefined && t <= floor)) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }
@@ -567,6 +623,8 @@ function applySession(
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
+  if (st.P) prunePartial(layout, st);
+  if (st.F) pruneResetFloors(layout, st);
   if (!st.c) return;
   const { windows } = layout.pipeline;
   const ids = Object.keys(st.c).sort((a, b) => {
@@ -579,10 +637,28 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     const w = windows[closed.w]!;
     const final = w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
     if (!final) continue;
-    results.push({ window: w.name, key, start: closed.s, end: closed.e, values: valuesOf(layout, w, closed.a) });
+    results.push({
+      window: w.name,
+      key,
+      start: closed.s,
+      end: closed.e,
+      values: valuesOf(layout, w, closed.a),
+      ...partialField(layout, w, closed.p),
+    });
     delete st.c[id];
   }
   if (Object.keys(st.c).length === 0) delete st.c;
+}
+
+/** Drop the reset floors the finalized-through mark `z` covers (what they refuse is late by `z` alone). */
+function pruneResetFloors(layout: Layout, st: KeyState): void {
+  if (!st.F || st.z === undefined) return;
+  for (const index of Object.keys(st.F)) {
+    const w = layout.pipeline.windows[Number(index)];
+    const span = w === undefined ? 0 : w.kind === 'session' ? w.gapMs + w.graceMs : w.sizeMs + w.graceMs;
+    if (w === undefined || st.F[index]! + span < st.z) delete st.F[index];
+  }
+  if (Object.keys(st.F).length === 0) delete st.F;
 }
 
 /**
@@ -590,6 +666,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
  */
 export function flushAll(layout: Layout, key: string, st: KeyState): WindowResult[] {
   const results: WindowResult[] = [];
+  stampLayout(layout, st);
   advance(layout, st, Number.POSITIVE_INFINITY);
   finalize(layout, key, st, Number.POSITIVE_INFINITY, results);
   return results;
@@ -600,6 +677,7 @@ export function flushAll(layout: Layout, key: string, st: KeyState): WindowResul
  * gap + grace, a closed window's finality); +Infinity when it holds nothing. A closer queries keys by it.
  */
 export function nextCloseTime(layout: Layout, st: KeyState): number {
+  checkLayout(layout, st);
   let next = nextTimedClose(layout, st);
   for (const w of layout.sessionWindows) {
     for (const s of st.x?.[w.index] ?? []) next = Math.min(next, s.l + w.gapMs + w.graceMs + 1);
@@ -616,13 +694,16 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
  * closed windows waiting for the watermark. For state queries; the state is not modified.
  */
 export function openResults(layout: Layout, key: string, st: KeyState): (WindowResult & { closed: boolean })[] {
+  checkLayout(layout, st);
   const out: (WindowResult & { closed: boolean })[] = [];
   const slices = sortedSlices(st);
   for (const w of layout.timedWindows) {
     const starts = new Set<number>();
-    for (const sliceKey in st.s) {
-      for (const start of windowStartsFor(w, Number(sliceKey) * layout.sliceMs)) {
-        if (start + w.sizeMs + w.graceMs > st.m) starts.add(start);
+    const times = [...slices.map((k) => k * layout.sliceMs), ...[...layerSlices(st, w)].map(([t]) => t)];
+    const floor = resetFloorStart(st, w);
+    for (const time of times) {
+      for (const start of windowStartsFor(w, time)) {
+        if (start + w.sizeMs + w.graceMs > st.m && start >= floor) starts.add(start);
       }
     }
     for (const start of [...starts].sort((a, b) => a - b)) {
@@ -634,6 +715,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
           start,
           end: start + w.sizeMs,
           values: valuesOf(layout, w, states),
+          ...partialField(layout, w, partialPositions(st, w, start)),
           closed: false,
         });
       }
@@ -641,7 +723,15 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
   }
   for (const w of layout.sessionWindows) {
     for (const s of st.x?.[w.index] ?? []) {
-      out.push({ window: w.name, key, start: s.s, end: s.l, values: valuesOf(layout, w, s.a), closed: false });
+      out.push({
+        window: w.name,
+        key,
+        start: s.s,
+        end: s.l,
+        values: valuesOf(layout, w, s.a),
+        ...partialField(layout, w, partialPositions(st, w, s.s)),
+        closed: false,
+      });
     }
   }
   for (const closed of Object.values(st.c ?? {})) {
@@ -652,6 +742,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
       start: closed.s,
       end: closed.e,
       values: valuesOf(layout, w, closed.a),
+      ...partialField(layout, w, closed.p),
       closed: true,
     });
   }

@@ -1,5 +1,6 @@
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow, Pipeline } from '../definition';
+import { describeLayout, type LayoutDescriptor } from '../evolution/descriptor';
 
 /**
  * Precomputed positions for a pipeline, so the hot path works with arrays instead of names.
@@ -18,6 +19,10 @@ export interface Layout {
   readonly slicePositions: readonly (readonly number[])[];
   /** Alerts grouped by window index. */
   readonly alertsByWindow: readonly (readonly number[])[];
+  /** What the positions above mean (names and fingerprints): stored once per layout, referenced by states. */
+  readonly descriptor: LayoutDescriptor;
+  /** The descriptor's fingerprint, stamped on every state this layout writes (`KeyState.l`). */
+  readonly fingerprint: string;
   /** For each window index: the specs of its aggregates, in the window's aggregate order. */
   readonly windowSpecs: readonly (readonly AnyAggregate[])[];
   /** For each window index: the names of its aggregates, in the window's aggregate order. */
@@ -45,6 +50,7 @@ export function layoutOf(pipeline: Pipeline): Layout {
   const alertsByWindow = pipeline.windows.map((w) =>
     pipeline.alerts.flatMap((alert, i) => (alert.windowIndex === w.index ? [i] : [])),
   );
+  const descriptor = describeLayout(pipeline);
   const orderFree = pipeline.windows.map((w) =>
     w.aggregates.map((a) => pipeline.aggregates[a]!.spec.orderFree === true),
   );
@@ -56,6 +62,8 @@ export function layoutOf(pipeline: Pipeline): Layout {
     timedAggregates,
     slicePositions,
     alertsByWindow,
+    descriptor,
+    fingerprint: descriptor.fingerprint,
     windowSpecs: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.spec)),
     windowAggregateNames: pipeline.windows.map((w) => w.aggregates.map((a) => pipeline.aggregates[a]!.name)),
     timedAlerts: timedWindows.some((w) => alertsByWindow[w.index]!.length > 0),

@@ -24,10 +24,11 @@
  */
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow } from '../definition';
+import { readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout } from './layout';
 import type { KeyState } from './state';
 import type { AlertEvent, EngineRecord } from './types';
-import { lowerBound, sliceValues, startAfter, valuesOf, windowStates } from './values';
+import { lowerBound, resetFloorStart, sliceValues, startAfter, valuesOf, windowStates } from './values';
 
 /** Where evaluations report fired alerts. */
 export interface AlertSink {
@@ -231,9 +232,25 @@ export function evaluateOpenAlerts(
 ): void {
   const span = w.sizeMs + w.graceMs;
   const closedThrough = Math.max(st.m, record.streamTime);
-  const oldest = Math.max(firstWindowStart(w, record.time), startAfter(w, closedThrough - span));
+  const oldest = Math.max(
+    firstWindowStart(w, record.time),
+    startAfter(w, closedThrough - span),
+    resetFloorStart(st, w),
+  );
   const newest = alignDown(record.time, w.advanceMs);
   if (oldest > newest) return;
+  if (st.o && readsLayers(st, w)) {
+    // The window reads slice layers of a definition switch (./layers.ts): each instance merges its slices and layers
+    // (no accumulators: a translated state is a new object, so none was made for it; the layers go once pruned).
+    const cache = cacheOf(layout, st);
+    for (let start = oldest; start <= newest; start += w.advanceMs) {
+      const pending = pendingAlerts(layout, cache, w, start / w.advanceMs);
+      if (pending.length === 0) continue;
+      const states = windowStates(layout, st, w, start, cache.slices);
+      if (states) fire(layout, key, st, w, start, pending, valuesOf(layout, w, states), index, out);
+    }
+    return;
+  }
   if (w.sizeMs === layout.sliceMs) {
     // One slice per window: its values are the slice's (and no cache is needed until an alert has fired).
     for (let start = oldest; start <= newest; start += w.advanceMs) {

@@ -23,7 +23,29 @@ export interface ClosedWindow {
   a: unknown[];
   /** Indexes of alerts already fired for this window instance. */
   f?: number[];
+  /**
+   * Positions (in the window's aggregates) of aggregates whose state may miss events applied before a definition
+   * switch: reported as the result's `partial` (see ./partial.ts).
+   */
+  p?: number[];
 }
+
+/** Slices written under an earlier definition, read only by the windows that carried over (see ./layers.ts). */
+export interface SliceLayer {
+  /** Slice size of the layer (ms). */
+  ms: number;
+  /** Indexes of the windows that read it. */
+  w: number[];
+  /** Slice number (start / ms) → aggregate states aligned with the layout's timedAggregates. */
+  s: Record<string, unknown[]>;
+}
+
+/**
+ * A definition switch seen by this key's state (see ./partial.ts): `[t]` — every aggregate of the window is partial
+ * in the instances that start at or before `t` (sessions: `t + gap`); `[t, positions]` — only those aggregates.
+ * `t` is the key's stream time when the state was first read under the new definition.
+ */
+export type PartialMark = [number] | [number, number[]];
 
 /**
  * Window state of one key: what the processor stores in one DynamoDB item. Kept small: DynamoDB charges a write
@@ -59,6 +81,23 @@ export interface KeyState {
    * their claims are read from where the storage keeps them and given to `applyRecords` (`spilledClaims`).
    */
   D?: Record<string, number>;
+  /**
+   * Fingerprint of the layout (definition) this state was written under (core/evolution): a state is read by another
+   * layout only after it is translated by name. Absent in states written before fingerprints existed (read as the
+   * current layout's).
+   */
+  l?: string;
+  /** Partial marks per window index, left by definition switches (pruned when their windows are final). */
+  P?: Record<string, PartialMark[]>;
+  /** Slice layers left by definition switches that added windows (see ./layers.ts). */
+  o?: SliceLayer[];
+  /**
+   * Reset floors per window index, left by a definition switch that reset a window (same name, another meaning):
+   * instances starting at or before the floor (sessions: records at or before it) are late, so the window never
+   * reopens an instance its earlier meaning may have finalized (a result id is emitted once). Pruned once the
+   * finalized-through mark `z` makes them late anyway.
+   */
+  F?: Record<string, number>;
 }
 
 /** A fresh, empty key state. */
@@ -70,6 +109,7 @@ export function emptyState(): KeyState {
 export function isEmptyState(state: KeyState): boolean {
   return (
     Object.keys(state.s).length === 0 &&
+    (!state.o || state.o.length === 0) &&
     (!state.x || Object.values(state.x).every((v) => v.length === 0)) &&
     (!state.c || Object.keys(state.c).length === 0)
   );

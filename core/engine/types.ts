@@ -21,6 +21,12 @@ export interface WindowResult {
   readonly start: number;
   readonly end: number;
   readonly values: Record<string, unknown>;
+  /**
+   * Names of aggregates whose value may miss events: the window instance was open when the definition changed, and
+   * the aggregate was added to the window (or the window added, or reset) then; it counts the events applied after
+   * the switch. Absent when every value is complete. See README "Changing a pipeline".
+   */
+  readonly partial?: readonly string[];
 }
 
 /** One (record, window) pair dropped because the window had closed (end + grace ≤ stream time). */

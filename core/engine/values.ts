@@ -1,4 +1,5 @@
 import type { NormalizedWindow } from '../definition';
+import { layerSlicesIn } from './layers';
 import type { Layout } from './layout';
 import type { KeyState } from './state';
 
@@ -20,7 +21,17 @@ export function startAfter(w: NormalizedWindow, time: number): number {
 }
 
 /**
- * Merge the slices of one time window in slice order, from `init()`; undefined when it holds no slice.
+ * The smallest start of `w` not below its reset floor (`KeyState.F`, left when a definition switch reset the window):
+ * instances starting at or before the floor are late. −∞ when there is none.
+ */
+export function resetFloorStart(st: KeyState, w: NormalizedWindow): number {
+  const floor = st.F?.[w.index];
+  return floor === undefined ? Number.NEGATIVE_INFINITY : startAfter(w, floor);
+}
+
+/**
+ * Merge the slices of one time window in slice order, from `init()`, then the slice layers of a definition switch
+ * the window reads (./layers.ts); undefined when it holds no slice.
  * @param slices - the state's slice numbers, ascending
  * @param skip - per aggregate of the window, true to leave it at `init()`
  */
@@ -41,6 +52,14 @@ export function windowStates(
     acc ??= specs.map((spec) => spec.init());
     for (let j = 0; j < positions.length; j++) {
       if (skip === undefined || !skip[j]) acc[j] = specs[j]!.merge(acc[j], slice[positions[j]!]);
+    }
+  }
+  if (st.o) {
+    for (const slice of layerSlicesIn(st, w, start, start + w.sizeMs)) {
+      acc ??= specs.map((spec) => spec.init());
+      for (let j = 0; j < positions.length; j++) {
+        if (skip === undefined || !skip[j]) acc[j] = specs[j]!.merge(acc[j], slice[positions[j]!]);
+      }
     }
   }
   return acc;

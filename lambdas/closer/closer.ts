@@ -1,11 +1,13 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
+import { keyStateFor } from '../processor/key-state';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
   type DueEntry,
   type DueItem,
   fenceKey,
   fromStateItem,
+  LayoutRegistry,
   type PipelineWatermark,
   pipelineWatermark,
   STATE_ATTR,
@@ -44,6 +46,12 @@ export interface CloserDeps {
   /** Time since a key's last write below which it has live traffic and is left to the processor. @default idle timeout */
   readonly liveWindowMs?: number;
   readonly log?: { warn(message: string, fields?: Record<string, unknown>): void };
+  /**
+   * The state table's layout registry (keep one per container). States written under another definition are read by
+   * name through it.
+   * @default - one for this run
+   */
+  readonly layouts?: LayoutRegistry;
 }
 
 /** What one closer run did. */
@@ -163,6 +171,7 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   }
   deps.store.prime(new Map([...toClose.keys()].map((key) => [key, records.get(key)!])));
   const windows = new Map<string, number>();
+  const layouts = deps.layouts ?? new LayoutRegistry({ client: deps.client, tableName: deps.tableName });
   const commit = await deps.store.commit(
     [...toClose].map(([key, keyWm]) => ({
       key,
@@ -170,7 +179,7 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       lastSequence: String(Math.max(0, keyWm)),
       apply: (current) => {
         windows.delete(key);
-        return closeKey(layout, key, current.state, keyWm, now, (n) => windows.set(key, n));
+        return closeKey(layout, layouts, key, current.state, keyWm, now, (n) => windows.set(key, n));
       },
     })),
   );
@@ -256,6 +265,7 @@ async function readCandidates(
 /** The next stored value of a key closed up to `watermark`, or undefined when nothing becomes final (no write). */
 function closeKey(
   layout: Layout,
+  layouts: LayoutRegistry,
   key: string,
   value: unknown,
   watermark: number,
@@ -263,7 +273,8 @@ function closeKey(
   count: (n: number) => void,
 ) {
   if (value === undefined) return undefined;
-  const { k } = readStoredValue(key, value);
+  const k = keyStateFor(layout, layouts, key, value);
+  if ('pending' in k) return k; // the layout registry first (README "Changing a pipeline")
   if (nextCloseTime(layout, k) > watermark) return undefined; // already closed by a newer write
   const results = closeUpTo(layout, key, k, watermark);
   if (results.length === 0) return undefined;

@@ -8,6 +8,7 @@ import { ENV, type Pipeline, stateHorizonMs } from '../../core';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
+import { LayoutRegistry } from '../state/layout-registry';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
 import { InvalidCloserSettingError } from './errors';
@@ -41,6 +42,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
   const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
+  const layouts = new LayoutRegistry({ client, tableName });
   const now = deps.now ?? Date.now;
   const redeliver = createSpillRedelivery(pipeline, logger, { dynamodb: client, now: deps.now, metrics });
   return middy(async (): Promise<CloserOutcome> => {
@@ -52,6 +54,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
       now,
       idleTimeoutMs: rawIdle,
       parallelizationFactor,
+      layouts,
       log: { warn: (message, fields) => logger.warn(message, fields ?? {}) },
     });
     metrics.addMetric(EMISSION_METRICS.keysClosed, MetricUnit.Count, outcome.closed);

@@ -21,6 +21,8 @@ export const RESULT_ATTR = {
   end: 're',
   /** (S) aggregate values, JSON. */
   values: 'rv',
+  /** (SS) aggregates a definition change left partial (README "Changing a pipeline"); absent when none. */
+  partial: 'rp',
 } as const;
 
 /** Digits of the zero-padded start in the sort key (epoch ms up to year 2286). */
@@ -41,6 +43,7 @@ export function toResultItem(message: ResultMessage, ttlSeconds: number): Item {
     [RESULT_ATTR.start]: { N: String(message.start) },
     [RESULT_ATTR.end]: { N: String(message.end) },
     [RESULT_ATTR.values]: { S: JSON.stringify(message.values) },
+    ...(message.partial?.length ? { [RESULT_ATTR.partial]: { SS: [...message.partial] } } : {}),
     [TTL_ATTRIBUTE]: { N: String(ttlSeconds) },
   };
 }
@@ -52,6 +55,7 @@ export function fromResultItem(item: Item): (WindowResult & { id: string; ttl?: 
   const values = item[RESULT_ATTR.values]?.S;
   if (key === undefined || window === undefined || values === undefined) return undefined;
   const ttl = item[TTL_ATTRIBUTE]?.N;
+  const partial = item[RESULT_ATTR.partial]?.SS;
   return {
     id: item[RESULT_ATTR.id]?.S ?? '',
     window,
@@ -59,6 +63,7 @@ export function fromResultItem(item: Item): (WindowResult & { id: string; ttl?: 
     start: Number(item[RESULT_ATTR.start]?.N),
     end: Number(item[RESULT_ATTR.end]?.N),
     values: JSON.parse(values) as Record<string, unknown>,
+    ...(partial?.length ? { partial: [...partial].sort() } : {}),
     ...(ttl === undefined ? {} : { ttl: Number(ttl) }),
   };
 }

@@ -54,6 +54,7 @@ export function resultMessage(pipeline: Pipeline, idKey: Uint8Array, result: Win
     start: result.start,
     end: result.end,
     values: result.values,
+    ...(result.partial ? { partial: [...result.partial] } : {}),
   };
 }
 

@@ -7,7 +7,6 @@ import {
   type Decoded,
   decodeBase64Record,
   type EngineRecord,
-  emptyState,
   FENCE_HORIZON_MS,
   type KeyState,
   nextCloseTime,
@@ -26,6 +25,7 @@ import {
   StaleCheckpointError,
 } from '../state/index';
 import { sendCleanEvents } from './clean-events';
+import { keyStateFor, switchTimeOf } from './key-state';
 import { expandOutbox, lateRecordEntry, OUTBOX_DATA_CHARS, type OutboxEntry } from './outbox';
 import {
   emptyStats,
@@ -35,7 +35,7 @@ import {
   type SourceRecord,
   type SourceStats,
 } from './source-batch';
-import { readStoredValue, type StoredAlert, toStoredValue } from './stored-state';
+import { type StoredAlert, toStoredValue } from './stored-state';
 
 /**
  * Stream time stored in a checkpoint when the source has seen no valid event yet (DynamoDB numbers cannot be −∞).
@@ -574,7 +574,9 @@ function keyRequest(
         claims.spilled.clear();
         claims.moved.clear();
       }
-      const base = current.state === undefined ? emptyState() : readStoredValue(key, current.state).k;
+      const switchTime = switchTimeOf(recs, current.applied[start.fence], ctx.streamTimePerKey);
+      const base = keyStateFor(ctx.layout, ctx.layouts, key, current.state, switchTime);
+      if ('pending' in base) return base; // the layout registry first (README "Changing a pipeline")
       const above = freshRecords(ctx, recs, current.applied[start.fence], base);
       const { fresh, keyTime } = start.redrive
         ? decidableForRedrive(ctx, base, above, current.applied[start.redrive.originalFence], undecidable)

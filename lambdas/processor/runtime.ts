@@ -16,7 +16,7 @@ import {
 } from '../../core';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
 import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
-import { StateStore, type StateStoreOptions } from '../state/index';
+import { LayoutRegistry, StateStore, type StateStoreOptions } from '../state/index';
 import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
 import type { ProcessContext, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
@@ -51,6 +51,11 @@ export interface ProcessorDeps {
   storeOptions?: Partial<Omit<StateStoreOptions, 'client' | 'tableName'>>;
   /** A ready store (overrides the fields above). */
   store?: ProcessorStore;
+  /**
+   * The state table's layout registry (states of another definition are read by name through it).
+   * @default - one on the state table when it is known (not with an injected `store` alone)
+   */
+  layouts?: LayoutRegistry;
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
@@ -124,6 +129,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
   };
 
   let store = deps.store;
+  let layouts = deps.layouts;
   if (!store) {
     const tableName = setting(ENV.stateTable, deps.stateTable);
     if (!tableName) throw new MissingSettingError(ENV.stateTable, 'the DynamoDB state table');
@@ -137,6 +143,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       now,
       ...deps.storeOptions,
     });
+    layouts ??= new LayoutRegistry({ client: client(), tableName, backoff: deps.storeOptions?.backoff });
   }
   let sqs = deps.sqs;
   const sqsClient = () => {
@@ -165,6 +172,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
     clean: cleanOutput(pipeline, deps),
     streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
+    ...(layouts ? { layouts } : {}),
     log: {
       info: (message, fields) => logger.info(message, fields ?? {}),
       warn: (message, fields) => logger.warn(message, fields ?? {}),

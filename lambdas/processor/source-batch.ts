@@ -1,7 +1,7 @@
 import type { Layout, Pipeline } from '../../core';
 import type { SideOutputSink } from '../side-output/index';
 import type { CleanEventsOutput } from '../sinks/clean-events';
-import type { StateStore } from '../state/index';
+import type { LayoutRegistry, StateStore } from '../state/index';
 
 /** One record of a source (Kinesis shard or MSK topic-partition), as the processor needs it. */
 export interface SourceRecord {
@@ -92,6 +92,12 @@ export interface ProcessContext {
   readonly idleTimeoutMs: number;
   /** How long a state item lives after its last write (wall clock; at least the fence horizon). */
   readonly stateTtlMs: number;
+  /**
+   * The state table's layout registry: states written under another definition are read by name through it (README
+   * "Changing a pipeline").
+   * @default - none: only states of this layout (or without one) can be read
+   */
+  readonly layouts?: LayoutRegistry;
 }
 
 /** Counts of one source's share of an invocation. */

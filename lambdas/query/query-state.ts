@@ -1,10 +1,11 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { layoutOf, openResults, type Pipeline, type WindowResult } from '../../core';
+import { layoutOf, openResults, type Pipeline, stateUnder, type WindowResult } from '../../core';
 import { loadIdKey } from '../emitter/id-key';
 import { fromResultItem, resultSortKey } from '../emitter/result-items';
 import { readStoredValue } from '../processor/stored-state';
 import { resultId } from '../sinks/messages';
 import { decodeStateAttribute } from '../state/codec';
+import { LayoutRegistry, UnknownLayoutError } from '../state/layout-registry';
 import { STATE_ATTR, STATE_SORT_KEY, TTL_ATTRIBUTE } from '../state/tables';
 import { InvalidQueryRangeError, UnknownWindowError } from './errors';
 
@@ -35,6 +36,11 @@ export interface StateQuery {
   readonly to?: number;
   /** Clock, to leave out items whose TTL passed but DynamoDB has not deleted yet. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The state table's layout registry: a state written under another definition is read by name through it.
+   * @default - one for this query
+   */
+  readonly layouts?: LayoutRegistry;
   /** The pipeline's id key (for the result ids). @default - read from the state table once (see loadIdKey) */
   readonly idKey?: Uint8Array;
 }
@@ -93,7 +99,15 @@ export async function queryState(query: StateQuery): Promise<StateQueryResult> {
   const text = decodeStateAttribute(item?.[STATE_ATTR.state]);
   if (item && text !== undefined && live(item)) {
     const stored = readStoredValue(key, JSON.parse(text));
-    for (const r of openResults(layoutOf(pipeline), key, stored.k)) {
+    const layout = layoutOf(pipeline);
+    const layouts = query.layouts ?? new LayoutRegistry({ client: query.client, tableName: query.tableName });
+    let read = stateUnder(layout, stored.k, layouts.lookup);
+    if ('missing' in read) {
+      await layouts.fetch([read.missing]);
+      read = stateUnder(layout, stored.k, layouts.lookup);
+    }
+    if ('missing' in read) throw new UnknownLayoutError(read.missing, query.tableName);
+    for (const r of openResults(layout, key, read.state)) {
       if (inRange(r)) {
         const { closed, ...result } = r;
         open.push(withId(result, closed ? 'closed' : 'open'));
@@ -135,7 +149,10 @@ async function persistedResults(
     for (const item of page.Items ?? []) {
       if (!live(item)) continue;
       const r = fromResultItem(item);
-      if (r) out.push({ window: r.window, key: r.key, start: r.start, end: r.end, values: r.values });
+      if (r) {
+        const { id: _id, ttl: _ttl, ...result } = r;
+        out.push(result);
+      }
     }
     start = page.LastEvaluatedKey;
   } while (start);

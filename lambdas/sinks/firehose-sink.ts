@@ -12,7 +12,8 @@ const MAX_RECORD_BYTES = 1000 * 1024;
 
 /**
  * The warehouse row of a message (one JSON line): `window_start`/`window_end` instead of `start`/`end` (reserved
- * words in SQL), `values` nested (the Glue table reads it as a JSON string). Columns of the `aggregates` Glue table.
+ * words in SQL), `values` nested (the Glue table reads it as a JSON string), `partial` (the aggregates a definition
+ * change left partial) only when there are some. Columns of the `aggregates` Glue table.
  */
 export function warehouseRow(message: EmitMessage): Record<string, unknown> {
   const { kind, id, pipeline, window, key, start, end, values } = message;
@@ -26,6 +27,7 @@ export function warehouseRow(message: EmitMessage): Record<string, unknown> {
     window_end: end,
     values,
     ...(message.kind === 'alert' ? { alert: message.alert } : {}),
+    ...(message.kind === 'result' && message.partial ? { partial: message.partial } : {}),
   };
 }
 

@@ -33,6 +33,11 @@ export interface ResultMessage {
   readonly start: number;
   readonly end: number;
   readonly values: Record<string, unknown>;
+  /**
+   * Aggregates whose value may miss events applied before a definition change (README "Changing a pipeline");
+   * absent when every value is complete.
+   */
+  readonly partial?: readonly string[];
 }
 
 /** Any emitted message. */

@@ -16,6 +16,7 @@ export * from './due-index';
 export { ensureStateTables, ensureTable } from './ensure-tables';
 export * from './errors';
 export { itemSize, writeUnitsFor } from './item-size';
+export * from './layout-registry';
 export * from './sequence';
 export * from './state-store';
 export * from './tables';

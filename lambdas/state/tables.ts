@@ -45,6 +45,8 @@ export const STATE_ATTR = {
   claims: 'h',
   /** Due item (S or B): the keys listed as due, `[[key, version, nextClose], ...]` (B: deflated). */
   due: 'k',
+  /** Layout registry item (S): a state layout's descriptor as JSON (core/evolution/descriptor.ts). */
+  layout: 'ld',
 } as const;
 
 /** Sort key prefix of a key's spilled claim items: `d#<bucket>` (pk = the aggregation key). */
@@ -74,6 +76,16 @@ export const META_PARTITION = '#meta';
 export const ID_KEY_SORT_KEY = 'id-key';
 /** Attribute (B) of the id key item holding the secret: 32 random bytes, written once, never changed. */
 export const ID_KEY_ATTRIBUTE = 'secret';
+
+/**
+ * Partition key of the layout registry ({@link META_PARTITION}; sort key `layout#<fingerprint>`): the descriptor of
+ * every state layout that wrote this table, so a processor of another definition (a newer one, or the previous one
+ * after a rollback) reads a key's state by name. A key's own items have sort keys `state`, `d#...`, `r#...`: never
+ * `layout#...`.
+ */
+export const LAYOUT_PARTITION = META_PARTITION;
+/** Sort key prefix of layout registry items; the rest is the layout fingerprint. */
+export const LAYOUT_SORT_PREFIX = 'layout#';
 
 /** Attribute names of the dedupe (idempotency) table. */
 export const DEDUPE_ATTR = {

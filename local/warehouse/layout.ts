@@ -103,6 +103,7 @@ export const RESULT_COLUMNS = [
   { name: 'window_end', type: 'BIGINT' },
   { name: 'values', type: 'JSON' },
   { name: 'alert', type: 'VARCHAR' },
+  { name: 'partial', type: 'VARCHAR[]' },
 ] as const;
 
 /** Object prefix of delivered results for the arrival time of the object's oldest record (`dt=` only, no hour). */

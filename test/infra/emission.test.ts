@@ -179,7 +179,13 @@ describe('emission with the default settings', () => {
           Resource: { 'Fn::GetAtt': [logGroup.Ref, 'Arn'] },
         },
         {
-          Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          Action: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:GetItem', // the layout registry (README "Changing a pipeline")
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+          ],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [ids.state, 'Arn'] },
         },

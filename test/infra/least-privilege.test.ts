@@ -84,10 +84,17 @@ describe('least privilege (default stack)', () => {
       [`${ids.state}.stream`]: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
       '*': ['dynamodb:ListStreams'],
     });
-    // No Scan: the closer reads the due index (Query) and the due keys (BatchGetItem); it re-delivers spilled
-    // emitter output, so it checks and writes alert delivery markers too.
+    // No Scan: the closer reads the due index (Query) and the due keys (BatchGetItem); it reads (GetItem) and
+    // registers (PutItem) state layouts in the layout registry; it re-delivers spilled emitter output, so it checks and
+    // writes alert delivery markers too.
     expect(dynamoActions(s, fnId(s, 'closer'))).toEqual({
-      [ids.state]: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      [ids.state]: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ],
       [ids.dedupe]: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
     });
   });

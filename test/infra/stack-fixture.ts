@@ -22,6 +22,15 @@ export const BASE_PROPS: StreamfoldStackProps = {
   definition: { path: CLICKSTREAM_PATH, exportName: 'clickstream' },
 };
 
+/**
+ * The props of a test stack: another pipeline than the reference one (built with the reference module's path) has
+ * no lock file of its own, so its stack skips the definition lock check (test/infra/definition-lock.test.ts checks it).
+ */
+function withLock(props: Partial<StreamfoldStackProps>): StreamfoldStackProps {
+  const other = props.pipeline !== undefined && props.pipeline !== clickstream && props.definitionLock === undefined;
+  return { ...BASE_PROPS, ...(other ? { definitionLock: false } : {}), ...props };
+}
+
 /** One synthesized variant. */
 export interface Synthesized {
   readonly app: App;
@@ -46,7 +55,7 @@ export function synthStack(
     builtinCloudFormationValidation: options.cfnValidation ?? false,
     context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
-  const stack = new StreamfoldStack(app, 'test-stack', { ...BASE_PROPS, ...props });
+  const stack = new StreamfoldStack(app, 'test-stack', withLock(props));
   const template = Template.fromStack(stack);
   const nag = new AwsSolutionsChecks(app).validateScope(app);
   return { app, stack, template, annotations: Annotations.fromStack(stack), nag, outdir };
@@ -55,7 +64,7 @@ export function synthStack(
 /** Builds the stack without synthesizing (for "fails if" tests: validation runs in the constructors). */
 export function buildStack(props: Partial<StreamfoldStackProps>): StreamfoldStack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  return new StreamfoldStack(app, 'test-stack', { ...BASE_PROPS, ...props });
+  return new StreamfoldStack(app, 'test-stack', withLock(props));
 }
 
 /** Template resources of `type`, as [logicalId, resource] pairs. */

@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../context';
+import { registerCheck } from './check';
 import { registerDev } from './dev';
 import { registerInit } from './init';
 import { registerProduce } from './produce';
@@ -10,6 +11,7 @@ import { registerState } from './state';
 /** Every CLI command, in help order. Adding a command: one file in this folder and one line here. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerInit,
+  registerCheck,
   registerDev,
   registerProduce,
   registerQuery,
