@@ -109,7 +109,10 @@ export interface BillSummary {
     readonly readUnitsPer1k: number;
     readonly conditionalFailuresPer1k: number;
     readonly missingReadsPer1k: number;
-    readonly byPart: Record<string, { writeUnitsPer1k: number; readUnitsPer1k: number; requestsPer1k: number }>;
+    readonly byPart: Record<
+      string,
+      { writeUnitsPer1k: number; readUnitsPer1k: number; requestsPer1k: number; usdPerMillionEvents: number }
+    >;
   };
 }
 
@@ -121,6 +124,7 @@ export const round = (x: number, digits = 2) => {
 
 /** Sum a bill over `events` events. */
 export function summarizeBill(lines: readonly MeterLine[], events: number, options: BillOptions = {}): BillSummary {
+  const prices = options.prices ?? PRICES;
   const charges = billLines(lines, options);
   const perMillion = (usd: number) => (events > 0 ? (usd * 1e6) / events : 0);
   const per1k = (n: number) => (events > 0 ? (n * 1000) / events : 0);
@@ -144,11 +148,17 @@ export function summarizeBill(lines: readonly MeterLine[], events: number, optio
     failures += counters.conditionalFailures ?? 0;
     missing += counters.missingReads ?? 0;
     const part = `${component}: ${detail}`;
-    const known = byPart[part] ?? { writeUnitsPer1k: 0, readUnitsPer1k: 0, requestsPer1k: 0 };
+    const known = byPart[part] ?? { writeUnitsPer1k: 0, readUnitsPer1k: 0, requestsPer1k: 0, usdPerMillionEvents: 0 };
     byPart[part] = {
       writeUnitsPer1k: known.writeUnitsPer1k + per1k(counters.writeUnits ?? 0),
       readUnitsPer1k: known.readUnitsPer1k + per1k(counters.readUnits ?? 0),
       requestsPer1k: known.requestsPer1k + per1k(counters.requests ?? 0),
+      usdPerMillionEvents:
+        known.usdPerMillionEvents +
+        perMillion(
+          priceOf(prices.dynamodbWriteRequestUnit, counters.writeUnits ?? 0) +
+            priceOf(prices.dynamodbReadRequestUnit, counters.readUnits ?? 0),
+        ),
     };
   }
   return {

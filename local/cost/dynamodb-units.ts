@@ -36,3 +36,16 @@ export function queryReadUnits(totalBytes: number, consistent: boolean): number 
   const units = Math.max(1, Math.ceil(totalBytes / READ_UNIT_BYTES));
   return consistent ? units : units / 2;
 }
+
+/** Transactions (TransactWriteItems, TransactGetItems) cost twice the units of the same standard request. */
+export const TRANSACTION_FACTOR = 2;
+
+/** Write units of one item of a TransactWriteItems (Put, Update, Delete or ConditionCheck): twice a standard write. */
+export function transactionalWriteUnits(before: number | undefined, after: number | undefined): number {
+  return TRANSACTION_FACTOR * writeUnits(before, after);
+}
+
+/** Read units of one item of a TransactGetItems (always strongly consistent): twice a strongly consistent read. */
+export function transactionalReadUnits(size: number | undefined): number {
+  return TRANSACTION_FACTOR * itemReadUnits(size, true);
+}

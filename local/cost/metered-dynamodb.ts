@@ -6,7 +6,14 @@ import {
   type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { itemSize } from '../../lambdas/state/item-size';
-import { failedWriteUnits, itemReadUnits, queryReadUnits, writeUnits } from './dynamodb-units';
+import {
+  failedWriteUnits,
+  itemReadUnits,
+  queryReadUnits,
+  transactionalReadUnits,
+  transactionalWriteUnits,
+  writeUnits,
+} from './dynamodb-units';
 import type { CostMeter } from './meter';
 
 type Item = Record<string, AttributeValue>;
@@ -159,7 +166,9 @@ export function meteredDynamoDb(options: MeteredDynamoDbOptions): Pick<DynamoDBC
       case 'ScanCommand':
         return queryOrScan(input, command, rest);
       case 'TransactWriteItemsCommand':
+        return transactWrite(input, command, rest);
       case 'TransactGetItemsCommand':
+        return transactGet(input, command, rest);
       case 'ExecuteStatementCommand':
       case 'BatchExecuteStatementCommand':
       case 'ExecuteTransactionCommand':
@@ -206,6 +215,78 @@ export function meteredDynamoDb(options: MeteredDynamoDbOptions): Pick<DynamoDBC
       Item?: Item;
     };
     return out.Item ? itemSize(out.Item) : undefined;
+  }
+
+  /**
+   * TransactWriteItems: each item at twice a standard write (ConditionCheck too, at the item's size). A cancelled
+   * transaction is charged as if it ran (AWS charges the units of the items it read to check), with one
+   * conditional failure.
+   */
+  async function transactWrite(input: Record<string, unknown>, command: Command, rest: unknown[]) {
+    type Op = { TableName: string; Item?: Item; Key?: Item };
+    type Entry = { Put?: Op; Update?: Op; Delete?: Op; ConditionCheck?: Op };
+    const planned: { table: string; key: Item; before: number | undefined; op: keyof Entry; item?: Item }[] = [];
+    for (const entry of (input.TransactItems ?? []) as Entry[]) {
+      const op = (['Put', 'Update', 'Delete', 'ConditionCheck'] as const).find((name) => entry[name]);
+      if (!op) continue;
+      const target = entry[op]!;
+      const key = await items.keyOf(target.TableName, (target.Item ?? target.Key ?? {}) as Item);
+      planned.push({
+        table: target.TableName,
+        key,
+        before: await items.size(target.TableName, key),
+        op,
+        item: target.Item,
+      });
+    }
+    let cancelled: unknown;
+    let out: unknown;
+    try {
+      out = await inner(command, ...rest);
+    } catch (error) {
+      if ((error as Error).name !== 'TransactionCanceledException') throw error;
+      cancelled = error;
+    }
+    let first = true;
+    for (const p of planned) {
+      let after = p.before;
+      if (!cancelled) {
+        if (p.op === 'Put') after = itemSize(p.item!);
+        else if (p.op === 'Delete') after = undefined;
+        else if (p.op === 'Update') after = await readBack(p.table, p.key);
+        items.set(p.table, p.key, after);
+      }
+      add(p.table, p.key, {
+        ...(first ? { requests: 1 } : {}),
+        ...(first && cancelled ? { conditionalFailures: 1 } : {}),
+        writeUnits: transactionalWriteUnits(p.before, cancelled ? undefined : after),
+        items: 1,
+      });
+      first = false;
+    }
+    if (cancelled) throw cancelled;
+    return out;
+  }
+
+  /** TransactGetItems: each item at twice a strongly consistent read (a missing key at the minimum). */
+  async function transactGet(input: Record<string, unknown>, command: Command, rest: unknown[]) {
+    type Entry = { Get?: { TableName: string; Key: Item } };
+    const out = (await inner(command, ...rest)) as { Responses?: { Item?: Item }[] };
+    let first = true;
+    for (const [i, entry] of ((input.TransactItems ?? []) as Entry[]).entries()) {
+      if (!entry.Get) continue;
+      const table = entry.Get.TableName;
+      const key = await items.keyOf(table, entry.Get.Key);
+      const found = out.Responses?.[i]?.Item;
+      add(table, key, {
+        ...(first ? { requests: 1 } : {}),
+        readUnits: transactionalReadUnits(found ? itemSize(found) : undefined),
+        items: 1,
+        ...(found ? {} : { missingReads: 1 }),
+      });
+      first = false;
+    }
+    return out;
   }
 
   async function batchWrite(input: Record<string, unknown>, command: Command, rest: unknown[]) {
