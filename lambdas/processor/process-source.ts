@@ -13,14 +13,7 @@ import {
   nextCloseTime,
   stateTooLargeReason,
 } from '../../core';
-import {
-  fitData,
-  type LateMessage,
-  lateId,
-  type RejectedMessage,
-  rejectedId,
-  type SideOutputMessage,
-} from '../side-output/index';
+import { fitData, type RejectedMessage, rejectedId, type SideOutputMessage } from '../side-output/index';
 import {
   type AppliedState,
   type Checkpoint,

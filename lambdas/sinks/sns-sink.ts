@@ -1,4 +1,5 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { xmlSafeJson } from '../side-output/body';
 import type { BackoffOptions } from '../state/retry';
 import { deliver, utf8Bytes } from './deliver';
 import { InvalidSinkOptionError, MessageTooLargeError, SinkEntryError } from './errors';
@@ -56,7 +57,7 @@ export class SnsSink implements Sink {
         operation: 'PublishBatch',
         maxEntries: 10,
         maxBytes: SNS_MAX_BYTES,
-        sizeOf: (m) => utf8Bytes(JSON.stringify(m)) + 200,
+        sizeOf: (m) => utf8Bytes(xmlSafeJson(m)) + 200,
         maxAttempts: this.#options.maxAttempts,
         backoff: this.#options.backoff,
       },
@@ -66,7 +67,9 @@ export class SnsSink implements Sink {
             TopicArn: this.#options.topicArn,
             PublishBatchRequestEntries: chunk.map((m, i) => ({
               Id: `m${i}`,
-              Message: JSON.stringify(m),
+              // SNS delivers to SQS subscriptions, which take only XML characters: a `last` value or a key may
+              // carry U+FFFE/U+FFFF from a producer. The escape keeps the JSON equal.
+              Message: xmlSafeJson(m),
               MessageAttributes: {
                 id: { DataType: 'String', StringValue: m.id },
                 kind: { DataType: 'String', StringValue: m.kind },

@@ -15,7 +15,6 @@ export {
 export * from './due-index';
 export { ensureStateTables, ensureTable } from './ensure-tables';
 export * from './errors';
-export * from './idempotency';
 export { itemSize, writeUnitsFor } from './item-size';
 export * from './sequence';
 export * from './state-store';

@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli';
@@ -56,7 +57,7 @@ beforeAll(async () => {
 describe('streamfold dev --events 3000, then streamfold query', () => {
   it('the run processed every event: 1 % each duplicates, late and malformed', () => {
     expect(dev.code).toBe(0);
-    const summary = dev.stdout.slice(dev.stdout.lastIndexOf('streamfold dev summary'));
+    const summary = stripVTControlCharacters(dev.stdout.slice(dev.stdout.lastIndexOf('streamfold dev summary')));
     const figure = (label: string) =>
       Number(new RegExp(`│ ${label}\\s+│\\s+([\\d,]+)\\s+│`).exec(summary)?.[1]?.replace(/,/g, ''));
     expect(figure('processed')).toBe(EVENTS);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -125,6 +125,15 @@ describe('producer client against kinesis-mock', () => {
     const path = join(dir, 'events.jsonl');
     const options = { seed: 7, events: 400, malformedShare: 0.05, duplicateShare: 0.05, lateShare: 0.02 };
     await writeJsonl(path, options);
+    // Lines a text reader would change: a CRLF ending, a byte order mark, invalid UTF-8, a whitespace-only line; and
+    // lines Kinesis cannot take (no bytes), which are counted and skipped.
+    const hostile = [
+      Buffer.from('{"userId":"crlf"}\r'),
+      Buffer.from('\uFEFF{"userId":"bom"}'),
+      Buffer.from([0x7b, 0x22, 0x75, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      Buffer.from('   '),
+    ];
+    await appendFile(path, Buffer.concat([...hostile.flatMap((b) => [b, Buffer.from('\n')]), Buffer.from('\n')]));
     const result = await produceFile({
       client: kinesis,
       streamName: name,
@@ -135,9 +144,12 @@ describe('producer client against kinesis-mock', () => {
       },
     });
     await rm(dir, { recursive: true, force: true });
-    expect(result).toMatchObject({ lines: 400, sent: 400, failed: 0 });
-    const expected = [...generate(options)].map((item) => item.line).sort();
-    const written = (await readAll(name)).map((r) => Buffer.from(r.Data ?? []).toString()).sort();
+    expect(result).toMatchObject({ lines: 405, sent: 404, failed: 0, emptySkipped: 1, tooLargeSkipped: 0 });
+    const expected = [
+      ...[...generate(options)].map((item) => Buffer.from(item.line).toString('hex')),
+      ...hostile.map((b) => b.toString('hex')),
+    ].sort();
+    const written = (await readAll(name)).map((r) => Buffer.from(r.Data ?? []).toString('hex')).sort();
     expect(written).toEqual(expected);
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   type CommitRequest,
@@ -8,7 +8,6 @@ import {
   decodeApplied,
   decodeStateAttribute,
   ensureStateTables,
-  IdempotencyStore,
   StateStore,
   type StateStoreOptions,
   StateTooLargeError,
@@ -356,76 +355,5 @@ describe('StateStore on DynamoDB Local', () => {
     expect(listed.find((c) => c.sourceId === source)).toMatchObject({ sequence: big, streamTime: 4000 });
     const usage = b.takeUsage();
     expect(usage.writeUnits).toBeGreaterThan(0);
-  });
-});
-
-describe('IdempotencyStore on DynamoDB Local', () => {
-  const ids = () => {
-    const p = `evt-${++keyCounter}`;
-    return [`${p}-a`, `${p}-b`];
-  };
-
-  it('new, then replay for the same record, duplicate for another record', async () => {
-    const [a, b] = ids() as [string, string];
-    const s = new IdempotencyStore({ client: clients.dynamodb, tableName: dedupeTable, backoff: fastBackoff });
-    const entries = [
-      { id: a, sourceId: 'shard-0', sequence: '1' },
-      { id: b, sourceId: 'shard-0', sequence: '2' },
-      { id: a, sourceId: 'shard-0', sequence: '3' }, // producer resend inside the same batch
-    ];
-    const first = await s.claim(entries, { ttlSeconds: 3600, concurrency: 4 });
-    expect(first.results.map((r) => r.status)).toEqual(['new', 'new', 'duplicate']);
-    expect(first.totals).toMatchObject({ new: 2, duplicates: 1, writes: 2 });
-    expect(first.totals.writeUnits).toBeGreaterThan(0);
-
-    const retry = await s.claim(entries, { ttlSeconds: 3600 });
-    expect(retry.results.map((r) => r.status)).toEqual(['replay', 'replay', 'duplicate']);
-
-    const resend = await s.claim([{ id: a, sourceId: 'shard-1', sequence: '1' }], { ttlSeconds: 3600 });
-    expect(resend.results[0]?.status).toBe('duplicate');
-    expect(resend.totals.duplicates).toBe(1);
-  });
-
-  it('a claim that landed but reported a timeout counts as a replay (kept)', async () => {
-    const [a] = ids() as [string];
-    const faulty = faultyClient(clients.dynamodb, {
-      after: failOn(
-        'PutItemCommand',
-        (_i, n) => n === 1,
-        () => awsError('TimeoutError'),
-      ),
-    });
-    const s = new IdempotencyStore({ client: faulty, tableName: dedupeTable, backoff: fastBackoff });
-    const out = await s.claim([{ id: a, sourceId: 'shard-0', sequence: '5' }], { ttlSeconds: 60 });
-    expect(out.results[0]?.status).toBe('replay');
-  });
-
-  it('a throttled claim fails (bounded retry) and takes its in-call duplicates with it', async () => {
-    // No engine throttles: the wrapper throws a ProvisionedThroughputExceededException-named error before the call.
-    const [a, b] = ids() as [string, string];
-    const faulty = faultyClient(clients.dynamodb, {
-      before: failOn(
-        'PutItemCommand',
-        (input) => input.Item.pk.S === a,
-        () => awsError('ThrottlingException'),
-      ),
-    });
-    const s = new IdempotencyStore({
-      client: faulty as Pick<DynamoDBClient, 'send'>,
-      tableName: dedupeTable,
-      maxRetries: 1,
-      backoff: fastBackoff,
-    });
-    const out = await s.claim(
-      [
-        { id: a, sourceId: 'shard-0', sequence: '1' },
-        { id: b, sourceId: 'shard-0', sequence: '2' },
-        { id: a, sourceId: 'shard-0', sequence: '3' },
-      ],
-      { ttlSeconds: 60 },
-    );
-    expect(out.results.map((r) => r.status)).toEqual(['failed', 'new', 'failed']);
-    expect(faulty.log.injected).toHaveLength(2);
-    expect(out.totals.failed).toBe(2);
   });
 });

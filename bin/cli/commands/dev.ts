@@ -224,7 +224,8 @@ export const registerDev: RegisterCommand = (program, context) => {
     .action(async (flags: DevFlags) => {
       const summary = await runDev(flags, context);
       const dir = resolve(context.cwd, flags.dir);
-      context.stdout(`\n${renderSummary(summary)}\n`);
+      // --plain is for logs and scripts: no color codes in the summary either (picocolors turns them on when CI is set).
+      context.stdout(`\n${renderSummary(summary, { color: flags.plain ? false : undefined })}\n`);
       context.stdout(
         `side outputs: ${dir}/side-outputs/{rejected,late,failed}.jsonl\nwarehouse:    ${dir}/warehouse  ` +
           '(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")\n' +
