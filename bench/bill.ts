@@ -14,6 +14,7 @@ import { rm } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cleanPartitioningOf } from '../core';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
+import { resourceNames } from '../core/names';
 import type { SideOutputSink } from '../lambdas/side-output/index';
 import type { Sink } from '../lambdas/sinks/index';
 import {
@@ -175,9 +176,10 @@ export async function runBillBench(
       items ??= new ItemSizes(client);
       return meteredDynamoDb({ meter, component, client, items, classify: kinds });
     };
-    const names = { state: `${pipeline.name}-state`, dedupe: `${pipeline.name}-dedupe` };
+    const resources = resourceNames(pipeline);
+    const names = { state: resources.stateTable, dedupe: resources.dedupeTable };
     const kinds = streamfoldItemKinds(names);
-    const queue = (kind: 'rejected' | 'late') => `${pipeline.name}-${kind}`;
+    const queue = (kind: 'rejected' | 'late') => (kind === 'late' ? resources.lateQueue : resources.rejectedQueue);
     const sideOutput = (component: string, kind: 'rejected' | 'late', sink: SideOutputSink) =>
       meteredSideOutput(meter, component, sink, queue(kind));
     const emission = emissionPlugin({
@@ -195,7 +197,7 @@ export async function runBillBench(
         },
       },
     });
-    const partitioning = cleanPartitioningOf(pipeline.schema);
+    const partitioning = cleanPartitioningOf(pipeline.schema, undefined);
     const cleanStream = cleanDeliveryStreamNameOf(pipeline.name);
     const clean = new LocalCleanEventsSink({
       dir: `${dir}/warehouse`,
@@ -228,7 +230,7 @@ export async function runBillBench(
         meter.invocation('processor', FUNCTION_DEFAULTS.processorMemoryMb, ms);
         meter.kinesisRead(
           'processor',
-          `${pipeline.name}-events`,
+          resources.stream,
           event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').byteLength + r.kinesis.partitionKey.length),
         );
       },
