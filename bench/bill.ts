@@ -64,9 +64,9 @@ export interface BillWorkload {
 
 /** Default workload: the issue's reference workload (10,000 Zipf users, 3 bots, ~1 KB events, batch 1,000, dedupe on). */
 export const BILL_WORKLOAD: BillWorkload = {
-  events: 30_000,
-  warmupEvents: 6_000,
-  baselineSampleEvents: 3_000,
+  events: 12_000,
+  warmupEvents: 4_000,
+  baselineSampleEvents: 2_000,
   users: 10_000,
   bots: 3,
   eventBytes: 1024,
@@ -356,13 +356,37 @@ export async function runBillBench(
   }
 }
 
+/**
+ * The workload with the environment's overrides: `BENCH_COST_EVENTS` and `BENCH_COST_WARMUP` (positive integers) for a
+ * longer run than the default, which is sized to finish in a few minutes on a 2-core machine.
+ */
+export function billWorkloadFromEnv(env: NodeJS.ProcessEnv, base: BillWorkload = BILL_WORKLOAD): BillWorkload {
+  const read = (name: string, fallback: number) => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const events = read('BENCH_COST_EVENTS', base.events);
+  return {
+    ...base,
+    events,
+    warmupEvents: read('BENCH_COST_WARMUP', base.warmupEvents),
+    baselineSampleEvents: Math.min(base.baselineSampleEvents, events),
+  };
+}
+
 /** The `cost` benchmark target. */
 export const cost: BenchTarget = {
   name: 'cost',
   description: 'the whole bill per million events (DynamoDB, Kinesis, Lambda, Firehose, SQS, SNS) vs naive baselines',
   run: (context: BenchContext) =>
     runBillBench(
-      context.quick ? { ...BILL_WORKLOAD, events: 2000, warmupEvents: 500, baselineSampleEvents: 300 } : BILL_WORKLOAD,
+      context.quick
+        ? { ...BILL_WORKLOAD, events: 2000, warmupEvents: 500, baselineSampleEvents: 300 }
+        : billWorkloadFromEnv(process.env),
       context.log,
     ),
 };
