@@ -9,4 +9,5 @@ export const TARGETS: Readonly<Record<string, () => Promise<BenchTarget>>> = {
   writes: async () => (await import('./writes')).writes,
   latency: async () => (await import('./latency')).latency,
   bundle: async () => (await import('./bundle')).bundle,
+  cost: async () => (await import('./bill')).cost,
 };

@@ -25,6 +25,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
 import { functionRole } from './function-role';
@@ -451,7 +452,7 @@ export class Emission extends Construct {
     if (spillBucket) this.#grantSpill(spillBucket, emitter, closer);
     const eventSource = new sources.DynamoEventSource(props.stateTable, {
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize ?? 100,
+      batchSize: props.batchSize ?? FUNCTION_DEFAULTS.emitterBatchSize,
       maxBatchingWindow: Duration.seconds(1),
       bisectBatchOnError: true,
       retryAttempts: props.retryAttempts ?? 10,
@@ -473,7 +474,7 @@ export class Emission extends Construct {
 
     // Closer: checkpoints (table Query), a filtered Scan for keys to close, BatchGetItem + conditional PutItem.
     grantItemActions(closer, props.stateTable, EMISSION_TABLE_ACTIONS.closerState);
-    const interval = props.closerInterval ?? Duration.minutes(1);
+    const interval = props.closerInterval ?? Duration.minutes(FUNCTION_DEFAULTS.closerIntervalMinutes);
     const schedulerRole = new iam.Role(this, 'CloserScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
@@ -590,7 +591,7 @@ export class Emission extends Construct {
       ...bundlingProject(props.definition),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? FUNCTION_DEFAULTS.emissionMemoryMb,
       timeout,
       logGroup,
       role,

@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
 import { functionRole } from './function-role';
@@ -293,7 +294,7 @@ export class PipelineProcessor extends Construct {
     const { pipeline, source } = props;
     validateProcessorSettings({ ...props, sourceKind: source.kind });
 
-    const batchSize = props.batchSize ?? 500;
+    const batchSize = props.batchSize ?? FUNCTION_DEFAULTS.processorBatchSize;
     const recordBytes = props.expectedRecordBytes ?? 1024;
     const payload = batchSize * estimatedEventBytes(recordBytes);
     if (payload > LAMBDA_PAYLOAD_LIMIT_BYTES) {
@@ -315,7 +316,7 @@ export class PipelineProcessor extends Construct {
       ...bundlingProject(props.definition),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 1024,
+      memorySize: props.memorySize ?? FUNCTION_DEFAULTS.processorMemoryMb,
       timeout: props.timeout ?? Duration.minutes(1),
       logGroup,
       role,

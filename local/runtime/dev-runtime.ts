@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { type CleanPartitioning, cleanPartitioningOf, type Pipeline } from '../../core';
+import { FUNCTION_DEFAULTS } from '../../core/function-defaults';
 import { type ResourceNames, resourceNames } from '../../core/names';
 import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
 import { type LocalClients, makeClients } from '../aws-clients';
@@ -35,7 +36,7 @@ export type DevMappingOptions = Partial<Omit<EventSourceMappingOptions, 'client'
  */
 export const CDK_MAPPING_DEFAULTS = {
   startingPosition: 'TRIM_HORIZON',
-  batchSize: 500,
+  batchSize: FUNCTION_DEFAULTS.processorBatchSize,
   maximumBatchingWindowMs: 1000,
   bisectBatchOnFunctionError: true,
   maximumRetryAttempts: 10,
@@ -70,6 +71,11 @@ export interface DevRuntimeOptions {
   plugins?: readonly RuntimePlugin[];
   /** Processor deps on top of the runtime's (clients, tables, side outputs). */
   processor?: Partial<ProcessorDeps>;
+  /**
+   * Called after every processor invocation with its event and how long the handler ran, ms (the cost bench prices
+   * Lambda time and Kinesis retrieval from it).
+   */
+  onProcessorInvocation?: (event: KinesisStreamEvent, durationMs: number) => void;
   /** Also called with every landed state write (tests record finalized results here). */
   onStateWrite?: (write: LandedStateWrite) => void;
   /** Empty the side-output files at start. @default true */
@@ -204,11 +210,14 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
     const invoke = async (event: KinesisStreamEvent, context: Context) => {
       let response: unknown;
       stats.onInvocationStart(event);
+      const started = performance.now();
       try {
         response = await handler(event, context);
       } catch (error) {
         stats.onInvocationDone(event, undefined, true);
         throw error;
+      } finally {
+        options.onProcessorInvocation?.(event, performance.now() - started);
       }
       stats.onInvocationDone(event, response, false);
       return response;

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type _Record,
   DescribeStreamCommand,
@@ -18,6 +18,7 @@ import {
   MeteredSpillStore,
   redeliverSpilled,
 } from '../../lambdas/emitter/index';
+import type { SideOutputSink } from '../../lambdas/side-output/index';
 import { type AlertMessage, CallbackSink, type EmitMessage, type Sink } from '../../lambdas/sinks/index';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-clients';
 import { buildContext } from '../esm/event-builder';
@@ -52,6 +53,26 @@ export interface EmissionPluginOptions {
    * @default on, 60 s / 64 MiB buffering like the CDK
    */
   warehouse?: false | { bufferingIntervalMs?: number; bufferingBytes?: number };
+  /** Wraps what the emitter and the closer call, and reports their durations (the cost bench meters them). */
+  instrument?: EmissionInstrumentation;
+}
+
+/** The parts of emission a local run can observe: emitter and closer run as `component`. */
+export type EmissionComponent = 'emitter' | 'closer';
+
+/**
+ * Hooks around the emitter and the closer (every hook optional; identity by default). The re-delivery of spilled
+ * messages runs as the closer (as in the cloud, on the closer's schedule).
+ */
+export interface EmissionInstrumentation {
+  /** The DynamoDB client a component uses (state, dedupe and marker tables). */
+  dynamodb?(component: EmissionComponent, client: Pick<DynamoDBClient, 'send'>): Pick<DynamoDBClient, 'send'>;
+  /** The emitter's sinks (alerts and final results). */
+  sinks?(sinks: Sink[]): Sink[];
+  /** The side outputs that state writes' outboxes are delivered to (by the emitter and the re-delivery). */
+  sideOutput?(kind: 'rejected' | 'late', sink: SideOutputSink): SideOutputSink;
+  /** One invocation of a component's handler ended after `durationMs` (emitter: `records` stream records). */
+  invoked?(component: EmissionComponent, durationMs: number, records: number): void;
 }
 
 /** What the emission plugin has done so far. */
@@ -210,12 +231,23 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
       }, 1000);
       tick.unref();
     }
-    return sinks;
+    return options.instrument?.sinks?.(sinks) ?? sinks;
+  };
+
+  const clientOf = (component: EmissionComponent, context: PluginContext) =>
+    options.instrument?.dynamodb?.(component, context.clients.dynamodb) ?? context.clients.dynamodb;
+  const timed = async <T>(component: EmissionComponent, records: number, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      options.instrument?.invoked?.(component, performance.now() - started, records);
+    }
   };
 
   const pollStream = async (context: PluginContext, streamArn: string, sinks: Sink[]) => {
     const emitter = createEmitterHandler(context.pipeline, {
-      dynamodb: context.clients.dynamodb,
+      dynamodb: clientOf('emitter', context),
       stateTable: context.names.stateTable,
       dedupeTable: context.names.dedupeTable,
       logger: new Logger({ serviceName: context.pipeline.name, logLevel: 'SILENT' }),
@@ -277,9 +309,9 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
             const event: DynamoDBStreamEvent = { Records: pending };
             let response: DynamoDBBatchResponse | undefined;
             try {
-              response = (await emitter(event, buildContext('emitter', LOCAL_REGION, 60_000))) as
-                | DynamoDBBatchResponse
-                | undefined;
+              response = (await timed('emitter', pending.length, () =>
+                emitter(event, buildContext('emitter', LOCAL_REGION, 60_000)),
+              )) as DynamoDBBatchResponse | undefined;
             } catch (error) {
               // A thrown error fails the whole batch: Lambda retries it as it was.
               warnOnce('emitter', error);
@@ -306,10 +338,14 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
   };
 
   /** The side-output files of the run (as the processor writes them), for what state writes' outboxes carry. */
-  const localSideOutputs = (dir: string) => ({
-    rejected: new JsonlSideOutput(join(dir, 'side-outputs', 'rejected.jsonl')),
-    late: new JsonlSideOutput(join(dir, 'side-outputs', 'late.jsonl')),
-  });
+  const localSideOutputs = (dir: string) => {
+    const wrap = (kind: 'rejected' | 'late', sink: SideOutputSink) =>
+      options.instrument?.sideOutput?.(kind, sink) ?? sink;
+    return {
+      rejected: wrap('rejected', new JsonlSideOutput(join(dir, 'side-outputs', 'rejected.jsonl'))),
+      late: wrap('late', new JsonlSideOutput(join(dir, 'side-outputs', 'late.jsonl'))),
+    };
+  };
 
   /**
    * Re-deliver what the emitter spilled (as the closer does on its schedule in the cloud); never overlaps itself and
@@ -317,7 +353,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
    */
   let redeliver: () => Promise<void> = async () => {};
   const redeliveryFor = (context: PluginContext, sinks: Sink[], store: FolderSpillStore) => {
-    const markers = new DeliveryMarkers({ client: context.clients.dynamodb, tableName: context.names.dedupeTable });
+    const markers = new DeliveryMarkers({ client: clientOf('closer', context), tableName: context.names.dedupeTable });
     const metered = new MeteredSpillStore(store);
     let inFlight: Promise<void> | undefined;
     return () =>
@@ -347,7 +383,7 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
   let closeOnce: () => Promise<CloserOutcome> = () => Promise.reject(new Error('emission plugin not started'));
   const closeLoop = async (context: PluginContext) => {
     const closer = createCloserHandler(context.pipeline, {
-      dynamodb: context.clients.dynamodb,
+      dynamodb: clientOf('closer', context),
       stateTable: context.names.stateTable,
       idleTimeoutMs: options.idleTimeoutMs,
       now: () => (options.closerNow ?? Date.now)() + skewMs,
@@ -356,7 +392,9 @@ export function emissionPlugin(options: EmissionPluginOptions = {}): EmissionPlu
     let last: Promise<unknown> = Promise.resolve();
     closeOnce = () => {
       const next = last.then(async () => {
-        const outcome = (await closer({}, buildContext('closer', LOCAL_REGION, 60_000))) as CloserOutcome;
+        const outcome = (await timed('closer', 0, () =>
+          closer({}, buildContext('closer', LOCAL_REGION, 60_000)),
+        )) as CloserOutcome;
         counts.closerRuns++;
         counts.windowsClosed += outcome.windows;
         counts.watermark = outcome.watermark.watermark;
