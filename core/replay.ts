@@ -103,8 +103,8 @@ export interface ReplaySummary {
  * const out = replay(clickstream, readFileSync('events.jsonl', 'utf8').split('\n'));
  * out.results.filter((r) => r.window === 'perMinute');
  */
-export function replay(first: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
-  const timeline = new DefinitionTimeline(first, options.switchAt);
+export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
+  const timeline = new DefinitionTimeline(pipeline, options.switchAt);
   const ranges = typeof options.shards === 'object' ? options.shards : evenHashRanges(options.shards ?? 1);
   const route = shardRouter(ranges);
   const shardTime = ranges.map(() => Number.NEGATIVE_INFINITY);

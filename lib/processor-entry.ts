@@ -51,7 +51,8 @@ export type ProcessorSource = Extract<HandlerKind, 'kinesis' | 'msk'>;
 /**
  * The tsconfig every streamfold function is bundled with: it maps the bare specifier `zod` to
  * lambdas/bundling/zod.ts, zod's API without the locales other than English (a pipeline's `import { z } from 'zod'`
- * otherwise bundles all of them: 264 KB of a 900 KB processor), and keeps the compiler options esbuild reads from the
+ * otherwise bundles all of them: 264 KB of a 900 KB processor), maps `streamfold` (what pipelines import) to the
+ * entry points beside it, so a build from the sources needs no `dist/`, and keeps the compiler options esbuild reads from the
  * project's tsconfig (class fields, imports kept as written). The npm package's copy maps it to the compiled zod.js
  * (scripts/build.ts writes it).
  */

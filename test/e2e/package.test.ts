@@ -115,6 +115,7 @@ describe('the packed streamfold package', () => {
       'package/dist/lambdas/processor/kinesis-handler.js',
       'package/bin/streamfold.js',
       'package/templates/init/pipelines/pageviews.ts',
+      'package/templates/init/pipelines/pageviews.lock.json',
       'package/templates/init/gitignore',
     ]) {
       expect(files).toContain(file);
@@ -176,6 +177,13 @@ describe('the packed streamfold package', () => {
   });
 
   it('synthesizes offline: one stack per pipeline, functions bundled from the package, cdk-nag clean', async () => {
+    // A new pipeline gets its definition lock first (README "Changing a pipeline"); synth checks every pipeline
+    // against its lock (the template's own is shipped with it).
+    const check = await streamfold(['check', '-p', 'pipelines/signups.ts', '--write']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(readdirSync(join(app, 'pipelines'))).toEqual(
+      expect.arrayContaining(['pageviews.lock.json', 'signups.lock.json']),
+    );
     const cdk = join(host, 'node_modules', 'aws-cdk', 'bin', 'cdk');
     const synth = await run(process.execPath, [cdk, 'synth', '-q'], app);
     expect(synth.code, synth.stdout + synth.stderr).toBe(0);

@@ -25,6 +25,7 @@ describe('streamfold init', { timeout: 60_000 }, () => {
       'cdk.json',
       'events/pageviews.jsonl',
       'package.json',
+      'pipelines/pageviews.lock.json',
       'pipelines/pageviews.ts',
       'test/pageviews.test.ts',
       'tsconfig.json',
