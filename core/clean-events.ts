@@ -4,7 +4,7 @@
  * Pure: the processor's clean-events output, the CDK app (columns, view SQL, prefixes) and the local warehouse all
  * use this file, so the row, its identity and its partitions are defined once.
  *
- * Identity (`sf_uid`), the same rule as the processor's dedupe (DESIGN.md §3, core/engine/claims.ts):
+ * Identity (`sf_uid`), the same rule as the processor's dedupe (docs/architecture.md §2.4, core/engine/claims.ts):
  * - with a dedupe id: (aggregation key, dedupe id, claim bucket of the event time). The processor drops a record as a
  *   duplicate exactly when an earlier record of the same key claimed the same id in the same one-minute bucket, so
  *   the warehouse collapses exactly the records the processor counts once (a resend whose claim is already forgotten

@@ -84,7 +84,7 @@ export interface PipelineSettings {
    * approximateArrivalTimestamp, MSK timestamp; in an offline replay, the `arrivalTime` or `arrivedBy` option). A
    * far-future event would otherwise advance stream time and make every other event late. At most the
    * smallest grace of the windows: then no single record moves stream time beyond its arrival plus a skew that a
-   * grace absorbs (DESIGN.md §12). A larger value fails the definition.
+   * grace absorbs (docs/architecture.md §2.7). A larger value fails the definition.
    * @default - the smallest grace of the pipeline's windows
    */
   readonly maxFutureSkew?: Duration;
@@ -121,7 +121,7 @@ export interface PipelineInput<
   readonly key: FieldOrFn<InferEvent<S>, string>;
   /**
    * Partition key for producers (Kinesis) / message key (MSK).
-   * @default - the aggregation key (required for ParallelizationFactor > 1, see DESIGN.md §7)
+   * @default - the aggregation key (required for ParallelizationFactor > 1, see docs/architecture.md §2.10)
    */
   readonly partitionKey?: FieldOrFn<InferEvent<S>, string>;
   /**
@@ -537,7 +537,7 @@ export function definePipeline<
 }
 
 /**
- * `settings.maxFutureSkew` in ms: at most the smallest grace of the windows (DESIGN.md §12), which is the default.
+ * `settings.maxFutureSkew` in ms: at most the smallest grace of the windows (docs/architecture.md §2.7), which is the default.
  * An event ahead of its arrival by no more than the smallest grace moves stream time by less than any window's grace,
  * so it cannot make an on-time event of another key late.
  */

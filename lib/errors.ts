@@ -19,7 +19,7 @@ export class InvalidSettingError extends Error {
 }
 
 /**
- * ParallelizationFactor > 1 with an aggregation key other than the partition key (DESIGN.md §7): two concurrent
+ * ParallelizationFactor > 1 with an aggregation key other than the partition key (docs/architecture.md §2.10): two concurrent
  * batches of one shard could then touch the same window item and the per-shard sequence fence would be unsound.
  */
 export class UnsafeParallelizationError extends Error {

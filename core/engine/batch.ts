@@ -4,7 +4,7 @@
 
 /**
  * Stream time after each record: the running maximum of event times, starting from the source's checkpointed
- * stream time. Per DESIGN.md §4 the stream time used for a record includes the record itself.
+ * stream time. Per docs/architecture.md §2.5 the stream time used for a record includes the record itself.
  *
  * @example streamTimes(-Infinity, [5, 3, 9]) // [5, 5, 9]
  */

@@ -4,7 +4,7 @@ import type { Layout } from './layout';
 import type { KeyState } from './state';
 
 /**
- * Dedupe claims (DESIGN.md §3), kept inside the key's own state so that a claim commits together with the record's
+ * Dedupe claims (docs/architecture.md §2.4), kept inside the key's own state so that a claim commits together with the record's
  * effect: one conditional write carries both, and a record that was never applied leaves no claim behind.
  *
  * Scope and lifetime, the contract replay and the processor share (both run this code):
@@ -34,7 +34,7 @@ export function claimBucket(time: number): number {
   return Math.floor(time / CLAIM_BUCKET_MS);
 }
 
-/** Claims of buckets that the storage moved out of the key's item (DESIGN.md §11), by bucket. */
+/** Claims of buckets that the storage moved out of the key's item (docs/architecture.md §2.6), by bucket. */
 export type SpilledClaims = ReadonlyMap<number, ReadonlySet<string>>;
 
 /**

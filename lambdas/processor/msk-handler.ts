@@ -59,7 +59,7 @@ export function mskBatches(event: MSKEvent, now: number = Date.now()): SourceBat
         sequence: String(record.offset),
         data: record.value,
         // With CreateTime the producer sets the timestamp: never trust it beyond the moment the record is read, so a
-        // producer cannot move the future-time bound (DESIGN.md §12) by dating its record ahead.
+        // producer cannot move the future-time bound (docs/architecture.md §2.7) by dating its record ahead.
         arrivalMs: record.timestampType === 'LOG_APPEND_TIME' ? record.timestamp : Math.min(record.timestamp, now),
         ...(partitionKey !== undefined ? { partitionKey } : {}),
       });

@@ -109,7 +109,7 @@ interface KeyEffects {
 }
 
 /**
- * Process one source's records exactly once (DESIGN.md §1–§12), as named steps:
+ * Process one source's records exactly once (docs/architecture.md §2), as named steps:
  * {@link readStart} (fresh checkpoint, restart detection) → {@link planBatch} (decode, stream time, keys) →
  * {@link sendRejected} and {@link sendCleanEvents} (before the checkpoint can pass them) → {@link commitKeys} (one
  * conditional write per key; the write carries the key's results, alerts and side outputs) → {@link sendOutboxes} (fast path; the state table's
@@ -200,7 +200,7 @@ export async function processSource(
       }
     }
     if (failPoint >= records.length) return done();
-    // Still retrying valid records: say so, or the source would look idle and its backlog late (DESIGN.md §4).
+    // Still retrying valid records: say so, or the source would look idle and its backlog late (docs/architecture.md §2.5).
     if (plan.byKey.size > 0 && !start.redrive) {
       await ctx.store.touchCheckpoint(batch.identity ?? batch.sourceId, ctx.now());
     }
@@ -463,7 +463,7 @@ const toEngine = (r: KeyRecord): EngineRecord => ({
  * (the cached one first, the current one after a conflict), so every decision — applied, duplicate, late, too large —
  * rests on the state the write is validated against, and travels in the same write: results (`r`), alerts (`a`) and
  * the side-output messages it produced (`o`: late entries, `state-too-large` rejections). Nothing is sent before it
- * is decided on committed state (DESIGN.md §9), and nothing decided is lost by a crash after the write: the state
+ * is decided on committed state (docs/architecture.md §2.3), and nothing decided is lost by a crash after the write: the state
  * table's stream carries it to the emitter.
  */
 async function commitKeys(
@@ -756,7 +756,7 @@ function storedWrite(
     state: toStoredValue(outcome.state, outcome.results, alerts, outbox, duplicates),
     // Stored as `nc`: the closer finds keys with windows to finalize when traffic stops.
     nextClose: nextCloseTime(ctx.layout, outcome.state),
-    // Expiry follows the wall clock, never event time (DESIGN.md §8): a backfill is as exact as live traffic.
+    // Expiry follows the wall clock, never event time (docs/architecture.md §2.6): a backfill is as exact as live traffic.
     expiresAt: ctx.now() + ctx.stateTtlMs,
   };
 }

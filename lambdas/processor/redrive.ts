@@ -54,7 +54,7 @@ export class RedriveRangeError extends Error {
 const MAX_PASSES = 5;
 
 /**
- * Re-drive one failure record (DESIGN.md §1: a range discarded after its retries): read the discarded records again
+ * Re-drive one failure record (docs/architecture.md §2.1: a range discarded after its retries): read the discarded records again
  * (from the stream for Kinesis, from the record itself for a Kafka S3 destination) and process them with the
  * processor's re-drive mode — the checkpoint skip is bypassed, fencing keeps what was applied exact. Idempotent: a
  * second run of the same record changes nothing. Infrastructure failures are retried (a few passes), then reported.

@@ -53,7 +53,7 @@ export interface CheckpointInput {
 /**
  * Per-source checkpoints (last committed sequence, stream time, last valid record, epoch) that only move forward:
  * a write lands only when its epoch is newer, or its epoch is the same and its sequence is higher and its stream
- * time is not lower (DESIGN.md §10: stream time and checkpoints never move backwards). Never cached: a shard's
+ * time is not lower (docs/architecture.md §2.9: stream time and checkpoints never move backwards). Never cached: a shard's
  * batches go to any warm container, so every batch reads its checkpoint again (one consistent read per batch).
  */
 export class CheckpointStore {

@@ -38,7 +38,7 @@ const toHash = (bytes: Uint8Array | string) =>
   (typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : Buffer.from(bytes)).toString('base64url');
 
 /**
- * A hot key's dedupe claims moved out of its state item (DESIGN.md §11: a key's state must not outgrow its item):
+ * A hot key's dedupe claims moved out of its state item (docs/architecture.md §2.6: a key's state must not outgrow its item):
  * one item per (key, bucket) holding the 8-byte id hashes as a binary set. Spilling only ever moves claims that are
  * already committed in the state item, with `ADD` (a set union, so a repeated or concurrent spill loses nothing); the
  * state item's list of spilled buckets, written after the spill landed, is what makes them count.

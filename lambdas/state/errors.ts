@@ -111,7 +111,7 @@ export class InvalidSourceIdError extends Error {
 
 /**
  * A checkpoint write found a stored stream time above its own for a sequence not beyond the stored one: the batch's
- * decisions rest on a stale start (DESIGN.md §10). The batch is retried from its checkpoint, read again.
+ * decisions rest on a stale start (docs/architecture.md §2.9). The batch is retried from its checkpoint, read again.
  */
 export class StaleCheckpointError extends Error {
   override readonly name = 'StaleCheckpointError';

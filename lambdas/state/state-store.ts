@@ -37,7 +37,7 @@ export interface StoredState {
   version: number;
   /**
    * True when the item's TTL has passed but DynamoDB has not deleted it yet (deletes lag up to days). Its state is
-   * handed over as it is (DESIGN.md §8: an item past its TTL is never read as empty).
+   * handed over as it is (docs/architecture.md §2.6: an item past its TTL is never read as empty).
    */
   expired: boolean;
 }
@@ -162,7 +162,7 @@ const closeOf = (record: StateRecord) => (record.nextClose !== undefined ? { nex
 const MAX_PENDING_ROUNDS = 4;
 
 /**
- * Exactly-once state store on DynamoDB (DESIGN.md §2): one conditional PutItem per touched key per batch, fenced by
+ * Exactly-once state store on DynamoDB (docs/architecture.md §2.2): one conditional PutItem per touched key per batch, fenced by
  * version (`attribute_not_exists` for a new item) and by per-source applied sequence. Generic: the state is an opaque
  * JSON value. Keep one instance per Lambda container (module scope) so its LRU cache spares reads across invocations.
  */

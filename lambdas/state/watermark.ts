@@ -25,7 +25,7 @@ export function isIdle(c: Checkpoint, now: number, idleTimeoutMs: number): boole
 }
 
 /**
- * The pipeline watermark from the per-source checkpoints (DESIGN.md §4), shared by the processor and the closer: the
+ * The pipeline watermark from the per-source checkpoints (docs/architecture.md §2.5), shared by the processor and the closer: the
  * minimum stream time over sources that are not idle ({@link isIdle}). When every source is idle, time still passes:
  * the watermark is the largest stream time plus the wall-clock time since the last valid record
  * (`max st + (now − max lastValidAt)`), so the last windows close when traffic stops. Pure.

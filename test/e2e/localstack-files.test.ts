@@ -1,6 +1,6 @@
 // The LocalStack folder must create what the local runtime and the CDK app create: the init hook's table inputs are
-// checked against lambdas/state/tables.ts, its names against core/names.ts, and the image pin against DESIGN.md's
-// rule (Docker is not needed: the files are read, not run).
+// checked against lambdas/state/tables.ts, its names against core/names.ts, and the image pin against the
+// README's rule (4.12, never `latest`) (Docker is not needed: the files are read, not run).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

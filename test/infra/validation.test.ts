@@ -41,7 +41,7 @@ const partitionedBySession = definePipeline({
 });
 
 describe('fails if', () => {
-  it('parallelizationFactor > 1 and the aggregation key is not the partition key (DESIGN.md §7)', () => {
+  it('parallelizationFactor > 1 and the aggregation key is not the partition key (docs/architecture.md §2.10)', () => {
     const build = () =>
       buildStack({
         pipeline: partitionedBySession,

@@ -1,4 +1,4 @@
-// DESIGN.md §9: a late decision (and a `state-too-large` rejection) travels in the key's state write (its outbox `o`)
+// docs/architecture.md §2.3: a late decision (and a `state-too-large` rejection) travels in the key's state write (its outbox `o`)
 // and the emitter delivers it from the state table's stream: the durable path of what the processor also sends right
 // after its commit. Here the processor's own sends all fail (the late queue is down while it runs), so every late
 // entry replay finds must reach the queue through the emitter alone; a queue that is down for the emitter too has its

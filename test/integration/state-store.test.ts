@@ -283,7 +283,7 @@ describe('StateStore on DynamoDB Local', () => {
   });
 
   // Issue 10, hole 1 (backfill): an item past its TTL but not yet deleted was handed over as empty, so the next
-  // batch started from nothing (fences and finalized-through marks lost). DESIGN.md §8: it is read as it is.
+  // batch started from nothing (fences and finalized-through marks lost). docs/architecture.md §2.6: it is read as it is.
   it('an item past its TTL but still present is handed over as it is (never as empty)', async () => {
     const key = freshKey('expired');
     const t0 = Date.UTC(2030, 0, 1);

@@ -167,7 +167,7 @@ describe('processSource', () => {
     expect(store.checkpoints.get('s')?.sequence).toBe('3');
   });
 
-  // DESIGN.md §9: a late decision travels in the key's state write (its outbox `o`), so it is decided on the state
+  // docs/architecture.md §2.3: a late decision travels in the key's state write (its outbox `o`), so it is decided on the state
   // the write is validated against and cannot be lost: a failed immediate send only leaves the emitter to deliver it.
   it('commits a key with its late entries in the write, whatever the immediate send does', async () => {
     const store = memoryStore();
