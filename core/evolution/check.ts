@@ -64,6 +64,30 @@ export function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * A window of a layout in the lock's history (`layouts`, the last 20) named `name` whose meaning (kind, size,
+ * advance, gap, grace) differs from `now`: a name re-used after a removal. Result ids hash the window's name and an instance's
+ * start, not its meaning, so the new window could emit ids the old one emitted.
+ */
+function retiredWindow(
+  before: DefinitionLock,
+  name: string,
+  now: LockedWindow,
+): (LockedWindow & { readonly layout: string }) | undefined {
+  for (const layout of before.layouts) {
+    const w = layout.windows.find((x) => x.name === name);
+    if (!w) continue;
+    const same =
+      w.kind === now.kind &&
+      w.sizeMs === now.sizeMs &&
+      w.advanceMs === now.advanceMs &&
+      w.gapMs === now.gapMs &&
+      w.graceMs === now.graceMs;
+    if (!same) return { ...w, layout: layout.fingerprint };
+  }
+  return undefined;
+}
+
 function describeWindow(w: LockedWindow): string {
   const grace = `grace ${formatMs(w.graceMs)}`;
   if (w.kind === 'tumbling') return `tumbling ${formatMs(w.sizeMs)}, ${grace}`;
@@ -127,7 +151,15 @@ export function compareLocks(before: DefinitionLock, after: DefinitionLock, opti
   for (const [name, b] of Object.entries(after.windows)) {
     const a = before.windows[name];
     const subject = `windows.${name}`;
-    if (!a) {
+    const retired = a ? undefined : retiredWindow(before, name, b);
+    if (retired) {
+      add({
+        subject,
+        class: 'incompatible',
+        what: `added under the name of a removed window of another meaning (${describeWindow(retired)}, layout ${retired.layout}): its instances would take the result ids of instances that window may have emitted`,
+        wayOut: 'give the window a new name (its result ids are then its own)',
+      });
+    } else if (!a) {
       add({
         subject,
         class: 'partial',

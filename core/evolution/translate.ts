@@ -144,7 +144,7 @@ export function translateState(
 
   // Reset floors: a window whose name was there with another meaning (a declared reset, or a change that reached the
   // processor unchecked) never reopens an instance the old meaning may have finalized (its result id was emitted):
-  // every old instance starting at or before z − (size or gap) − grace was final by the finalized-through mark z.
+  // every old instance starting at or before the floor was final by the finalized-through mark z.
   const floors: Record<string, number> = {};
   for (const [index, t] of Object.entries(state.F ?? {})) {
     const b = plan.windowTo.get(Number(index));
@@ -156,8 +156,11 @@ export function translateState(
       const a = from.windows.findIndex((x) => x.name === w.name);
       if (a < 0) return;
       const old = from.windows[a]!;
-      const span = old.kind === 'session' ? old.gapMs + old.graceMs : old.sizeMs + old.graceMs;
-      floors[b] = Math.max(state.z! - span, state.F?.[a] ?? Number.NEGATIVE_INFINITY);
+      // A timed instance was final when start + size + grace ≤ z (start ≤ z − span); a session only when
+      // end + gap + grace < z (strictly, so its start < z − span: times are whole milliseconds).
+      const floor =
+        old.kind === 'session' ? state.z! - (old.gapMs + old.graceMs) - 1 : state.z! - (old.sizeMs + old.graceMs);
+      floors[b] = Math.max(floor, state.F?.[a] ?? Number.NEGATIVE_INFINITY);
     });
   }
   if (Object.keys(floors).length > 0) out.F = floors;

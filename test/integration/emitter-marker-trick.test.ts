@@ -29,9 +29,12 @@ function botLines(trickIds: readonly string[]): string[] {
     JSON.stringify({ eventId: id, userId: BOT, type: 'click', ts: new Date(minute + i * 500).toISOString() });
   const lines = trickIds.map((id, i) => event(id, i));
   for (let i = lines.length; i < 110; i++) lines.push(event(`bot-${i}`, i));
-  // Another user 12 minutes later moves stream time past the bot minute's end + grace: the minute becomes final.
+  // Another user 12 minutes later moves stream time past the bot minute's end + grace, and the bot's next event then
+  // finalizes its minute (with the aggregation key as partition key, a key's windows become final at its own records'
+  // stream time; the closer would do it otherwise).
   lines.push(
     JSON.stringify({ eventId: 'late-1', userId: 'u1', type: 'view', ts: new Date(minute + 12 * 60_000).toISOString() }),
+    event('bot-next', 12 * 120),
   );
   return lines;
 }

@@ -216,6 +216,31 @@ describe('streamfold check: declared and compatible changes', () => {
     });
   });
 
+  it('a window removed in one deploy and re-added with another meaning under its name later is refused', () => {
+    const windowsWithout = { recent: hopping('5m', '1m'), visits: session('30s') };
+    const removed = orders({ windows: windowsWithout, alerts: {} });
+    // Deploy 1 removes perMinute (compatible); the lock written then keeps the old layout in its history.
+    const lockAfterRemoval = lockForPipeline(removed, { previous: lockForPipeline(base) });
+    expect(compareLocks(lockForPipeline(base), lockAfterRemoval).incompatible).toBe(0);
+    // Deploy 2 adds perMinute again as a 2-minute window: its instance starting at 10:00 would take the result id
+    // the 1-minute instance starting at 10:00 emitted.
+    const reAdded = orders({
+      windows: { ...windowsWithout, perMinute: tumbling('2m', { grace: '1m' }) },
+      alerts: {},
+    });
+    const report = compareLocks(lockAfterRemoval, lockForPipeline(reAdded, { previous: lockAfterRemoval }));
+    expect(report.incompatible).toBe(1);
+    expect(only(report, 'windows.perMinute')[0]).toMatchObject({
+      class: 'incompatible',
+      what: expect.stringMatching(/removed window of another meaning \(tumbling 1m, grace 1m, layout [\w-]{8}\)/),
+      wayOut: expect.stringMatching(/new name/),
+    });
+    // The same meaning again is an addition like any other.
+    const same = orders({ windows: { ...windowsWithout, perMinute: tumbling('1m', { grace: '1m' }) }, alerts: {} });
+    const again = compareLocks(lockAfterRemoval, lockForPipeline(same, { previous: lockAfterRemoval }));
+    expect(again.incompatible).toBe(0);
+  });
+
   it('alerts: added, changed, removed, moved are compatible (evaluated from the switch)', () => {
     const report = check(
       orders({
