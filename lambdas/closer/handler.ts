@@ -39,8 +39,8 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const client = deps.dynamodb ?? new DynamoDBClient({});
   const tableName = deps.stateTable ?? process.env[ENV.stateTable];
   if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
-  const rawIdle = deps.idleTimeoutMs ?? Number(process.env[ENV.idleTimeoutMs] || DEFAULT_IDLE_TIMEOUT_MS);
-  const parallelizationFactor = deps.parallelizationFactor ?? Number(process.env[ENV.parallelizationFactor] || 1);
+  const rawIdle = deps.idleTimeoutMs ?? positiveIntEnv(ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+  const parallelizationFactor = deps.parallelizationFactor ?? positiveIntEnv(ENV.parallelizationFactor, 1);
   const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
   const layouts = new LayoutRegistry({ client, tableName });
   const now = deps.now ?? Date.now;
@@ -77,4 +77,17 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
+}
+
+/**
+ * A positive integer from the environment variable `name`, `fallback` when unset or empty. Anything else fails the
+ * closer at start, naming the variable and the value (a NaN idle timeout would make no source ever idle, and windows
+ * would never be finalized when traffic stops).
+ */
+function positiveIntEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidCloserSettingError(name, raw, 'a positive integer');
+  return value;
 }

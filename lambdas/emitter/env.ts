@@ -26,8 +26,6 @@ export const EMISSION_ENV = {
    * and re-delivered from by the closer. Unset: no spill (the stream records fail, are retried, then parked).
    */
   undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
-  /** Closer: a source whose checkpoint is older than this (ms) is idle. Default 60000. */
-  idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
 } as const;
 
 /** EMF metrics of the emitter and the closer (namespace `streamfold`, dimension `pipeline`). */
