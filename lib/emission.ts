@@ -23,7 +23,14 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
+import {
+  EMISSION_ENV,
+  EMISSION_METRICS,
+  ENV,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  UNDELIVERED_PREFIX,
+} from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
@@ -35,23 +42,6 @@ import { alarmNamePrefix } from './pipeline-monitoring';
 import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
 import { grantItemActions } from './table-grants';
-
-/**
- * Environment variables of the emitter and closer. Must equal `EMISSION_ENV` of lambdas/emitter/env.ts (lib/ does
- * not import runtime code; test/unit/emitter checks they agree).
- */
-export const EMISSION_ENV_NAMES = {
-  alertsTopicArn: 'STREAMFOLD_ALERTS_TOPIC_ARN',
-  eventBusName: 'STREAMFOLD_EVENT_BUS_NAME',
-  resultsDeliveryStream: 'STREAMFOLD_RESULTS_DELIVERY_STREAM',
-  timestreamDatabase: 'STREAMFOLD_TIMESTREAM_DATABASE',
-  timestreamTable: 'STREAMFOLD_TIMESTREAM_TABLE',
-  alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
-  markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
-  persistResults: 'STREAMFOLD_PERSIST_RESULTS',
-  undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
-  idleTimeoutMs: 'STREAMFOLD_IDLE_TIMEOUT_MS',
-} as const;
 
 /**
  * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
@@ -81,11 +71,10 @@ export const EMISSION_TABLE_ACTIONS = {
   ],
 } as const;
 
-/** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
-export const UNDELIVERED_PREFIX = 'undelivered/';
+export { UNDELIVERED_PREFIX };
 
-/** Metric of failed sink deliveries (must equal `EMISSION_METRICS.deliveryFailures`). */
-export const SINK_DELIVERY_FAILURES_METRIC = 'SinkDeliveryFailures';
+/** Metric of failed sink deliveries (the emitter's and the closer's `EMISSION_METRICS.deliveryFailures`). */
+export const SINK_DELIVERY_FAILURES_METRIC = EMISSION_METRICS.deliveryFailures;
 
 /** S3 prefix of the final window results in the data lake bucket. */
 export const AGGREGATES_PREFIX = 'aggregates/';
@@ -391,13 +380,13 @@ export class Emission extends Construct {
       });
     }
 
-    const env = EMISSION_ENV_NAMES;
+    const env = EMISSION_ENV;
     const environment: Record<string, string> = {
       [ENV.stateTable]: props.stateTable.tableName,
       [ENV.dedupeTable]: props.dedupeTable.tableName,
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
       [env.persistResults]: String(props.persistResults ?? false),
-      [env.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
+      [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
       [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
       POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
       POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,

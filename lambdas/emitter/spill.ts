@@ -6,6 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { UNDELIVERED_PREFIX } from '../../core/contract';
 import type { EmitMessage } from '../sinks/messages';
 import { SpillFormatError } from './errors';
 
@@ -71,8 +72,8 @@ export class MeteredSpillStore implements SpillStore {
   }
 }
 
-/** Key prefix of spilled messages: `undelivered/<sink>/<yyyy-mm-dd>/<time>-<uuid>.jsonl`. */
-export const UNDELIVERED_PREFIX = 'undelivered/';
+/** Key prefix of spilled messages (defined once, in core/contract.ts). */
+export { UNDELIVERED_PREFIX };
 
 /** Sink names usable in spill keys (and marker keys): letters, digits, `_`, `.`, `-`. */
 export const SINK_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -8,8 +8,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_NAMESPACE } from '../../core/contract';
-import { AGGREGATE_COLUMNS, EMISSION_ENV_NAMES, Emission, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
+import { EMISSION_ENV, ENV, METRIC_NAMESPACE } from '../../core/contract';
+import { AGGREGATE_COLUMNS, Emission, SINK_DELIVERY_FAILURES_METRIC } from '../../lib';
 import { clickstream } from '../../pipelines/clickstream';
 import { type AlarmView, alarmOn, alarms } from './alarm-helpers';
 import { BASE_PROPS, logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
@@ -98,13 +98,13 @@ describe('emission with the default settings', () => {
       expect(p.Environment.Variables).toMatchObject({
         STREAMFOLD_STATE_TABLE: { Ref: ids.state },
         STREAMFOLD_DEDUPE_TABLE: { Ref: ids.dedupe },
-        [EMISSION_ENV_NAMES.alertsTopicArn]: { Ref: ids.alerts },
-        [EMISSION_ENV_NAMES.resultsDeliveryStream]: 'clickstream-aggregates',
-        [EMISSION_ENV_NAMES.persistResults]: 'false',
-        [EMISSION_ENV_NAMES.undeliveredBucket]: { Ref: ids.lake },
-        [EMISSION_ENV_NAMES.idleTimeoutMs]: '60000',
+        [EMISSION_ENV.alertsTopicArn]: { Ref: ids.alerts },
+        [EMISSION_ENV.resultsDeliveryStream]: 'clickstream-aggregates',
+        [EMISSION_ENV.persistResults]: 'false',
+        [EMISSION_ENV.undeliveredBucket]: { Ref: ids.lake },
+        [ENV.idleTimeoutMs]: '60000',
       });
-      expect(p.Environment.Variables[EMISSION_ENV_NAMES.eventBusName]).toBeUndefined();
+      expect(p.Environment.Variables[EMISSION_ENV.eventBusName]).toBeUndefined();
     }
   });
 
@@ -383,7 +383,7 @@ describe('emission settings from stack props', () => {
     s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'clickstream-alerts' });
     const emitter = fnId(s, 'emitter');
     const vars = s.template.findResources('AWS::Lambda::Function')[emitter]!.Properties.Environment.Variables;
-    expect(vars[EMISSION_ENV_NAMES.eventBusName]).toEqual({ Ref: bus });
+    expect(vars[EMISSION_ENV.eventBusName]).toEqual({ Ref: bus });
     expect(statementsOf(s, emitter)).toEqual(
       expect.arrayContaining([
         { Action: 'events:PutEvents', Effect: 'Allow', Resource: { 'Fn::GetAtt': [bus, 'Arn'] } },
@@ -394,8 +394,8 @@ describe('emission settings from stack props', () => {
 
   it('passes persistResults and the idle timeout, schedules the closer every 5 minutes, buffers results 30 s', () => {
     const vars = s.template.findResources('AWS::Lambda::Function')[fnId(s, 'closer')]!.Properties.Environment.Variables;
-    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('false');
-    expect(vars[EMISSION_ENV_NAMES.idleTimeoutMs]).toBe('90000');
+    expect(vars[EMISSION_ENV.persistResults]).toBe('false');
+    expect(vars[ENV.idleTimeoutMs]).toBe('90000');
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(5 minutes)' });
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamName: 'clickstream-aggregates',
@@ -425,7 +425,7 @@ describe('emission settings from stack props', () => {
     const state = logicalIdOf(persisted.template, 'AWS::DynamoDB::Table', (p) => p.TableName === 'clickstream-state');
     const emitter = fnId(persisted, 'emitter');
     const vars = persisted.template.findResources('AWS::Lambda::Function')[emitter]!.Properties.Environment.Variables;
-    expect(vars[EMISSION_ENV_NAMES.persistResults]).toBe('true');
+    expect(vars[EMISSION_ENV.persistResults]).toBe('true');
     expect(statementsOf(persisted, emitter)).toEqual(
       expect.arrayContaining([
         {
@@ -474,8 +474,8 @@ describe('the Emission construct on its own: the spill bucket', () => {
 
   it('without a bucket: no spill variable, and the closer keeps its state table operations only', () => {
     const { s, emitter, closer } = bare(false);
-    expect(variables(s, emitter)[EMISSION_ENV_NAMES.undeliveredBucket]).toBeUndefined();
-    expect(variables(s, emitter)[EMISSION_ENV_NAMES.persistResults]).toBe('false');
+    expect(variables(s, emitter)[EMISSION_ENV.undeliveredBucket]).toBeUndefined();
+    expect(variables(s, emitter)[EMISSION_ENV.persistResults]).toBe('false');
     const closerText = JSON.stringify(statementsOf(s, closer));
     for (const absent of ['s3:', 'sns:', 'firehose:', 'Dedupe']) expect(closerText).not.toContain(absent);
     expect(JSON.stringify(statementsOf(s, emitter))).not.toContain('s3:');
@@ -485,7 +485,7 @@ describe('the Emission construct on its own: the spill bucket', () => {
     const { s, emitter, closer } = bare(true);
     const bucket = logicalIdOf(s.template, 'AWS::S3::Bucket');
     for (const id of [emitter, closer])
-      expect(variables(s, id)[EMISSION_ENV_NAMES.undeliveredBucket]).toEqual({ Ref: bucket });
+      expect(variables(s, id)[EMISSION_ENV.undeliveredBucket]).toEqual({ Ref: bucket });
     const s3Statements = (id: string) => statementsOf(s, id).filter((st) => JSON.stringify(st.Action).includes('s3:'));
     const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/undelivered/*']] };
     expect(s3Statements(emitter)).toEqual([{ Action: 's3:PutObject', Effect: 'Allow', Resource: objects }]);
