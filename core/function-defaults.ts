@@ -14,3 +14,24 @@ export const FUNCTION_DEFAULTS = {
   /** How often EventBridge Scheduler runs the closer, minutes (lib/emission.ts `closerInterval`). */
   closerIntervalMinutes: 1,
 } as const;
+
+/**
+ * Defaults of the processor's event source mapping, shared by the CDK construct (lib/pipeline-processor.ts) and the
+ * local runtime's mapping (local/runtime/dev-runtime.ts), so that `npm start` runs what `cdk deploy` deploys.
+ */
+export const MAPPING_DEFAULTS = {
+  /** Records per invocation. */
+  batchSize: FUNCTION_DEFAULTS.processorBatchSize,
+  /** Batching window, seconds. */
+  maxBatchingWindowSeconds: 1,
+  /** Where a new mapping starts reading. */
+  startingPosition: 'TRIM_HORIZON',
+  /** Retries of a failing batch before its range goes to the failure destination (never infinite). */
+  retryAttempts: 10,
+  /** Oldest record the mapping still delivers, hours. */
+  maxRecordAgeHours: 6,
+  /** Split a failing batch in two. */
+  bisectBatchOnError: true,
+  /** Concurrent batches per shard. */
+  parallelizationFactor: 1,
+} as const;

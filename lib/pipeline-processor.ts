@@ -9,7 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, METRIC_NAMESPACE } from '../core/contract';
 import type { Pipeline } from '../core/definition';
-import { FUNCTION_DEFAULTS } from '../core/function-defaults';
+import { FUNCTION_DEFAULTS, MAPPING_DEFAULTS } from '../core/function-defaults';
 import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
 import { functionRole } from './function-role';
@@ -352,11 +352,11 @@ export class PipelineProcessor extends Construct {
 
     const common = {
       batchSize,
-      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
-      startingPosition: props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
-      retryAttempts: props.retryAttempts ?? 10,
-      maxRecordAge: props.maxRecordAge ?? Duration.hours(6),
-      bisectBatchOnError: props.bisectBatchOnError ?? true,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(MAPPING_DEFAULTS.maxBatchingWindowSeconds),
+      startingPosition: props.startingPosition ?? lambda.StartingPosition[MAPPING_DEFAULTS.startingPosition],
+      retryAttempts: props.retryAttempts ?? MAPPING_DEFAULTS.retryAttempts,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(MAPPING_DEFAULTS.maxRecordAgeHours),
+      bisectBatchOnError: props.bisectBatchOnError ?? MAPPING_DEFAULTS.bisectBatchOnError,
       reportBatchItemFailures: true,
       onFailure: new sources.SqsDlq(props.failedQueue),
       metricsConfig: {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { type CleanPartitioning, cleanPartitioningOf, type Pipeline } from '../../core';
-import { FUNCTION_DEFAULTS } from '../../core/function-defaults';
+import { MAPPING_DEFAULTS } from '../../core/function-defaults';
 import { type ResourceNames, resourceNames } from '../../core/names';
 import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
 import { type LocalClients, makeClients } from '../aws-clients';
@@ -31,18 +31,19 @@ import { RuntimeStats } from './stats';
 export type DevMappingOptions = Partial<Omit<EventSourceMappingOptions, 'client' | 'streamName' | 'handler'>>;
 
 /**
- * The mapping settings the CDK app deploys (lib/pipeline-processor.ts defaults): batch 500, 1 s batching window,
- * bisect on error, 10 retries, 6 h maximum record age, ReportBatchItemFailures, TRIM_HORIZON.
+ * The mapping settings the CDK app deploys, in the local mapping's names: `MAPPING_DEFAULTS` of
+ * core/function-defaults.ts (batch 500, 1 s batching window, bisect on error, 10 retries, 6 h maximum record age,
+ * TRIM_HORIZON), with ReportBatchItemFailures.
  */
 export const CDK_MAPPING_DEFAULTS = {
-  startingPosition: 'TRIM_HORIZON',
-  batchSize: FUNCTION_DEFAULTS.processorBatchSize,
-  maximumBatchingWindowMs: 1000,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 10,
-  maximumRecordAgeInSeconds: 6 * 3600,
+  startingPosition: MAPPING_DEFAULTS.startingPosition,
+  batchSize: MAPPING_DEFAULTS.batchSize,
+  maximumBatchingWindowMs: MAPPING_DEFAULTS.maxBatchingWindowSeconds * 1000,
+  bisectBatchOnFunctionError: MAPPING_DEFAULTS.bisectBatchOnError,
+  maximumRetryAttempts: MAPPING_DEFAULTS.retryAttempts,
+  maximumRecordAgeInSeconds: MAPPING_DEFAULTS.maxRecordAgeHours * 3600,
   reportBatchItemFailures: true,
-  parallelizationFactor: 1,
+  parallelizationFactor: MAPPING_DEFAULTS.parallelizationFactor,
 } as const satisfies DevMappingOptions;
 
 /** Options of {@link startDevRuntime}. */
