@@ -1,12 +1,16 @@
 // The closer (lambdas/closer: runCloser) beside the processors: active-mode runs on the real clock at random moments
 // of the delivery (every source active: nothing the oracle checks may change), and idle-mode runs at barriers (every
 // shard paused with everything sent so far processed; the closer's clock jumped past the idle timeout), which the
-// oracle models exactly: every key due by the watermark closed up to it.
+// oracle models exactly: every key due by the watermark closed up to it. Each write an active run landed is recorded
+// with the item it was conditioned on, so the oracle places it in its key's record order (an active run changes
+// what a later barrier and later records of the key find).
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_IDLE_TIMEOUT_MS, FENCE_HORIZON_MS, type Pipeline } from '../../core';
-import { type CloserOutcome, runCloser } from '../../lambdas/closer/index';
-import { type Checkpoint, StateStore } from '../../lambdas/state/index';
+import { CLOSER_SOURCE_ID, type CloserOutcome, runCloser } from '../../lambdas/closer/index';
+import type { StoredKeyState } from '../../lambdas/processor/index';
+import { type Checkpoint, fenceKey, fromStateItem, StateStore } from '../../lambdas/state/index';
 import { ChaosProcess, chaosDynamo, type InjectedFault } from './fault-layer';
+import type { OracleClose } from './oracle';
 import type { Schedule } from './schedule';
 
 type DynamoSend = Pick<DynamoDBClient, 'send'>;
@@ -47,6 +51,12 @@ export interface IdleRun {
   readonly mode: CloserOutcome['watermark']['mode'];
 }
 
+/** A state write of an active run that landed: what the oracle places ({@link OracleClose}) and what it finalized. */
+export interface ActiveWrite extends OracleClose {
+  /** Window results the write made final (its `r`). */
+  readonly windows: number;
+}
+
 /** Options of {@link CloserRuns}. */
 export interface CloserRunsOptions {
   readonly schedule: Schedule;
@@ -74,7 +84,11 @@ export class CloserRuns {
     idleWindows: 0,
   };
   readonly idleRuns: IdleRun[] = [];
+  /** Every state write of the active runs that landed (a write whose answer the run never saw too). */
+  readonly activeWrites: ActiveWrite[] = [];
   readonly #o: CloserRunsOptions;
+  /** While an active run runs: the idle runs before it (its phase); undefined otherwise. */
+  #activePhase: number | undefined;
   readonly #active: Promise<void>[] = [];
   #container: { proc: ChaosProcess; store: StateStore; client: DynamoSend } | undefined;
   #processes: number;
@@ -89,7 +103,13 @@ export class CloserRuns {
   #take(faults: boolean) {
     if (!this.#container || this.#container.proc.dead) {
       const proc = new ChaosProcess(++this.#processes, this.#o.schedule.seed, this.#o.schedule.calls, this.#o.injected);
-      const client = chaosDynamo(this.#o.dynamodb, proc);
+      const recorded = activeWriteRecorder(
+        this.#o.dynamodb,
+        this.#o.stateTable,
+        () => this.#activePhase,
+        this.activeWrites,
+      );
+      const client = chaosDynamo(recorded, proc);
       const store = new StateStore({
         client,
         tableName: this.#o.stateTable,
@@ -126,6 +146,8 @@ export class CloserRuns {
     if (this.#running) return;
     this.#running = true;
     this.stats.activeRuns++;
+    // No idle run starts before the active runs settle: the barriers before this run are those already done.
+    this.#activePhase = this.idleRuns.length;
     this.#active.push(
       (async () => {
         try {
@@ -136,6 +158,7 @@ export class CloserRuns {
         } catch {
           this.stats.activeErrors++;
         } finally {
+          this.#activePhase = undefined;
           this.#running = false;
         }
       })(),
@@ -184,6 +207,47 @@ export class CloserRuns {
       return run;
     }
   }
+}
+
+/**
+ * Wrap the closer's client BELOW the fault layer: every state write the engine accepted while `phase()` is defined
+ * (an active run is running) is added to `writes` with its key, the version it created, the watermark it finalized at
+ * (its `#closer` fence: a write that landed moved it to its watermark), the applied marks of the processor's commits
+ * it was conditioned on, and how many windows it made final (a write whose answer the closer never saw too).
+ */
+export function activeWriteRecorder(
+  real: DynamoSend,
+  stateTable: string,
+  phase: () => number | undefined,
+  writes: ActiveWrite[],
+): DynamoSend {
+  const closerFence = fenceKey(CLOSER_SOURCE_ID);
+  const send = (async (command: any) => {
+    const out = await real.send(command);
+    const input = command.input;
+    const current = phase();
+    if (
+      current !== undefined &&
+      command.constructor.name === 'PutItemCommand' &&
+      input.TableName === stateTable &&
+      input.Item?.sk?.S === 'state'
+    ) {
+      const record = fromStateItem(input.Item);
+      const { [closerFence]: watermark, ...applied } = record.applied;
+      if (watermark === undefined) throw new Error(`a closer write of ${input.Item.pk.S} has no closer fence`);
+      const stored = JSON.parse(record.stateJson ?? '{}') as StoredKeyState;
+      writes.push({
+        key: input.Item.pk.S as string,
+        version: record.version,
+        watermark: Number(watermark),
+        phase: current,
+        applied,
+        windows: stored.r?.length ?? 0,
+      });
+    }
+    return out;
+  }) as DynamoSend['send'];
+  return { send };
 }
 
 /** The newest `lastValidAt` (else `updatedAt`) of the checkpoints with a stream time, as the closer reads it. */

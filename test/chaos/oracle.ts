@@ -15,6 +15,7 @@ import {
   type WindowResult,
 } from '../../core';
 import { lateId, rejectedId } from '../../lambdas/side-output/index';
+import { compareSequence } from '../../lambdas/state/index';
 
 /** What one record must end as: exactly one of these. */
 export type Fate = 'applied' | 'duplicate' | 'late' | 'rejected' | 'failed' | 'skipped';
@@ -32,6 +33,8 @@ export interface OracleRecord {
   /** The source in side-output ids, alerts and duplicates: shard id or topic-partition, `#epoch` after a restart. */
   readonly messageSource: string;
   readonly sequence: string;
+  /** The fence key the processor commits it under (`fenceKey` of its identity, `#epoch` after a restart). */
+  readonly fence: string;
   /** Never reaches the processor (named on the failure destination). */
   readonly failed: boolean;
   /** Skipped by the processor as already applied: an offset restart it cannot prove (MSK CreateTime). */
@@ -46,6 +49,34 @@ export interface OracleBarrier {
    * undefined when the closer cannot run (no stream time yet).
    */
   readonly watermark: (maxStreamTime: number) => number | undefined;
+}
+
+/**
+ * A state write of the closer in active mode that landed: key `key` finalized through `watermark`, conditioned on the
+ * item whose applied marks (fence key -> last sequence) were `applied`. Commits of one key are serialized by the item
+ * version, so the write sits between two of the processor's commits of the key: after the key's records `applied`
+ * covers, before the others.
+ */
+export interface OracleClose {
+  readonly key: string;
+  /** Version of the item the write created (orders the closes of one key). */
+  readonly version: number;
+  readonly watermark: number;
+  /** Idle runs before the active run started: it ran after barrier `phase - 1` and before barrier `phase`. */
+  readonly phase: number;
+  readonly applied: Readonly<Record<string, string>>;
+}
+
+/** What the oracle did for an active closer write: how many windows became final where it placed the write. */
+export interface CloseReport {
+  readonly key: string;
+  readonly version: number;
+  readonly windows: number;
+}
+
+/** An active closer write fits nowhere in its key's record order (the processor applied the key out of order). */
+export class ClosePlacementError extends Error {
+  override readonly name = 'ClosePlacementError';
 }
 
 /** What the oracle saw at a barrier. */
@@ -66,6 +97,8 @@ export interface OracleOptions {
    */
   readonly lanes?: boolean;
   readonly barriers?: readonly OracleBarrier[];
+  /** The closer's writes in active mode, each placed in its key's record order (see {@link OracleClose}). */
+  readonly closes?: readonly OracleClose[];
 }
 
 /** Expected outputs of a schedule, computed from the sent records alone. */
@@ -90,6 +123,8 @@ export interface OracleOutput {
   /** Stream time of every source at the end (sources with a valid record only). */
   readonly streamTimes: Map<string, number>;
   readonly barriers: BarrierReport[];
+  /** The active closer writes, sorted by key and version, with the windows each made final in the oracle. */
+  readonly closes: CloseReport[];
   /** Keys whose state reached the bound (a `state-too-large` rejection). */
   readonly tooLargeKeys: number;
 }
@@ -107,7 +142,12 @@ export const reasonCode = (reason: string): string => reason.slice(0, reason.ind
  * skew), its source's stream time (or, with lanes, the key's own), and the closer's idle runs at the barriers
  * (`closeUpTo` of every key due by the watermark, as the closer does). Records on the failure destination never reach
  * the processor; records it skips as already applied reach no output. Side-output ids, alerts and duplicates are
- * named by the record's source and sequence, as the processor names them.
+ * named by the record's source and sequence, as the processor names them. The closer's writes in active mode (beside
+ * the processors) are placed in their key's record order by the applied marks they were conditioned on, and in the
+ * barriers' order by the phase they ran in: each closes its key up to its watermark there.
+ *
+ * Throws when an active closer write cannot be placed (it covers a record that comes after a record it does not
+ * cover, or a barrier that came after it): the processor applied a key's records out of order.
  *
  * Only for pipelines partitioned by their aggregation key (the processor's watermark is then its source's stream time).
  */
@@ -134,8 +174,47 @@ export function oracle(
   const barriers = [...(options.barriers ?? [])].sort((a, b) => a.at - b.at);
   const reports: BarrierReport[] = [];
   let next = 0;
+  // The active closer writes not placed yet, per key in version order, and the last one placed.
+  const pending = new Map<string, OracleClose[]>();
+  for (const c of [...(options.closes ?? [])].sort((a, b) => a.version - b.version)) {
+    pending.set(c.key, [...(pending.get(c.key) ?? []), c]);
+  }
+  const placed = new Map<string, OracleClose>();
+  const closeReports: CloseReport[] = [];
+  const covers = (c: OracleClose, r: OracleRecord) => {
+    const sequence = c.applied[r.fence];
+    return sequence !== undefined && compareSequence(r.sequence, sequence) <= 0;
+  };
+  const place = (c: OracleClose) => {
+    if (c.phase > next) {
+      throw new ClosePlacementError(
+        `the oracle cannot place the active closer write of ${c.key} (version ${c.version}, after barrier ${c.phase - 1}): the key has a record it does not cover before that barrier`,
+      );
+    }
+    // As the closer: on the current state, written only when something becomes final.
+    const state = states.get(c.key);
+    let windows = 0;
+    if (state && nextCloseTime(layout, state) <= c.watermark) {
+      const copy = cloneState(state);
+      const closed = closeUpTo(layout, c.key, copy, c.watermark);
+      if (closed.length > 0) {
+        states.set(c.key, copy);
+        results.push(...closed);
+        windows = closed.length;
+      }
+    }
+    closeReports.push({ key: c.key, version: c.version, windows });
+    placed.set(c.key, c);
+  };
+  /** Place the leading pending writes of `key` that `before` says come first. */
+  const placeWhile = (key: string, before: (c: OracleClose) => boolean) => {
+    const queue = pending.get(key);
+    while (queue && queue.length > 0 && before(queue[0]!)) place(queue.shift()!);
+  };
   const barriersBefore = (index: number) => {
     for (; next < barriers.length && barriers[next]!.at <= index; next++) {
+      // The active runs of the phases up to this barrier came before it.
+      for (const key of pending.keys()) placeWhile(key, (c) => c.phase <= next);
       const barrier = barriers[next]!;
       const maxStreamTime = Math.max(Number.NEGATIVE_INFINITY, ...sourceTime.values());
       const watermark = barrier.watermark(maxStreamTime);
@@ -184,6 +263,14 @@ export function oracle(
       );
       continue;
     }
+    // The key's active closer writes that this record's commit came after, then this record.
+    placeWhile(decoded.key, (c) => !covers(c, r));
+    const last = placed.get(decoded.key);
+    if (last && covers(last, r)) {
+      throw new ClosePlacementError(
+        `the oracle cannot place the active closer write of ${decoded.key} (version ${last.version}): it covers record ${r.index} (${r.messageSource}:${r.sequence}), which comes after a record it does not cover`,
+      );
+    }
     const state = states.get(decoded.key) ?? emptyState();
     // Every valid record moves its source's stream time (duplicates too); with lanes the key's own stream time.
     const sourceNow = Math.max(sourceTime.get(r.source) ?? Number.NEGATIVE_INFINITY, decoded.time);
@@ -218,6 +305,7 @@ export function oracle(
     results.push(...outcome.results);
   }
   barriersBefore(Number.POSITIVE_INFINITY);
+  for (const key of pending.keys()) placeWhile(key, () => true);
   for (const [key, state] of states) results.push(...flushAll(layout, key, state));
   results.sort(compareResults);
   return {
@@ -230,6 +318,7 @@ export function oracle(
     fates,
     streamTimes: sourceTime,
     barriers: reports,
+    closes: closeReports.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.version - b.version)),
     tooLargeKeys: tooLarge.size,
   };
 }

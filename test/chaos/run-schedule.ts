@@ -9,7 +9,7 @@ import {
 } from '../../lambdas/processor/index';
 import type { ProcessorStore } from '../../lambdas/processor/source-batch';
 import { type RejectedMessage, SqsSideOutput } from '../../lambdas/side-output/index';
-import { ensureStateTables, StateStore } from '../../lambdas/state/index';
+import { ensureStateTables, fenceKey, StateStore } from '../../lambdas/state/index';
 import { type MemoryDestination, memoryDestination } from '../../local/esm/index';
 import { lambdaContext, MemorySqs, silentLogger, tableResults } from '../integration/processor-helpers';
 import { CloserRuns, type CloserStats } from './closer-runs';
@@ -34,7 +34,16 @@ import {
   landingRecorder,
   strictSqs,
 } from './fault-layer';
-import { alertKey, type Fate, type OracleOutput, type OracleRecord, oracle, reasonCode } from './oracle';
+import {
+  alertKey,
+  ClosePlacementError,
+  type Fate,
+  type OracleOptions,
+  type OracleOutput,
+  type OracleRecord,
+  oracle,
+  reasonCode,
+} from './oracle';
 import { pipelineOf, withoutStateGuard } from './pipelines';
 import {
   busiestKey,
@@ -343,12 +352,14 @@ export function oracleRecords(schedule: Schedule, log: ShardLog, failed: Readonl
   return log.records.map((r) => {
     // Side-output ids name a Kinesis record by shard, an MSK record by cluster and topic-partition (as the handlers do).
     let messageSource = r.msk ? r.identity : r.shardId;
+    let epoch = 0;
     let skipped = false;
     const old = lastOld.get(r.shardId);
     if (r.msk && r.generation === 1 && schedule.reset?.kind === 'recreate' && old !== undefined) {
-      if (schedule.timestamps === 'LOG_APPEND_TIME') messageSource = `${messageSource}#1`;
+      if (schedule.timestamps === 'LOG_APPEND_TIME') epoch = 1;
       else skipped = Number(r.sequence) <= old;
     }
+    if (epoch > 0) messageSource = `${messageSource}#${epoch}`;
     return {
       index: r.index,
       data: r.data,
@@ -357,6 +368,8 @@ export function oracleRecords(schedule: Schedule, log: ShardLog, failed: Readonl
       source: r.identity,
       messageSource,
       sequence: r.sequence,
+      // As the processor fences a source: its identity, with the epoch after a restart.
+      fence: fenceKey(epoch === 0 ? r.identity : `${r.identity}#${epoch}`),
       failed: failed.has(`${r.shardId}:${r.sequence}`),
       skipped,
     };
@@ -387,7 +400,7 @@ export async function verify(
   const failed = failedRecords(seed, h.destination, log, poison);
   const idleRuns = h.closer.idleRuns;
   const jump = (i: number) => DEFAULT_IDLE_TIMEOUT_MS + idleRuns[i]!.jumpMs;
-  const want = oracle(pipeline, oracleRecords(schedule, log, failed), {
+  const want = oracleOf(seed, pipeline, oracleRecords(schedule, log, failed), {
     lanes,
     barriers: idleRuns.map((run, i) => ({
       at: run.at,
@@ -402,6 +415,7 @@ export async function verify(
             ? maxStreamTime + jump(i)
             : undefined,
     })),
+    closes: h.closer.activeWrites,
   });
   // Every check runs; the first difference names the error, the others follow it (they help take a schedule apart).
   const differences: { what: string; detail: string }[] = [];
@@ -418,6 +432,14 @@ export async function verify(
     } else check(`closer watermark at barrier ${b.at}`, observed, b.watermark);
     if (observed !== undefined) check(`closer mode at barrier ${b.at}`, run.mode, 'idle');
   });
+  // Each active closer write made final, where the oracle places it, the windows it made final in the table.
+  check(
+    'active closer writes (windows each made final)',
+    want.closes,
+    [...h.closer.activeWrites]
+      .map(({ key, version, windows }) => ({ key, version, windows }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.version - b.version)),
+  );
   // A side-output id names one record (one record and window): a consumer drops repeats by id, so two records under
   // one id lose one of them.
   const shared = (ids: string[]) => ids.filter((id, i) => i > 0 && ids[i - 1] === id);
@@ -476,6 +498,22 @@ export async function verify(
     throw new ChaosMismatchError(seed, first.what, `${first.detail}${also}`);
   }
   return report(schedule, log, h, stats, want, started);
+}
+
+/** The oracle of a schedule; an active closer write it cannot place is a difference (the processor's order). */
+function oracleOf(
+  seed: number,
+  pipeline: Pipeline,
+  records: readonly OracleRecord[],
+  options: OracleOptions,
+): OracleOutput {
+  try {
+    return oracle(pipeline, records, options);
+  } catch (error) {
+    if (error instanceof ClosePlacementError)
+      throw new ChaosMismatchError(seed, "active closer writes (in their keys' record order)", error.message);
+    throw error;
+  }
 }
 
 /** Schedules whose oracle must equal `replay()` of the lines (nothing `replay()` cannot express). */

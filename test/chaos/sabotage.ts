@@ -10,6 +10,7 @@ import {
   canonicalSequence,
   decodeStateAttribute,
   encodeStateAttribute,
+  fenceKey,
   STATE_ATTR,
   StaleCheckpointError,
   type StateStore,
@@ -75,6 +76,7 @@ export function busiestKey(pipeline: Pipeline, log: ShardLog): { key: string; ap
     source: r.identity,
     messageSource: r.msk ? r.identity : r.shardId,
     sequence: r.sequence,
+    fence: fenceKey(r.identity),
     failed: false,
     skipped: false,
   }));

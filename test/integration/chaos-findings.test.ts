@@ -9,9 +9,10 @@ import { type Pipeline, replay, stateTooLargeReason } from '../../core';
 import { runCloser } from '../../lambdas/closer/index';
 import { createKinesisHandler, createMskHandler } from '../../lambdas/processor/index';
 import { SqsSideOutput } from '../../lambdas/side-output/index';
-import { ensureStateTables, StateStore } from '../../lambdas/state/index';
+import { ensureStateTables, fenceKey, StateStore } from '../../lambdas/state/index';
 import { makeClients } from '../../local/aws-clients';
 import { toPolledRecord } from '../../local/esm/index';
+import { type ActiveWrite, activeWriteRecorder } from '../chaos/closer-runs';
 import { emptyLanded, landingRecorder, sdkError } from '../chaos/fault-layer';
 import { oracle } from '../chaos/oracle';
 import { clickstreamCappedNoDedupe, clickstreamLean } from '../chaos/pipelines';
@@ -79,14 +80,17 @@ async function processor(
     stateTable,
     landed,
     sqs,
-    /** The closer on the same table in active mode (real clock; every key a candidate, as after a quiet minute). */
-    closeActive: () =>
+    /**
+     * The closer on the same table in active mode (real clock; every key a candidate, as after a quiet minute); `wrap`
+     * puts a client in front of its DynamoDB calls.
+     */
+    closeActive: (wrap: (client: DynamoSend) => DynamoSend = (c) => c) =>
       runCloser({
         pipeline,
         client: clients.dynamodb,
         tableName: stateTable,
         store: new StateStore({
-          client: landingRecorder(clients.dynamodb, stateTable, landed, 'closer'),
+          client: wrap(landingRecorder(clients.dynamodb, stateTable, landed, 'closer')),
           tableName: stateTable,
         }),
         liveWindowMs: 0,
@@ -205,6 +209,7 @@ describe('what the widened chaos sweep found', () => {
         source: `${STREAM}/shardId-${String(shard).padStart(12, '0')}`,
         messageSource: `shardId-${String(shard).padStart(12, '0')}`,
         sequence: String(index),
+        fence: fenceKey(`${STREAM}/shardId-${String(shard).padStart(12, '0')}`),
         failed: false,
         skipped: false,
       })),
@@ -313,6 +318,56 @@ describe('what the widened chaos sweep found', () => {
       const minute = (await p.results()).find((r) => r.window === 'perMinute' && r.key === 'u');
       expect(minute?.values.events).toBe(2);
       expect(p.sqs.ids(LATE)).toEqual([]);
+    } finally {
+      await p.dispose();
+    }
+  });
+
+  it("the oracle places an active closer run in its key's record order: a later idle run leaves the key's finalized-through mark alone (seed 747)", async () => {
+    // Shard 0: u at T, x at T+20m. The closer in active mode (watermark T+20m) finalizes every window of u: u has
+    // nothing open, u's finalized-through mark is T+20m. x at T+30m; then an idle run at T+38m finalizes x's windows,
+    // not u's (nothing due). u at T+25m10s: stream time T+30m, its windows close at T+30m40s and later, after u's
+    // mark: on time. An oracle without the active run has u's windows still open at the idle run, finalizes them
+    // there (mark T+38m) and calls the record late: the active run must be placed where it ran, after u's first
+    // record and before the idle run.
+    const t = Math.floor(Date.now() / MINUTE) * MINUTE - 3 * 60 * MINUTE;
+    const lines = [
+      event('u1', 'u', t),
+      event('x1', 'x', t + 20 * MINUTE),
+      event('x2', 'x', t + 30 * MINUTE),
+      event('u2', 'u', t + 25 * MINUTE + 10_000),
+    ];
+    const writes: ActiveWrite[] = [];
+    const p = await processor(clickstreamLean);
+    try {
+      await p.invoke(kinesisEvent(lines.slice(0, 2), 0));
+      const active = await p.closeActive((c) => activeWriteRecorder(c, p.stateTable, () => 0, writes));
+      expect(active.watermark.mode).toBe('active');
+      expect(writes.map((w) => [w.key, w.watermark])).toEqual([['u', t + 20 * MINUTE]]);
+      await p.invoke(kinesisEvent(lines.slice(2, 3), 0, 2));
+      const idle = await p.close(t + 38 * MINUTE);
+      expect([idle.watermark.mode, idle.closed]).toEqual(['idle', 1]);
+      await p.invoke(kinesisEvent(lines.slice(3), 0, 3));
+      const records = lines.map((line, index) => ({
+        index,
+        data: Buffer.from(line).toString('base64'),
+        partitionKey: JSON.parse(line).userId,
+        arrivalMs: Date.now(),
+        source: `${STREAM}/shardId-000000000000`,
+        messageSource: 'shardId-000000000000',
+        sequence: String(49_650_000_000_000_000_000n + BigInt(index) * 1000n),
+        fence: fenceKey(`${STREAM}/shardId-000000000000`),
+        failed: false,
+        skipped: false,
+      }));
+      const barriers = [{ at: 3, watermark: () => Math.floor(idle.watermark.watermark) }];
+      const want = oracle(clickstreamLean, records, { barriers, closes: writes });
+      expect(want.closes).toEqual(writes.map(({ key, version, windows }) => ({ key, version, windows })));
+      expect(want.lateIds).toEqual([]);
+      expect(await p.results()).toEqual(want.results);
+      expect(p.sqs.ids(LATE)).toEqual([]);
+      // Without the active run the oracle finalizes u at the idle run: u's second record is late there.
+      expect(oracle(clickstreamLean, records, { barriers }).lateIds).not.toEqual([]);
     } finally {
       await p.dispose();
     }
