@@ -68,5 +68,3 @@ describe('emitted message ids', () => {
     ]);
   });
 });
-
-describe('names shared with the CDK construct', () => {});
