@@ -4,8 +4,9 @@
 // failures, producer resends, cold restarts) and the wider fault model of issue 10: several warm containers per
 // function, the closer beside the processors (active) and at barriers (idle), event-time profiles from days old to
 // near-future with single outliers, hot keys that reach the state bound, hostile corpus records, ParallelizationFactor
-// > 1 with foreign partition keys, resharding, MSK offset resets. Every schedule must end equal to the oracle (the
-// replay loop of the same records with the processor's view of them). Longer sweeps and single-seed replays:
+// > 1 with foreign partition keys, resharding, MSK offset resets, a shard that receives only garbage while the
+// others' traffic stops. Every schedule must end equal to the oracle (the replay loop of the same records with the
+// processor's view of them). Longer sweeps and single-seed replays:
 // `npm run test:chaos -- --schedules N --seed S` (test/chaos/run.ts, same code).
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { makeClients } from '../../local/aws-clients';
@@ -120,6 +121,10 @@ describe('fault-injection sweep against the oracle', () => {
       expect(d.resets[reset] ?? 0, reset).toBeGreaterThan(0);
     }
     expect(d.sourceResets).toBeGreaterThan(0);
+    // Shards that received only garbage, throughout or from some point on, with the closer at the barrier where the
+    // traffic stops (the idle runs' windows above include theirs).
+    expect(d.garbageShards.throughout ?? 0).toBeGreaterThan(0);
+    expect(d.garbageShards.after ?? 0).toBeGreaterThan(0);
     expect(d.suspectedResets).toBeGreaterThanOrEqual(summary.fates.skipped);
   });
 
@@ -225,6 +230,12 @@ describe('fault-injection sweep against the oracle', () => {
       sabotage: 'cluster-blind',
       what: 'another cluster taken for the same source (MSK, new cluster)',
       fits: (s) => s.reset?.kind === 'new-cluster' && !s.outliers.ahead,
+    },
+    {
+      sabotage: 'garbage-holds-watermark',
+      what: 'a shard with only garbage holding the watermark when traffic stops (the garbage shard)',
+      // A shard that never gets a valid record: its checkpoint has no stream time at every barrier.
+      fits: (s) => s.garbage?.from === 0,
     },
   ];
   it.each(holes)('the sweep catches $what (self-test: $sabotage)', { timeout: 600_000 }, async (hole) => {
