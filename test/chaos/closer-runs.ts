@@ -11,6 +11,7 @@ import type { StoredKeyState } from '../../lambdas/processor/index';
 import { type Checkpoint, fenceKey, fromStateItem, StateStore } from '../../lambdas/state/index';
 import { ChaosProcess, chaosDynamo, type InjectedFault } from './fault-layer';
 import type { OracleClose } from './oracle';
+import { garbageCountsAsActive } from './sabotage';
 import type { Schedule } from './schedule';
 
 type DynamoSend = Pick<DynamoDBClient, 'send'>;
@@ -69,6 +70,8 @@ export interface CloserRunsOptions {
   readonly injected: InjectedFault[];
   /** Process ids of the closer's containers start here (apart from the processor's). */
   readonly firstProcess?: number;
+  /** Self-test switch `garbage-holds-watermark` ({@link garbageCountsAsActive}). */
+  readonly garbageHoldsWatermark?: boolean;
 }
 
 /** The closer of one schedule: one warm container (replaced after a crash), its runs and what they did. */
@@ -133,7 +136,7 @@ export class CloserRuns {
       pipeline: this.#o.pipeline,
       client,
       tableName: this.#o.stateTable,
-      store,
+      store: this.#o.garbageHoldsWatermark ? garbageCountsAsActive(store, now) : store,
       now: () => now,
       idleTimeoutMs,
       parallelizationFactor: this.#o.schedule.lanes,

@@ -51,6 +51,7 @@ export async function runKinesisSchedule(
     foreignKeyShare: 0,
     reshard: undefined,
     reset: undefined,
+    garbage: undefined,
     closer: { activeShare: 0, liveWindowMs: undefined, barriers: [] },
   };
   const sends = scheduleSends(schedule);

@@ -80,6 +80,8 @@ export interface DimensionReport {
   readonly reshard: boolean;
   /** MSK offset reset: `recreate/LOG_APPEND_TIME`, `new-cluster/CREATE_TIME`... */
   readonly reset: string | undefined;
+  /** Whether a shard received only garbage (from some point on, or throughout). */
+  readonly garbageShard: 'throughout' | 'after' | undefined;
   /** Source restarts the processor detected (new epochs), and records it reported as a suspected restart. */
   readonly sourceResets: number;
   readonly suspectedResets: number;
@@ -245,6 +247,7 @@ export async function createHarness(
       dynamodb: closerBase,
       reader: dynamodb,
       injected,
+      garbageHoldsWatermark: sabotage === 'garbage-holds-watermark',
     }),
     counters,
     xmlRefused,
@@ -523,7 +526,8 @@ function isPlain(schedule: Schedule): boolean {
     schedule.lanes === 1 &&
     !schedule.reshard &&
     schedule.closer.barriers.length === 0 &&
-    schedule.hostile === 0
+    schedule.hostile === 0 &&
+    !schedule.garbage
   );
 }
 
@@ -606,6 +610,7 @@ function report(
       lanes: schedule.lanes,
       reshard: schedule.reshard !== undefined,
       reset: schedule.reset ? `${schedule.reset.kind}/${schedule.timestamps}` : undefined,
+      garbageShard: schedule.garbage ? (schedule.garbage.from === 0 ? 'throughout' : 'after') : undefined,
       sourceResets: h.counters.sourceResets,
       suspectedResets: h.counters.suspectedResets,
       closer: h.closer.stats,

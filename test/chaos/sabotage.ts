@@ -42,6 +42,9 @@ type Item = Record<string, AttributeValue>;
  * - `no-restart-detection`: checkpoints carry no arrival time (the old checkpoint): a re-created topic's offsets
  *   are skipped as already applied (MSK offset reset).
  * - `cluster-blind`: the processor names MSK sources by topic-partition only, not by cluster (a new cluster).
+ * - `garbage-holds-watermark`: the closer counts a source with a checkpoint but no valid record as active, at the
+ *   bottom of event time: a shard that only receives garbage holds the watermark, and nothing finalizes when traffic
+ *   stops (issue 10, hole 7; the garbage shard).
  */
 export type Sabotage =
   | 'lose-key'
@@ -54,7 +57,8 @@ export type Sabotage =
   | 'ignore-partition-key'
   | 'children-first'
   | 'no-restart-detection'
-  | 'cluster-blind';
+  | 'cluster-blind'
+  | 'garbage-holds-watermark';
 
 /**
  * The key with the most applied events (by the oracle, with nothing on the failure destination), and that count.
@@ -239,6 +243,33 @@ export function cachedCheckpoints(store: StateStore, client: DynamoSend, stateTa
         return { status: 'written', checkpoint };
       }
     },
+  };
+}
+
+/** The closer's part of the state store. */
+export type CloserStore = Pick<
+  StateStore,
+  'listCheckpoints' | 'commit' | 'takeUsage' | 'dueBy' | 'settleDue' | 'listDue' | 'prime'
+>;
+
+/**
+ * `garbage-holds-watermark`: the closer's store as a closer run at `now` reads it, with every checkpoint that holds no
+ * stream time (a source that never had a valid record) handed over as a source that is active at `now` (its garbage
+ * counted as traffic) with the earliest stream time there is (0, the epoch, where −∞ cannot be stored): the rule
+ * "a source with no valid record counts as idle" undone.
+ */
+export function garbageCountsAsActive(store: CloserStore, now: number): CloserStore {
+  return {
+    listCheckpoints: async () =>
+      (await store.listCheckpoints()).map((c) =>
+        c.streamTime >= 0 ? c : { ...c, streamTime: 0, updatedAt: now, lastValidAt: now },
+      ),
+    commit: (requests, options) => store.commit(requests, options),
+    takeUsage: () => store.takeUsage(),
+    dueBy: (...args) => store.dueBy(...args),
+    settleDue: (...args) => store.settleDue(...args),
+    listDue: (...args) => store.listDue(...args),
+    prime: (...args) => store.prime(...args),
   };
 }
 

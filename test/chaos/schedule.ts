@@ -97,6 +97,21 @@ export interface Reshard {
   readonly shards: number;
 }
 
+/**
+ * A Kinesis shard that receives only garbage (hostile corpus records the pipeline rejects) from a share of the sends
+ * on: the producers whose partition keys route to it go quiet there, and an idle barrier stands when the traffic
+ * stops (after the last send), where the closer must finalize the windows the other shards left open. A shard with no
+ * valid record is idle (issue 10, hole 7): it must not hold the watermark.
+ */
+export interface GarbageShard {
+  /** Index of the shard (of the shards before any reshard; there is none in these schedules). */
+  readonly shard: number;
+  /** Share (0..1) of the sends from which the shard receives only garbage; 0: the whole schedule. */
+  readonly from: number;
+  /** Garbage records sent to it from there on. */
+  readonly records: number;
+}
+
 /** An MSK topic whose offsets restart at 0 after a share of the sends. */
 export interface OffsetReset {
   readonly at: number;
@@ -152,6 +167,8 @@ export interface Schedule {
   /** MSK only: the record timestamps' type (LogAppendTime: broker time, ordered; CreateTime: producer time). */
   readonly timestamps: 'LOG_APPEND_TIME' | 'CREATE_TIME';
   readonly reset: OffsetReset | undefined;
+  /** A shard that receives only garbage (multi-shard Kinesis schedules without lanes or reshard). */
+  readonly garbage: GarbageShard | undefined;
   readonly closer: CloserPlan;
 }
 
@@ -258,6 +275,13 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
   const disorder = rng.next() < 0.25;
   if (disorder) generator.outOfOrderMs = 3 * MINUTE + rng.int(6 * MINUTE);
   const bursts = rng.next() < 0.25 ? 1 + rng.int(2) : 0;
+  const garbageDraw = rng.next();
+  const garbage: GarbageShard | undefined =
+    source === 'kinesis' && shards >= 2 && lanes === 1 && !reshard && garbageDraw < 0.3
+      ? { shard: rng.int(shards), from: rng.next() < 0.6 ? 0 : 0.2 + rng.next() * 0.6, records: 3 + rng.int(10) }
+      : undefined;
+  // When the traffic stops (after the last send, every shard drained), the closer runs in idle mode.
+  if (garbage) barriers.push({ at: 1, jumpMs: 1 + rng.int(10 * MINUTE) });
   return {
     seed,
     clock: now,
@@ -298,6 +322,7 @@ export function scheduleFor(seed: number, options: ScheduleOptions = {}): Schedu
     reshard,
     timestamps,
     reset,
+    garbage,
     closer: { activeShare, liveWindowMs, barriers },
   };
 }

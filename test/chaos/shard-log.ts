@@ -1,9 +1,10 @@
 import type { MSKRecord } from 'aws-lambda';
-import { evenHashRanges, type HashKeyRange, partitionHash, shardRouter } from '../../core';
+import { decodeBase64Record, evenHashRanges, type HashKeyRange, partitionHash, shardRouter } from '../../core';
 import { laneFor, type PolledRecord, toPolledRecord } from '../../local/esm/index';
 import { generate, mulberry32 } from '../../local/generator/index';
 import { hostileCorpus } from './hostile';
-import { aheadOutlierTime, behindOutlierTime, type Schedule } from './schedule';
+import { pipelineOf } from './pipelines';
+import { aheadOutlierTime, behindOutlierTime, type GarbageShard, type Schedule } from './schedule';
 
 /** What a producer sends, in send order. */
 export interface Send {
@@ -168,7 +169,50 @@ export function scheduleSends(schedule: Schedule): Send[] {
       insert({ line: `<hostile: ${c.name}>`, data: c.data, partitionKey, kind: 'hostile' }, 0, 1);
     }
   }
-  return sends;
+  return schedule.garbage ? withGarbageShard(schedule, schedule.garbage, sends) : sends;
+}
+
+/** Largest corpus record sent to a garbage shard (the corpus's megabyte cases would only slow the sweep down). */
+const GARBAGE_MAX_BYTES = 4096;
+
+/**
+ * The sends with shard `garbage.shard` given only garbage from `garbage.from` on: every send routed to it from there
+ * is left out (its producers go quiet there), and `garbage.records` corpus records the pipeline rejects are spread
+ * over the rest of the sends, under partition keys that route to it.
+ */
+function withGarbageShard(schedule: Schedule, garbage: GarbageShard, sends: readonly Send[]): Send[] {
+  const rng = mulberry32(schedule.seed ^ 0x6a09e667);
+  const route = shardRouter(evenHashRanges(schedule.shards));
+  const cut = Math.floor(garbage.from * sends.length);
+  const kept = sends.filter((send, i) => i < cut || route(send.partitionKey) !== garbage.shard);
+  const pipeline = pipelineOf(schedule);
+  const corpus = hostileCorpus().filter(
+    (c) =>
+      c.kinesis &&
+      c.data !== null &&
+      c.data.length <= GARBAGE_MAX_BYTES &&
+      !decodeBase64Record(pipeline, c.data, schedule.clock).ok,
+  );
+  if (corpus.length === 0) throw new Error('the hostile corpus holds no record the pipeline rejects');
+  const keys: string[] = [];
+  for (let n = 0; keys.length < 4; n++) {
+    const key = `garbage-${schedule.seed}-${n}`;
+    if (route(key) === garbage.shard) keys.push(key);
+  }
+  // Every send before the cut is kept: the cut is at the same index of the kept sends.
+  const start = Math.min(cut, kept.length);
+  for (let i = 0; i < garbage.records; i++) {
+    const c = corpus[rng.int(corpus.length)]!;
+    // The first one right at the cut (the shard has a checkpoint early), the others anywhere after it.
+    const at = i === 0 ? start : start + rng.int(kept.length - start + 1);
+    kept.splice(at, 0, {
+      line: `<garbage: ${c.name}>`,
+      data: c.data,
+      partitionKey: keys[rng.int(keys.length)]!,
+      kind: 'hostile',
+    });
+  }
+  return kept;
 }
 
 /** The event time of the nearest generated event at or before `at` (the producers' clock there). */

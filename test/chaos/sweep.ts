@@ -55,6 +55,8 @@ export interface DimensionTotals {
   readonly hostileRecords: number;
   readonly laneSchedules: number;
   readonly reshards: number;
+  /** Schedules with a shard that received only garbage: throughout, or after some point. */
+  readonly garbageShards: Record<string, number>;
   /** MSK schedules by offset reset (`none`, `recreate/LOG_APPEND_TIME`, ...). */
   readonly resets: Record<string, number>;
   readonly sourceResets: number;
@@ -104,6 +106,7 @@ export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: Swe
   const time: Record<string, number> = {};
   const resets: Record<string, number> = {};
   const closer: Record<string, number> = {};
+  const garbageShards: Record<string, number> = {};
   const sum = (f: (d: ScheduleReport['dimensions']) => number) => reports.reduce((n, r) => n + f(r.dimensions), 0);
   for (const r of reports) {
     add(fates, r.fates);
@@ -115,6 +118,7 @@ export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: Swe
     count(containers, String(r.dimensions.containers));
     count(time, r.dimensions.time);
     if (r.family === 'msk') count(resets, r.dimensions.reset ?? 'none');
+    if (r.dimensions.garbageShard) count(garbageShards, r.dimensions.garbageShard);
   }
   const dimensions: DimensionTotals = {
     containers,
@@ -127,6 +131,7 @@ export async function sweep(dynamodb: Pick<DynamoDBClient, 'send'>, options: Swe
     hostileRecords: sum((d) => d.hostile),
     laneSchedules: reports.filter((r) => r.dimensions.lanes > 1).length,
     reshards: reports.filter((r) => r.dimensions.reshard).length,
+    garbageShards,
     resets,
     sourceResets: sum((d) => d.sourceResets),
     suspectedResets: sum((d) => d.suspectedResets),

@@ -4,8 +4,9 @@
 // failures, producer resends, cold restarts) and the wider fault model of issue 10: several warm containers per
 // function, the closer beside the processors (active) and at barriers (idle), event-time profiles from days old to
 // near-future with single outliers, hot keys that reach the state bound, hostile corpus records, ParallelizationFactor
-// > 1 with foreign partition keys, resharding, MSK offset resets. Every schedule must end equal to the oracle (the
-// replay loop of the same records with the processor's view of them). Longer sweeps and single-seed replays:
+// > 1 with foreign partition keys, resharding, MSK offset resets, a shard that receives only garbage while the
+// others' traffic stops. Every schedule must end equal to the oracle (the replay loop of the same records with the
+// processor's view of them). Longer sweeps and single-seed replays:
 // `npm run test:chaos -- --schedules N --seed S` (test/chaos/run.ts, same code).
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { makeClients } from '../../local/aws-clients';
@@ -120,6 +121,10 @@ describe('fault-injection sweep against the oracle', () => {
       expect(d.resets[reset] ?? 0, reset).toBeGreaterThan(0);
     }
     expect(d.sourceResets).toBeGreaterThan(0);
+    // Shards that received only garbage, throughout or from some point on, with the closer at the barrier where the
+    // traffic stops (the idle runs' windows above include theirs).
+    expect(d.garbageShards.throughout ?? 0).toBeGreaterThan(0);
+    expect(d.garbageShards.after ?? 0).toBeGreaterThan(0);
     expect(d.suspectedResets).toBeGreaterThanOrEqual(summary.fates.skipped);
   });
 
@@ -144,7 +149,14 @@ describe('fault-injection sweep against the oracle', () => {
    * it is in the sweep above, or its seed is named here). Where a catch depends on how batches meet the hole, the
    * first few schedules of the dimension run until one catches it.
    */
-  const holes: { sabotage: Sabotage; what: string; fits: (s: Schedule, seed: number) => boolean; tries?: number }[] = [
+  const holes: {
+    sabotage: Sabotage;
+    what: string;
+    fits: (s: Schedule, seed: number) => boolean;
+    tries?: number;
+    /** A check whose difference the catch must include (the hole's harm, not only its symptom). */
+    shows?: string;
+  }[] = [
     {
       sabotage: 'cached-checkpoint',
       what: 'a checkpoint cached per container (warm containers)',
@@ -226,6 +238,15 @@ describe('fault-injection sweep against the oracle', () => {
       what: 'another cluster taken for the same source (MSK, new cluster)',
       fits: (s) => s.reset?.kind === 'new-cluster' && !s.outliers.ahead,
     },
+    {
+      sabotage: 'garbage-holds-watermark',
+      what: 'a shard with only garbage holding the watermark when traffic stops (the garbage shard)',
+      // A shard that never gets a valid record: its checkpoint has no stream time at every barrier. Every such
+      // schedule shows the held watermark; the catch must also show windows left open that the oracle finalized.
+      fits: (s) => s.garbage?.from === 0,
+      tries: 6,
+      shows: 'window results (state + finalized)',
+    },
   ];
   it.each(holes)('the sweep catches $what (self-test: $sabotage)', { timeout: 600_000 }, async (hole) => {
     const seeds = seedsWhere(hole.fits, hole.tries ?? 1);
@@ -233,15 +254,21 @@ describe('fault-injection sweep against the oracle', () => {
     for (const seed of seeds) {
       const error = await runSchedule(clients.dynamodb, seed, { sabotage: hole.sabotage }).catch((e: unknown) => e);
       if (!(error instanceof ChaosMismatchError)) continue;
+      if (hole.shows && !error.message.includes(hole.shows)) continue;
       expect(error.message).toMatch(new RegExp(`^schedule ${seed}: .* differs from the oracle`));
       expect(error.message).toContain(`npm run test:chaos -- --seed ${seed} --schedules 1`);
       caught.push(error.message);
       console.info(`${hole.sabotage}: caught by schedule ${seed}: ${error.message.split('\n')[0]?.slice(0, 200)}`);
+      const shown = hole.shows && error.message.split('\n').find((line) => line.includes(hole.shows!));
+      if (shown && !error.message.startsWith(`schedule ${seed}: ${hole.shows}`)) console.info(shown.slice(0, 200));
       // The catch is the switch's doing: without it the schedule passes (the sweep above runs its own seeds).
       if (seed < CI_FIRST_SEED || seed >= CI_FIRST_SEED + CI_SCHEDULES) await runSchedule(clients.dynamodb, seed);
       break;
     }
-    expect(caught, `not caught by schedules ${seeds.join(', ')}`).toHaveLength(1);
+    expect(
+      caught,
+      `not caught by schedules ${seeds.join(', ')}${hole.shows ? ` (in ${hole.shows})` : ''}`,
+    ).toHaveLength(1);
   });
 
   // Seed 38 is a dense schedule (a bot alert fires); seed 7 a sparse one.
