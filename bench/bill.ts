@@ -30,6 +30,7 @@ import {
   monthlyBill,
   PRICES_AS_OF,
   PRICES_REGION,
+  provisionedShards,
   round,
   streamfoldItemKinds,
   summarizeBill,
@@ -41,6 +42,7 @@ import { driveLines, emissionPlugin, JsonlSideOutput, lineKeyOf, startDevRuntime
 import { cleanDeliveryStreamNameOf, LocalCleanEventsSink, resultsDeliveryStreamNameOf } from '../local/warehouse/index';
 import { clickstream } from '../pipelines/clickstream';
 import { measureBaselines, replaceProcessorDynamoDb, scaleLines } from './bill-baseline';
+import { type Estimate, managedFlinkEstimate, nativeTumblingEstimate } from './bill-estimates';
 import type { BenchContext, BenchFigures, BenchTarget } from './target';
 
 /** Workload of the cost bench. */
@@ -105,6 +107,11 @@ const roundValues = (o: Record<string, number>, f = r4) =>
 
 const SCHEDULED = ['closer'];
 
+/** Billed ms of the native tumbling design's final invocation per shard and window (state only, no records): assumed. */
+const NATIVE_FINAL_INVOCATION_MS = 5;
+/** Events per second one Flink KPU sustains for ~1 KB JSON events with keyed windows: an assumption (AWS publishes none). */
+const FLINK_EVENTS_PER_SECOND_PER_KPU = 5_000;
+
 function designBill(summary: BillSummary, recordBytes: number): DesignBill {
   const month = (rate: number) =>
     r2(
@@ -146,6 +153,10 @@ export interface BillFigures extends BenchFigures {
     readonly sampleEvents: number;
     readonly naive: DesignBill;
     readonly powertoolsStyle: DesignBill;
+    /** Lambda's native tumbling windows (estimated from this run's lines: see bench/bill-estimates.ts). */
+    readonly lambdaNativeTumbling: Estimate;
+    /** Amazon Managed Service for Apache Flink at the same throughput (estimated: KPUs and their formula). */
+    readonly managedFlink: Estimate & { readonly kpus: Record<string, number> };
   };
   /** streamfold's $ per million events over each baseline's. */
   readonly ratio: { readonly vsNaive: number; readonly vsPowertoolsStyle: number };
@@ -336,6 +347,21 @@ export async function runBillBench(
         sampleEvents: sample.length,
         naive: designBill(naive, w.eventBytes),
         powertoolsStyle: designBill(powertools, w.eventBytes),
+        lambdaNativeTumbling: nativeTumblingEstimate(
+          {
+            lines: lines0,
+            events: measured.length,
+            windowSeconds: 60,
+            memoryMb: FUNCTION_DEFAULTS.processorMemoryMb,
+            finalInvocationMs: NATIVE_FINAL_INVOCATION_MS,
+          },
+          (rate) => provisionedShards(rate, w.eventBytes),
+        ),
+        managedFlink: managedFlinkEstimate({
+          lines: lines0,
+          events: measured.length,
+          eventsPerSecondPerKpu: FLINK_EVENTS_PER_SECOND_PER_KPU,
+        }),
       },
       ratio: {
         vsNaive: r4(bill.usdPerMillionEvents / naive.usdPerMillionEvents),
