@@ -16,6 +16,17 @@ import en from 'zod/v4/locales/en.js';
 
 export * from 'zod/v4';
 
+/**
+ * Members of z (and z.core) the handlers never run, left out of the bundle like the locales: zod's ahead-of-time
+ * compiler (29 KB) and the JSON Schema reader (12 KB). Each is a function that says how to bundle it: importing it by
+ * name (`import { compile } from "zod"`) bundles zod's own.
+ */
+const notInBundle = (name: string) => (): never => {
+  throw new Error(
+    `z.${name} is not bundled by streamfold's Lambda bundles (the handlers never run it): import { ${name} } from "zod" to use it`,
+  );
+};
+
 const notBundled = (name: string) => (): never => {
   throw new Error(
     `zod locale "${name}" is not bundled by streamfold (only "en" is): import { ${name} } from "zod/v4/locales" to use it`,
@@ -343,8 +354,8 @@ const core = {
   base64urlCharset: zodCore.base64urlCharset,
   canParseURL: zodCore.canParseURL,
   clone: zodCore.clone,
-  compile: zodCore.compile,
-  compileFn: zodCore.compileFn,
+  compile: notInBundle('compile') as unknown as typeof zodCore.compile,
+  compileFn: notInBundle('compileFn') as unknown as typeof zodCore.compileFn,
   config: zodCore.config,
   createStandardJSONSchemaMethod: zodCore.createStandardJSONSchemaMethod,
   createToJSONSchemaMethod: zodCore.createToJSONSchemaMethod,
@@ -402,7 +413,7 @@ const core = {
   validateAsync: zodCore.validateAsync,
   validateURL: zodCore.validateURL,
   version: zodCore.version,
-  withParser: zodCore.withParser,
+  withParser: notInBundle('withParser') as unknown as typeof zodCore.withParser,
 } as typeof zodCore;
 
 /** `z`: zod's API, with {@link core} and {@link locales}. */
@@ -511,7 +522,7 @@ export const z = {
   clone: classic.clone,
   codec: classic.codec,
   coerce: classic.coerce,
-  compile: classic.compile,
+  compile: notInBundle('compile') as unknown as typeof classic.compile,
   config: classic.config,
   core,
   creditCard: classic.creditCard,
@@ -538,7 +549,7 @@ export const z = {
   float32: classic.float32,
   float64: classic.float64,
   formatError: classic.formatError,
-  fromJSONSchema: classic.fromJSONSchema,
+  fromJSONSchema: notInBundle('fromJSONSchema') as unknown as typeof classic.fromJSONSchema,
   function: classic.function,
   getDiscriminatedOption: classic.getDiscriminatedOption,
   getErrorMap: classic.getErrorMap,
@@ -662,7 +673,7 @@ export const z = {
   validate: classic.validate,
   validateAsync: classic.validateAsync,
   void: classic.void,
-  withParser: classic.withParser,
+  withParser: notInBundle('withParser') as unknown as typeof classic.withParser,
   xid: classic.xid,
   xor: classic.xor,
 } as typeof classic.z;

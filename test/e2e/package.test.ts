@@ -219,7 +219,12 @@ describe('the packed streamfold package', () => {
     // Processor, emitter and closer of each pipeline: bundles (index.mjs) of the installed package's handlers.
     const bundles = readdirSync(out).filter((f) => f.startsWith('asset.'));
     expect(bundles.length).toBe(6);
-    for (const bundle of bundles) expect(readdirSync(join(out, bundle))).toContain('index.mjs');
+    for (const bundle of bundles) {
+      expect(readdirSync(join(out, bundle))).toContain('index.mjs');
+      // zod's other locales stay out of the bundles built from the installed package too (issue 16: cold start).
+      const code = readFileSync(join(out, bundle, 'index.mjs'), 'utf8');
+      expect(code.includes('Ungültige Eingabe'), `${bundle} carries zod's German locale`).toBe(false);
+    }
     const entries = readdirSync(join(host, '.streamfold', 'cdk-entries'));
     const entry = readFileSync(
       join(host, '.streamfold', 'cdk-entries', entries.find((e) => /^processor/.test(e))!),
