@@ -391,7 +391,8 @@ export async function runBillBench(
 
 /**
  * The workload with the environment's overrides: `BENCH_COST_EVENTS` and `BENCH_COST_WARMUP` (positive integers) for a
- * longer run than the default, which is sized to finish in a few minutes on a 2-core machine.
+ * longer run than the default, which is sized to finish in a few minutes on a 2-core machine; `BENCH_COST_BATCH` for
+ * another batch size (the event source mapping's, e.g. 100 or 3,000).
  */
 export function billWorkloadFromEnv(env: NodeJS.ProcessEnv, base: BillWorkload = BILL_WORKLOAD): BillWorkload {
   const read = (name: string, fallback: number) => {
@@ -407,6 +408,7 @@ export function billWorkloadFromEnv(env: NodeJS.ProcessEnv, base: BillWorkload =
     ...base,
     events,
     warmupEvents: read('BENCH_COST_WARMUP', base.warmupEvents),
+    batchSize: read('BENCH_COST_BATCH', base.batchSize),
     baselineSampleEvents: Math.min(base.baselineSampleEvents, events),
   };
 }

@@ -9,6 +9,7 @@ describe('cost bench workload', () => {
       warmupEvents: 9000,
       baselineSampleEvents: BILL_WORKLOAD.baselineSampleEvents,
     });
+    expect(billWorkloadFromEnv({ BENCH_COST_BATCH: '3000' })).toEqual({ ...BILL_WORKLOAD, batchSize: 3000 });
     // The baselines never sample more events than the run has.
     expect(billWorkloadFromEnv({ BENCH_COST_EVENTS: '100' }).baselineSampleEvents).toBe(100);
   });
@@ -18,5 +19,8 @@ describe('cost bench workload', () => {
       'BENCH_COST_EVENTS must be a positive integer, got "1e3.5"',
     );
     expect(() => billWorkloadFromEnv({ BENCH_COST_WARMUP: '0' })).toThrow('BENCH_COST_WARMUP');
+    expect(() => billWorkloadFromEnv({ BENCH_COST_BATCH: '-100' })).toThrow(
+      'BENCH_COST_BATCH must be a positive integer, got "-100"',
+    );
   });
 });
