@@ -135,3 +135,21 @@ export const EMISSION_METRICS = {
 
 /** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
 export const UNDELIVERED_PREFIX = 'undelivered/';
+
+/**
+ * Key prefix (in the data lake bucket, and the local warehouse) of the final window results the emitter's results
+ * delivery writes: `aggregates/dt=<yyyy-MM-dd>/`.
+ */
+export const AGGREGATES_PREFIX = 'aggregates/';
+
+/** Key prefix (data lake, local warehouse) of the raw events, for forensics: `raw/[event_type=<type>/]dt=/hour=/`. */
+export const RAW_EVENTS_PREFIX = 'raw/';
+
+/** Key prefix (data lake, local warehouse) of raw records Firehose could not partition or deliver. */
+export const RAW_ERRORS_PREFIX = 'errors/';
+
+/** Name of a pipeline's results delivery stream (Firehose into {@link AGGREGATES_PREFIX}; lib/emission.ts). */
+export const resultsDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-aggregates`;
+
+/** Name of a pipeline's raw-event delivery stream (Firehose into {@link RAW_EVENTS_PREFIX}; lib/raw-event-delivery.ts). */
+export const rawDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-raw-events`;
