@@ -93,7 +93,7 @@ export const EMISSION_ENV = {
   timestreamTable: 'STREAMFOLD_TIMESTREAM_TABLE',
   /** Kinesis stream for alerts. Unset: no Kinesis sink. */
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
-  /** Hours an alert delivery marker is kept (at least the stream's 24 h retention). Default 48. */
+  /** Hours an alert delivery marker is kept (at least the stream's 24 h retention). Default {@link DEFAULT_MARKER_TTL_HOURS}. */
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   /** 'true' to persist final results in the state table (`state` queries of final results; one write each). Default false. */
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
@@ -103,6 +103,9 @@ export const EMISSION_ENV = {
    */
   undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
 } as const;
+
+/** Default hours an alert delivery marker is kept (`EMISSION_ENV.markerTtlHours`): twice the stream's 24 h retention. */
+export const DEFAULT_MARKER_TTL_HOURS = 48;
 
 /** EMF metrics of the emitter and the closer (namespace `streamfold`, dimension `pipeline`). */
 export const EMISSION_METRICS = {
