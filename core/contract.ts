@@ -93,7 +93,7 @@ export const EMISSION_ENV = {
   timestreamTable: 'STREAMFOLD_TIMESTREAM_TABLE',
   /** Kinesis stream for alerts. Unset: no Kinesis sink. */
   alertsStreamName: 'STREAMFOLD_ALERTS_STREAM',
-  /** Hours an alert delivery marker is kept (at least the stream's 24 h retention). Default 48. */
+  /** Hours an alert delivery marker is kept (at least the stream's 24 h retention). Default {@link DEFAULT_MARKER_TTL_HOURS}. */
   markerTtlHours: 'STREAMFOLD_MARKER_TTL_HOURS',
   /** 'true' to persist final results in the state table (`state` queries of final results; one write each). Default false. */
   persistResults: 'STREAMFOLD_PERSIST_RESULTS',
@@ -103,6 +103,9 @@ export const EMISSION_ENV = {
    */
   undeliveredBucket: 'STREAMFOLD_UNDELIVERED_BUCKET',
 } as const;
+
+/** Default hours an alert delivery marker is kept (`EMISSION_ENV.markerTtlHours`): twice the stream's 24 h retention. */
+export const DEFAULT_MARKER_TTL_HOURS = 48;
 
 /** EMF metrics of the emitter and the closer (namespace `streamfold`, dimension `pipeline`). */
 export const EMISSION_METRICS = {
@@ -135,3 +138,21 @@ export const EMISSION_METRICS = {
 
 /** Key prefix (in the spill bucket) of messages a sink refused, kept until re-delivered (lambdas/emitter/spill.ts). */
 export const UNDELIVERED_PREFIX = 'undelivered/';
+
+/**
+ * Key prefix (in the data lake bucket, and the local warehouse) of the final window results the emitter's results
+ * delivery writes: `aggregates/dt=<yyyy-MM-dd>/`.
+ */
+export const AGGREGATES_PREFIX = 'aggregates/';
+
+/** Key prefix (data lake, local warehouse) of the raw events, for forensics: `raw/[event_type=<type>/]dt=/hour=/`. */
+export const RAW_EVENTS_PREFIX = 'raw/';
+
+/** Key prefix (data lake, local warehouse) of raw records Firehose could not partition or deliver. */
+export const RAW_ERRORS_PREFIX = 'errors/';
+
+/** Name of a pipeline's results delivery stream (Firehose into {@link AGGREGATES_PREFIX}; lib/emission.ts). */
+export const resultsDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-aggregates`;
+
+/** Name of a pipeline's raw-event delivery stream (Firehose into {@link RAW_EVENTS_PREFIX}; lib/raw-event-delivery.ts). */
+export const rawDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-raw-events`;

@@ -463,18 +463,7 @@ export function definePipeline<
   A extends Record<string, AggregateOf<InferEvent<S>>>,
 >(input: PipelineInput<S, W, A>): Pipeline<InferEvent<S>, W, A> {
   type E = InferEvent<S>;
-  if (!input || typeof input !== 'object')
-    throw new DefinitionError('pipeline', `expected an object, got ${quote(input)}`);
-  if (typeof input.name !== 'string' || !NAME_RE.test(input.name)) {
-    throw new DefinitionError(
-      'name',
-      `must be 1-40 lowercase letters, digits or dashes, starting with a letter (it names AWS resources), got ${quote(input.name)}`,
-    );
-  }
-  const schema = input.schema as StandardSchemaV1<unknown, E> | undefined;
-  if (!schema || typeof schema['~standard']?.validate !== 'function') {
-    throw new DefinitionError('schema', `expected a zod schema or another Standard Schema, got ${quote(schema)}`);
-  }
+  const schema = namedSchema<E>(input);
   const key = stringKey<E>('key', input.key);
   const partitionKey = input.partitionKey === undefined ? key : stringKey<E>('partitionKey', input.partitionKey);
   const id = input.id === undefined ? undefined : stringKey<E>('id', input.id);
@@ -483,27 +472,10 @@ export function definePipeline<
   const aggregateInput =
     typeof input.aggregates === 'function' ? input.aggregates(aggregateBuilders) : (input.aggregates as unknown);
   const aggregates = normalizeAggregates(aggregateInput as Record<string, AnyAggregate>, windows);
-  for (const w of windows) {
-    if (w.aggregates.length === 0) {
-      throw new DefinitionError(
-        `windows.${w.name}`,
-        'no aggregate applies to this window: add one or remove the window',
-      );
-    }
-  }
+  checkEveryWindowAggregated(windows);
   const alertInput = typeof input.alerts === 'function' ? input.alerts(ruleBuilder as never) : input.alerts;
   const alerts = normalizeAlerts(alertInput as Record<string, unknown> | undefined, windows);
-
-  const timed = windows.filter((w) => w.kind !== 'session');
-  const sliceMs = timed.length === 0 ? undefined : timed.reduce((g, w) => gcd(gcd(g, w.sizeMs), w.advanceMs), 0);
-  for (const w of timed) {
-    if (sliceMs !== undefined && w.sizeMs / sliceMs > MAX_SLICES_PER_WINDOW) {
-      throw new DefinitionError(
-        `windows.${w.name}.size`,
-        `needs ${w.sizeMs / sliceMs} slices of ${sliceMs} ms (the gcd of all window sizes and advances); at most ${MAX_SLICES_PER_WINDOW}: align sizes and advances to a common unit`,
-      );
-    }
-  }
+  const sliceMs = sliceMsOf(windows);
   const settings = input.settings ?? {};
   const resets = normalizeResets(
     input.resets,
@@ -534,6 +506,56 @@ export function definePipeline<
     deploy: deploySection(input.deploy),
     resets,
   };
+}
+
+/**
+ * The input's schema, once the input is an object with a valid name and a Standard Schema.
+ * @throws DefinitionError naming `pipeline`, `name` or `schema`.
+ */
+function namedSchema<E>(input: unknown): StandardSchemaV1<unknown, E> {
+  if (!input || typeof input !== 'object')
+    throw new DefinitionError('pipeline', `expected an object, got ${quote(input)}`);
+  const { name, schema } = input as { name?: unknown; schema?: StandardSchemaV1<unknown, E> };
+  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+    throw new DefinitionError(
+      'name',
+      `must be 1-40 lowercase letters, digits or dashes, starting with a letter (it names AWS resources), got ${quote(name)}`,
+    );
+  }
+  if (!schema || typeof schema['~standard']?.validate !== 'function') {
+    throw new DefinitionError('schema', `expected a zod schema or another Standard Schema, got ${quote(schema)}`);
+  }
+  return schema;
+}
+
+/** @throws DefinitionError naming a window no aggregate applies to. */
+function checkEveryWindowAggregated(windows: readonly NormalizedWindow[]): void {
+  for (const w of windows) {
+    if (w.aggregates.length === 0) {
+      throw new DefinitionError(
+        `windows.${w.name}`,
+        'no aggregate applies to this window: add one or remove the window',
+      );
+    }
+  }
+}
+
+/**
+ * The slice size of the time windows (the gcd of their sizes and advances); undefined when there is none.
+ * @throws DefinitionError naming a window that would need more than {@link MAX_SLICES_PER_WINDOW} slices.
+ */
+function sliceMsOf(windows: readonly NormalizedWindow[]): number | undefined {
+  const timed = windows.filter((w) => w.kind !== 'session');
+  const sliceMs = timed.length === 0 ? undefined : timed.reduce((g, w) => gcd(gcd(g, w.sizeMs), w.advanceMs), 0);
+  for (const w of timed) {
+    if (sliceMs !== undefined && w.sizeMs / sliceMs > MAX_SLICES_PER_WINDOW) {
+      throw new DefinitionError(
+        `windows.${w.name}.size`,
+        `needs ${w.sizeMs / sliceMs} slices of ${sliceMs} ms (the gcd of all window sizes and advances); at most ${MAX_SLICES_PER_WINDOW}: align sizes and advances to a common unit`,
+      );
+    }
+  }
+  return sliceMs;
 }
 
 /**

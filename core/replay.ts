@@ -1,10 +1,11 @@
-import { stateTooLargeReason } from './contract';
 import { type Decoded, decodeRecord, type JsonObject, type RecordData } from './decode';
 import type { Pipeline } from './definition';
-import { type AlertEvent, applyRecords, emptyState, flushAll, type KeyState, type WindowResult } from './engine';
 import { type DefinitionSwitch, DefinitionTimeline } from './evolution/switch';
 import { toEventTime } from './iso-time';
-import { evenHashRanges, type HashKeyRange, shardRouter } from './shards';
+import { type ReplayOutput, ReplayRun } from './replay-run';
+import { evenHashRanges, type HashKeyRange } from './shards';
+
+export { compareResults, type ReplayLate, type ReplayOutput, type ReplaySummary } from './replay-run';
 
 /** Options of {@link replay}. */
 export interface ReplayOptions {
@@ -57,41 +58,6 @@ export function arrivalField(name: string): (value: JsonObject) => number | unde
   };
 }
 
-/** One (line, window) pair dropped late. */
-export interface ReplayLate {
-  readonly line: number;
-  readonly window: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** What an offline replay produces. Lines are numbered from 1. */
-export interface ReplayOutput {
-  readonly results: WindowResult[];
-  readonly late: ReplayLate[];
-  readonly rejected: { readonly line: number; readonly reason: string }[];
-  readonly alerts: (AlertEvent & { readonly line: number })[];
-  readonly duplicates: { readonly line: number; readonly id: string }[];
-  readonly summary: ReplaySummary;
-}
-
-/** Counts of an offline replay. */
-export interface ReplaySummary {
-  readonly lines: number;
-  readonly valid: number;
-  /** Valid, non-duplicate events counted in at least one window. */
-  readonly applied: number;
-  /** Valid, non-duplicate events late for every window they belong to. */
-  readonly lateEvents: number;
-  readonly lateEntries: number;
-  readonly rejected: number;
-  readonly duplicates: number;
-  readonly results: number;
-  readonly alerts: number;
-  readonly keys: number;
-  readonly shards: number;
-}
-
 /**
  * Offline replay: run a pipeline over JSON lines in file order, exactly as the processor would with one batch per
  * line, and close every window at the end of input. Each line is decoded by {@link decodeRecord}, the processor's own
@@ -106,105 +72,40 @@ export interface ReplaySummary {
 export function replay(pipeline: Pipeline, lines: Iterable<RecordData>, options: ReplayOptions = {}): ReplayOutput {
   const timeline = new DefinitionTimeline(pipeline, options.switchAt);
   const ranges = typeof options.shards === 'object' ? options.shards : evenHashRanges(options.shards ?? 1);
-  const route = shardRouter(ranges);
-  const shardTime = ranges.map(() => Number.NEGATIVE_INFINITY);
-  const states = new Map<string, KeyState>();
-  const out = {
-    results: [] as WindowResult[],
-    late: [] as ReplayLate[],
-    rejected: [] as { line: number; reason: string }[],
-    alerts: [] as (AlertEvent & { line: number })[],
-    duplicates: [] as { line: number; id: string }[],
-  };
-  let valid = 0;
-  let applied = 0;
-  let lateEvents = 0;
-
-  const apply = (line: number, decoded: Decoded, bytes: number): void => {
-    const { pipeline, layout } = timeline.at(line);
-    if (!decoded.ok) {
-      out.rejected.push({ line, reason: decoded.reason });
-      return;
-    }
-    valid++;
-    // Every valid record moves its source's stream time (duplicates too: they carry their original's time).
-    const shard = route(pipeline.partitionKeyOf(decoded.event));
-    if (decoded.time > shardTime[shard]!) shardTime[shard] = decoded.time;
-    const streamTime = shardTime[shard]!;
-    // Every shard holds the watermark back, also one that has not received an event yet: a window is final only
-    // when no shard can still deliver an on-time event for it.
-    const watermark = pipeline.partitionedByKey ? streamTime : Math.min(...shardTime);
-    const stored = states.get(decoded.key);
-    const state = stored ? timeline.read(layout, stored, streamTime) : emptyState();
-    const record = {
-      event: decoded.event,
-      time: decoded.time,
-      streamTime,
-      bytes,
-      ...(decoded.id !== undefined ? { id: decoded.id } : {}),
-    };
-    const outcome = applyRecords(layout, decoded.key, state, [record], {
-      watermark,
-      maxStateBytes: pipeline.settings.maxStateBytes,
-    });
-    states.set(decoded.key, outcome.state);
-    if (outcome.duplicates.length > 0) out.duplicates.push({ line, id: decoded.id! });
-    else if (outcome.tooLarge.length > 0)
-      out.rejected.push({ line, reason: stateTooLargeReason(decoded.key, pipeline.settings.maxStateBytes) });
-    else if (outcome.applied > 0) applied++;
-    else lateEvents++;
-    for (const l of outcome.late) out.late.push({ line, window: l.window, start: l.start, end: l.end });
-    for (const a of outcome.alerts) out.alerts.push({ ...a, line });
-    out.results.push(...outcome.results);
-  };
-
-  const hook = options.arrivalTime;
-  const bound = options.arrivedBy;
+  const run = new ReplayRun(timeline, ranges);
   let lineNo = 0;
   for (const data of lines) {
     const line = ++lineNo;
-    const { pipeline } = timeline.at(line);
-    const skewMs = pipeline.settings.maxFutureSkewMs;
-    let known = false;
-    const arrival =
-      hook &&
-      ((value: JsonObject) => {
-        const at = hook(value, line);
-        known = at !== undefined;
-        return at;
-      });
-    const decoded = decodeRecord(pipeline, data, arrival);
-    if (decoded.ok && !known && bound !== undefined && decoded.time > bound + skewMs) {
-      apply(
-        line,
-        {
-          ok: false,
-          reason: `future-time: event time ${iso(decoded.time)} is more than ${skewMs} ms after ${iso(bound)}, by when every line had arrived (the line has no arrival time of its own)`,
-        },
-        0,
-      );
-    } else apply(line, decoded, byteLengthOf(data));
+    const decoded = decodeLine(timeline.at(line).pipeline, data, line, options);
+    run.apply(line, decoded, byteLengthOf(data));
   }
+  return run.finish(lineNo);
+}
 
-  const { layout } = timeline.last;
-  for (const [key, state] of states) out.results.push(...flushAll(layout, key, timeline.read(layout, state)));
-  out.results.sort(compareResults);
-  return {
-    ...out,
-    summary: {
-      lines: lineNo,
-      valid,
-      applied,
-      lateEvents,
-      lateEntries: out.late.length,
-      rejected: out.rejected.length,
-      duplicates: out.duplicates.length,
-      results: out.results.length,
-      alerts: out.alerts.length,
-      keys: states.size,
-      shards: ranges.length,
-    },
-  };
+/**
+ * Line `line` decoded as the processor decodes it, with its arrival time from `options.arrivalTime`; a line without
+ * one is `future-time` when its event time is more than the pipeline's maximum skew after `options.arrivedBy`.
+ */
+function decodeLine(pipeline: Pipeline, data: RecordData, line: number, options: ReplayOptions): Decoded {
+  const hook = options.arrivalTime;
+  const bound = options.arrivedBy;
+  const skewMs = pipeline.settings.maxFutureSkewMs;
+  let known = false;
+  const arrival =
+    hook &&
+    ((value: JsonObject) => {
+      const at = hook(value, line);
+      known = at !== undefined;
+      return at;
+    });
+  const decoded = decodeRecord(pipeline, data, arrival);
+  if (decoded.ok && !known && bound !== undefined && decoded.time > bound + skewMs) {
+    return {
+      ok: false,
+      reason: `future-time: event time ${iso(decoded.time)} is more than ${skewMs} ms after ${iso(bound)}, by when every line had arrived (the line has no arrival time of its own)`,
+    };
+  }
+  return decoded;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -214,17 +115,4 @@ function byteLengthOf(data: RecordData): number {
   if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
   if (data instanceof Uint8Array) return data.byteLength;
   return 0;
-}
-
-/** Stable order of results: window, key, start. */
-export function compareResults(a: WindowResult, b: WindowResult): number {
-  return a.window < b.window
-    ? -1
-    : a.window > b.window
-      ? 1
-      : a.key < b.key
-        ? -1
-        : a.key > b.key
-          ? 1
-          : a.start - b.start;
 }

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { CLEAN_ERRORS_PREFIX, CLEAN_EVENTS_PREFIX } from '../core/clean-events';
+import { RAW_ERRORS_PREFIX, RAW_EVENTS_PREFIX } from '../core/contract';
 import { InvalidSettingError } from './errors';
 
 /** Key prefixes inside the data lake bucket. */
@@ -14,9 +15,9 @@ export const DATA_LAKE_PREFIXES = {
   /** Clean rows Firehose could not partition or deliver. */
   cleanErrors: CLEAN_ERRORS_PREFIX,
   /** Raw events as the stream carried them (forensics; `rawEventDelivery`), partitioned by arrival time. */
-  raw: 'raw/',
+  raw: RAW_EVENTS_PREFIX,
   /** Raw records Firehose could not partition or deliver. */
-  errors: 'errors/',
+  errors: RAW_ERRORS_PREFIX,
   /** Rows the Snowflake or Redshift delivery could not load (Firehose's S3 backup of failed data). */
   warehouseErrors: 'warehouse-errors/',
   /** Firehose's intermediate objects for Redshift COPY. */

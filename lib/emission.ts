@@ -24,6 +24,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  AGGREGATES_PREFIX,
   EMISSION_ENV,
   EMISSION_METRICS,
   ENV,
@@ -76,8 +77,8 @@ export { UNDELIVERED_PREFIX };
 /** Metric of failed sink deliveries (the emitter's and the closer's `EMISSION_METRICS.deliveryFailures`). */
 export const SINK_DELIVERY_FAILURES_METRIC = EMISSION_METRICS.deliveryFailures;
 
-/** S3 prefix of the final window results in the data lake bucket. */
-export const AGGREGATES_PREFIX = 'aggregates/';
+/** S3 prefix of the final window results in the data lake bucket (core/contract.ts). */
+export { AGGREGATES_PREFIX };
 
 /** Columns of the `aggregates` Glue table (the Firehose sink's warehouse rows). */
 export const AGGREGATE_COLUMNS = [

@@ -4,31 +4,39 @@
  *   path of core/clean-events.ts (shared, not mirrored);
  * - raw events, for forensics (lib/raw-event-delivery.ts, off by default in the cloud): `raw/` and `errors/`;
  * - final window results (the emitter's results delivery): `aggregates/`.
- * The raw prefixes are mirrored from DATA_LAKE_PREFIXES in lib/data-lake-bucket.ts (lib/ pulls in aws-cdk-lib, which
- * the local runtime should not load; test/integration/warehouse-delivery.test.ts checks they agree).
+ * The raw and results prefixes are core/contract.ts's, as lib/data-lake-bucket.ts and lib/emission.ts use them.
  */
-import { DEFAULT_EVENT_TYPE_FIELD, eventTypePartitionOf } from '../../core';
+import {
+  AGGREGATES_PREFIX,
+  DEFAULT_EVENT_TYPE_FIELD,
+  RAW_ERRORS_PREFIX as ERRORS_PREFIX,
+  eventTypePartitionOf,
+  RAW_EVENTS_PREFIX,
+} from '../../core';
 
 export {
+  AGGREGATES_PREFIX,
   CLEAN_EVENTS_PREFIX,
   cleanDeliveryStreamNameOf,
   cleanPartitionPath,
   DEFAULT_EVENT_TYPE_FIELD,
+  /** Name of the raw-event delivery stream of a pipeline (as the CDK stack names it). */
+  rawDeliveryStreamNameOf as deliveryStreamNameOf,
+  /** Name of the results delivery stream of a pipeline (as lib/emission.ts names it). */
+  resultsDeliveryStreamNameOf,
 } from '../../core';
 
-/** Prefix of delivered raw events: `raw/event_type=<type>/dt=<yyyy-MM-dd>/hour=<HH>/` (arrival time). */
-export const RAW_EVENTS_PREFIX = 'raw/';
-/** Prefix of raw records that could not be partitioned: `errors/<error-output-type>/dt=<yyyy-MM-dd>/hour=<HH>/`. */
-export const ERRORS_PREFIX = 'errors/';
+/**
+ * Prefixes of delivered raw events, `raw/event_type=<type>/dt=<yyyy-MM-dd>/hour=<HH>/` (arrival time), and of raw
+ * records that could not be partitioned, `errors/<error-output-type>/dt=<yyyy-MM-dd>/hour=<HH>/` (core/contract.ts).
+ */
+export { ERRORS_PREFIX, RAW_EVENTS_PREFIX };
 /** Error output type of records whose partition key could not be extracted (dynamic partitioning). */
 export const PARTITIONING_FAILED = 'partitioning-failed';
 /** Buffering interval of the CDK delivery streams (`deliveryBufferSeconds` default, 60 s). */
 export const DEFAULT_BUFFERING_INTERVAL_MS = 60_000;
 /** Buffering size of the CDK delivery streams (`deliveryBufferMiB` default, 64 MiB). */
 export const DEFAULT_BUFFERING_BYTES = 64 * 1024 * 1024;
-
-/** Name of the raw-event delivery stream of a pipeline (as the CDK stack names it). */
-export const deliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-raw-events`;
 
 /** The partition of one raw record: its `event_type`, or why it could not be extracted. */
 export type RecordPartition = { ok: true; eventType: string } | { ok: false; message: string };
@@ -79,15 +87,6 @@ export function objectName(deliveryStreamName: string, atMs: number, random: str
   const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
   return `${deliveryStreamName}-1-${stamp}-${random}.gz`;
 }
-
-/**
- * Prefix of final window results (the emitter's results delivery stream; `AGGREGATES_PREFIX` of lib/emission.ts):
- * `aggregates/dt=<yyyy-MM-dd>/`.
- */
-export const AGGREGATES_PREFIX = 'aggregates/';
-
-/** Name of the results delivery stream of a pipeline (as lib/emission.ts names it). */
-export const resultsDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-aggregates`;
 
 /**
  * Columns of the results rows (the `aggregates` Glue table of lib/emission.ts, `AGGREGATE_COLUMNS`), as DuckDB types:

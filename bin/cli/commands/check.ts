@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import {
+  type CheckReport,
   COMPATIBILITY_MODES,
   type Compatibility,
   compareLocks,
@@ -12,7 +13,7 @@ import {
   parseLock,
 } from '../../../core';
 import { definitionLockPath, lockForPipeline } from '../../../lib/definition-check';
-import type { RegisterCommand } from '../context';
+import type { CliContext, RegisterCommand } from '../context';
 import { CliError } from '../errors';
 import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 
@@ -97,57 +98,75 @@ export const registerCheck: RegisterCommand = (program, context) => {
       compatibilityMode,
     )
     .option('--json', 'print the report as JSON')
-    .action(async (flags: CheckFlags) => {
-      const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
-      const lockPath = definitionLockPath(path);
-      const shown = (p: string) => relative(context.cwd, p) || p;
-      let before: DefinitionLock | undefined;
-      let source: string;
-      if (flags.against !== undefined) {
-        before = await lockAgainst(flags.against, lockPath, context.cwd);
-        source = flags.against;
-      } else {
-        source = shown(lockPath);
-        if (existsSync(lockPath)) before = parseLock(readFileSync(lockPath, 'utf8'), source);
-        else if (!flags.write) {
-          throw new LockFileError(
-            `no lock file ${source}: create it with streamfold check --pipeline ${shown(path)} --write (and commit it)`,
-          );
-        }
-      }
-      if (before && before.pipeline !== pipeline.name) {
-        throw new LockFileError(`${source} is the lock of pipeline "${before.pipeline}", not "${pipeline.name}"`);
-      }
-      const after = lockForPipeline(pipeline, { previous: before, compatibility: flags.compatibility });
-      const report = before
-        ? compareLocks(before, after, { accept: flags.accept })
-        : { pipeline: pipeline.name, from: '-', to: after.layout, changes: [], incompatible: 0 };
-      for (const subject of flags.accept) {
-        if (!report.changes.some((c) => c.subject === subject && c.accepted)) {
-          const acceptable = report.changes.filter((c) => c.acceptable).map((c) => c.subject);
-          throw new LockFileError(
-            `--accept ${subject}: no incompatible change of ${subject} can be accepted (acceptable: ${acceptable.join(', ') || 'none'}; structural changes are declared in the definition: a new name or resets)`,
-          );
-        }
-      }
-      const write = Boolean(flags.write) && report.incompatible === 0;
-      if (write) writeFileSync(lockPath, formatLock(after));
-      if (flags.json) {
-        context.stdout(
-          `${JSON.stringify({ ...report, against: source, lock: shown(lockPath), written: write }, null, 2)}\n`,
-        );
-      } else {
-        context.stdout(`streamfold check: ${shown(path)} against ${before ? source : '(no lock yet)'}\n`);
-        context.stdout(
-          before ? formatReport(report) : `  first lock of pipeline "${pipeline.name}", layout ${after.layout}\n`,
-        );
-        if (write) context.stdout(`wrote ${shown(lockPath)}\n`);
-        else if (flags.write) context.stdout(`${shown(lockPath)} not written: fix the incompatible changes first\n`);
-      }
-      if (report.incompatible > 0) {
-        throw new IncompatibleDefinitionError(
-          `${report.incompatible} incompatible change${report.incompatible > 1 ? 's' : ''} in ${shown(path)} (see the way out under each)`,
-        );
-      }
-    });
+    .action((flags: CheckFlags) => check(flags, context));
 };
+
+/** Compare, print the report, write the lock when asked and nothing is incompatible, fail on an incompatible change. */
+async function check(flags: CheckFlags, context: CliContext): Promise<void> {
+  const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
+  const lockPath = definitionLockPath(path);
+  const shown = (p: string) => relative(context.cwd, p) || p;
+  const { before, source } = await lockBefore(flags, lockPath, shown(path), context.cwd);
+  if (before && before.pipeline !== pipeline.name) {
+    throw new LockFileError(`${source} is the lock of pipeline "${before.pipeline}", not "${pipeline.name}"`);
+  }
+  const after = lockForPipeline(pipeline, { previous: before, compatibility: flags.compatibility });
+  const report: CheckReport = before
+    ? compareLocks(before, after, { accept: flags.accept })
+    : { pipeline: pipeline.name, from: '-', to: after.layout, changes: [], incompatible: 0 };
+  checkAccepted(report, flags.accept);
+  const write = Boolean(flags.write) && report.incompatible === 0;
+  if (write) writeFileSync(lockPath, formatLock(after));
+  if (flags.json) {
+    context.stdout(
+      `${JSON.stringify({ ...report, against: source, lock: shown(lockPath), written: write }, null, 2)}\n`,
+    );
+  } else {
+    context.stdout(`streamfold check: ${shown(path)} against ${before ? source : '(no lock yet)'}\n`);
+    context.stdout(
+      before ? formatReport(report) : `  first lock of pipeline "${pipeline.name}", layout ${after.layout}\n`,
+    );
+    if (write) context.stdout(`wrote ${shown(lockPath)}\n`);
+    else if (flags.write) context.stdout(`${shown(lockPath)} not written: fix the incompatible changes first\n`);
+  }
+  if (report.incompatible > 0) {
+    throw new IncompatibleDefinitionError(
+      `${report.incompatible} incompatible change${report.incompatible > 1 ? 's' : ''} in ${shown(path)} (see the way out under each)`,
+    );
+  }
+}
+
+/**
+ * The lock to compare with and how it is named: `--against`, else the lock file beside the definition (none yet is
+ * fine with `--write`).
+ */
+async function lockBefore(
+  flags: CheckFlags,
+  lockPath: string,
+  definition: string,
+  cwd: string,
+): Promise<{ before: DefinitionLock | undefined; source: string }> {
+  if (flags.against !== undefined) {
+    return { before: await lockAgainst(flags.against, lockPath, cwd), source: flags.against };
+  }
+  const source = relative(cwd, lockPath) || lockPath;
+  if (existsSync(lockPath)) return { before: parseLock(readFileSync(lockPath, 'utf8'), source), source };
+  if (!flags.write) {
+    throw new LockFileError(
+      `no lock file ${source}: create it with streamfold check --pipeline ${definition} --write (and commit it)`,
+    );
+  }
+  return { before: undefined, source };
+}
+
+/** Every `--accept` subject names an incompatible change it accepted. */
+function checkAccepted(report: CheckReport, accept: readonly string[]): void {
+  for (const subject of accept) {
+    if (!report.changes.some((c) => c.subject === subject && c.accepted)) {
+      const acceptable = report.changes.filter((c) => c.acceptable).map((c) => c.subject);
+      throw new LockFileError(
+        `--accept ${subject}: no incompatible change of ${subject} can be accepted (acceptable: ${acceptable.join(', ') || 'none'}; structural changes are declared in the definition: a new name or resets)`,
+      );
+    }
+  }
+}

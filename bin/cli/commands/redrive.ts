@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SQSClient as SqsClientType } from '@aws-sdk/client-sqs';
 import { resourceNames } from '../../../core/names';
 import type { FailureRecord, RedriveReport } from '../../../lambdas/processor/index';
-import type { RegisterCommand } from '../context';
-import { InputFileError, UsageError } from '../errors';
+import type { CliContext, RegisterCommand } from '../context';
+import { UsageError } from '../errors';
+import { drainQueue, readFailureFile } from '../failure-records';
 import { loadPipeline, PIPELINE_OPTION_HELP } from '../load-pipeline';
 
 interface RedriveFlags {
@@ -37,85 +37,113 @@ export const registerRedrive: RegisterCommand = (program, context) => {
     .option('--endpoint <url>', 'Kinesis/DynamoDB endpoint (default: the running dev, else AWS_ENDPOINT_URL or AWS)')
     .option('-d, --dir <dir>', 'working folder of the running `streamfold dev`', '.streamfold')
     .option('--json', 'print the reports as JSON')
-    .action(async (flags: RedriveFlags) => {
-      // Loaded for this command only (AWS SDK clients, the processor's runtime, the local runtime's run file): the
-      // others start faster.
-      const { Logger } = await import('@aws-lambda-powertools/logger');
-      const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-      const { KinesisClient } = await import('@aws-sdk/client-kinesis');
-      const { SQSClient } = await import('@aws-sdk/client-sqs');
-      const { NodeHttpHandler } = await import('@smithy/node-http-handler');
-      const { createRuntime, redriveFailure } = await import('../../../lambdas/processor/index');
-      const { SqsSideOutput } = await import('../../../lambdas/side-output/index');
-      const { makeClients } = await import('../../../local/aws-clients');
-      const { JsonlSideOutput, readRunFile } = await import('../../../local/runtime/index');
-      const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
-      const dir = resolve(context.cwd, flags.dir);
-      const run = readRunFile(dir);
-      const endpoint = flags.endpoint ?? run?.endpoints.kinesis ?? process.env.AWS_ENDPOINT_URL;
-      const names = resourceNames(pipeline);
-      const local = endpoint !== undefined && flags.queueUrl === undefined;
-      const clients = endpoint
-        ? makeClients({ kinesis: endpoint, dynamodb: run?.endpoints.dynamodb ?? endpoint })
-        : {
-            kinesis: new KinesisClient({ requestHandler: new NodeHttpHandler() }),
-            dynamodb: new DynamoDBClient({}),
-            destroy: () => undefined,
-          };
-      const sqs = new SQSClient(endpoint ? { endpoint } : {});
-      try {
-        const failures = flags.queueUrl
-          ? undefined
-          : readFailureFile(flags.failed ?? `${dir}/side-outputs/failed.jsonl`);
-        const sideOutputs = local
-          ? {
-              rejected: new JsonlSideOutput(`${dir}/side-outputs/rejected.jsonl`),
-              late: new JsonlSideOutput(`${dir}/side-outputs/late.jsonl`),
-            }
-          : {
-              rejected: new SqsSideOutput({ client: sqs, queueUrl: await queueUrl(sqs, names.rejectedQueue) }),
-              late: new SqsSideOutput({ client: sqs, queueUrl: await queueUrl(sqs, names.lateQueue) }),
-            };
-        const runtime = createRuntime(pipeline, {
-          dynamodb: clients.dynamodb,
-          stateTable: names.stateTable,
-          ...sideOutputs,
-          logger: new Logger({ serviceName: pipeline.name, logLevel: 'WARN' }),
-        });
-        const reports: RedriveReport[] = [];
-        const handle = async (failure: FailureRecord) => {
-          const done = await redriveFailure(runtime, failure, { kinesis: clients.kinesis });
-          reports.push(...done);
-          return done.every((r) => r.error === undefined);
-        };
-        if (failures) {
-          for (const failure of failures) await handle(failure);
-        } else {
-          await drainQueue(sqs, flags.queueUrl!, handle);
-        }
-        context.stdout(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : formatReports(reports));
-        if (reports.some((r) => r.error !== undefined)) {
-          throw new UsageError('some ranges could not be re-driven completely: run the command again');
-        }
-      } finally {
-        clients.destroy();
-        sqs.destroy();
-      }
-    });
+    .action((flags: RedriveFlags) => redrive(flags, context));
 };
 
-function readFailureFile(path: string): FailureRecord[] {
-  if (!existsSync(path)) throw new InputFileError(path, `no failure records: ${path} does not exist (--failed)`);
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as FailureRecord;
-      } catch {
-        throw new InputFileError(path, `line ${i + 1} of ${path} is not a JSON failure record`);
-      }
+/**
+ * The modules only this command needs (AWS SDK clients, the processor's runtime, the local runtime's run file), loaded
+ * on use: the other commands start faster.
+ */
+async function redriveModules() {
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { KinesisClient } = await import('@aws-sdk/client-kinesis');
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+  const { createRuntime, redriveFailure } = await import('../../../lambdas/processor/index');
+  const { SqsSideOutput } = await import('../../../lambdas/side-output/index');
+  const { makeClients } = await import('../../../local/aws-clients');
+  const { JsonlSideOutput, readRunFile } = await import('../../../local/runtime/index');
+  return {
+    Logger,
+    DynamoDBClient,
+    KinesisClient,
+    SQSClient,
+    NodeHttpHandler,
+    createRuntime,
+    redriveFailure,
+    SqsSideOutput,
+    makeClients,
+    JsonlSideOutput,
+    readRunFile,
+  };
+}
+
+type RedriveModules = Awaited<ReturnType<typeof redriveModules>>;
+
+/** Re-drive every failure record (of the file, or of the queue), print the reports, fail when one is incomplete. */
+async function redrive(flags: RedriveFlags, context: CliContext): Promise<void> {
+  const m = await redriveModules();
+  const { pipeline } = await loadPipeline(flags.pipeline, context.cwd);
+  const dir = resolve(context.cwd, flags.dir);
+  const { clients, sqs, local } = connect(m, flags, dir);
+  try {
+    const failures = flags.queueUrl ? undefined : readFailureFile(flags.failed ?? `${dir}/side-outputs/failed.jsonl`);
+    const names = resourceNames(pipeline);
+    const runtime = m.createRuntime(pipeline, {
+      dynamodb: clients.dynamodb,
+      stateTable: names.stateTable,
+      ...(await sideOutputs(m, local, dir, sqs, names)),
+      logger: new m.Logger({ serviceName: pipeline.name, logLevel: 'WARN' }),
     });
+    const reports: RedriveReport[] = [];
+    const handle = async (failure: FailureRecord) => {
+      const done = await m.redriveFailure(runtime, failure, { kinesis: clients.kinesis });
+      reports.push(...done);
+      return done.every((r) => r.error === undefined);
+    };
+    if (failures) {
+      for (const failure of failures) await handle(failure);
+    } else {
+      await drainQueue(sqs, flags.queueUrl!, handle);
+    }
+    context.stdout(flags.json ? `${JSON.stringify(reports, null, 2)}\n` : formatReports(reports));
+    if (reports.some((r) => r.error !== undefined)) {
+      throw new UsageError('some ranges could not be re-driven completely: run the command again');
+    }
+  } finally {
+    clients.destroy();
+    sqs.destroy();
+  }
+}
+
+/**
+ * Clients of the running `streamfold dev` (its run file in `dir`), of `--endpoint`, or of AWS; `local` when the side
+ * outputs are the local runtime's files (an endpoint and no `--queue-url`).
+ */
+function connect(m: RedriveModules, flags: RedriveFlags, dir: string) {
+  const run = m.readRunFile(dir);
+  const endpoint = flags.endpoint ?? run?.endpoints.kinesis ?? process.env.AWS_ENDPOINT_URL;
+  const local = endpoint !== undefined && flags.queueUrl === undefined;
+  const clients = endpoint
+    ? m.makeClients({ kinesis: endpoint, dynamodb: run?.endpoints.dynamodb ?? endpoint })
+    : {
+        kinesis: new m.KinesisClient({ requestHandler: new m.NodeHttpHandler() }),
+        dynamodb: new m.DynamoDBClient({}),
+        destroy: () => undefined,
+      };
+  const sqs = new m.SQSClient(endpoint ? { endpoint } : {});
+  return { clients, sqs, local };
+}
+
+/** Where the re-driven records' rejected and late records go: the local runtime's files, or the pipeline's queues. */
+async function sideOutputs(
+  m: RedriveModules,
+  local: boolean,
+  dir: string,
+  sqs: SqsClientType,
+  names: ReturnType<typeof resourceNames>,
+) {
+  if (local) {
+    return {
+      rejected: new m.JsonlSideOutput(`${dir}/side-outputs/rejected.jsonl`),
+      late: new m.JsonlSideOutput(`${dir}/side-outputs/late.jsonl`),
+    };
+  }
+  return {
+    rejected: new m.SqsSideOutput({ client: sqs, queueUrl: await queueUrl(sqs, names.rejectedQueue) }),
+    late: new m.SqsSideOutput({ client: sqs, queueUrl: await queueUrl(sqs, names.lateQueue) }),
+  };
 }
 
 async function queueUrl(sqs: Pick<SqsClientType, 'send'>, name: string): Promise<string> {
@@ -123,26 +151,6 @@ async function queueUrl(sqs: Pick<SqsClientType, 'send'>, name: string): Promise
   const out = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   if (!out.QueueUrl) throw new UsageError(`queue ${name} not found`);
   return out.QueueUrl;
-}
-
-/** Receive failure records from the queue until it is empty; delete each once its ranges are done. */
-async function drainQueue(
-  sqs: Pick<SqsClientType, 'send'>,
-  url: string,
-  handle: (failure: FailureRecord) => Promise<boolean>,
-): Promise<void> {
-  const { DeleteMessageCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),
-    );
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) return;
-    for (const message of messages) {
-      const ok = await handle(JSON.parse(message.Body ?? '{}') as FailureRecord);
-      if (ok) await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle! }));
-    }
-  }
 }
 
 function formatReports(reports: readonly RedriveReport[]): string {
