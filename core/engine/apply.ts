@@ -10,13 +10,24 @@ import {
   pruneClaims,
   type SpilledClaims,
 } from './claims';
+import {
+  dueTime,
+  firstOpenStart,
+  holdsOpen,
+  isClosed,
+  lastClosedStart,
+  resetFloorSettled,
+  sessionClosed,
+  timedClosed,
+  timedCloseTime,
+} from './close-time';
 import { layerSlices, pruneLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
 import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
 import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
-import { resetFloorStart, startAfter, valuesOf, windowStates } from './values';
+import { resetFloorStart, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -265,12 +276,8 @@ function sliceNextClose(
 ): number {
   let next = Number.POSITIVE_INFINITY;
   for (const w of windows) {
-    const start = Math.max(
-      firstWindowStart(w, slice),
-      startAfter(w, st.m - w.sizeMs - w.graceMs),
-      resetFloorStart(st, w),
-    );
-    if (start <= slice && start + w.sizeMs + w.graceMs < next) next = start + w.sizeMs + w.graceMs;
+    const start = Math.max(firstWindowStart(w, slice), firstOpenStart(w, st.m), resetFloorStart(st, w));
+    if (start <= slice && timedCloseTime(w, start) < next) next = timedCloseTime(w, start);
   }
   return next;
 }
@@ -290,12 +297,12 @@ function computeNextTimedClose(layout: Layout, st: KeyState): number {
   const slices = sortedSlices(st);
   let next = Number.POSITIVE_INFINITY;
   for (const w of layout.timedWindows) {
-    const after = Math.max(startAfter(w, st.m - w.sizeMs - w.graceMs), resetFloorStart(st, w));
+    const after = Math.max(firstOpenStart(w, st.m), resetFloorStart(st, w));
     for (const sliceNo of slices) {
       const slice = sliceNo * layout.sliceMs;
       const start = Math.max(firstWindowStart(w, slice), after);
       if (start <= slice) {
-        next = Math.min(next, start + w.sizeMs + w.graceMs);
+        next = Math.min(next, timedCloseTime(w, start));
         break;
       }
     }
@@ -335,11 +342,10 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
         }
       }
       if (first > last) continue;
-      // Windows closing in (from, to] (from < start + size + grace ≤ to) that can hold a slice, oldest first.
-      const span = w.sizeMs + w.graceMs;
-      const lastStart = Math.min(alignDown(last, w.advanceMs), alignDown(to - span, w.advanceMs));
+      // Windows closing in (from, to] (open at `from`, closed at `to`) that can hold a slice, oldest first.
+      const lastStart = Math.min(alignDown(last, w.advanceMs), lastClosedStart(w, to));
       for (
-        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span), resetFloorStart(st, w));
+        let start = Math.max(firstWindowStart(w, first), firstOpenStart(w, from), resetFloorStart(st, w));
         start <= lastStart;
         start += w.advanceMs
       ) {
@@ -350,14 +356,7 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
   // Drop the slices no open window needs: the oldest ones (a slice's last window closes later for a later slice).
   for (const sliceNo of slices) {
     const slice = sliceNo * layout.sliceMs;
-    let needed = false;
-    for (const w of layout.timedWindows) {
-      if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
-        needed = true;
-        break;
-      }
-    }
-    if (needed) break;
+    if (layout.timedWindows.some((w) => holdsOpen(w, slice, to))) break;
     delete st.s[sliceNo];
   }
   if (st.o) pruneLayers(layout, st, to);
@@ -368,11 +367,11 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
     const sessions = st.x?.[w.index];
     if (!sessions || sessions.length === 0) continue;
     let closing = false;
-    for (const s of sessions) if (s.l + w.gapMs + w.graceMs < to) closing = true;
+    for (const s of sessions) if (sessionClosed(w, s.l, to)) closing = true;
     if (!closing) continue;
     const open: SessionState[] = [];
     for (const s of sessions) {
-      if (s.l + w.gapMs + w.graceMs < to) {
+      if (sessionClosed(w, s.l, to)) {
         st.c ??= {};
         const id = closedId(w.index, s.s);
         const earlier = st.c[id];
@@ -400,7 +399,7 @@ function pruneFired(layout: Layout, st: KeyState, to: number): void {
   st.f = st.f!.filter((id) => {
     const [alert, start] = id.split('@');
     const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
-    return Number(start) + w.sizeMs + w.graceMs > to;
+    return !timedClosed(w, Number(start), to);
   });
   if (st.f.length === 0) delete st.f;
 }
@@ -462,8 +461,8 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
     const oldest = firstWindowStart(w, record.time);
     const floor = st.F?.[w.index];
     if (
-      oldest + w.sizeMs + w.graceMs > st.m &&
-      oldest + w.sizeMs + w.graceMs > record.streamTime &&
+      !timedClosed(w, oldest, st.m) &&
+      !timedClosed(w, oldest, record.streamTime) &&
       (floor === undefined || oldest > floor)
     ) {
       // Every window holding the record is open (the usual case): nothing is late or closed.
@@ -472,10 +471,9 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
       continue;
     }
     for (let start = oldest; start <= record.time; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt <= record.streamTime || (floor !== undefined && start <= floor)) {
+      if (timedClosed(w, start, record.streamTime) || (floor !== undefined && start <= floor)) {
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
-      } else if (closesAt <= st.m) {
+      } else if (timedClosed(w, start, st.m)) {
         // Closed for this key by another source's later stream time, still on time for this record's source.
         const id = closedId(w.index, start);
         st.c ??= {};
@@ -571,7 +569,7 @@ function applySession(
   // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
   // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
   const floor = st.F?.[w.index];
-  if (t + w.gapMs + w.graceMs < record.streamTime || (floor !== undefined && t <= floor)) {
+  if (sessionClosed(w, t, record.streamTime) || (floor !== undefined && t <= floor)) {
     out.late.push({ index, window: w.name, start: t, end: t });
     return false;
   }
@@ -635,8 +633,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
   for (const id of ids) {
     const closed = st.c[id]!;
     const w = windows[closed.w]!;
-    const final = w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
-    if (!final) continue;
+    if (!isClosed(w, closed.e, watermark)) continue;
     results.push({
       window: w.name,
       key,
@@ -655,8 +652,7 @@ function pruneResetFloors(layout: Layout, st: KeyState): void {
   if (!st.F || st.z === undefined) return;
   for (const index of Object.keys(st.F)) {
     const w = layout.pipeline.windows[Number(index)];
-    const span = w === undefined ? 0 : w.kind === 'session' ? w.gapMs + w.graceMs : w.sizeMs + w.graceMs;
-    if (w === undefined || st.F[index]! + span < st.z) delete st.F[index];
+    if (w === undefined || resetFloorSettled(w, st.F[index]!, st.z)) delete st.F[index];
   }
   if (Object.keys(st.F).length === 0) delete st.F;
 }
@@ -680,11 +676,11 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
   checkLayout(layout, st);
   let next = nextTimedClose(layout, st);
   for (const w of layout.sessionWindows) {
-    for (const s of st.x?.[w.index] ?? []) next = Math.min(next, s.l + w.gapMs + w.graceMs + 1);
+    for (const s of st.x?.[w.index] ?? []) next = Math.min(next, dueTime(w, s.l));
   }
   for (const closed of Object.values(st.c ?? {})) {
     const w = layout.pipeline.windows[closed.w]!;
-    next = Math.min(next, w.kind === 'session' ? closed.e + w.gapMs + w.graceMs + 1 : closed.e + w.graceMs);
+    next = Math.min(next, dueTime(w, closed.e));
   }
   return next;
 }
@@ -703,7 +699,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
     const floor = resetFloorStart(st, w);
     for (const time of times) {
       for (const start of windowStartsFor(w, time)) {
-        if (start + w.sizeMs + w.graceMs > st.m && start >= floor) starts.add(start);
+        if (!timedClosed(w, start, st.m) && start >= floor) starts.add(start);
       }
     }
     for (const start of [...starts].sort((a, b) => a - b)) {

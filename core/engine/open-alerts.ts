@@ -24,11 +24,12 @@
  */
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow } from '../definition';
+import { firstOpenStart, timedClosed } from './close-time';
 import { readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout } from './layout';
 import type { KeyState } from './state';
 import type { AlertEvent, EngineRecord } from './types';
-import { lowerBound, resetFloorStart, sliceValues, startAfter, valuesOf, windowStates } from './values';
+import { lowerBound, resetFloorStart, sliceValues, valuesOf, windowStates } from './values';
 
 /** Where evaluations report fired alerts. */
 export interface AlertSink {
@@ -180,13 +181,13 @@ export function noteClosed(layout: Layout, st: KeyState, to: number): void {
   const cache = caches.get(st);
   if (cache === undefined || cache.s !== st.s) return;
   for (const w of layout.timedWindows) {
-    cache.open[w.index]?.dropClosed((at) => at * w.advanceMs + w.sizeMs + w.graceMs <= to);
+    cache.open[w.index]?.dropClosed((at) => timedClosed(w, at * w.advanceMs, to));
   }
   layout.pipeline.alerts.forEach((alert, ai) => {
     const fired = cache.fired[ai]!;
     if (fired.size === 0) return;
     const w = layout.pipeline.windows[alert.windowIndex]!;
-    for (const at of fired) if (at * w.advanceMs + w.sizeMs + w.graceMs <= to) fired.delete(at);
+    for (const at of fired) if (timedClosed(w, at * w.advanceMs, to)) fired.delete(at);
   });
   // Closing prunes the oldest slices.
   const { slices } = cache;
@@ -230,13 +231,8 @@ export function evaluateOpenAlerts(
   index: number,
   out: AlertSink,
 ): void {
-  const span = w.sizeMs + w.graceMs;
   const closedThrough = Math.max(st.m, record.streamTime);
-  const oldest = Math.max(
-    firstWindowStart(w, record.time),
-    startAfter(w, closedThrough - span),
-    resetFloorStart(st, w),
-  );
+  const oldest = Math.max(firstWindowStart(w, record.time), firstOpenStart(w, closedThrough), resetFloorStart(st, w));
   const newest = alignDown(record.time, w.advanceMs);
   if (oldest > newest) return;
   if (st.o && readsLayers(st, w)) {
