@@ -1,5 +1,6 @@
 import type { NormalizedWindow } from '../definition';
 import { StateFormatError } from '../errors';
+import { type AlertTarget, evaluateAlerts, unfiredAlerts } from './alerts';
 import {
   addClaim,
   claimBucket,
@@ -25,7 +26,16 @@ import { layerSlices, pruneLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
 import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
-import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
+import {
+  closedWindowId,
+  emptyState,
+  firedAlerts,
+  type KeyState,
+  keepFiredAlerts,
+  parseState,
+  type SessionState,
+  serializeState,
+} from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
 import { resetFloorStart, valuesOf, windowStates } from './values';
 
@@ -62,8 +72,6 @@ export interface ApplyOptions {
    */
   readonly maxStateBytes?: number;
 }
-
-const closedId = (w: number, start: number) => `${w}@${start}`;
 
 /**
  * A state is only ever read under the layout it was written with (core/evolution translates it first): reading it
@@ -373,7 +381,7 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
     for (const s of sessions) {
       if (sessionClosed(w, s.l, to)) {
         st.c ??= {};
-        const id = closedId(w.index, s.s);
+        const id = closedWindowId(w.index, s.s);
         const earlier = st.c[id];
         const p = partialPositions(st, w, s.s);
         if (earlier) {
@@ -394,24 +402,21 @@ function closeSessions(layout: Layout, st: KeyState, to: number): void {
   }
 }
 
+/** Forget the alerts fired for open time windows that closed at `to` (their snapshots keep them). */
 function pruneFired(layout: Layout, st: KeyState, to: number): void {
   const { pipeline } = layout;
-  st.f = st.f!.filter((id) => {
-    const [alert, start] = id.split('@');
-    const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
-    return !timedClosed(w, Number(start), to);
+  keepFiredAlerts(st, ({ alert, windowStart }) => {
+    const w = pipeline.windows[pipeline.alerts[alert]!.windowIndex]!;
+    return !timedClosed(w, windowStart, to);
   });
-  if (st.f.length === 0) delete st.f;
 }
 
 /** Alerts fired for open time windows (`st.f`), by closed-window id (`"<window>@<start>"`), ascending. */
 function firedByWindow(layout: Layout, st: KeyState): Map<string, number[]> | undefined {
   if (!st.f || st.f.length === 0) return undefined;
   const fired = new Map<string, number[]>();
-  for (const id of st.f) {
-    const at = id.indexOf('@');
-    const alert = Number(id.slice(0, at));
-    const key = closedId(layout.pipeline.alerts[alert]!.windowIndex, Number(id.slice(at + 1)));
+  for (const { alert, windowStart } of firedAlerts(st)) {
+    const key = closedWindowId(layout.pipeline.alerts[alert]!.windowIndex, windowStart);
     const list = fired.get(key);
     if (list) list.push(alert);
     else fired.set(key, [alert]);
@@ -434,7 +439,7 @@ function snapshot(
 ): void {
   const a = takeInstanceStates(layout, st, w, start) ?? windowStates(layout, st, w, start, slices);
   if (a === undefined) return;
-  const id = closedId(w.index, start);
+  const id = closedWindowId(w.index, start);
   const fired = firedByClosedId?.get(id);
   const p = partialPositions(st, w, start);
   st.c ??= {};
@@ -475,7 +480,7 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
         out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
       } else if (timedClosed(w, start, st.m)) {
         // Closed for this key by another source's later stream time, still on time for this record's source.
-        const id = closedId(w.index, start);
+        const id = closedWindowId(w.index, start);
         st.c ??= {};
         const p = st.c[id] ? undefined : partialPositions(st, w, start);
         const closed = (st.c[id] ??= {
@@ -486,7 +491,7 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
           ...(p ? { p } : {}),
         });
         addTo(layout, w.aggregates, closed.a, record);
-        evaluateClosed(layout, key, w, closed, index, out);
+        evaluateInstance(layout, { key, window: w, start: closed.s, end: closed.e, index }, closed, out);
         counted = true;
       } else {
         toSlice = true;
@@ -514,25 +519,17 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
   return true;
 }
 
-function evaluateClosed(
+/** Evaluate the alerts not fired yet for a closed window (or a session) on its states `a`; fired ones join `f`. */
+function evaluateInstance(
   layout: Layout,
-  key: string,
-  w: NormalizedWindow,
-  closed: ClosedWindow,
-  index: number,
+  target: AlertTarget,
+  instance: { a: unknown[]; f?: number[] },
   out: Out,
 ): void {
-  let values: Record<string, unknown> | undefined;
-  for (const ai of layout.alertsByWindow[w.index]!) {
-    if (closed.f?.includes(ai)) continue;
-    values ??= valuesOf(layout, w, closed.a);
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start: closed.s, end: closed.e };
-    if (alert.when(values, context)) {
-      (closed.f ??= []).push(ai);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
+  const pending = unfiredAlerts(layout, target.window, instance.f);
+  if (pending.length === 0) return;
+  const values = valuesOf(layout, target.window, instance.a);
+  evaluateAlerts(layout, target, pending, values, out, (ai) => (instance.f ??= []).push(ai));
 }
 
 /**
@@ -601,20 +598,7 @@ function applySession(
     merged.l = last;
   }
   addTo(layout, w.aggregates, merged.a, record);
-  const alerts = layout.alertsByWindow[w.index]!;
-  if (alerts.length > 0) {
-    let values: Record<string, unknown> | undefined;
-    for (const ai of alerts) {
-      if (merged.f?.includes(ai)) continue;
-      values ??= valuesOf(layout, w, merged.a);
-      const alert = pipeline.alerts[ai]!;
-      const context = { key, window: w.name, start: merged.s, end: merged.l };
-      if (alert.when(values, context)) {
-        (merged.f ??= []).push(ai);
-        out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-      }
-    }
-  }
+  evaluateInstance(layout, { key, window: w, start: merged.s, end: merged.l, index }, merged, out);
   return true;
 }
 

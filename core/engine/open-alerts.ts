@@ -24,17 +24,13 @@
  */
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow } from '../definition';
+import { type AlertSink, evaluateAlerts } from './alerts';
 import { firstOpenStart, timedClosed } from './close-time';
 import { readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout } from './layout';
-import type { KeyState } from './state';
-import type { AlertEvent, EngineRecord } from './types';
+import { addFiredAlert, firedAlerts, type KeyState } from './state';
+import type { EngineRecord } from './types';
 import { lowerBound, resetFloorStart, sliceValues, valuesOf, windowStates } from './values';
-
-/** Where evaluations report fired alerts. */
-export interface AlertSink {
-  readonly alerts: AlertEvent[];
-}
 
 /** Open-window alert state of one key. */
 interface AlertCache {
@@ -153,11 +149,9 @@ function cacheOf(layout: Layout, st: KeyState): AlertCache {
   for (const k in st.s) slices.push(Number(k));
   slices.sort((a, b) => a - b);
   const fired = layout.pipeline.alerts.map(() => new Set<number>());
-  for (const id of st.f ?? []) {
-    const at = id.indexOf('@');
-    const alert = Number(id.slice(0, at));
+  for (const { alert, windowStart } of firedAlerts(st)) {
     const w = layout.pipeline.windows[layout.pipeline.alerts[alert]!.windowIndex]!;
-    fired[alert]!.add(Number(id.slice(at + 1)) / w.advanceMs);
+    fired[alert]!.add(windowStart / w.advanceMs);
   }
   const cache: AlertCache = {
     s: st.s,
@@ -291,20 +285,12 @@ function fire(
   index: number,
   out: AlertSink,
 ): readonly number[] {
-  let left = pending;
-  for (let p = 0; p < pending.length; p++) {
-    const ai = pending[p]!;
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start, end: start + w.sizeMs };
-    if (alert.when(values, context)) {
-      (st.f ??= []).push(`${ai}@${start}`);
-      const cache = caches.get(st);
-      if (cache !== undefined && cache.s === st.s) cache.fired[ai]!.add(start / w.advanceMs);
-      left = left.filter((other) => other !== ai);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
-  return left;
+  const target = { key, window: w, start, end: start + w.sizeMs, index };
+  return evaluateAlerts(layout, target, pending, values, out, (alert) => {
+    addFiredAlert(st, { alert, windowStart: start });
+    const cache = caches.get(st);
+    if (cache !== undefined && cache.s === st.s) cache.fired[alert]!.add(start / w.advanceMs);
+  });
 }
 
 /**

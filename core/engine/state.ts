@@ -100,6 +100,41 @@ export interface KeyState {
   F?: Record<string, number>;
 }
 
+/** An alert fired for an open tumbling or hopping window instance (see `KeyState.f`). */
+export interface FiredAlert {
+  /** Index of the alert. */
+  readonly alert: number;
+  /** Start of the window instance (ms). */
+  readonly windowStart: number;
+}
+
+/** The alerts fired for open time windows, as values (`KeyState.f` persists each as `"<alert>@<windowStart>"`). */
+export function firedAlerts(state: KeyState): FiredAlert[] {
+  return (state.f ?? []).map((id) => {
+    const at = id.indexOf('@');
+    return { alert: Number(id.slice(0, at)), windowStart: Number(id.slice(at + 1)) };
+  });
+}
+
+/** Record an alert fired for an open time window. */
+export function addFiredAlert(state: KeyState, fired: FiredAlert): void {
+  (state.f ??= []).push(`${fired.alert}@${fired.windowStart}`);
+}
+
+/** Keep the fired alerts of open time windows that `keep` accepts (the field goes when none is left). */
+export function keepFiredAlerts(state: KeyState, keep: (fired: FiredAlert) => boolean): void {
+  if (!state.f) return;
+  const ids = state.f;
+  const kept = firedAlerts(state).flatMap((fired, i) => (keep(fired) ? [ids[i]!] : []));
+  if (kept.length > 0) state.f = kept;
+  else delete state.f;
+}
+
+/** Key of a closed window in `KeyState.c`: `"<window>@<start>"`. */
+export function closedWindowId(window: number, start: number): string {
+  return `${window}@${start}`;
+}
+
 /** A fresh, empty key state. */
 export function emptyState(): KeyState {
   return { m: Number.NEGATIVE_INFINITY, s: {} };
