@@ -1,6 +1,7 @@
 import type { NormalizedWindow } from '../definition';
 import type { Layout } from './layout';
 import type { AlertEvent } from './types';
+import { valuesOf } from './values';
 
 /** Where evaluations report fired alerts. */
 export interface AlertSink {
@@ -51,4 +52,20 @@ export function unfiredAlerts(
 ): readonly number[] {
   const all = layout.alertsByWindow[w.index]!;
   return fired === undefined ? all : all.filter((ai) => !fired.includes(ai));
+}
+
+/**
+ * Evaluate the alerts not fired yet for a closed window or a session on its states `a`; the ones that fire join its
+ * `f`.
+ */
+export function evaluateInstance(
+  layout: Layout,
+  target: AlertTarget,
+  instance: { a: unknown[]; f?: number[] },
+  out: AlertSink,
+): void {
+  const pending = unfiredAlerts(layout, target.window, instance.f);
+  if (pending.length === 0) return;
+  const values = valuesOf(layout, target.window, instance.a);
+  evaluateAlerts(layout, target, pending, values, out, (ai) => (instance.f ??= []).push(ai));
 }

@@ -1,6 +1,6 @@
 import type { NormalizedWindow } from '../definition';
 import { StateFormatError } from '../errors';
-import { type AlertTarget, evaluateAlerts, unfiredAlerts } from './alerts';
+import { evaluateInstance } from './alerts';
 import {
   addClaim,
   claimBucket,
@@ -18,14 +18,14 @@ import {
   isClosed,
   lastClosedStart,
   resetFloorSettled,
-  sessionClosed,
   timedClosed,
   timedCloseTime,
 } from './close-time';
 import { layerSlices, pruneLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
 import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
-import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
+import { partialField, partialPositions, prunePartial } from './partial';
+import { applySession, closeSessions, type RecordSink } from './sessions';
 import {
   closedWindowId,
   emptyState,
@@ -33,11 +33,10 @@ import {
   type KeyState,
   keepFiredAlerts,
   parseState,
-  type SessionState,
   serializeState,
 } from './state';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
-import { resetFloorStart, valuesOf, windowStates } from './values';
+import { addRecord, resetFloorStart, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -370,38 +369,6 @@ function closeTimed(layout: Layout, st: KeyState, from: number, to: number): voi
   if (st.o) pruneLayers(layout, st, to);
 }
 
-function closeSessions(layout: Layout, st: KeyState, to: number): void {
-  for (const w of layout.sessionWindows) {
-    const sessions = st.x?.[w.index];
-    if (!sessions || sessions.length === 0) continue;
-    let closing = false;
-    for (const s of sessions) if (sessionClosed(w, s.l, to)) closing = true;
-    if (!closing) continue;
-    const open: SessionState[] = [];
-    for (const s of sessions) {
-      if (sessionClosed(w, s.l, to)) {
-        st.c ??= {};
-        const id = closedWindowId(w.index, s.s);
-        const earlier = st.c[id];
-        const p = partialPositions(st, w, s.s);
-        if (earlier) {
-          // A session with the same start closed before (records from a slower source): they are one session.
-          for (let j = 0; j < w.aggregates.length; j++) {
-            earlier.a[j] = layout.pipeline.aggregates[w.aggregates[j]!]!.spec.merge(earlier.a[j], s.a[j]);
-          }
-          earlier.e = Math.max(earlier.e, s.l);
-          if (s.f) earlier.f = [...new Set([...(earlier.f ?? []), ...s.f])].sort((a, b) => a - b);
-          const union = unionPositions(earlier.p, p);
-          if (union) earlier.p = union;
-        } else {
-          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}), ...(p ? { p } : {}) };
-        }
-      } else open.push(s);
-    }
-    st.x![w.index] = open;
-  }
-}
-
 /** Forget the alerts fired for open time windows that closed at `to` (their snapshots keep them). */
 function pruneFired(layout: Layout, st: KeyState, to: number): void {
   const { pipeline } = layout;
@@ -446,18 +413,14 @@ function snapshot(
   st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}), ...(p ? { p } : {}) };
 }
 
-function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
-  const { aggregates } = layout.pipeline;
-  for (let j = 0; j < aggregateIndexes.length; j++) {
-    const spec = aggregates[aggregateIndexes[j]!]!.spec;
-    if (spec.filter && !spec.filter(record.event)) continue;
-    states[j] = spec.add(states[j], record.event, record.time);
-  }
-}
-
-type Out = { late: LateEntry[]; alerts: AlertEvent[] };
-
-function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRecord, index: number, out: Out): boolean {
+function applyTimed(
+  layout: Layout,
+  key: string,
+  st: KeyState,
+  record: EngineRecord,
+  index: number,
+  out: RecordSink,
+): boolean {
   if (layout.timedWindows.length === 0) return false;
   const { pipeline } = layout;
   let toSlice = false;
@@ -490,7 +453,7 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
           a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
           ...(p ? { p } : {}),
         });
-        addTo(layout, w.aggregates, closed.a, record);
+        addRecord(layout, w.aggregates, closed.a, record);
         evaluateInstance(layout, { key, window: w, start: closed.s, end: closed.e, index }, closed, out);
         counted = true;
       } else {
@@ -510,95 +473,12 @@ function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRec
       nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
     noteSliceAdded(st, sliceKey);
   }
-  addTo(layout, layout.timedAggregates, slice, record);
+  addRecord(layout, layout.timedAggregates, slice, record);
   if (!layout.timedAlerts) return true;
   for (const w of layout.timedWindows) {
     if (layout.alertsByWindow[w.index]!.length > 0)
       evaluateOpenAlerts(layout, key, st, w, record, sliceKey, index, out);
   }
-  return true;
-}
-
-/** Evaluate the alerts not fired yet for a closed window (or a session) on its states `a`; fired ones join `f`. */
-function evaluateInstance(
-  layout: Layout,
-  target: AlertTarget,
-  instance: { a: unknown[]; f?: number[] },
-  out: Out,
-): void {
-  const pending = unfiredAlerts(layout, target.window, instance.f);
-  if (pending.length === 0) return;
-  const values = valuesOf(layout, target.window, instance.a);
-  evaluateAlerts(layout, target, pending, values, out, (ai) => (instance.f ??= []).push(ai));
-}
-
-/**
- * Sessions (Kafka Streams semantics): events of a key closer than `gap` (inclusive) share a session; a record is
- * late when the session it would join ends before stream time − gap − grace. A closed session is final for this key
- * and is never reopened: a later on-time event within `gap` of it starts a new session.
- */
-function applySession(
-  layout: Layout,
-  key: string,
-  st: KeyState,
-  w: NormalizedWindow,
-  record: EngineRecord,
-  index: number,
-  out: Out,
-): boolean {
-  const { pipeline } = layout;
-  st.x ??= {};
-  const sessions = (st.x[w.index] ??= []);
-  const t = record.time;
-  let first = -1;
-  let overlaps = 0;
-  let start = t;
-  let last = t;
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i]!;
-    if (s.s - w.gapMs <= t && t <= s.l + w.gapMs) {
-      if (first < 0) first = i;
-      overlaps++;
-      if (s.s < start) start = s.s;
-      if (s.l > last) last = s.l;
-    }
-  }
-  // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
-  // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
-  const floor = st.F?.[w.index];
-  if (sessionClosed(w, t, record.streamTime) || (floor !== undefined && t <= floor)) {
-    out.late.push({ index, window: w.name, start: t, end: t });
-    return false;
-  }
-  let merged: SessionState;
-  if (overlaps === 0) {
-    merged = { s: start, l: last, a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()) };
-    let at = sessions.length;
-    while (at > 0 && sessions[at - 1]!.s > start) at--;
-    sessions.splice(at, 0, merged);
-  } else {
-    merged = sessions[first]!;
-    if (overlaps > 1) {
-      // The event bridges sessions: merge every overlapping one into the first.
-      const kept: SessionState[] = [];
-      for (let i = 0; i < sessions.length; i++) {
-        const other = sessions[i]!;
-        if (i === first || !(other.s - w.gapMs <= t && t <= other.l + w.gapMs)) {
-          kept.push(other);
-          continue;
-        }
-        for (let j = 0; j < w.aggregates.length; j++) {
-          merged.a[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(merged.a[j], other.a[j]);
-        }
-        if (other.f) merged.f = [...new Set([...(merged.f ?? []), ...other.f])].sort((a, b) => a - b);
-      }
-      st.x[w.index] = kept;
-    }
-    merged.s = start;
-    merged.l = last;
-  }
-  addTo(layout, w.aggregates, merged.a, record);
-  evaluateInstance(layout, { key, window: w, start: merged.s, end: merged.l, index }, merged, out);
   return true;
 }
 

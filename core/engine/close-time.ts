@@ -1,6 +1,5 @@
 import type { NormalizedWindow } from '../definition';
 import { alignDown } from './layout';
-import { startAfter } from './values';
 
 /**
  * When a window instance closes, per window kind: the one place the engine compares a close time with a stream time
@@ -38,6 +37,11 @@ export function dueTime(w: NormalizedWindow, end: number): number {
 }
 
 // Tumbling and hopping windows, by instance start.
+
+/** The smallest window start of `w` (a multiple of its advance) strictly after `time` (−∞ for −∞). */
+export function startAfter(w: NormalizedWindow, time: number): number {
+  return (Math.floor(time / w.advanceMs) + 1) * w.advanceMs;
+}
 
 /** Close time of the tumbling or hopping instance of `w` starting at `start`: start + size + grace. */
 export function timedCloseTime(w: NormalizedWindow, start: number): number {
