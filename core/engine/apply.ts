@@ -107,9 +107,17 @@ export function applyRecords(
   records: readonly EngineRecord[],
   options: ApplyOptions = {},
 ): ApplyOutcome {
-  const st = state ?? emptyState();
-  stampLayout(layout, st);
-  const out = {
+  const run = new KeyRun(layout, key, state ?? emptyState(), records, options);
+  for (let i = 0; i < records.length; i++) run.step(i, records[i]!);
+  return run.finish();
+}
+
+/** A dedupe claim of a record: its claim bucket and the hash of its id (./claims.ts). */
+type Claim = { bucket: number; hash: string };
+
+/** One {@link applyRecords} call: the key's state, what it produced so far, and the record-by-record steps. */
+class KeyRun {
+  readonly #out = {
     late: [] as LateEntry[],
     alerts: [] as AlertEvent[],
     results: [] as WindowResult[],
@@ -117,57 +125,111 @@ export function applyRecords(
     duplicates: [] as number[],
     tooLarge: [] as number[],
   };
-  const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
-  // Windows become final record by record (as in replay, one record a line), never past the stream time of a record
-  // still to come in this call: the state then never carries snapshots an earlier point had already finalized.
-  const finalAt = finalizationPoints(records, options.watermark);
-  // Windows final by a record's point leave the state before it is applied (as if finalized by the previous record,
-  // or by a closer): what the bound measures does not depend on batching.
-  const finalizeBefore = (i: number) => {
-    if (!finalAt || !st.c) return;
-    const before = Object.keys(st.c).length;
-    finalize(layout, key, st, finalAt[i]!, out.results);
-    if (guard && (st.c ? Object.keys(st.c).length : 0) !== before) guard.measure();
-  };
-  for (let i = 0; i < records.length; i++) {
-    let record = records[i]!;
-    if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
-    if (record.streamTime > st.m) {
-      const closedBefore = st.c ? Object.keys(st.c).length : 0;
-      advance(layout, st, record.streamTime);
-      if (guard && (st.c ? Object.keys(st.c).length : 0) !== closedBefore) guard.measure();
+  readonly #guard: SizeGuard | undefined;
+  /**
+   * Windows become final record by record (as in replay, one record a line), never past the stream time of a record
+   * still to come in this call: the state then never carries snapshots an earlier point had already finalized.
+   */
+  readonly #finalAt: number[] | undefined;
+
+  constructor(
+    readonly layout: Layout,
+    readonly key: string,
+    readonly st: KeyState,
+    records: readonly EngineRecord[],
+    readonly options: ApplyOptions,
+  ) {
+    stampLayout(layout, st);
+    this.#guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
+    this.#finalAt = finalizationPoints(records, options.watermark);
+  }
+
+  /**
+   * Record `i`: the key's stream time moves to the record's, windows final by then leave the state, then a duplicate
+   * is dropped, a record whose claim bucket is full is refused, and any other is applied.
+   */
+  step(i: number, given: EngineRecord): void {
+    const { st } = this;
+    // A record is late for what the key finalized already, whatever its own source's stream time.
+    const record = st.z !== undefined && st.z > given.streamTime ? { ...given, streamTime: st.z } : given;
+    this.#advance(record.streamTime);
+    this.#finalizeBefore(i);
+    const claim =
+      record.id === undefined ? undefined : { bucket: claimBucket(record.time), hash: claimHash(record.id) };
+    if (claim && this.#isDuplicate(claim, record.streamTime)) {
+      this.#out.duplicates.push(i);
+      this.#finalizeAfter(i);
+      return;
     }
-    finalizeBefore(i);
-    let claim: { bucket: number; hash: string } | undefined;
-    if (record.id !== undefined) {
-      claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
-      if (
-        isClaimed(st, claim.bucket, claim.hash, options.spilledClaims) &&
-        !claimsForgotten(layout, claim.bucket, record.streamTime)
-      ) {
-        out.duplicates.push(i);
-        if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
-        continue;
-      }
-      if (claimsFull(st, claim.bucket)) {
-        out.tooLarge.push(i);
-        continue;
-      }
+    if (claim && claimsFull(st, claim.bucket)) {
+      this.#out.tooLarge.push(i);
+      return;
     }
-    const before = guard?.begin(record);
+    this.#apply(i, record, claim);
+    this.#finalizeAfter(i);
+  }
+
+  /** The outcome, after closing and finalizing up to the watermark. */
+  finish(): ApplyOutcome {
+    const { layout, key, st, options } = this;
+    if (options.watermark !== undefined) this.#out.results.push(...closeUpTo(layout, key, st, options.watermark));
+    return { state: st, ...this.#out };
+  }
+
+  /** The key's stream time moves to `streamTime` (when later): windows close. */
+  #advance(streamTime: number): void {
+    if (streamTime <= this.st.m) return;
+    this.#measuringClosed(() => advance(this.layout, this.st, streamTime));
+  }
+
+  /**
+   * Windows final by a record's point leave the state before it is applied (as if finalized by the previous record,
+   * or by a closer): what the size bound measures does not depend on batching.
+   */
+  #finalizeBefore(i: number): void {
+    if (!this.#finalAt || !this.st.c) return;
+    this.#measuringClosed(() => finalize(this.layout, this.key, this.st, this.#finalAt![i]!, this.#out.results));
+  }
+
+  /** Windows final by record `i`'s point leave the state as results. */
+  #finalizeAfter(i: number): void {
+    if (this.#finalAt) finalize(this.layout, this.key, this.st, this.#finalAt[i]!, this.#out.results);
+  }
+
+  /** Run `change`; when it changed how many closed windows the state holds, the size guard measures again. */
+  #measuringClosed(change: () => void): void {
+    const closedCount = () => (this.st.c ? Object.keys(this.st.c).length : 0);
+    const before = closedCount();
+    change();
+    if (this.#guard && closedCount() !== before) this.#guard.measure();
+  }
+
+  /** Whether the record's id was claimed for this key, and the claim is not forgotten yet. */
+  #isDuplicate(claim: Claim, streamTime: number): boolean {
+    return (
+      isClaimed(this.st, claim.bucket, claim.hash, this.options.spilledClaims) &&
+      !claimsForgotten(this.layout, claim.bucket, streamTime)
+    );
+  }
+
+  /**
+   * Apply a record to every window and claim its id; a record that would make the state larger than the limit is
+   * rolled back and refused (`tooLarge`), leaving no trace.
+   */
+  #apply(i: number, record: EngineRecord, claim: Claim | undefined): void {
+    const { layout, key, st } = this;
+    const out = this.#out;
+    const before = this.#guard?.begin(record);
     const marks = { late: out.late.length, alerts: out.alerts.length };
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
     if (claim && !claimsForgotten(layout, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
-    if (guard?.exceeded(before)) {
+    if (this.#guard?.exceeded(before)) {
       out.late.length = marks.late;
       out.alerts.length = marks.alerts;
       out.tooLarge.push(i);
     } else if (counted) out.applied++;
-    if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
   }
-  if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
-  return { state: st, ...out };
 }
 
 /** Where windows may be finalized after each record: min(watermark, its stream time, any later record's). */
