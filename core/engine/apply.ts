@@ -475,6 +475,11 @@ function snapshot(
   st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}), ...(p ? { p } : {}) };
 }
 
+/**
+ * Apply a record to the tumbling and hopping windows: it counts in each instance holding it that is not late, in its
+ * slice for the open ones (then their alerts are evaluated), in its snapshot for the ones closed for this key.
+ * Returns whether it counted anywhere.
+ */
 function applyTimed(
   layout: Layout,
   key: string,
@@ -484,64 +489,94 @@ function applyTimed(
   out: RecordSink,
 ): boolean {
   if (layout.timedWindows.length === 0) return false;
-  const { pipeline } = layout;
   let toSlice = false;
   let counted = false;
   for (const w of layout.timedWindows) {
-    const oldest = firstWindowStart(w, record.time);
-    const floor = st.F?.[w.index];
-    if (
-      !timedClosed(w, oldest, st.m) &&
-      !timedClosed(w, oldest, record.streamTime) &&
-      (floor === undefined || oldest > floor)
-    ) {
-      // Every window holding the record is open (the usual case): nothing is late or closed.
-      toSlice = true;
-      counted = true;
-      continue;
-    }
-    for (let start = oldest; start <= record.time; start += w.advanceMs) {
-      if (timedClosed(w, start, record.streamTime) || (floor !== undefined && start <= floor)) {
-        out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
-      } else if (timedClosed(w, start, st.m)) {
-        // Closed for this key by another source's later stream time, still on time for this record's source.
-        const id = closedWindowId(w.index, start);
-        st.c ??= {};
-        const p = st.c[id] ? undefined : partialPositions(st, w, start);
-        const closed = (st.c[id] ??= {
-          w: w.index,
-          s: start,
-          e: start + w.sizeMs,
-          a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
-          ...(p ? { p } : {}),
-        });
-        addRecord(layout, w.aggregates, closed.a, record);
-        evaluateInstance(layout, { key, window: w, start: closed.s, end: closed.e, index }, closed, out);
-        counted = true;
-      } else {
-        toSlice = true;
-        counted = true;
-      }
-    }
+    const placed = placeTimed(layout, key, st, w, record, index, out);
+    if (placed === 'slice') toSlice = true;
+    if (placed !== 'late') counted = true;
   }
   if (!toSlice) return counted;
-  const sliceKey = Math.floor(record.time / layout.sliceMs);
-  let slice = st.s[sliceKey];
-  if (!slice) {
-    slice = layout.timedAggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
-    st.s[sliceKey] = slice;
-    const cached = nextCloseCache.get(st);
-    if (cached !== undefined)
-      nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
-    noteSliceAdded(st, sliceKey);
-  }
-  addRecord(layout, layout.timedAggregates, slice, record);
+  const sliceNo = addToSlice(layout, st, record);
   if (!layout.timedAlerts) return true;
   for (const w of layout.timedWindows) {
-    if (layout.alertsByWindow[w.index]!.length > 0)
-      evaluateOpenAlerts(layout, key, st, w, record, sliceKey, index, out);
+    if (layout.alertsByWindow[w.index]!.length > 0) evaluateOpenAlerts(layout, key, st, w, record, sliceNo, index, out);
   }
   return true;
+}
+
+/**
+ * Where a record goes for window `w`, per instance holding it: late (closed at the record's source's stream time, or
+ * at or before the window's reset floor), into the snapshot of an instance closed for this key by another source's
+ * later stream time, or into the slice (open instances). Returns `'slice'` when some instance is open, else
+ * `'closed'` when it counted in a snapshot, else `'late'`.
+ */
+function placeTimed(
+  layout: Layout,
+  key: string,
+  st: KeyState,
+  w: NormalizedWindow,
+  record: EngineRecord,
+  index: number,
+  out: RecordSink,
+): 'slice' | 'closed' | 'late' {
+  const oldest = firstWindowStart(w, record.time);
+  const floor = st.F?.[w.index];
+  const openAt = (start: number) => !timedClosed(w, start, st.m) && !timedClosed(w, start, record.streamTime);
+  // Every window holding the record is open (the usual case): nothing is late or closed.
+  if (openAt(oldest) && (floor === undefined || oldest > floor)) return 'slice';
+  let placed: 'slice' | 'closed' | 'late' = 'late';
+  for (let start = oldest; start <= record.time; start += w.advanceMs) {
+    if (timedClosed(w, start, record.streamTime) || (floor !== undefined && start <= floor)) {
+      out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
+    } else if (timedClosed(w, start, st.m)) {
+      addToClosed(layout, key, st, w, start, record, index, out);
+      if (placed === 'late') placed = 'closed';
+    } else placed = 'slice';
+  }
+  return placed;
+}
+
+/** Count a record in the instance of `w` at `start`, closed for this key but on time for the record's source. */
+function addToClosed(
+  layout: Layout,
+  key: string,
+  st: KeyState,
+  w: NormalizedWindow,
+  start: number,
+  record: EngineRecord,
+  index: number,
+  out: RecordSink,
+): void {
+  const id = closedWindowId(w.index, start);
+  st.c ??= {};
+  const p = st.c[id] ? undefined : partialPositions(st, w, start);
+  const closed = (st.c[id] ??= {
+    w: w.index,
+    s: start,
+    e: start + w.sizeMs,
+    a: w.aggregates.map((ai) => layout.pipeline.aggregates[ai]!.spec.init()),
+    ...(p ? { p } : {}),
+  });
+  addRecord(layout, w.aggregates, closed.a, record);
+  evaluateInstance(layout, { key, window: w, start: closed.s, end: closed.e, index }, closed, out);
+}
+
+/** Add a record to its slice (created when missing); returns the slice number. */
+function addToSlice(layout: Layout, st: KeyState, record: EngineRecord): number {
+  const sliceNo = Math.floor(record.time / layout.sliceMs);
+  let slice = st.s[sliceNo];
+  if (!slice) {
+    slice = layout.timedAggregates.map((ai) => layout.pipeline.aggregates[ai]!.spec.init());
+    st.s[sliceNo] = slice;
+    const cached = nextCloseCache.get(st);
+    if (cached !== undefined) {
+      nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceNo * layout.sliceMs)));
+    }
+    noteSliceAdded(st, sliceNo);
+  }
+  addRecord(layout, layout.timedAggregates, slice, record);
+  return sliceNo;
 }
 
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
