@@ -9,19 +9,18 @@ import {
   applyRecords,
   decodeText,
   definePipeline,
-  groupByKey,
   hopping,
   type KeyState,
   layoutOf,
   type Pipeline,
   parseState,
   serializeState,
-  streamTimes,
   tumbling,
   type ValidEvent,
 } from '../core';
 import { type GeneratorOptions, generate } from '../local/generator';
 import { ClickEvent } from '../pipelines/clickstream';
+import { groupByKey, streamTimes } from './engine-batch';
 
 /** One engine case: a pipeline and the events it is fed. */
 export interface EngineCase {

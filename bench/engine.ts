@@ -6,16 +6,15 @@
 import {
   applyRecords,
   decodeText,
-  groupByKey,
   type KeyState,
   layoutOf,
   type Pipeline,
   serializeState,
-  streamTimes,
   type ValidEvent,
 } from '../core';
 import { generate } from '../local/generator';
 import { clickstream } from '../pipelines/clickstream';
+import { groupByKey, streamTimes } from './engine-batch';
 import { type EngineCaseFigures, runEngineCases } from './engine-cases';
 import type { BenchContext, BenchFigures, BenchTarget } from './target';
 import { bestPerSec, medianPerSec, type Pass, timePasses } from './timing';

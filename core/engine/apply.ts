@@ -1,4 +1,3 @@
-import type { NormalizedWindow } from '../definition';
 import { StateFormatError } from '../errors';
 import {
   addClaim,
@@ -10,13 +9,16 @@ import {
   pruneClaims,
   type SpilledClaims,
 } from './claims';
-import { layerSlices, pruneLayers } from './layers';
-import { alignDown, firstWindowStart, type Layout, windowStartsFor } from './layout';
-import { cachedSlices, evaluateOpenAlerts, noteClosed, noteSliceAdded, takeInstanceStates } from './open-alerts';
-import { partialField, partialPositions, prunePartial, unionPositions } from './partial';
-import { type ClosedWindow, emptyState, type KeyState, parseState, type SessionState, serializeState } from './state';
+import { dueTime, isClosed, resetFloorSettled, timedClosed } from './close-time';
+import { layerSlices } from './layers';
+import { type Layout, windowStartsFor } from './layout';
+import { partialField, partialPositions, prunePartial } from './partial';
+import { applySession, closeSessions } from './sessions';
+import { SizeGuard } from './size-guard';
+import { emptyState, type KeyState } from './state';
+import { applyTimed, closeTimed, nextTimedClose, sortedSlices } from './timed';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
-import { resetFloorStart, startAfter, valuesOf, windowStates } from './values';
+import { resetFloorStart, valuesOf, windowStates } from './values';
 
 /** What {@link applyRecords} produced for one key. */
 export interface ApplyOutcome {
@@ -51,8 +53,6 @@ export interface ApplyOptions {
    */
   readonly maxStateBytes?: number;
 }
-
-const closedId = (w: number, start: number) => `${w}@${start}`;
 
 /**
  * A state is only ever read under the layout it was written with (core/evolution translates it first): reading it
@@ -89,9 +89,17 @@ export function applyRecords(
   records: readonly EngineRecord[],
   options: ApplyOptions = {},
 ): ApplyOutcome {
-  const st = state ?? emptyState();
-  stampLayout(layout, st);
-  const out = {
+  const run = new KeyRun(layout, key, state ?? emptyState(), records, options);
+  for (let i = 0; i < records.length; i++) run.step(i, records[i]!);
+  return run.finish();
+}
+
+/** A dedupe claim of a record: its claim bucket and the hash of its id (./claims.ts). */
+type Claim = { bucket: number; hash: string };
+
+/** One {@link applyRecords} call: the key's state, what it produced so far, and the record-by-record steps. */
+class KeyRun {
+  readonly #out = {
     late: [] as LateEntry[],
     alerts: [] as AlertEvent[],
     results: [] as WindowResult[],
@@ -99,57 +107,111 @@ export function applyRecords(
     duplicates: [] as number[],
     tooLarge: [] as number[],
   };
-  const guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
-  // Windows become final record by record (as in replay, one record a line), never past the stream time of a record
-  // still to come in this call: the state then never carries snapshots an earlier point had already finalized.
-  const finalAt = finalizationPoints(records, options.watermark);
-  // Windows final by a record's point leave the state before it is applied (as if finalized by the previous record,
-  // or by a closer): what the bound measures does not depend on batching.
-  const finalizeBefore = (i: number) => {
-    if (!finalAt || !st.c) return;
-    const before = Object.keys(st.c).length;
-    finalize(layout, key, st, finalAt[i]!, out.results);
-    if (guard && (st.c ? Object.keys(st.c).length : 0) !== before) guard.measure();
-  };
-  for (let i = 0; i < records.length; i++) {
-    let record = records[i]!;
-    if (st.z !== undefined && st.z > record.streamTime) record = { ...record, streamTime: st.z };
-    if (record.streamTime > st.m) {
-      const closedBefore = st.c ? Object.keys(st.c).length : 0;
-      advance(layout, st, record.streamTime);
-      if (guard && (st.c ? Object.keys(st.c).length : 0) !== closedBefore) guard.measure();
+  readonly #guard: SizeGuard | undefined;
+  /**
+   * Windows become final record by record (as in replay, one record a line), never past the stream time of a record
+   * still to come in this call: the state then never carries snapshots an earlier point had already finalized.
+   */
+  readonly #finalAt: number[] | undefined;
+
+  constructor(
+    readonly layout: Layout,
+    readonly key: string,
+    readonly st: KeyState,
+    records: readonly EngineRecord[],
+    readonly options: ApplyOptions,
+  ) {
+    stampLayout(layout, st);
+    this.#guard = options.maxStateBytes === undefined ? undefined : new SizeGuard(layout, st, options.maxStateBytes);
+    this.#finalAt = finalizationPoints(records, options.watermark);
+  }
+
+  /**
+   * Record `i`: the key's stream time moves to the record's, windows final by then leave the state, then a duplicate
+   * is dropped, a record whose claim bucket is full is refused, and any other is applied.
+   */
+  step(i: number, given: EngineRecord): void {
+    const { st } = this;
+    // A record is late for what the key finalized already, whatever its own source's stream time.
+    const record = st.z !== undefined && st.z > given.streamTime ? { ...given, streamTime: st.z } : given;
+    this.#advance(record.streamTime);
+    this.#finalizeBefore(i);
+    const claim =
+      record.id === undefined ? undefined : { bucket: claimBucket(record.time), hash: claimHash(record.id) };
+    if (claim && this.#isDuplicate(claim, record.streamTime)) {
+      this.#out.duplicates.push(i);
+      this.#finalizeAfter(i);
+      return;
     }
-    finalizeBefore(i);
-    let claim: { bucket: number; hash: string } | undefined;
-    if (record.id !== undefined) {
-      claim = { bucket: claimBucket(record.time), hash: claimHash(record.id) };
-      if (
-        isClaimed(st, claim.bucket, claim.hash, options.spilledClaims) &&
-        !claimsForgotten(layout, claim.bucket, record.streamTime)
-      ) {
-        out.duplicates.push(i);
-        if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
-        continue;
-      }
-      if (claimsFull(st, claim.bucket)) {
-        out.tooLarge.push(i);
-        continue;
-      }
+    if (claim && claimsFull(st, claim.bucket)) {
+      this.#out.tooLarge.push(i);
+      return;
     }
-    const before = guard?.begin(record);
+    this.#apply(i, record, claim);
+    this.#finalizeAfter(i);
+  }
+
+  /** The outcome, after closing and finalizing up to the watermark. */
+  finish(): ApplyOutcome {
+    const { layout, key, st, options } = this;
+    if (options.watermark !== undefined) this.#out.results.push(...closeUpTo(layout, key, st, options.watermark));
+    return { state: st, ...this.#out };
+  }
+
+  /** The key's stream time moves to `streamTime` (when later): windows close. */
+  #advance(streamTime: number): void {
+    if (streamTime <= this.st.m) return;
+    this.#measuringClosed(() => advance(this.layout, this.st, streamTime));
+  }
+
+  /**
+   * Windows final by a record's point leave the state before it is applied (as if finalized by the previous record,
+   * or by a closer): what the size bound measures does not depend on batching.
+   */
+  #finalizeBefore(i: number): void {
+    if (!this.#finalAt || !this.st.c) return;
+    this.#measuringClosed(() => finalize(this.layout, this.key, this.st, this.#finalAt![i]!, this.#out.results));
+  }
+
+  /** Windows final by record `i`'s point leave the state as results. */
+  #finalizeAfter(i: number): void {
+    if (this.#finalAt) finalize(this.layout, this.key, this.st, this.#finalAt[i]!, this.#out.results);
+  }
+
+  /** Run `change`; when it changed how many closed windows the state holds, the size guard measures again. */
+  #measuringClosed(change: () => void): void {
+    const closedCount = () => (this.st.c ? Object.keys(this.st.c).length : 0);
+    const before = closedCount();
+    change();
+    if (this.#guard && closedCount() !== before) this.#guard.measure();
+  }
+
+  /** Whether the record's id was claimed for this key, and the claim is not forgotten yet. */
+  #isDuplicate(claim: Claim, streamTime: number): boolean {
+    return (
+      isClaimed(this.st, claim.bucket, claim.hash, this.options.spilledClaims) &&
+      !claimsForgotten(this.layout, claim.bucket, streamTime)
+    );
+  }
+
+  /**
+   * Apply a record to every window and claim its id; a record that would make the state larger than the limit is
+   * rolled back and refused (`tooLarge`), leaving no trace.
+   */
+  #apply(i: number, record: EngineRecord, claim: Claim | undefined): void {
+    const { layout, key, st } = this;
+    const out = this.#out;
+    const before = this.#guard?.begin(record);
     const marks = { late: out.late.length, alerts: out.alerts.length };
     let counted = applyTimed(layout, key, st, record, i, out);
     for (const w of layout.sessionWindows) counted = applySession(layout, key, st, w, record, i, out) || counted;
     if (claim && !claimsForgotten(layout, claim.bucket, record.streamTime)) addClaim(st, claim.bucket, claim.hash);
-    if (guard?.exceeded(before)) {
+    if (this.#guard?.exceeded(before)) {
       out.late.length = marks.late;
       out.alerts.length = marks.alerts;
       out.tooLarge.push(i);
     } else if (counted) out.applied++;
-    if (finalAt) finalize(layout, key, st, finalAt[i]!, out.results);
   }
-  if (options.watermark !== undefined) out.results.push(...closeUpTo(layout, key, st, options.watermark));
-  return { state: st, ...out };
 }
 
 /** Where windows may be finalized after each record: min(watermark, its stream time, any later record's). */
@@ -166,68 +228,6 @@ function finalizationPoints(records: readonly EngineRecord[], watermark: number 
 }
 
 /**
- * Keeps a key's state under `maxStateBytes`, record by record, without serialising it for every record: the exact size
- * is measured at the start and after windows close; each record adds an upper bound of what it can add (a few times
- * its own size per window it lands in). Only when that estimate reaches half the limit is the state serialised
- * around the record, and a record that would pass the limit is rolled back. The decision is the same whatever the
- * batching (replay's one-line batches or the processor's), because it is exact whenever it could matter.
- */
-class SizeGuard {
-  #estimate = 0;
-  readonly #st: KeyState;
-  readonly #limit: number;
-  /** Upper bound of what one record adds per byte of its own and in all: the window instances it can land in. */
-  readonly #instances: number;
-  readonly #perInstance: number;
-
-  constructor(layout: Layout, st: KeyState, limit: number) {
-    this.#st = st;
-    this.#limit = limit;
-    this.#instances =
-      layout.timedWindows.reduce((n, w) => n + Math.ceil(w.sizeMs / w.advanceMs), 0) + layout.sessionWindows.length;
-    this.#perInstance = 64 + 32 * layout.pipeline.aggregates.length;
-    this.measure();
-  }
-
-  /**
-   * Measure the state exactly (after windows closed: snapshots can add up to the size of their slices). Dedupe claims
-   * do not count: the storage moves a hot key's claims out of its item, and replay keeps them all.
-   */
-  measure(): void {
-    this.#estimate = sizeWithoutClaims(this.#st);
-  }
-
-  /** Before applying `record`: the state's text when the record could bring it near the limit, else undefined. */
-  begin(record: EngineRecord): string | undefined {
-    const bytes = record.bytes ?? Buffer.byteLength(JSON.stringify(record.event) ?? '', 'utf8');
-    this.#estimate += this.#instances * (this.#perInstance + 4 * bytes) + 64;
-    if (this.#estimate <= this.#limit / 2) return undefined;
-    return serializeState(this.#st);
-  }
-
-  /** After applying: true (and the state restored to `before`) when the record made it larger than the limit. */
-  exceeded(before: string | undefined): boolean {
-    if (before === undefined) return false;
-    const after = sizeWithoutClaims(this.#st);
-    if (after <= this.#limit) {
-      this.#estimate = after;
-      return false;
-    }
-    const back = parseState(before);
-    for (const k of Object.keys(this.#st) as (keyof KeyState)[]) delete this.#st[k];
-    Object.assign(this.#st, back);
-    nextCloseCache.delete(this.#st);
-    this.measure();
-    return true;
-  }
-}
-
-/** UTF-8 bytes of a state's JSON without its dedupe claims. */
-function sizeWithoutClaims(st: KeyState): number {
-  return Buffer.byteLength(serializeState(st.d || st.D ? { ...st, d: undefined, D: undefined } : st), 'utf8');
-}
-
-/**
  * Close and finalize a key's windows up to `watermark` without new records (a closer, when traffic stops): windows
  * whose end + grace ≤ watermark become results, and later records for them count as late.
  */
@@ -241,383 +241,13 @@ export function closeUpTo(layout: Layout, key: string, state: KeyState, watermar
   return results;
 }
 
-/**
- * Cached earliest close time of each live state object (not stored: recomputed once per loaded state). Kept exact:
- * a new slice lowers it, closing windows clears it.
- */
-const nextCloseCache = new WeakMap<KeyState, number>();
-
-/** Earliest close time (end + grace) of any still-open time window holding a slice of this key. */
-function nextTimedClose(layout: Layout, st: KeyState): number {
-  const cached = nextCloseCache.get(st);
-  if (cached !== undefined && cached > st.m) return cached;
-  const next = computeNextTimedClose(layout, st);
-  nextCloseCache.set(st, next);
-  return next;
-}
-
-/** Earliest close time after the key's stream time of the windows (of `windows`) holding `slice` (ms). */
-function sliceNextClose(
-  layout: Layout,
-  st: KeyState,
-  slice: number,
-  windows: readonly NormalizedWindow[] = layout.timedWindows,
-): number {
-  let next = Number.POSITIVE_INFINITY;
-  for (const w of windows) {
-    const start = Math.max(
-      firstWindowStart(w, slice),
-      startAfter(w, st.m - w.sizeMs - w.graceMs),
-      resetFloorStart(st, w),
-    );
-    if (start <= slice && start + w.sizeMs + w.graceMs < next) next = start + w.sizeMs + w.graceMs;
-  }
-  return next;
-}
-
-/** Slice numbers of a state, ascending (the alert cache's list when it has one: do not modify). */
-function sortedSlices(st: KeyState): readonly number[] {
-  const cached = cachedSlices(st);
-  if (cached !== undefined) return cached;
-  const slices: number[] = [];
-  for (const k in st.s) slices.push(Number(k));
-  return slices.sort((a, b) => a - b);
-}
-
-function computeNextTimedClose(layout: Layout, st: KeyState): number {
-  // Per window, the slice with the earliest close is the oldest whose windows are not all closed (a later slice's
-  // windows close no earlier), so each window looks at its oldest slices only.
-  const slices = sortedSlices(st);
-  let next = Number.POSITIVE_INFINITY;
-  for (const w of layout.timedWindows) {
-    const after = Math.max(startAfter(w, st.m - w.sizeMs - w.graceMs), resetFloorStart(st, w));
-    for (const sliceNo of slices) {
-      const slice = sliceNo * layout.sliceMs;
-      const start = Math.max(firstWindowStart(w, slice), after);
-      if (start <= slice) {
-        next = Math.min(next, start + w.sizeMs + w.graceMs);
-        break;
-      }
-    }
-    // Slice layers of a definition switch (./layers.ts): read by the windows that carried over only.
-    if (st.o) for (const [slice] of layerSlices(st, w)) next = Math.min(next, sliceNextClose(layout, st, slice, [w]));
-  }
-  return next;
-}
-
 /** Stream time of this key moves to `to`: snapshot windows that close, prune slices no open window needs. */
 function advance(layout: Layout, st: KeyState, to: number): void {
   const from = st.m;
   const nextClose = nextTimedClose(layout, st);
   st.m = to;
-  if (to >= nextClose) {
-    closeTimed(layout, st, from, to);
-    nextCloseCache.delete(st);
-    noteClosed(layout, st, to);
-    // A fired id names an open window holding a slice (the fired record's): it closes at or after nextClose.
-    if (st.f) pruneFired(layout, st, to);
-  }
+  if (to >= nextClose) closeTimed(layout, st, from, to);
   if (st.x) closeSessions(layout, st, to);
-}
-
-function closeTimed(layout: Layout, st: KeyState, from: number, to: number): void {
-  const slices = sortedSlices(st);
-  if (slices.length > 0 || st.o) {
-    const fired = firedByWindow(layout, st);
-    for (const w of layout.timedWindows) {
-      // The slice times the window reads: the state's slices, and the layers of a definition switch it carried over.
-      let first = slices.length > 0 ? slices[0]! * layout.sliceMs : Number.POSITIVE_INFINITY;
-      let last = slices.length > 0 ? slices[slices.length - 1]! * layout.sliceMs : Number.NEGATIVE_INFINITY;
-      if (st.o) {
-        for (const [slice] of layerSlices(st, w)) {
-          if (slice < first) first = slice;
-          if (slice > last) last = slice;
-        }
-      }
-      if (first > last) continue;
-      // Windows closing in (from, to] (from < start + size + grace ≤ to) that can hold a slice, oldest first.
-      const span = w.sizeMs + w.graceMs;
-      const lastStart = Math.min(alignDown(last, w.advanceMs), alignDown(to - span, w.advanceMs));
-      for (
-        let start = Math.max(firstWindowStart(w, first), startAfter(w, from - span), resetFloorStart(st, w));
-        start <= lastStart;
-        start += w.advanceMs
-      ) {
-        snapshot(layout, st, w, start, slices, fired);
-      }
-    }
-  }
-  // Drop the slices no open window needs: the oldest ones (a slice's last window closes later for a later slice).
-  for (const sliceNo of slices) {
-    const slice = sliceNo * layout.sliceMs;
-    let needed = false;
-    for (const w of layout.timedWindows) {
-      if (alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to) {
-        needed = true;
-        break;
-      }
-    }
-    if (needed) break;
-    delete st.s[sliceNo];
-  }
-  if (st.o) pruneLayers(layout, st, to);
-}
-
-function closeSessions(layout: Layout, st: KeyState, to: number): void {
-  for (const w of layout.sessionWindows) {
-    const sessions = st.x?.[w.index];
-    if (!sessions || sessions.length === 0) continue;
-    let closing = false;
-    for (const s of sessions) if (s.l + w.gapMs + w.graceMs < to) closing = true;
-    if (!closing) continue;
-    const open: SessionState[] = [];
-    for (const s of sessions) {
-      if (s.l + w.gapMs + w.graceMs < to) {
-        st.c ??= {};
-        const id = closedId(w.index, s.s);
-        const earlier = st.c[id];
-        const p = partialPositions(st, w, s.s);
-        if (earlier) {
-          // A session with the same start closed before (records from a slower source): they are one session.
-          for (let j = 0; j < w.aggregates.length; j++) {
-            earlier.a[j] = layout.pipeline.aggregates[w.aggregates[j]!]!.spec.merge(earlier.a[j], s.a[j]);
-          }
-          earlier.e = Math.max(earlier.e, s.l);
-          if (s.f) earlier.f = [...new Set([...(earlier.f ?? []), ...s.f])].sort((a, b) => a - b);
-          const union = unionPositions(earlier.p, p);
-          if (union) earlier.p = union;
-        } else {
-          st.c[id] = { w: w.index, s: s.s, e: s.l, a: s.a, ...(s.f ? { f: s.f } : {}), ...(p ? { p } : {}) };
-        }
-      } else open.push(s);
-    }
-    st.x![w.index] = open;
-  }
-}
-
-function pruneFired(layout: Layout, st: KeyState, to: number): void {
-  const { pipeline } = layout;
-  st.f = st.f!.filter((id) => {
-    const [alert, start] = id.split('@');
-    const w = pipeline.windows[pipeline.alerts[Number(alert)]!.windowIndex]!;
-    return Number(start) + w.sizeMs + w.graceMs > to;
-  });
-  if (st.f.length === 0) delete st.f;
-}
-
-/** Alerts fired for open time windows (`st.f`), by closed-window id (`"<window>@<start>"`), ascending. */
-function firedByWindow(layout: Layout, st: KeyState): Map<string, number[]> | undefined {
-  if (!st.f || st.f.length === 0) return undefined;
-  const fired = new Map<string, number[]>();
-  for (const id of st.f) {
-    const at = id.indexOf('@');
-    const alert = Number(id.slice(0, at));
-    const key = closedId(layout.pipeline.alerts[alert]!.windowIndex, Number(id.slice(at + 1)));
-    const list = fired.get(key);
-    if (list) list.push(alert);
-    else fired.set(key, [alert]);
-  }
-  for (const list of fired.values()) list.sort((a, b) => a - b);
-  return fired;
-}
-
-/**
- * Snapshot a closing time window (with the alerts already fired for it): its merged slices, taken from the alert
- * cache when it holds them (the same states, without merging every slice again).
- */
-function snapshot(
-  layout: Layout,
-  st: KeyState,
-  w: NormalizedWindow,
-  start: number,
-  slices: readonly number[],
-  firedByClosedId: Map<string, number[]> | undefined,
-): void {
-  const a = takeInstanceStates(layout, st, w, start) ?? windowStates(layout, st, w, start, slices);
-  if (a === undefined) return;
-  const id = closedId(w.index, start);
-  const fired = firedByClosedId?.get(id);
-  const p = partialPositions(st, w, start);
-  st.c ??= {};
-  st.c[id] = { w: w.index, s: start, e: start + w.sizeMs, a, ...(fired ? { f: fired } : {}), ...(p ? { p } : {}) };
-}
-
-function addTo(layout: Layout, aggregateIndexes: readonly number[], states: unknown[], record: EngineRecord): void {
-  const { aggregates } = layout.pipeline;
-  for (let j = 0; j < aggregateIndexes.length; j++) {
-    const spec = aggregates[aggregateIndexes[j]!]!.spec;
-    if (spec.filter && !spec.filter(record.event)) continue;
-    states[j] = spec.add(states[j], record.event, record.time);
-  }
-}
-
-type Out = { late: LateEntry[]; alerts: AlertEvent[] };
-
-function applyTimed(layout: Layout, key: string, st: KeyState, record: EngineRecord, index: number, out: Out): boolean {
-  if (layout.timedWindows.length === 0) return false;
-  const { pipeline } = layout;
-  let toSlice = false;
-  let counted = false;
-  for (const w of layout.timedWindows) {
-    const oldest = firstWindowStart(w, record.time);
-    const floor = st.F?.[w.index];
-    if (
-      oldest + w.sizeMs + w.graceMs > st.m &&
-      oldest + w.sizeMs + w.graceMs > record.streamTime &&
-      (floor === undefined || oldest > floor)
-    ) {
-      // Every window holding the record is open (the usual case): nothing is late or closed.
-      toSlice = true;
-      counted = true;
-      continue;
-    }
-    for (let start = oldest; start <= record.time; start += w.advanceMs) {
-      const closesAt = start + w.sizeMs + w.graceMs;
-      if (closesAt <= record.streamTime || (floor !== undefined && start <= floor)) {
-        out.late.push({ index, window: w.name, start, end: start + w.sizeMs });
-      } else if (closesAt <= st.m) {
-        // Closed for this key by another source's later stream time, still on time for this record's source.
-        const id = closedId(w.index, start);
-        st.c ??= {};
-        const p = st.c[id] ? undefined : partialPositions(st, w, start);
-        const closed = (st.c[id] ??= {
-          w: w.index,
-          s: start,
-          e: start + w.sizeMs,
-          a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()),
-          ...(p ? { p } : {}),
-        });
-        addTo(layout, w.aggregates, closed.a, record);
-        evaluateClosed(layout, key, w, closed, index, out);
-        counted = true;
-      } else {
-        toSlice = true;
-        counted = true;
-      }
-    }
-  }
-  if (!toSlice) return counted;
-  const sliceKey = Math.floor(record.time / layout.sliceMs);
-  let slice = st.s[sliceKey];
-  if (!slice) {
-    slice = layout.timedAggregates.map((ai) => pipeline.aggregates[ai]!.spec.init());
-    st.s[sliceKey] = slice;
-    const cached = nextCloseCache.get(st);
-    if (cached !== undefined)
-      nextCloseCache.set(st, Math.min(cached, sliceNextClose(layout, st, sliceKey * layout.sliceMs)));
-    noteSliceAdded(st, sliceKey);
-  }
-  addTo(layout, layout.timedAggregates, slice, record);
-  if (!layout.timedAlerts) return true;
-  for (const w of layout.timedWindows) {
-    if (layout.alertsByWindow[w.index]!.length > 0)
-      evaluateOpenAlerts(layout, key, st, w, record, sliceKey, index, out);
-  }
-  return true;
-}
-
-function evaluateClosed(
-  layout: Layout,
-  key: string,
-  w: NormalizedWindow,
-  closed: ClosedWindow,
-  index: number,
-  out: Out,
-): void {
-  let values: Record<string, unknown> | undefined;
-  for (const ai of layout.alertsByWindow[w.index]!) {
-    if (closed.f?.includes(ai)) continue;
-    values ??= valuesOf(layout, w, closed.a);
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start: closed.s, end: closed.e };
-    if (alert.when(values, context)) {
-      (closed.f ??= []).push(ai);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
-}
-
-/**
- * Sessions (Kafka Streams semantics): events of a key closer than `gap` (inclusive) share a session; a record is
- * late when the session it would join ends before stream time − gap − grace. A closed session is final for this key
- * and is never reopened: a later on-time event within `gap` of it starts a new session.
- */
-function applySession(
-  layout: Layout,
-  key: string,
-  st: KeyState,
-  w: NormalizedWindow,
-  record: EngineRecord,
-  index: number,
-  out: Out,
-): boolean {
-  const { pipeline } = layout;
-  st.x ??= {};
-  const sessions = (st.x[w.index] ??= []);
-  const t = record.time;
-  let first = -1;
-  let overlaps = 0;
-  let start = t;
-  let last = t;
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i]!;
-    if (s.s - w.gapMs <= t && t <= s.l + w.gapMs) {
-      if (first < 0) first = i;
-      overlaps++;
-      if (s.s < start) start = s.s;
-      if (s.l > last) last = s.l;
-    }
-  }
-  // Late on the record's own time (stricter than Kafka's merged-session rule): an old record never reaches back into
-  // a live session, so what is late stays late, and a dedupe claim can be forgotten for good (./claims.ts).
-  const floor = st.F?.[w.index];
-  if (t + w.gapMs + w.graceMs < record.streamTime || (floor !== undefined && t <= floor)) {
-    out.late.push({ index, window: w.name, start: t, end: t });
-    return false;
-  }
-  let merged: SessionState;
-  if (overlaps === 0) {
-    merged = { s: start, l: last, a: w.aggregates.map((ai) => pipeline.aggregates[ai]!.spec.init()) };
-    let at = sessions.length;
-    while (at > 0 && sessions[at - 1]!.s > start) at--;
-    sessions.splice(at, 0, merged);
-  } else {
-    merged = sessions[first]!;
-    if (overlaps > 1) {
-      // The event bridges sessions: merge every overlapping one into the first.
-      const kept: SessionState[] = [];
-      for (let i = 0; i < sessions.length; i++) {
-        const other = sessions[i]!;
-        if (i === first || !(other.s - w.gapMs <= t && t <= other.l + w.gapMs)) {
-          kept.push(other);
-          continue;
-        }
-        for (let j = 0; j < w.aggregates.length; j++) {
-          merged.a[j] = pipeline.aggregates[w.aggregates[j]!]!.spec.merge(merged.a[j], other.a[j]);
-        }
-        if (other.f) merged.f = [...new Set([...(merged.f ?? []), ...other.f])].sort((a, b) => a - b);
-      }
-      st.x[w.index] = kept;
-    }
-    merged.s = start;
-    merged.l = last;
-  }
-  addTo(layout, w.aggregates, merged.a, record);
-  const alerts = layout.alertsByWindow[w.index]!;
-  if (alerts.length > 0) {
-    let values: Record<string, unknown> | undefined;
-    for (const ai of alerts) {
-      if (merged.f?.includes(ai)) continue;
-      values ??= valuesOf(layout, w, merged.a);
-      const alert = pipeline.alerts[ai]!;
-      const context = { key, window: w.name, start: merged.s, end: merged.l };
-      if (alert.when(values, context)) {
-        (merged.f ??= []).push(ai);
-        out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-      }
-    }
-  }
-  return true;
 }
 
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
@@ -635,8 +265,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
   for (const id of ids) {
     const closed = st.c[id]!;
     const w = windows[closed.w]!;
-    const final = w.kind === 'session' ? closed.e + w.gapMs + w.graceMs < watermark : closed.e + w.graceMs <= watermark;
-    if (!final) continue;
+    if (!isClosed(w, closed.e, watermark)) continue;
     results.push({
       window: w.name,
       key,
@@ -655,8 +284,7 @@ function pruneResetFloors(layout: Layout, st: KeyState): void {
   if (!st.F || st.z === undefined) return;
   for (const index of Object.keys(st.F)) {
     const w = layout.pipeline.windows[Number(index)];
-    const span = w === undefined ? 0 : w.kind === 'session' ? w.gapMs + w.graceMs : w.sizeMs + w.graceMs;
-    if (w === undefined || st.F[index]! + span < st.z) delete st.F[index];
+    if (w === undefined || resetFloorSettled(w, st.F[index]!, st.z)) delete st.F[index];
   }
   if (Object.keys(st.F).length === 0) delete st.F;
 }
@@ -680,11 +308,11 @@ export function nextCloseTime(layout: Layout, st: KeyState): number {
   checkLayout(layout, st);
   let next = nextTimedClose(layout, st);
   for (const w of layout.sessionWindows) {
-    for (const s of st.x?.[w.index] ?? []) next = Math.min(next, s.l + w.gapMs + w.graceMs + 1);
+    for (const s of st.x?.[w.index] ?? []) next = Math.min(next, dueTime(w, s.l));
   }
   for (const closed of Object.values(st.c ?? {})) {
     const w = layout.pipeline.windows[closed.w]!;
-    next = Math.min(next, w.kind === 'session' ? closed.e + w.gapMs + w.graceMs + 1 : closed.e + w.graceMs);
+    next = Math.min(next, dueTime(w, closed.e));
   }
   return next;
 }
@@ -703,7 +331,7 @@ export function openResults(layout: Layout, key: string, st: KeyState): (WindowR
     const floor = resetFloorStart(st, w);
     for (const time of times) {
       for (const start of windowStartsFor(w, time)) {
-        if (start + w.sizeMs + w.graceMs > st.m && start >= floor) starts.add(start);
+        if (!timedClosed(w, start, st.m) && start >= floor) starts.add(start);
       }
     }
     for (const start of [...starts].sort((a, b) => a - b)) {

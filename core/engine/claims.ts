@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StateFormatError } from '../errors';
+import { sessionsBeforeClosed, timedClosed } from './close-time';
 import type { Layout } from './layout';
 import type { KeyState } from './state';
 
@@ -61,10 +62,10 @@ export function claimsForgotten(layout: Layout, bucket: number, streamTime: numb
   for (const w of layout.timedWindows) {
     // Start of the last window holding a time < end: the largest multiple of advance below end.
     const lastStart = Math.ceil(end / w.advanceMs) * w.advanceMs - w.advanceMs;
-    if (lastStart + w.sizeMs + w.graceMs > streamTime) return false;
+    if (!timedClosed(w, lastStart, streamTime)) return false;
   }
   for (const w of layout.sessionWindows) {
-    if (end + w.gapMs + w.graceMs > streamTime) return false;
+    if (!sessionsBeforeClosed(w, end, streamTime)) return false;
   }
   return true;
 }

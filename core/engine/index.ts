@@ -1,5 +1,4 @@
 export * from './apply';
-export * from './batch';
 export * from './claims';
 export * from './layout';
 export * from './state';

@@ -1,5 +1,6 @@
 import type { NormalizedWindow } from '../definition';
-import { alignDown, type Layout } from './layout';
+import { holdsOpen } from './close-time';
+import type { Layout } from './layout';
 import type { KeyState } from './state';
 
 /**
@@ -41,7 +42,7 @@ export function pruneLayers(layout: Layout, st: KeyState, to: number): void {
     const windows = layer.w.map((i) => layout.pipeline.windows[i]!);
     for (const key of Object.keys(layer.s)) {
       const slice = Number(key) * layer.ms;
-      if (!windows.some((w) => alignDown(slice, w.advanceMs) + w.sizeMs + w.graceMs > to)) delete layer.s[key];
+      if (!windows.some((w) => holdsOpen(w, slice, to))) delete layer.s[key];
     }
   }
   st.o = st.o.filter((layer) => Object.keys(layer.s).length > 0);

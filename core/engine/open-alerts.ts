@@ -24,16 +24,13 @@
  */
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow } from '../definition';
+import { type AlertSink, evaluateAlerts } from './alerts';
+import { firstOpenStart, timedClosed } from './close-time';
 import { readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout } from './layout';
-import type { KeyState } from './state';
-import type { AlertEvent, EngineRecord } from './types';
-import { lowerBound, resetFloorStart, sliceValues, startAfter, valuesOf, windowStates } from './values';
-
-/** Where evaluations report fired alerts. */
-export interface AlertSink {
-  readonly alerts: AlertEvent[];
-}
+import { addFiredAlert, firedAlerts, type KeyState } from './state';
+import type { EngineRecord } from './types';
+import { lowerBound, resetFloorStart, sliceValues, valuesOf, windowStates } from './values';
 
 /** Open-window alert state of one key. */
 interface AlertCache {
@@ -152,11 +149,9 @@ function cacheOf(layout: Layout, st: KeyState): AlertCache {
   for (const k in st.s) slices.push(Number(k));
   slices.sort((a, b) => a - b);
   const fired = layout.pipeline.alerts.map(() => new Set<number>());
-  for (const id of st.f ?? []) {
-    const at = id.indexOf('@');
-    const alert = Number(id.slice(0, at));
+  for (const { alert, windowStart } of firedAlerts(st)) {
     const w = layout.pipeline.windows[layout.pipeline.alerts[alert]!.windowIndex]!;
-    fired[alert]!.add(Number(id.slice(at + 1)) / w.advanceMs);
+    fired[alert]!.add(windowStart / w.advanceMs);
   }
   const cache: AlertCache = {
     s: st.s,
@@ -180,13 +175,13 @@ export function noteClosed(layout: Layout, st: KeyState, to: number): void {
   const cache = caches.get(st);
   if (cache === undefined || cache.s !== st.s) return;
   for (const w of layout.timedWindows) {
-    cache.open[w.index]?.dropClosed((at) => at * w.advanceMs + w.sizeMs + w.graceMs <= to);
+    cache.open[w.index]?.dropClosed((at) => timedClosed(w, at * w.advanceMs, to));
   }
   layout.pipeline.alerts.forEach((alert, ai) => {
     const fired = cache.fired[ai]!;
     if (fired.size === 0) return;
     const w = layout.pipeline.windows[alert.windowIndex]!;
-    for (const at of fired) if (at * w.advanceMs + w.sizeMs + w.graceMs <= to) fired.delete(at);
+    for (const at of fired) if (timedClosed(w, at * w.advanceMs, to)) fired.delete(at);
   });
   // Closing prunes the oldest slices.
   const { slices } = cache;
@@ -230,13 +225,8 @@ export function evaluateOpenAlerts(
   index: number,
   out: AlertSink,
 ): void {
-  const span = w.sizeMs + w.graceMs;
   const closedThrough = Math.max(st.m, record.streamTime);
-  const oldest = Math.max(
-    firstWindowStart(w, record.time),
-    startAfter(w, closedThrough - span),
-    resetFloorStart(st, w),
-  );
+  const oldest = Math.max(firstWindowStart(w, record.time), firstOpenStart(w, closedThrough), resetFloorStart(st, w));
   const newest = alignDown(record.time, w.advanceMs);
   if (oldest > newest) return;
   if (st.o && readsLayers(st, w)) {
@@ -295,20 +285,12 @@ function fire(
   index: number,
   out: AlertSink,
 ): readonly number[] {
-  let left = pending;
-  for (let p = 0; p < pending.length; p++) {
-    const ai = pending[p]!;
-    const alert = layout.pipeline.alerts[ai]!;
-    const context = { key, window: w.name, start, end: start + w.sizeMs };
-    if (alert.when(values, context)) {
-      (st.f ??= []).push(`${ai}@${start}`);
-      const cache = caches.get(st);
-      if (cache !== undefined && cache.s === st.s) cache.fired[ai]!.add(start / w.advanceMs);
-      left = left.filter((other) => other !== ai);
-      out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index });
-    }
-  }
-  return left;
+  const target = { key, window: w, start, end: start + w.sizeMs, index };
+  return evaluateAlerts(layout, target, pending, values, out, (alert) => {
+    addFiredAlert(st, { alert, windowStart: start });
+    const cache = caches.get(st);
+    if (cache !== undefined && cache.s === st.s) cache.fired[alert]!.add(start / w.advanceMs);
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { NormalizedWindow } from '../definition';
-import { alignDown, type Layout } from './layout';
+import { holdsOpen, sessionClosed } from './close-time';
+import type { Layout } from './layout';
 import type { KeyState } from './state';
 
 /**
@@ -56,7 +57,8 @@ export function prunePartial(layout: Layout, st: KeyState): void {
 }
 
 function settled(st: KeyState, w: NormalizedWindow, t: number, z: number): boolean {
-  if (w.kind !== 'session') return alignDown(t, w.advanceMs) + w.sizeMs + w.graceMs <= z;
-  if (!(t + 2 * w.gapMs + w.graceMs < z)) return false;
+  if (w.kind !== 'session') return !holdsOpen(w, t, z);
+  // A record at or before t + gap (it could start a session the mark covers) is late.
+  if (!sessionClosed(w, t + w.gapMs, z)) return false;
   return !(st.x?.[w.index] ?? []).some((s) => s.s <= t + 2 * w.gapMs);
 }

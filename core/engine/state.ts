@@ -100,6 +100,41 @@ export interface KeyState {
   F?: Record<string, number>;
 }
 
+/** An alert fired for an open tumbling or hopping window instance (see `KeyState.f`). */
+export interface FiredAlert {
+  /** Index of the alert. */
+  readonly alert: number;
+  /** Start of the window instance (ms). */
+  readonly windowStart: number;
+}
+
+/** The alerts fired for open time windows, as values (`KeyState.f` persists each as `"<alert>@<windowStart>"`). */
+export function firedAlerts(state: KeyState): FiredAlert[] {
+  return (state.f ?? []).map((id) => {
+    const at = id.indexOf('@');
+    return { alert: Number(id.slice(0, at)), windowStart: Number(id.slice(at + 1)) };
+  });
+}
+
+/** Record an alert fired for an open time window. */
+export function addFiredAlert(state: KeyState, fired: FiredAlert): void {
+  (state.f ??= []).push(`${fired.alert}@${fired.windowStart}`);
+}
+
+/** Keep the fired alerts of open time windows that `keep` accepts (the field goes when none is left). */
+export function keepFiredAlerts(state: KeyState, keep: (fired: FiredAlert) => boolean): void {
+  if (!state.f) return;
+  const ids = state.f;
+  const kept = firedAlerts(state).flatMap((fired, i) => (keep(fired) ? [ids[i]!] : []));
+  if (kept.length > 0) state.f = kept;
+  else delete state.f;
+}
+
+/** Key of a closed window in `KeyState.c`: `"<window>@<start>"`. */
+export function closedWindowId(window: number, start: number): string {
+  return `${window}@${start}`;
+}
+
 /** A fresh, empty key state. */
 export function emptyState(): KeyState {
   return { m: Number.NEGATIVE_INFINITY, s: {} };
@@ -115,11 +150,38 @@ export function isEmptyState(state: KeyState): boolean {
   );
 }
 
-/** Serialise a key state to JSON (stream time −∞ is written as null, +∞ as "Infinity"). */
+/**
+ * A key state ready for `JSON.stringify`: the one encoding of the stored state (the processor's item, replay, tests).
+ * JSON itself writes stream time −∞ as null; +∞ (a flushed state) is written as "Infinity".
+ */
+export type KeyStateJson = Omit<KeyState, 'm'> & { m: number | 'Infinity' };
+
+/** The JSON form of a key state (the state itself unless its stream time is +∞). */
+export function keyStateToJson(state: KeyState): KeyStateJson {
+  return state.m === Number.POSITIVE_INFINITY ? { ...state, m: 'Infinity' } : state;
+}
+
+/**
+ * Read a key state from parsed JSON (as {@link keyStateToJson} wrote it): stream time null is −∞, "Infinity" +∞. The
+ * value is taken over (modified in place), not copied.
+ * @throws StateFormatError when it is not a key state.
+ */
+export function keyStateFromJson(value: unknown): KeyState {
+  const state = value as Omit<KeyState, 'm'> & { m: number | null | string };
+  if (!state || typeof state !== 'object' || typeof state.s !== 'object' || state.s === null) {
+    throw new StateFormatError(`the state has no slices object: ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  if (state.m === null) state.m = Number.NEGATIVE_INFINITY;
+  if (state.m === 'Infinity') state.m = Number.POSITIVE_INFINITY;
+  if (typeof state.m !== 'number') {
+    throw new StateFormatError(`the state's stream time ${JSON.stringify(state.m)} is not a number`);
+  }
+  return state as KeyState;
+}
+
+/** Serialise a key state to JSON text ({@link keyStateToJson}). */
 export function serializeState(state: KeyState): string {
-  return JSON.stringify(state, (k, v) =>
-    k === 'm' && v === Number.NEGATIVE_INFINITY ? null : k === 'm' && v === Number.POSITIVE_INFINITY ? 'Infinity' : v,
-  );
+  return JSON.stringify(keyStateToJson(state));
 }
 
 /** Parse a key state written by {@link serializeState}; throws {@link StateFormatError} on anything else. */
@@ -130,15 +192,7 @@ export function parseState(text: string): KeyState {
   } catch (error) {
     throw new StateFormatError(`state is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const state = value as KeyState;
-  if (!state || typeof state !== 'object' || typeof state.s !== 'object' || state.s === null) {
-    throw new StateFormatError(`state has no slices object: ${text.slice(0, 80)}`);
-  }
-  if ((state.m as number | null) === null) state.m = Number.NEGATIVE_INFINITY;
-  if ((state.m as number | string) === 'Infinity') state.m = Number.POSITIVE_INFINITY;
-  if (typeof state.m !== 'number')
-    throw new StateFormatError(`state stream time is not a number: ${text.slice(0, 80)}`);
-  return state;
+  return keyStateFromJson(value);
 }
 
 /** Deep copy (state is plain JSON). */

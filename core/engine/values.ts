@@ -1,7 +1,9 @@
 import type { NormalizedWindow } from '../definition';
+import { startAfter } from './close-time';
 import { layerSlicesIn } from './layers';
 import type { Layout } from './layout';
 import type { KeyState } from './state';
+import type { EngineRecord } from './types';
 
 /** First position in ascending `values` whose value is ≥ `x`. */
 export function lowerBound(values: readonly number[], x: number): number {
@@ -13,11 +15,6 @@ export function lowerBound(values: readonly number[], x: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** The smallest window start of `w` (a multiple of its advance) strictly after `time` (−∞ for −∞). */
-export function startAfter(w: NormalizedWindow, time: number): number {
-  return (Math.floor(time / w.advanceMs) + 1) * w.advanceMs;
 }
 
 /**
@@ -83,4 +80,19 @@ export function sliceValues(layout: Layout, st: KeyState, w: NormalizedWindow, s
   const values: Record<string, unknown> = {};
   for (let j = 0; j < specs.length; j++) values[names[j]!] = specs[j]!.result(slice[positions[j]!]);
   return values;
+}
+
+/** Add a record to the states of `aggregateIndexes` (each aggregate's filter decides whether it counts it). */
+export function addRecord(
+  layout: Layout,
+  aggregateIndexes: readonly number[],
+  states: unknown[],
+  record: EngineRecord,
+): void {
+  const { aggregates } = layout.pipeline;
+  for (let j = 0; j < aggregateIndexes.length; j++) {
+    const spec = aggregates[aggregateIndexes[j]!]!.spec;
+    if (spec.filter && !spec.filter(record.event)) continue;
+    states[j] = spec.add(states[j], record.event, record.time);
+  }
 }

@@ -1,4 +1,12 @@
-import type { AlertEvent, KeyState, WindowResult } from '../../core';
+import {
+  type AlertEvent,
+  type KeyState,
+  type KeyStateJson,
+  keyStateFromJson,
+  keyStateToJson,
+  StateFormatError,
+  type WindowResult,
+} from '../../core';
 import { StoredStateFormatError } from './errors';
 import type { OutboxEntry } from './outbox';
 
@@ -32,6 +40,9 @@ export interface StoredKeyState {
   u?: string[];
 }
 
+/** A stored value as written: {@link StoredKeyState} with the state in its JSON form (core's `keyStateToJson`). */
+export type StoredKeyStateJson = Omit<StoredKeyState, 'k'> & { k: KeyStateJson };
+
 /** The stored value for a key: the state plus what this write finalized, fired and sent aside (empty lists omitted). */
 export function toStoredValue(
   k: KeyState,
@@ -39,9 +50,9 @@ export function toStoredValue(
   alerts: readonly StoredAlert[],
   outbox: readonly OutboxEntry[] = [],
   duplicates: readonly string[] = [],
-): StoredKeyState {
+): StoredKeyStateJson {
   return {
-    k,
+    k: keyStateToJson(k),
     ...(results.length ? { r: [...results] } : {}),
     ...(alerts.length ? { a: [...alerts] } : {}),
     ...(outbox.length ? { o: [...outbox] } : {}),
@@ -50,18 +61,20 @@ export function toStoredValue(
 }
 
 /**
- * Read a stored value (as the StateStore hands it: parsed JSON, a fresh copy that may be mutated).
+ * Read a stored value (as the StateStore hands it: parsed JSON, a fresh copy that may be mutated); its state is read
+ * by core's `keyStateFromJson`, the codec `parseState` runs.
  * @throws StoredStateFormatError when it is not `{ k: KeyState, ... }`.
  */
 export function readStoredValue(key: string, value: unknown): StoredKeyState {
-  const stored = value as Partial<StoredKeyState> | null;
-  const k = stored?.k as (Omit<KeyState, 'm'> & { m: number | null }) | undefined;
-  if (!stored || typeof stored !== 'object' || !k || typeof k !== 'object') {
+  const stored = value as { k?: unknown } | null;
+  if (!stored || typeof stored !== 'object' || !stored.k || typeof stored.k !== 'object') {
     throw new StoredStateFormatError(key, `no "k" object in ${JSON.stringify(value)?.slice(0, 80)}`);
   }
-  if (typeof k.s !== 'object' || k.s === null) throw new StoredStateFormatError(key, 'the state has no slices object');
-  if (k.m === null) k.m = Number.NEGATIVE_INFINITY;
-  if (typeof k.m !== 'number')
-    throw new StoredStateFormatError(key, `stream time ${JSON.stringify(k.m)} is not a number`);
+  try {
+    keyStateFromJson(stored.k);
+  } catch (error) {
+    if (error instanceof StateFormatError) throw new StoredStateFormatError(key, error.message, { cause: error });
+    throw error;
+  }
   return stored as StoredKeyState;
 }

@@ -10,8 +10,10 @@ import {
   StateFormatError,
   serializeState,
 } from '../../../core';
+import { StoredStateFormatError } from '../../../lambdas/processor/errors';
+import { readStoredValue, toStoredValue } from '../../../lambdas/processor/stored-state';
 import { referenceRun } from '../support/reference';
-import { batchRun, engineRun } from '../support/run';
+import { batchRun, engineRun, storedRoundTrip } from '../support/run';
 import {
   sessionWindowArb,
   streamArb,
@@ -80,6 +82,16 @@ describe('state serialization round trip', () => {
     for (const bad of ['', 'nope', 'null', '[]', '{"m":1}', '{"m":"x","s":{}}', '{"s":null,"m":1}']) {
       expect(() => parseState(bad), bad).toThrow(StateFormatError);
     }
+  });
+
+  it('the processor stores and reads a key state with the same codec (+∞ stream time included)', () => {
+    const flushed = { m: Number.POSITIVE_INFINITY, s: {}, z: 5 };
+    expect(serializeState(flushed)).toBe('{"m":"Infinity","s":{},"z":5}');
+    expect(storedRoundTrip('a', flushed)).toEqual(flushed);
+    expect(storedRoundTrip('a', emptyState())).toEqual(emptyState());
+    const stored = readStoredValue('a', JSON.parse(JSON.stringify(toStoredValue(flushed, [], []))));
+    expect(stored.k.m).toBe(Number.POSITIVE_INFINITY);
+    expect(() => readStoredValue('a', { k: { m: 'x', s: {} } })).toThrow(StoredStateFormatError);
   });
 
   it('a state after some records survives cloneState and keeps producing the same outcome', () => {

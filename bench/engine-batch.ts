@@ -1,5 +1,6 @@
 /**
- * Batch-level helpers shared by the processor and the offline replay: stream time per record and grouping by key.
+ * Batch-level helpers of the engine benchmarks (processed like the processor does): stream time per record and
+ * grouping by key.
  */
 
 /**
