@@ -1,5 +1,6 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
+import { SettingError } from '../../core/errors';
 import { keyStateFor } from '../processor/key-state';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
@@ -16,7 +17,6 @@ import {
   stateKey,
 } from '../state/index';
 import { callWithRetry } from '../state/retry';
-import { InvalidCloserSettingError } from './errors';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
@@ -86,8 +86,7 @@ export interface CloserOutcome {
 export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   const now = (deps.now ?? Date.now)();
   const idle = deps.idleTimeoutMs ?? 60_000;
-  if (!Number.isFinite(idle) || idle <= 0)
-    throw new InvalidCloserSettingError('idleTimeoutMs', idle, 'a positive number of ms');
+  if (!Number.isFinite(idle) || idle <= 0) throw new SettingError('idleTimeoutMs', idle, 'a positive number of ms');
   const layout = layoutOf(deps.pipeline);
   const checkpoints = await deps.store.listCheckpoints();
   const watermark = pipelineWatermark(checkpoints, now, idle);

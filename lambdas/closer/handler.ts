@@ -5,13 +5,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { ENV, type Pipeline, stateHorizonMs } from '../../core';
+import { SettingError } from '../../core/errors';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
 import { LayoutRegistry } from '../state/layout-registry';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
-import { InvalidCloserSettingError } from './errors';
 
 /** What the closer handler can be given instead of its defaults. */
 export interface CloserHandlerDeps {
@@ -38,7 +38,7 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
   const client = deps.dynamodb ?? new DynamoDBClient({});
   const tableName = deps.stateTable ?? process.env[ENV.stateTable];
-  if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
+  if (!tableName) throw new SettingError(ENV.stateTable, tableName, 'the state table name');
   const rawIdle = deps.idleTimeoutMs ?? positiveIntEnv(ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? positiveIntEnv(ENV.parallelizationFactor, 1);
   const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
@@ -88,6 +88,6 @@ function positiveIntEnv(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidCloserSettingError(name, raw, 'a positive integer');
+  if (!Number.isSafeInteger(value) || value <= 0) throw new SettingError(name, raw, 'a positive integer');
   return value;
 }

@@ -2,12 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV, type Pipeline } from '../../core';
+import { SettingError } from '../../core/errors';
 import type { Sink } from '../sinks/sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers, type MarkerUsage } from './delivery-markers';
 import type { EmitterLog } from './emit';
 import { EMISSION_ENV, EMISSION_METRICS } from './env';
-import { MissingEmitterSettingError } from './errors';
 import { type RedeliverySummary, redeliverSpilled } from './redeliver';
 import { checkSinkNames, sideOutputsOf, sinksFromEnvironment, spillFromEnvironment } from './runtime';
 import type { SideOutputs } from './side-output-delivery';
@@ -60,7 +60,11 @@ export function createSpillRedelivery(
       if (!parts) {
         const dedupeTable = deps.dedupeTable ?? process.env[ENV.dedupeTable];
         if (!dedupeTable) {
-          throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding alert delivery markers');
+          throw new SettingError(
+            ENV.dedupeTable,
+            dedupeTable,
+            'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
+          );
         }
         const sinks = deps.sinks ?? sinksFromEnvironment(deps.backoff);
         checkSinkNames(sinks);

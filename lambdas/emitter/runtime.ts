@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { SettingError } from '../../core/errors';
 import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
 import { FirehoseSink } from '../sinks/firehose-sink';
@@ -20,7 +21,6 @@ import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers } from './delivery-markers';
 import type { EmitSummary, EmitterContext, IdKeyUsage } from './emit';
 import { EMISSION_ENV, EMISSION_METRICS } from './env';
-import { InvalidEmitterSettingError, MissingEmitterSettingError } from './errors';
 import { loadIdKey } from './id-key';
 import { ResultItems } from './result-items';
 import type { SideOutputs } from './side-output-delivery';
@@ -97,7 +97,7 @@ export function persistResultsSetting(value: boolean | undefined): boolean {
   const raw = env(EMISSION_ENV.persistResults);
   if (raw === undefined) return false;
   if (raw !== 'true' && raw !== 'false') {
-    throw new InvalidEmitterSettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
+    throw new SettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
   }
   return raw === 'true';
 }
@@ -125,10 +125,10 @@ export function sideOutputsOf(
 export function checkSinkNames(sinks: readonly Sink[]): void {
   const names = sinks.map((s) => s.name);
   const clash = names.find((n, i) => names.indexOf(n) !== i);
-  if (clash !== undefined) throw new InvalidEmitterSettingError('sinks', names, `unique sink names (${clash} twice)`);
+  if (clash !== undefined) throw new SettingError('sinks', names, `unique sink names (${clash} twice)`);
   const bad = names.find((n) => !SINK_NAME_PATTERN.test(n));
   if (bad !== undefined) {
-    throw new InvalidEmitterSettingError('sinks', bad, 'a sink name of 1-64 letters, digits, _, . or -');
+    throw new SettingError('sinks', bad, 'a sink name of 1-64 letters, digits, _, . or -');
   }
 }
 
@@ -182,7 +182,7 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   const database = env(EMISSION_ENV.timestreamDatabase);
   const table = env(EMISSION_ENV.timestreamTable);
   if (Boolean(database) !== Boolean(table)) {
-    throw new InvalidEmitterSettingError(
+    throw new SettingError(
       `${EMISSION_ENV.timestreamDatabase}/${EMISSION_ENV.timestreamTable}`,
       { database, table },
       'both set (Timestream sink) or both unset',
@@ -200,24 +200,25 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
 
 /**
  * Build an emitter's runtime from deps and the environment.
- * @throws MissingEmitterSettingError / InvalidEmitterSettingError for a missing or bad setting.
+ * @throws SettingError for a missing or bad setting.
  */
 export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {}): EmitterRuntime {
   const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
   const dynamodb = deps.dynamodb ?? new DynamoDBClient({});
   const stateTable = deps.stateTable ?? env(ENV.stateTable);
-  if (!stateTable) throw new MissingEmitterSettingError(ENV.stateTable, 'the DynamoDB state table');
+  if (!stateTable)
+    throw new SettingError(ENV.stateTable, stateTable, 'the DynamoDB state table name (set by the CDK construct)');
   const dedupeTable = deps.dedupeTable ?? env(ENV.dedupeTable);
   if (!dedupeTable)
-    throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding alert delivery markers');
+    throw new SettingError(
+      ENV.dedupeTable,
+      dedupeTable,
+      'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
+    );
   const rawTtl = deps.markerTtlHours ?? Number(env(EMISSION_ENV.markerTtlHours) ?? 48);
   if (!Number.isFinite(rawTtl) || rawTtl < 24) {
-    throw new InvalidEmitterSettingError(
-      EMISSION_ENV.markerTtlHours,
-      rawTtl,
-      'hours, at least 24 (the stream retention)',
-    );
+    throw new SettingError(EMISSION_ENV.markerTtlHours, rawTtl, 'hours, at least 24 (the stream retention)');
   }
   const persist = persistResultsSetting(deps.persistResults);
   const sinks = [...(deps.sinks ?? sinksFromEnvironment(deps.backoff)), ...(deps.extraSinks ?? [])];

@@ -12,6 +12,7 @@ import {
   nextCloseTime,
   stateTooLargeReason,
 } from '../../core';
+import { StreamfoldError } from '../../core/errors';
 import { fitData, type RejectedMessage, rejectedId, type SideOutputMessage } from '../side-output/index';
 import {
   type AppliedState,
@@ -273,8 +274,9 @@ function messageSourceOf(batch: SourceBatch, epoch: number): string {
 }
 
 /** A re-drive of a range older than the fence horizon: refused (it could count records twice). */
-export class RedriveTooOldError extends Error {
+export class RedriveTooOldError extends StreamfoldError {
   override readonly name = 'RedriveTooOldError';
+  readonly code = 'REDRIVE_TOO_OLD';
   constructor(sourceId: string, range: string, firstArrival: number) {
     super(
       `range ${sourceId}:${range} arrived at ${new Date(firstArrival).toISOString()}, more than ${FENCE_HORIZON_MS / 86_400_000} days ago: the keys' fences no longer tell what was applied; it is not re-driven`,

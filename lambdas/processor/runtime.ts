@@ -14,10 +14,10 @@ import {
   type Pipeline,
   stateHorizonMs,
 } from '../../core';
+import { SettingError } from '../../core/errors';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
 import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
 import { LayoutRegistry, StateStore, type StateStoreOptions } from '../state/index';
-import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
 import type { ProcessContext, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
 import { addMetrics, type InvocationSummary, summarize } from './summary';
@@ -102,7 +102,7 @@ function numberSetting(name: string, injected: number | undefined, fallback: num
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidSettingError(name, raw, 'a positive number');
+  if (!Number.isFinite(value) || value <= 0) throw new SettingError(name, raw, 'a positive number');
   return value;
 }
 
@@ -116,7 +116,7 @@ export function createProcessorMetrics(pipeline: Pick<Pipeline, 'name'>): Metric
 
 /**
  * Build the runtime of a processor from deps and the environment.
- * @throws MissingSettingError / InvalidSettingError for a missing or bad environment variable.
+ * @throws SettingError for a missing or bad environment variable.
  */
 export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): ProcessorRuntime {
   const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
@@ -132,7 +132,12 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
   let layouts = deps.layouts;
   if (!store) {
     const tableName = setting(ENV.stateTable, deps.stateTable);
-    if (!tableName) throw new MissingSettingError(ENV.stateTable, 'the DynamoDB state table');
+    if (!tableName)
+      throw new SettingError(
+        ENV.stateTable,
+        tableName,
+        'the DynamoDB state table name (the CDK construct sets it; for local runs set it or pass stateTable in the deps)',
+      );
     store = new StateStore({
       client: client(),
       tableName,
