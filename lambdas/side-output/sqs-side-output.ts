@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -97,7 +98,7 @@ export class SqsSideOutput implements SideOutputSink {
     for (let attempt = 0; pending.length > 0 && attempt < this.#maxAttempts; attempt++) {
       if (attempt > 0) {
         outcome.retries += pending.length;
-        await sleep(attempt - 1, this.#backoff);
+        await backoff(attempt - 1, this.#backoff);
       }
       const retry: string[] = [];
       let ids = pending;
@@ -224,7 +225,7 @@ export function chunk(ids: readonly string[], bytesOf: (id: string) => number): 
   return chunks;
 }
 
-function sleep(attempt: number, options: { baseDelayMs?: number; maxDelayMs?: number }): Promise<void> {
+function backoff(attempt: number, options: { baseDelayMs?: number; maxDelayMs?: number }): Promise<void> {
   const cap = Math.min(options.maxDelayMs ?? 500, (options.baseDelayMs ?? 20) * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * cap)));
+  return sleep(Math.floor(Math.random() * cap));
 }
