@@ -160,7 +160,7 @@ export async function emitRecords(
       if (write) writes.push(write);
     } catch (error) {
       summary.malformed++;
-      ctx.log.error('state stream record skipped: unreadable', { error: String(error) });
+      ctx.log.error('state stream record skipped: unreadable', { error });
     }
   }
   summary.stateWrites = writes.length;
@@ -193,7 +193,7 @@ export async function emitRecords(
     summary.resultsPersisted += results.length - failed.size;
     for (const [id, error] of failed) {
       fail(id);
-      ctx.log.warn('final result not persisted (record retried)', { id, error: String(error) });
+      ctx.log.warn('final result not persisted (record retried)', { id, error });
     }
   };
 
@@ -216,7 +216,7 @@ export async function emitRecords(
       ctx.log.warn('delivered, but the delivery marker was not written: a redelivery would send it again', {
         sink: sink.name,
         id,
-        error: String(error),
+        error,
       });
     }
     if (outcome.undelivered.length === 0) return;
@@ -231,14 +231,14 @@ export async function emitRecords(
           sink: sink.name,
           messages: outcome.undelivered.length,
           key,
-          error: String(first.error),
+          error: first.error,
         });
         return;
       } catch (error) {
         ctx.log.error('spill failed: the stream records are retried', {
           sink: sink.name,
           key,
-          error: String(error),
+          error,
         });
       }
     }
@@ -248,7 +248,7 @@ export async function emitRecords(
       sink: sink.name,
       messages: outcome.undelivered.length,
       ids: outcome.undelivered.slice(0, 10).map((u) => u.message.id),
-      error: String(first.error),
+      error: first.error,
     });
   };
 

@@ -94,7 +94,7 @@ export function createSpillRedelivery(
       if (run.objects > 0) log.info(`redelivered spilled messages: ${JSON.stringify(run.delivered)}`, { ...result });
       return result;
     } catch (error) {
-      log.error('redelivery of spilled messages failed (the next run tries again)', { error: String(error) });
+      log.error('redelivery of spilled messages failed (the next run tries again)', { error });
       return undefined;
     }
   };
