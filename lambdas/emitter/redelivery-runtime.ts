@@ -1,15 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ENV, type Pipeline } from '../../core';
-import { SettingError } from '../../core/errors';
+import type { Pipeline } from '../../core';
 import type { Sink } from '../sinks/sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers, type MarkerUsage } from './delivery-markers';
 import type { EmitterLog } from './emit';
-import { EMISSION_ENV, EMISSION_METRICS } from './env';
+import { EMISSION_METRICS } from './env';
 import { type RedeliverySummary, redeliverSpilled } from './redeliver';
-import { checkSinkNames, sideOutputsOf, sinksFromEnvironment, spillFromEnvironment } from './runtime';
+import {
+  checkSinkNames,
+  dedupeTableSetting,
+  markerTtlHoursSetting,
+  sideOutputsOf,
+  sinksFromEnvironment,
+  spillFromEnvironment,
+} from './runtime';
 import type { SideOutputs } from './side-output-delivery';
 import type { SpillRequests, SpillStore } from './spill';
 
@@ -58,20 +64,13 @@ export function createSpillRedelivery(
     if (!spill) return undefined;
     try {
       if (!parts) {
-        const dedupeTable = deps.dedupeTable ?? process.env[ENV.dedupeTable];
-        if (!dedupeTable) {
-          throw new SettingError(
-            ENV.dedupeTable,
-            dedupeTable,
-            'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
-          );
-        }
+        const dedupeTable = dedupeTableSetting(deps.dedupeTable);
         const sinks = deps.sinks ?? sinksFromEnvironment(deps.backoff);
         checkSinkNames(sinks);
         const markers = new DeliveryMarkers({
           client: deps.dynamodb ?? new DynamoDBClient({}),
           tableName: dedupeTable,
-          ttlSeconds: Math.round(Number(process.env[EMISSION_ENV.markerTtlHours] || 48) * 3600),
+          ttlSeconds: Math.round(markerTtlHoursSetting(undefined) * 3600),
           backoff: deps.backoff,
           now: deps.now,
         });

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
 import { SettingError } from '../../core/errors';
+import { booleanEnv, createLogger, minNumberEnv, optionalEnv, requiredEnv } from '../env';
 import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
 import { FirehoseSink } from '../sinks/firehose-sink';
@@ -78,8 +79,6 @@ export interface EmitterRuntime {
   readonly onInvocation: EmitterDeps['onInvocation'];
 }
 
-const env = (name: string) => process.env[name] || undefined;
-
 /**
  * The spill store configured by `deps.spill` or the environment ({@link EMISSION_ENV}.undeliveredBucket), metered;
  * undefined for none.
@@ -87,19 +86,34 @@ const env = (name: string) => process.env[name] || undefined;
 export function spillFromEnvironment(spill: SpillStore | false | undefined): MeteredSpillStore | undefined {
   if (spill === false) return undefined;
   if (spill) return new MeteredSpillStore(spill);
-  const bucket = env(EMISSION_ENV.undeliveredBucket);
+  const bucket = optionalEnv(EMISSION_ENV.undeliveredBucket);
   return bucket ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client({}), bucket })) : undefined;
 }
 
 /** The persistResults setting (deps first, then the environment: 'true' or 'false'; default false). */
 export function persistResultsSetting(value: boolean | undefined): boolean {
-  if (value !== undefined) return value;
-  const raw = env(EMISSION_ENV.persistResults);
-  if (raw === undefined) return false;
-  if (raw !== 'true' && raw !== 'false') {
-    throw new SettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
-  }
-  return raw === 'true';
+  return value ?? booleanEnv(EMISSION_ENV.persistResults, false);
+}
+
+/** The dedupe table of alert delivery markers (deps first, then the environment). */
+export function dedupeTableSetting(value: string | undefined): string {
+  return (
+    value ??
+    requiredEnv(
+      ENV.dedupeTable,
+      'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
+    )
+  );
+}
+
+const MARKER_TTL_EXPECTED = 'hours, at least 24 (the stream retention)';
+
+/** How long alert delivery markers are kept, hours (deps first, then the environment; default 48, at least 24). */
+export function markerTtlHoursSetting(value: number | undefined): number {
+  const hours = value ?? minNumberEnv(EMISSION_ENV.markerTtlHours, 48, 24, MARKER_TTL_EXPECTED);
+  if (!Number.isFinite(hours) || hours < 24)
+    throw new SettingError(EMISSION_ENV.markerTtlHours, hours, MARKER_TTL_EXPECTED);
+  return hours;
 }
 
 /** The side-output queues given, or configured by the environment (both queue URLs set), or none. */
@@ -109,8 +123,8 @@ export function sideOutputsOf(
 ): { sideOutputs?: SideOutputs } {
   if (given === false) return {};
   if (given) return { sideOutputs: given };
-  const rejected = env(ENV.rejectedQueueUrl);
-  const late = env(ENV.lateQueueUrl);
+  const rejected = optionalEnv(ENV.rejectedQueueUrl);
+  const late = optionalEnv(ENV.lateQueueUrl);
   if (!rejected || !late) return {};
   const client = new SQSClient({});
   return {
@@ -173,14 +187,14 @@ export function createEmissionMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics
 /** The sinks configured by the environment ({@link EMISSION_ENV}). */
 export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   const sinks: Sink[] = [];
-  const topic = env(EMISSION_ENV.alertsTopicArn);
+  const topic = optionalEnv(EMISSION_ENV.alertsTopicArn);
   if (topic) sinks.push(new SnsSink({ client: new SNSClient({}), topicArn: topic, backoff }));
-  const bus = env(EMISSION_ENV.eventBusName);
+  const bus = optionalEnv(EMISSION_ENV.eventBusName);
   if (bus) sinks.push(new EventBridgeSink({ client: new EventBridgeClient({}), eventBusName: bus, backoff }));
-  const firehose = env(EMISSION_ENV.resultsDeliveryStream);
+  const firehose = optionalEnv(EMISSION_ENV.resultsDeliveryStream);
   if (firehose) sinks.push(new FirehoseSink({ client: new FirehoseClient({}), deliveryStreamName: firehose, backoff }));
-  const database = env(EMISSION_ENV.timestreamDatabase);
-  const table = env(EMISSION_ENV.timestreamTable);
+  const database = optionalEnv(EMISSION_ENV.timestreamDatabase);
+  const table = optionalEnv(EMISSION_ENV.timestreamTable);
   if (Boolean(database) !== Boolean(table)) {
     throw new SettingError(
       `${EMISSION_ENV.timestreamDatabase}/${EMISSION_ENV.timestreamTable}`,
@@ -193,7 +207,7 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
       new TimestreamSink({ client: new TimestreamWriteClient({}), databaseName: database, tableName: table, backoff }),
     );
   }
-  const stream = env(EMISSION_ENV.alertsStreamName);
+  const stream = optionalEnv(EMISSION_ENV.alertsStreamName);
   if (stream) sinks.push(new KinesisSink({ client: new KinesisClient({}), streamName: stream, backoff }));
   return sinks;
 }
@@ -203,23 +217,13 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
  * @throws SettingError for a missing or bad setting.
  */
 export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {}): EmitterRuntime {
-  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
   const dynamodb = deps.dynamodb ?? new DynamoDBClient({});
-  const stateTable = deps.stateTable ?? env(ENV.stateTable);
-  if (!stateTable)
-    throw new SettingError(ENV.stateTable, stateTable, 'the DynamoDB state table name (set by the CDK construct)');
-  const dedupeTable = deps.dedupeTable ?? env(ENV.dedupeTable);
-  if (!dedupeTable)
-    throw new SettingError(
-      ENV.dedupeTable,
-      dedupeTable,
-      'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
-    );
-  const rawTtl = deps.markerTtlHours ?? Number(env(EMISSION_ENV.markerTtlHours) ?? 48);
-  if (!Number.isFinite(rawTtl) || rawTtl < 24) {
-    throw new SettingError(EMISSION_ENV.markerTtlHours, rawTtl, 'hours, at least 24 (the stream retention)');
-  }
+  const stateTable =
+    deps.stateTable ?? requiredEnv(ENV.stateTable, 'the DynamoDB state table name (set by the CDK construct)');
+  const dedupeTable = dedupeTableSetting(deps.dedupeTable);
+  const markerTtlHours = markerTtlHoursSetting(deps.markerTtlHours);
   const persist = persistResultsSetting(deps.persistResults);
   const sinks = [...(deps.sinks ?? sinksFromEnvironment(deps.backoff)), ...(deps.extraSinks ?? [])];
   checkSinkNames(sinks);
@@ -233,7 +237,7 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
     markers: new DeliveryMarkers({
       client: dynamodb,
       tableName: dedupeTable,
-      ttlSeconds: Math.round(rawTtl * 3600),
+      ttlSeconds: Math.round(markerTtlHours * 3600),
       backoff: deps.backoff,
       now: deps.now,
     }),
