@@ -5,6 +5,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { ENV, type Pipeline, stateHorizonMs } from '../../core';
+import { sdkClientConfig } from '../aws-config';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
@@ -36,7 +37,7 @@ export interface CloserHandlerDeps {
 export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps = {}) {
   const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
-  const client = deps.dynamodb ?? new DynamoDBClient({});
+  const client = deps.dynamodb ?? new DynamoDBClient(sdkClientConfig());
   const tableName = deps.stateTable ?? requiredEnv(ENV.stateTable, 'the state table name');
   const rawIdle = deps.idleTimeoutMs ?? positiveIntEnv(ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? positiveIntEnv(ENV.parallelizationFactor, 1);

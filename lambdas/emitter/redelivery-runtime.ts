@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Pipeline } from '../../core';
+import { sdkClientConfig } from '../aws-config';
 import type { Sink } from '../sinks/sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers, type MarkerUsage } from './delivery-markers';
@@ -68,7 +69,7 @@ export function createSpillRedelivery(
         const sinks = deps.sinks ?? sinksFromEnvironment(deps.backoff);
         checkSinkNames(sinks);
         const markers = new DeliveryMarkers({
-          client: deps.dynamodb ?? new DynamoDBClient({}),
+          client: deps.dynamodb ?? new DynamoDBClient(sdkClientConfig()),
           tableName: dedupeTable,
           ttlSeconds: Math.round(markerTtlHoursSetting(undefined) * 3600),
           backoff: deps.backoff,

@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
 import { SettingError } from '../../core/errors';
+import { sdkClientConfig } from '../aws-config';
 import { booleanEnv, createLogger, minNumberEnv, optionalEnv, requiredEnv } from '../env';
 import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
@@ -32,7 +33,7 @@ import { MeteredSpillStore, S3SpillStore, SINK_NAME_PATTERN, type SpillStore } f
  * environment variables of {@link EMISSION_ENV} and `ENV`; SDK clients are built once per container.
  */
 export interface EmitterDeps {
-  /** @default new DynamoDBClient({}) */
+  /** @default new DynamoDBClient(sdkClientConfig()) */
   dynamodb?: Pick<DynamoDBClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
@@ -87,7 +88,9 @@ export function spillFromEnvironment(spill: SpillStore | false | undefined): Met
   if (spill === false) return undefined;
   if (spill) return new MeteredSpillStore(spill);
   const bucket = optionalEnv(EMISSION_ENV.undeliveredBucket);
-  return bucket ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client({}), bucket })) : undefined;
+  return bucket
+    ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client(sdkClientConfig()), bucket }))
+    : undefined;
 }
 
 /** The persistResults setting (deps first, then the environment: 'true' or 'false'; default false). */
@@ -126,7 +129,7 @@ export function sideOutputsOf(
   const rejected = optionalEnv(ENV.rejectedQueueUrl);
   const late = optionalEnv(ENV.lateQueueUrl);
   if (!rejected || !late) return {};
-  const client = new SQSClient({});
+  const client = new SQSClient(sdkClientConfig());
   return {
     sideOutputs: {
       rejected: new SqsSideOutput({ client, queueUrl: rejected, backoff }),
@@ -188,11 +191,15 @@ export function createEmissionMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics
 export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   const sinks: Sink[] = [];
   const topic = optionalEnv(EMISSION_ENV.alertsTopicArn);
-  if (topic) sinks.push(new SnsSink({ client: new SNSClient({}), topicArn: topic, backoff }));
+  if (topic) sinks.push(new SnsSink({ client: new SNSClient(sdkClientConfig()), topicArn: topic, backoff }));
   const bus = optionalEnv(EMISSION_ENV.eventBusName);
-  if (bus) sinks.push(new EventBridgeSink({ client: new EventBridgeClient({}), eventBusName: bus, backoff }));
+  if (bus)
+    sinks.push(new EventBridgeSink({ client: new EventBridgeClient(sdkClientConfig()), eventBusName: bus, backoff }));
   const firehose = optionalEnv(EMISSION_ENV.resultsDeliveryStream);
-  if (firehose) sinks.push(new FirehoseSink({ client: new FirehoseClient({}), deliveryStreamName: firehose, backoff }));
+  if (firehose)
+    sinks.push(
+      new FirehoseSink({ client: new FirehoseClient(sdkClientConfig()), deliveryStreamName: firehose, backoff }),
+    );
   const database = optionalEnv(EMISSION_ENV.timestreamDatabase);
   const table = optionalEnv(EMISSION_ENV.timestreamTable);
   if (Boolean(database) !== Boolean(table)) {
@@ -204,11 +211,17 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   }
   if (database && table) {
     sinks.push(
-      new TimestreamSink({ client: new TimestreamWriteClient({}), databaseName: database, tableName: table, backoff }),
+      new TimestreamSink({
+        client: new TimestreamWriteClient(sdkClientConfig()),
+        databaseName: database,
+        tableName: table,
+        backoff,
+      }),
     );
   }
   const stream = optionalEnv(EMISSION_ENV.alertsStreamName);
-  if (stream) sinks.push(new KinesisSink({ client: new KinesisClient({}), streamName: stream, backoff }));
+  if (stream)
+    sinks.push(new KinesisSink({ client: new KinesisClient(sdkClientConfig()), streamName: stream, backoff }));
   return sinks;
 }
 
@@ -219,7 +232,7 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
 export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {}): EmitterRuntime {
   const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
-  const dynamodb = deps.dynamodb ?? new DynamoDBClient({});
+  const dynamodb = deps.dynamodb ?? new DynamoDBClient(sdkClientConfig());
   const stateTable =
     deps.stateTable ?? requiredEnv(ENV.stateTable, 'the DynamoDB state table name (set by the CDK construct)');
   const dedupeTable = dedupeTableSetting(deps.dedupeTable);

@@ -14,6 +14,7 @@ import {
   type Pipeline,
   stateHorizonMs,
 } from '../../core';
+import { sdkClientConfig } from '../aws-config';
 import { createLogger, listEnv, optionalEnv, positiveNumberEnv, requiredEnv } from '../env';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
 import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
@@ -27,9 +28,9 @@ import { addMetrics, type InvocationSummary, summarize } from './summary';
  * the defaults read the environment variables of {@link ENV} and build SDK clients once per container.
  */
 export interface ProcessorDeps {
-  /** DynamoDB client (only `send` is used: a fault-injecting wrapper fits). @default new DynamoDBClient({}) */
+  /** DynamoDB client (only `send` is used: a fault-injecting wrapper fits). @default new DynamoDBClient(sdkClientConfig()) */
   dynamodb?: Pick<DynamoDBClient, 'send'>;
-  /** SQS client for the side outputs. @default new SQSClient({}) when a queue URL is set */
+  /** SQS client for the side outputs. @default new SQSClient(sdkClientConfig()) when a queue URL is set */
   sqs?: Pick<SQSClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
@@ -59,7 +60,7 @@ export interface ProcessorDeps {
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
-  /** Firehose client for the clean-events output. @default new FirehoseClient({}) when delivery streams are set */
+  /** Firehose client for the clean-events output. @default new FirehoseClient(sdkClientConfig()) when delivery streams are set */
   firehose?: Pick<FirehoseClient, 'send'>;
   /**
    * Firehose (Direct PUT) delivery streams every valid record goes to (the clean-events table).
@@ -111,7 +112,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
   const now = deps.now ?? Date.now;
   let dynamodb = deps.dynamodb;
   const client = () => {
-    dynamodb ??= new DynamoDBClient({});
+    dynamodb ??= new DynamoDBClient(sdkClientConfig());
     return dynamodb;
   };
 
@@ -138,7 +139,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
   }
   let sqs = deps.sqs;
   const sqsClient = () => {
-    sqs ??= new SQSClient({});
+    sqs ??= new SQSClient(sdkClientConfig());
     return sqs;
   };
   const sink = (
@@ -180,7 +181,7 @@ function cleanOutput(pipeline: Pipeline, deps: ProcessorDeps): CleanEventsOutput
     const streams = deps.cleanDeliveryStreams ?? listEnv(ENV.cleanDeliveryStreams);
     if (streams.length === 0) return undefined;
     sink = new FirehoseCleanEventsSink({
-      client: deps.firehose ?? new FirehoseClient({}),
+      client: deps.firehose ?? new FirehoseClient(sdkClientConfig()),
       deliveryStreamNames: streams,
     });
   }
