@@ -4,13 +4,16 @@
  * dependencies: a project that only deploys pipelines does not install them; `streamfold init` projects list them as
  * dev dependencies. A missing one fails with the command that installs it.
  */
+
 import { createRequire } from 'node:module';
+import { StreamfoldError } from '../core/errors';
 
 const require = createRequire(import.meta.url);
 
 /** A package needed for a local run is not installed. */
-export class MissingPackageError extends Error {
+export class MissingPackageError extends StreamfoldError {
   override readonly name = 'MissingPackageError';
+  readonly code = 'MISSING_PACKAGE';
   /** The package's name. */
   readonly packageName: string;
   constructor(packageName: string, feature: string, options?: { cause?: unknown }) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { StateFormatError } from '../errors';
+import { StateFormatError, StreamfoldError } from '../errors';
 import { sessionsBeforeClosed, timedClosed } from './close-time';
 import type { Layout } from './layout';
 import type { KeyState } from './state';
@@ -42,8 +42,9 @@ export type SpilledClaims = ReadonlyMap<number, ReadonlySet<string>>;
  * Raised by {@link applyRecords} when a record's bucket is listed as spilled (`KeyState.D`) but its claims were not
  * given in `ApplyOptions.spilledClaims`: the caller reads them and applies again.
  */
-export class SpilledClaimsNeededError extends Error {
+export class SpilledClaimsNeededError extends StreamfoldError {
   override readonly name = 'SpilledClaimsNeededError';
+  readonly code = 'SPILLED_CLAIMS_NEEDED';
   constructor(readonly buckets: readonly number[]) {
     super(`claims of spilled bucket(s) ${buckets.join(', ')} are needed`);
   }

@@ -1,5 +1,6 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
+import { SettingError } from '../../core/errors';
 import { keyStateFor } from '../processor/key-state';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
@@ -16,7 +17,6 @@ import {
   stateKey,
 } from '../state/index';
 import { callWithRetry } from '../state/retry';
-import { InvalidCloserSettingError } from './errors';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
@@ -84,79 +84,132 @@ export interface CloserOutcome {
  * traffic.
  */
 export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
+  const view = await watermarkView(deps);
+  if ((!Number.isFinite(view.wm) || view.wm < 0) && !view.lanes) return nothingToClose(deps, view.watermark);
+  const dueItems = await deps.store.dueBy(view.bound);
+  const listed = latestListings(dueItems);
+  const due = [...listed.values()].filter((e) => e.nextClose <= view.bound);
+  const { records, readUnits } =
+    due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
+  const sorted = sortCandidates(deps, view, due, records);
+  const { commit, windows } = await closeKeys(deps, view, sorted.toClose, records);
+  for (const r of commit.results) {
+    if (r.status === 'failed') {
+      deps.log?.warn('closer: key not finalized (next run retries)', { key: r.key, error: r.error });
+      continue;
+    }
+    sorted.handled.add(r.key);
+    if (r.nextClose !== undefined) sorted.relisted.push({ key: r.key, version: r.version, nextClose: r.nextClose });
+  }
+  await settleListings(deps, view, dueItems, listed, sorted);
+  const written = commit.results.filter((r) => r.status === 'written');
+  const usage = deps.store.takeUsage();
+  return {
+    watermark: view.watermark,
+    candidates: due.length,
+    closed: written.length,
+    windows: written.reduce((n, r) => n + (windows.get(r.key) ?? 0), 0),
+    live: sorted.live,
+    failedKeys: commit.failedKeys,
+    writeUnits: usage.writeUnits,
+    readUnits: usage.readUnits + readUnits,
+  };
+}
+
+/** What a closer run decides by: the time, the watermark and how keys are due by it. */
+interface WatermarkView {
+  readonly now: number;
+  readonly idle: number;
+  readonly checkpoints: Awaited<ReturnType<CloserDeps['store']['listCheckpoints']>>;
+  readonly watermark: PipelineWatermark;
+  /** The watermark, floored. */
+  readonly wm: number;
+  /** ParallelizationFactor > 1: every key has its own stream time. */
+  readonly lanes: boolean;
+  /** Keys listed as closing by this time are candidates. */
+  readonly bound: number;
+}
+
+/** The pipeline watermark from the checkpoints, and the bound keys are due by. */
+async function watermarkView(deps: CloserDeps): Promise<WatermarkView> {
   const now = (deps.now ?? Date.now)();
   const idle = deps.idleTimeoutMs ?? 60_000;
-  if (!Number.isFinite(idle) || idle <= 0)
-    throw new InvalidCloserSettingError('idleTimeoutMs', idle, 'a positive number of ms');
-  const layout = layoutOf(deps.pipeline);
+  if (!Number.isFinite(idle) || idle <= 0) throw new SettingError('idleTimeoutMs', idle, 'a positive number of ms');
   const checkpoints = await deps.store.listCheckpoints();
   const watermark = pipelineWatermark(checkpoints, now, idle);
   const wm = Math.floor(watermark.watermark);
   const lanes = (deps.parallelizationFactor ?? 1) > 1;
-  const nothing = (extra: { readUnits?: number } = {}) => {
-    const usage = deps.store.takeUsage();
-    return {
-      watermark,
-      candidates: 0,
-      closed: 0,
-      windows: 0,
-      live: 0,
-      failedKeys: [],
-      writeUnits: usage.writeUnits,
-      readUnits: usage.readUnits + (extra.readUnits ?? 0),
-    };
-  };
-  if (!Number.isFinite(wm) || wm < 0) {
-    if (!lanes) return nothing();
-  }
   // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
   // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
   const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;
-  const keyWatermark = (record: StateRecord): number => {
-    if (!lanes || watermark.mode === 'idle') return wm;
-    const ut = record.updatedAt ?? now;
-    if (now - ut <= idle || record.stateJson === undefined) return Number.NEGATIVE_INFINITY;
-    const { k } = readStoredValue('', JSON.parse(record.stateJson));
-    return Number.isFinite(k.m) ? Math.floor(k.m + (now - ut)) : Number.NEGATIVE_INFINITY;
-  };
+  return { now, idle, checkpoints, watermark, wm, lanes, bound };
+}
 
-  const dueItems = await deps.store.dueBy(bound);
-  const listed = latestListings(dueItems);
-  const due = [...listed.values()].filter((e) => e.nextClose <= bound);
-  const { records, readUnits } =
-    due.length > 0 ? await readCandidates(deps, due) : { records: new Map(), readUnits: 0 };
-  const liveWindow = deps.liveWindowMs ?? idle;
-  const toClose = new Map<string, number>();
-  const handled = new Set<string>();
-  const relisted: DueEntry[] = [];
-  const relist = (key: string, record: StateRecord) => {
-    handled.add(key);
-    if (record.nextClose !== undefined) relisted.push({ key, version: record.version, nextClose: record.nextClose });
+/** The outcome of a run with no watermark to close by. */
+function nothingToClose(deps: CloserDeps, watermark: PipelineWatermark): CloserOutcome {
+  const usage = deps.store.takeUsage();
+  return {
+    watermark,
+    candidates: 0,
+    closed: 0,
+    windows: 0,
+    live: 0,
+    failedKeys: [],
+    writeUnits: usage.writeUnits,
+    readUnits: usage.readUnits,
   };
-  // An active watermark covers the sources with a checkpoint only. A source without one (its first batch died before
-  // its checkpoint; a child shard after a reshard) may still deliver on-time records for windows the others passed:
-  // a key such a source wrote within the idle timeout is left to the processor.
-  const known = new Set([
-    fenceKey(CLOSER_SOURCE_ID),
-    ...checkpoints.map((c) => fenceKey(c.epoch ? `${c.sourceId}#${c.epoch}` : c.sourceId)),
-  ]);
-  const unknownWriter = (record: StateRecord) =>
-    Object.entries(record.appliedAt).some(
-      ([fence, minutes]) => !known.has(fence) && now - minutes * 60_000 < idle + 60_000,
-    );
-  let live = 0;
+}
+
+/** The watermark a key is closed by (its own stream time with lanes, while the pipeline is not idle). */
+function keyWatermark(view: WatermarkView, record: StateRecord): number {
+  const { lanes, watermark, wm, now, idle } = view;
+  if (!lanes || watermark.mode === 'idle') return wm;
+  const ut = record.updatedAt ?? now;
+  if (now - ut <= idle || record.stateJson === undefined) return Number.NEGATIVE_INFINITY;
+  const { k } = readStoredValue('', JSON.parse(record.stateJson));
+  return Number.isFinite(k.m) ? Math.floor(k.m + (now - ut)) : Number.NEGATIVE_INFINITY;
+}
+
+/** The candidates sorted: to close (with their watermark), listed again, left to live traffic, or handled. */
+interface SortedCandidates {
+  readonly toClose: Map<string, number>;
+  readonly handled: Set<string>;
+  readonly relisted: DueEntry[];
+  readonly live: number;
+}
+
+function sortCandidates(
+  deps: CloserDeps,
+  view: WatermarkView,
+  due: readonly DueEntry[],
+  records: ReadonlyMap<string, StateRecord>,
+): SortedCandidates {
+  const { lanes, watermark, now, idle } = view;
+  const liveWindow = deps.liveWindowMs ?? idle;
+  const sorted = {
+    toClose: new Map<string, number>(),
+    handled: new Set<string>(),
+    relisted: [] as DueEntry[],
+    live: 0,
+  };
+  const unknownWriter = unknownWriterTest(view);
   for (const entry of due) {
     const record = records.get(entry.key);
     if (!record) {
-      handled.add(entry.key); // the item is gone: nothing to close
+      sorted.handled.add(entry.key); // the item is gone: nothing to close
       continue;
     }
     if (record.version < entry.version) continue; // read stale: next run
-    const keyWm = keyWatermark(record);
+    const keyWm = keyWatermark(view, record);
     if (record.nextClose === undefined || record.nextClose > keyWm) {
       // Nothing due now (settled by a later write, or not due yet): the item's current state is listed again, so
       // the listing read here can go whatever became of the write that made it.
-      if (!(lanes && keyWm === Number.NEGATIVE_INFINITY && watermark.mode !== 'idle')) relist(entry.key, record);
+      if (!(lanes && keyWm === Number.NEGATIVE_INFINITY && watermark.mode !== 'idle')) {
+        sorted.handled.add(entry.key);
+        if (record.nextClose !== undefined) {
+          sorted.relisted.push({ key: entry.key, version: record.version, nextClose: record.nextClose });
+        }
+      }
       continue;
     }
     if (
@@ -164,11 +217,38 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       !lanes &&
       (now - (record.updatedAt ?? 0) < liveWindow || unknownWriter(record))
     ) {
-      live++; // live traffic: the processor finalizes it with its next write
+      sorted.live++; // live traffic: the processor finalizes it with its next write
       continue;
     }
-    toClose.set(entry.key, keyWm);
+    sorted.toClose.set(entry.key, keyWm);
   }
+  return sorted;
+}
+
+/**
+ * An active watermark covers the sources with a checkpoint only. A source without one (its first batch died before
+ * its checkpoint; a child shard after a reshard) may still deliver on-time records for windows the others passed:
+ * a key such a source wrote within the idle timeout is left to the processor.
+ */
+function unknownWriterTest(view: WatermarkView): (record: StateRecord) => boolean {
+  const known = new Set([
+    fenceKey(CLOSER_SOURCE_ID),
+    ...view.checkpoints.map((c) => fenceKey(c.epoch ? `${c.sourceId}#${c.epoch}` : c.sourceId)),
+  ]);
+  return (record) =>
+    Object.entries(record.appliedAt).some(
+      ([fence, minutes]) => !known.has(fence) && view.now - minutes * 60_000 < view.idle + 60_000,
+    );
+}
+
+/** Finalize the keys to close, each with one conditional write fenced by {@link CLOSER_SOURCE_ID}. */
+async function closeKeys(
+  deps: CloserDeps,
+  view: WatermarkView,
+  toClose: ReadonlyMap<string, number>,
+  records: ReadonlyMap<string, StateRecord>,
+) {
+  const layout = layoutOf(deps.pipeline);
   deps.store.prime(new Map([...toClose.keys()].map((key) => [key, records.get(key)!])));
   const windows = new Map<string, number>();
   const layouts = deps.layouts ?? new LayoutRegistry({ client: deps.client, tableName: deps.tableName });
@@ -179,39 +259,31 @@ export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
       lastSequence: String(Math.max(0, keyWm)),
       apply: (current) => {
         windows.delete(key);
-        return closeKey(layout, layouts, key, current.state, keyWm, now, (n) => windows.set(key, n));
+        return closeKey(layout, layouts, key, current.state, keyWm, view.now, (n) => windows.set(key, n));
       },
     })),
   );
-  for (const r of commit.results) {
-    if (r.status === 'failed') {
-      deps.log?.warn('closer: key not finalized (next run retries)', { key: r.key, error: r.error });
-      continue;
-    }
-    handled.add(r.key);
-    if (r.nextClose !== undefined) relisted.push({ key: r.key, version: r.version, nextClose: r.nextClose });
-  }
-  // List what this run wrote or found (a name of its own: runs never overwrite each other), then drop the listings
-  // it settled: an item goes only when every key in it is due by now and settled by this run or by a newer listing.
-  await deps.store.listDue(`c#${wm}#${now}#${Math.random().toString(36).slice(2, 10)}`, relisted);
+  return { commit, windows };
+}
+
+/**
+ * List what this run wrote or found (a name of its own: runs never overwrite each other), then drop the listings
+ * it settled: an item goes only when every key in it is due by now and settled by this run or by a newer listing.
+ */
+async function settleListings(
+  deps: CloserDeps,
+  view: WatermarkView,
+  dueItems: readonly DueItem[],
+  listed: ReadonlyMap<string, DueEntry>,
+  sorted: SortedCandidates,
+): Promise<void> {
+  await deps.store.listDue(`c#${view.wm}#${view.now}#${Math.random().toString(36).slice(2, 10)}`, sorted.relisted);
   const newest = (key: string) => listed.get(key)?.version ?? -1;
   await deps.store.settleDue(
     dueItems.filter((item) =>
-      item.entries.every((e) => e.nextClose <= bound && (handled.has(e.key) || newest(e.key) > e.version)),
+      item.entries.every((e) => e.nextClose <= view.bound && (sorted.handled.has(e.key) || newest(e.key) > e.version)),
     ),
   );
-  const written = commit.results.filter((r) => r.status === 'written');
-  const usage = deps.store.takeUsage();
-  return {
-    watermark,
-    candidates: due.length,
-    closed: written.length,
-    windows: written.reduce((n, r) => n + (windows.get(r.key) ?? 0), 0),
-    live,
-    failedKeys: commit.failedKeys,
-    writeUnits: usage.writeUnits,
-    readUnits: usage.readUnits + readUnits,
-  };
 }
 
 /** Per key, the listing of the newest state version among the due items. */

@@ -1,17 +1,18 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { ENV, type Pipeline, stateHorizonMs } from '../../core';
+import { sdkClientConfig } from '../aws-config';
 import { EMISSION_METRICS } from '../emitter/env';
 import { createSpillRedelivery } from '../emitter/redelivery-runtime';
 import { createEmissionMetrics } from '../emitter/runtime';
+import { createLogger, positiveIntEnv, requiredEnv } from '../env';
 import { LayoutRegistry } from '../state/layout-registry';
 import { StateStore } from '../state/state-store';
 import { type CloserOutcome, DEFAULT_IDLE_TIMEOUT_MS, runCloser } from './closer';
-import { InvalidCloserSettingError } from './errors';
 
 /** What the closer handler can be given instead of its defaults. */
 export interface CloserHandlerDeps {
@@ -34,11 +35,10 @@ export interface CloserHandlerDeps {
  * @example export const handler = createCloserHandler(clickstream);
  */
 export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps = {}) {
-  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
-  const client = deps.dynamodb ?? new DynamoDBClient({});
-  const tableName = deps.stateTable ?? process.env[ENV.stateTable];
-  if (!tableName) throw new InvalidCloserSettingError(ENV.stateTable, tableName, 'the state table name');
+  const client = deps.dynamodb ?? new DynamoDBClient(sdkClientConfig());
+  const tableName = deps.stateTable ?? requiredEnv(ENV.stateTable, 'the state table name');
   const rawIdle = deps.idleTimeoutMs ?? positiveIntEnv(ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
   const parallelizationFactor = deps.parallelizationFactor ?? positiveIntEnv(ENV.parallelizationFactor, 1);
   const store = new StateStore({ client, tableName, now: deps.now, itemTtlMs: stateHorizonMs(pipeline) });
@@ -77,17 +77,4 @@ export function createCloserHandler(pipeline: Pipeline, deps: CloserHandlerDeps 
   })
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics));
-}
-
-/**
- * A positive integer from the environment variable `name`, `fallback` when unset or empty. Anything else fails the
- * closer at start, naming the variable and the value (a NaN idle timeout would make no source ever idle, and windows
- * would never be finalized when traffic stops).
- */
-function positiveIntEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidCloserSettingError(name, raw, 'a positive integer');
-  return value;
 }

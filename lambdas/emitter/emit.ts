@@ -136,8 +136,34 @@ export async function emitRecords(
   records: readonly DynamoDBRecord[],
 ): Promise<{ response: DynamoDBBatchResponse; summary: EmitSummary; messages: EmitMessage[] }> {
   const idKey = await ctx.idKey();
+  const batch = newBatch(ctx, records.length);
+  const writes = readStateWrites(ctx, idKey, records, batch.summary);
+  const all = collectMessages(batch, writes);
+  const sinkRequests: Record<string, number> = {};
+  await Promise.all([
+    persistResults(ctx, batch, all),
+    sendSideOutputs(ctx, batch, writes),
+    ...ctx.sinks.map((sink) => deliverToOneSink(ctx, batch, sink, all, sinkRequests)),
+  ]);
+  return {
+    response: { batchItemFailures: [...batch.failedRecords].map((itemIdentifier) => ({ itemIdentifier })) },
+    summary: { ...batch.summary, usage: takeEmitterUsage(ctx, sinkRequests) },
+    messages: all,
+  };
+}
+
+/** What one {@link emitRecords} call accumulates: its counts, and the stream records to report failed. */
+interface EmitBatch {
+  readonly summary: Omit<EmitSummary, 'usage'>;
+  /** Sequence numbers of the stream records to report in `batchItemFailures`. */
+  readonly failedRecords: Set<string>;
+  /** Message id -> sequence numbers of the stream records carrying it. */
+  readonly carriers: Map<string, Set<string>>;
+}
+
+function newBatch(ctx: EmitterContext, records: number): EmitBatch {
   const summary: Omit<EmitSummary, 'usage'> = {
-    records: records.length,
+    records,
     sideOutputs: 0,
     stateWrites: 0,
     alerts: 0,
@@ -153,6 +179,21 @@ export async function emitRecords(
     malformed: 0,
     retries: 0,
   };
+  return { summary, failedRecords: new Set(), carriers: new Map() };
+}
+
+/** Report the stream records carrying message `id` failed (Lambda retries them). */
+function failMessage(batch: EmitBatch, id: string): void {
+  for (const sequence of batch.carriers.get(id) ?? []) batch.failedRecords.add(sequence);
+}
+
+/** The state writes among the stream records; an unreadable one is logged, counted and skipped. */
+function readStateWrites(
+  ctx: EmitterContext,
+  idKey: Uint8Array,
+  records: readonly DynamoDBRecord[],
+  summary: EmitBatch['summary'],
+): StateWrite[] {
   const writes: StateWrite[] = [];
   for (const record of records) {
     try {
@@ -160,127 +201,132 @@ export async function emitRecords(
       if (write) writes.push(write);
     } catch (error) {
       summary.malformed++;
-      ctx.log.error('state stream record skipped: unreadable', { error: String(error) });
+      ctx.log.error('state stream record skipped: unreadable', { error });
     }
   }
   summary.stateWrites = writes.length;
+  return writes;
+}
 
-  // Message id -> the stream records (sequence numbers) carrying it; first occurrence wins for the message itself.
+/** The alerts and results of the writes, once per id (first occurrence wins), noting the records carrying each. */
+function collectMessages(batch: EmitBatch, writes: readonly StateWrite[]): EmitMessage[] {
   const messages = new Map<string, EmitMessage>();
-  const carriers = new Map<string, Set<string>>();
   for (const write of writes) {
     for (const message of [...write.alerts, ...write.results]) {
       if (!messages.has(message.id)) messages.set(message.id, message);
-      let set = carriers.get(message.id);
-      if (!set) carriers.set(message.id, (set = new Set()));
+      let set = batch.carriers.get(message.id);
+      if (!set) batch.carriers.set(message.id, (set = new Set()));
       set.add(write.sequence);
     }
   }
   const all = [...messages.values()];
-  summary.alerts = all.filter((m) => m.kind === 'alert').length;
-  summary.results = all.length - summary.alerts;
+  batch.summary.alerts = all.filter((m) => m.kind === 'alert').length;
+  batch.summary.results = all.length - batch.summary.alerts;
+  return all;
+}
 
-  const failedRecords = new Set<string>();
-  const fail = (id: string) => {
-    for (const sequence of carriers.get(id) ?? []) failedRecords.add(sequence);
-  };
+/** Persist the final results as result items (when enabled); a failed one fails its records. */
+async function persistResults(ctx: EmitterContext, batch: EmitBatch, all: readonly EmitMessage[]): Promise<void> {
+  if (!ctx.resultItems) return;
+  const results = all.filter((m) => m.kind === 'result');
+  if (results.length === 0) return;
+  const failed = await ctx.resultItems.put(results);
+  batch.summary.resultsPersisted += results.length - failed.size;
+  for (const [id, error] of failed) {
+    failMessage(batch, id);
+    ctx.log.warn('final result not persisted (record retried)', { id, error });
+  }
+}
 
-  const persist = async () => {
-    if (!ctx.resultItems) return;
-    const results = all.filter((m) => m.kind === 'result');
-    if (results.length === 0) return;
-    const failed = await ctx.resultItems.put(results);
-    summary.resultsPersisted += results.length - failed.size;
-    for (const [id, error] of failed) {
-      fail(id);
-      ctx.log.warn('final result not persisted (record retried)', { id, error: String(error) });
-    }
-  };
-
-  const sinkRequests: Record<string, number> = {};
-  const toSink = async (sink: Sink) => {
-    const outcome = await deliverToSink(sink, all, ctx.markers);
-    sinkRequests[sink.name] = outcome.requests;
-    summary.retries += outcome.retries;
-    summary.skipped += outcome.skipped;
-    summary.delivered[sink.name] = (summary.delivered[sink.name] ?? 0) + outcome.delivered.length;
-    summary.concurrentSends += outcome.raced.length;
-    summary.markerFailures += outcome.markerFailures.size;
-    if (outcome.raced.length > 0) {
-      ctx.log.warn('alerts were delivered concurrently by another emitter (same ids)', {
-        sink: sink.name,
-        ids: outcome.raced,
-      });
-    }
-    for (const [id, error] of outcome.markerFailures) {
-      ctx.log.warn('delivered, but the delivery marker was not written: a redelivery would send it again', {
-        sink: sink.name,
-        id,
-        error: String(error),
-      });
-    }
-    if (outcome.undelivered.length === 0) return;
-    summary.deliveryFailures += outcome.undelivered.length;
-    const first = outcome.undelivered[0]!;
-    if (ctx.spill) {
-      const key = spillKey(sink.name, (ctx.now ?? Date.now)());
-      try {
-        await ctx.spill.put(key, spillBody(outcome.undelivered.map((u) => u.message)));
-        summary.spilled[sink.name] = outcome.undelivered.length;
-        ctx.log.warn('sink did not take messages after its retries: spilled for re-delivery', {
-          sink: sink.name,
-          messages: outcome.undelivered.length,
-          key,
-          error: String(first.error),
-        });
-        return;
-      } catch (error) {
-        ctx.log.error('spill failed: the stream records are retried', {
-          sink: sink.name,
-          key,
-          error: String(error),
-        });
-      }
-    }
-    summary.spillFailures += ctx.spill ? outcome.undelivered.length : 0;
-    for (const u of outcome.undelivered) fail(u.message.id);
-    ctx.log.warn('delivery failed (records retried)', {
+/** Deliver to one sink; what it does not take is spilled, or else its records fail. */
+async function deliverToOneSink(
+  ctx: EmitterContext,
+  batch: EmitBatch,
+  sink: Sink,
+  all: readonly EmitMessage[],
+  sinkRequests: Record<string, number>,
+): Promise<void> {
+  const { summary } = batch;
+  const outcome = await deliverToSink(sink, all, ctx.markers);
+  sinkRequests[sink.name] = outcome.requests;
+  summary.retries += outcome.retries;
+  summary.skipped += outcome.skipped;
+  summary.delivered[sink.name] = (summary.delivered[sink.name] ?? 0) + outcome.delivered.length;
+  summary.concurrentSends += outcome.raced.length;
+  summary.markerFailures += outcome.markerFailures.size;
+  if (outcome.raced.length > 0) {
+    ctx.log.warn('alerts were delivered concurrently by another emitter (same ids)', {
       sink: sink.name,
-      messages: outcome.undelivered.length,
-      ids: outcome.undelivered.slice(0, 10).map((u) => u.message.id),
-      error: String(first.error),
+      ids: outcome.raced,
     });
-  };
+  }
+  for (const [id, error] of outcome.markerFailures) {
+    ctx.log.warn('delivered, but the delivery marker was not written: a redelivery would send it again', {
+      sink: sink.name,
+      id,
+      error,
+    });
+  }
+  if (outcome.undelivered.length === 0) return;
+  summary.deliveryFailures += outcome.undelivered.length;
+  if (await spillUndelivered(ctx, batch, sink, outcome.undelivered)) return;
+  summary.spillFailures += ctx.spill ? outcome.undelivered.length : 0;
+  for (const u of outcome.undelivered) failMessage(batch, u.message.id);
+  ctx.log.warn('delivery failed (records retried)', {
+    sink: sink.name,
+    messages: outcome.undelivered.length,
+    ids: outcome.undelivered.slice(0, 10).map((u) => u.message.id),
+    error: outcome.undelivered[0]?.error,
+  });
+}
 
-  const sideOutputs = async () => {
-    if (!ctx.sideOutputs) return;
-    const carried = new Map<string, Set<string>>();
-    const byId = new Map<string, SideOutputMessage>();
-    for (const write of writes) {
-      for (const message of write.sideOutputs) {
-        byId.set(message.id, message);
-        const set = carried.get(message.id) ?? new Set<string>();
-        set.add(write.sequence);
-        carried.set(message.id, set);
-      }
-    }
-    if (byId.size === 0) return;
-    const outcome = await deliverSideOutputs(ctx.sideOutputs, [...byId.values()], ctx.spill, ctx.now ?? Date.now);
-    summary.sideOutputs = outcome.sent;
-    summary.spillFailures += outcome.failed.length;
-    for (const id of outcome.failed) for (const sequence of carried.get(id) ?? []) failedRecords.add(sequence);
-    if (outcome.spilled > 0 || outcome.failed.length > 0) {
-      ctx.log.warn('side-output messages not taken by their queue', {
-        spilled: outcome.spilled,
-        failed: outcome.failed.length,
-      });
-    }
-  };
+/** Spill what a sink did not take, for re-delivery; false when there is no spill store or the spill failed. */
+async function spillUndelivered(
+  ctx: EmitterContext,
+  batch: EmitBatch,
+  sink: Sink,
+  undelivered: readonly { message: EmitMessage; error: Error }[],
+): Promise<boolean> {
+  if (!ctx.spill) return false;
+  const key = spillKey(sink.name, (ctx.now ?? Date.now)());
+  try {
+    await ctx.spill.put(key, spillBody(undelivered.map((u) => u.message)));
+    batch.summary.spilled[sink.name] = undelivered.length;
+    ctx.log.warn('sink did not take messages after its retries: spilled for re-delivery', {
+      sink: sink.name,
+      messages: undelivered.length,
+      key,
+      error: undelivered[0]?.error,
+    });
+    return true;
+  } catch (error) {
+    ctx.log.error('spill failed: the stream records are retried', { sink: sink.name, key, error });
+    return false;
+  }
+}
 
-  await Promise.all([persist(), sideOutputs(), ...ctx.sinks.map(toSink)]);
-  return {
-    response: { batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })) },
-    summary: { ...summary, usage: takeEmitterUsage(ctx, sinkRequests) },
-    messages: all,
-  };
+/** Deliver the side-output messages the writes decided (once per id); what is neither sent nor spilled fails. */
+async function sendSideOutputs(ctx: EmitterContext, batch: EmitBatch, writes: readonly StateWrite[]): Promise<void> {
+  if (!ctx.sideOutputs) return;
+  const carried = new Map<string, Set<string>>();
+  const byId = new Map<string, SideOutputMessage>();
+  for (const write of writes) {
+    for (const message of write.sideOutputs) {
+      byId.set(message.id, message);
+      const set = carried.get(message.id) ?? new Set<string>();
+      set.add(write.sequence);
+      carried.set(message.id, set);
+    }
+  }
+  if (byId.size === 0) return;
+  const outcome = await deliverSideOutputs(ctx.sideOutputs, [...byId.values()], ctx.spill, ctx.now ?? Date.now);
+  batch.summary.sideOutputs = outcome.sent;
+  batch.summary.spillFailures += outcome.failed.length;
+  for (const id of outcome.failed) for (const sequence of carried.get(id) ?? []) batch.failedRecords.add(sequence);
+  if (outcome.spilled > 0 || outcome.failed.length > 0) {
+    ctx.log.warn('side-output messages not taken by their queue', {
+      spilled: outcome.spilled,
+      failed: outcome.failed.length,
+    });
+  }
 }

@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** A DynamoDB stream record of a state item whose stored value cannot be read. Logged and skipped (never retried). */
-export class MalformedStreamRecordError extends Error {
+export class MalformedStreamRecordError extends StreamfoldError {
   override name = 'MalformedStreamRecordError';
+  readonly code = 'MALFORMED_STREAM_RECORD';
   constructor(
     readonly sequence: string | undefined,
     reason: string,
@@ -10,32 +13,10 @@ export class MalformedStreamRecordError extends Error {
   }
 }
 
-/** A required setting (environment variable) is missing. */
-export class MissingEmitterSettingError extends Error {
-  override name = 'MissingEmitterSettingError';
-  constructor(
-    readonly variable: string,
-    what: string,
-  ) {
-    super(`Environment variable ${variable} (${what}) is not set: the CDK construct sets it; set it for local runs.`);
-  }
-}
-
-/** A setting (environment variable or option) has a bad value. */
-export class InvalidEmitterSettingError extends Error {
-  override name = 'InvalidEmitterSettingError';
-  constructor(
-    readonly setting: string,
-    readonly value: unknown,
-    expected: string,
-  ) {
-    super(`${setting}: expected ${expected}, got ${JSON.stringify(value)}`);
-  }
-}
-
 /** A delivery-marker call failed after the bounded retries (the messages concerned are not sent now). */
-export class MarkerCallError extends Error {
+export class MarkerCallError extends StreamfoldError {
   override name = 'MarkerCallError';
+  readonly code = 'MARKER_CALL_FAILED';
   constructor(operation: string, options?: { cause?: unknown }) {
     super(
       `Delivery marker ${operation} failed: ${(options?.cause as Error)?.message ?? String(options?.cause)}`,
@@ -45,8 +26,9 @@ export class MarkerCallError extends Error {
 }
 
 /** The pipeline's id key (the secret of alert and result ids) cannot be read or created. */
-export class IdKeyError extends Error {
+export class IdKeyError extends StreamfoldError {
   override name = 'IdKeyError';
+  readonly code = 'ID_KEY';
   constructor(tableName: string, reason: string, options?: { cause?: unknown }) {
     super(
       `The id key item (pk "#meta", sk "id-key") of table ${JSON.stringify(tableName)} ${reason}` +
@@ -57,8 +39,9 @@ export class IdKeyError extends Error {
 }
 
 /** A line of a spill object is not an emitted message (the object is left as it is, for an operator). */
-export class SpillFormatError extends Error {
+export class SpillFormatError extends StreamfoldError {
   override name = 'SpillFormatError';
+  readonly code = 'SPILL_FORMAT';
   constructor(
     readonly key: string,
     line: number,

@@ -135,7 +135,7 @@ async function redeliverObject(
     if (body === undefined) return 'done'; // another run finished it
     messages = readSpillBody(key, body);
   } catch (error) {
-    options.log?.error('spill object not readable: kept', { key, error: String(error) });
+    options.log?.error('spill object not readable: kept', { key, error });
     return 'unreadable';
   }
   const outcome = await deliverToSink(sink, messages, options.markers);
@@ -150,7 +150,7 @@ async function redeliverObject(
     else if (refused.length < messages.length) await options.spill.put(key, spillBody(refused));
   } catch (error) {
     // Kept as it was: its delivered messages go out again next time (results are idempotent, alerts are marked).
-    options.log?.warn('spill object not updated', { key, error: String(error) });
+    options.log?.warn('spill object not updated', { key, error });
     if (refused.length === 0) return 'kept';
   }
   if (refused.length === 0) return 'done';
@@ -160,7 +160,7 @@ async function redeliverObject(
       sink: sink.name,
       key,
       messages: refused.length,
-      error: String(outcome.undelivered[0]?.error),
+      error: outcome.undelivered[0]?.error,
     });
     return 'refused';
   }
@@ -168,7 +168,7 @@ async function redeliverObject(
     sink: sink.name,
     key,
     messages: refused.length,
-    error: String(transient.error),
+    error: transient.error,
   });
   return 'down';
 }

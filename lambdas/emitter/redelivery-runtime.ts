@@ -1,15 +1,22 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ENV, type Pipeline } from '../../core';
+import type { Pipeline } from '../../core';
+import { sdkClientConfig } from '../aws-config';
 import type { Sink } from '../sinks/sink';
 import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers, type MarkerUsage } from './delivery-markers';
 import type { EmitterLog } from './emit';
-import { EMISSION_ENV, EMISSION_METRICS } from './env';
-import { MissingEmitterSettingError } from './errors';
+import { EMISSION_METRICS } from './env';
 import { type RedeliverySummary, redeliverSpilled } from './redeliver';
-import { checkSinkNames, sideOutputsOf, sinksFromEnvironment, spillFromEnvironment } from './runtime';
+import {
+  checkSinkNames,
+  dedupeTableSetting,
+  markerTtlHoursSetting,
+  sideOutputsOf,
+  sinksFromEnvironment,
+  spillFromEnvironment,
+} from './runtime';
 import type { SideOutputs } from './side-output-delivery';
 import type { SpillRequests, SpillStore } from './spill';
 
@@ -58,16 +65,13 @@ export function createSpillRedelivery(
     if (!spill) return undefined;
     try {
       if (!parts) {
-        const dedupeTable = deps.dedupeTable ?? process.env[ENV.dedupeTable];
-        if (!dedupeTable) {
-          throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding alert delivery markers');
-        }
+        const dedupeTable = dedupeTableSetting(deps.dedupeTable);
         const sinks = deps.sinks ?? sinksFromEnvironment(deps.backoff);
         checkSinkNames(sinks);
         const markers = new DeliveryMarkers({
-          client: deps.dynamodb ?? new DynamoDBClient({}),
+          client: deps.dynamodb ?? new DynamoDBClient(sdkClientConfig()),
           tableName: dedupeTable,
-          ttlSeconds: Math.round(Number(process.env[EMISSION_ENV.markerTtlHours] || 48) * 3600),
+          ttlSeconds: Math.round(markerTtlHoursSetting(undefined) * 3600),
           backoff: deps.backoff,
           now: deps.now,
         });
@@ -90,7 +94,7 @@ export function createSpillRedelivery(
       if (run.objects > 0) log.info(`redelivered spilled messages: ${JSON.stringify(run.delivered)}`, { ...result });
       return result;
     } catch (error) {
-      log.error('redelivery of spilled messages failed (the next run tries again)', { error: String(error) });
+      log.error('redelivery of spilled messages failed (the next run tries again)', { error });
       return undefined;
     }
   };

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -9,6 +9,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { SettingError } from '../../core/errors';
+import { sdkClientConfig } from '../aws-config';
+import { booleanEnv, createLogger, minNumberEnv, optionalEnv, requiredEnv } from '../env';
 import { SqsSideOutput } from '../side-output/sqs-side-output';
 import { EventBridgeSink } from '../sinks/eventbridge-sink';
 import { FirehoseSink } from '../sinks/firehose-sink';
@@ -20,7 +23,6 @@ import type { BackoffOptions } from '../state/retry';
 import { DeliveryMarkers } from './delivery-markers';
 import type { EmitSummary, EmitterContext, IdKeyUsage } from './emit';
 import { EMISSION_ENV, EMISSION_METRICS } from './env';
-import { InvalidEmitterSettingError, MissingEmitterSettingError } from './errors';
 import { loadIdKey } from './id-key';
 import { ResultItems } from './result-items';
 import type { SideOutputs } from './side-output-delivery';
@@ -31,7 +33,7 @@ import { MeteredSpillStore, S3SpillStore, SINK_NAME_PATTERN, type SpillStore } f
  * environment variables of {@link EMISSION_ENV} and `ENV`; SDK clients are built once per container.
  */
 export interface EmitterDeps {
-  /** @default new DynamoDBClient({}) */
+  /** @default new DynamoDBClient(sdkClientConfig()) */
   dynamodb?: Pick<DynamoDBClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
@@ -78,8 +80,6 @@ export interface EmitterRuntime {
   readonly onInvocation: EmitterDeps['onInvocation'];
 }
 
-const env = (name: string) => process.env[name] || undefined;
-
 /**
  * The spill store configured by `deps.spill` or the environment ({@link EMISSION_ENV}.undeliveredBucket), metered;
  * undefined for none.
@@ -87,19 +87,36 @@ const env = (name: string) => process.env[name] || undefined;
 export function spillFromEnvironment(spill: SpillStore | false | undefined): MeteredSpillStore | undefined {
   if (spill === false) return undefined;
   if (spill) return new MeteredSpillStore(spill);
-  const bucket = env(EMISSION_ENV.undeliveredBucket);
-  return bucket ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client({}), bucket })) : undefined;
+  const bucket = optionalEnv(EMISSION_ENV.undeliveredBucket);
+  return bucket
+    ? new MeteredSpillStore(new S3SpillStore({ client: new S3Client(sdkClientConfig()), bucket }))
+    : undefined;
 }
 
 /** The persistResults setting (deps first, then the environment: 'true' or 'false'; default false). */
 export function persistResultsSetting(value: boolean | undefined): boolean {
-  if (value !== undefined) return value;
-  const raw = env(EMISSION_ENV.persistResults);
-  if (raw === undefined) return false;
-  if (raw !== 'true' && raw !== 'false') {
-    throw new InvalidEmitterSettingError(EMISSION_ENV.persistResults, raw, "'true' or 'false'");
-  }
-  return raw === 'true';
+  return value ?? booleanEnv(EMISSION_ENV.persistResults, false);
+}
+
+/** The dedupe table of alert delivery markers (deps first, then the environment). */
+export function dedupeTableSetting(value: string | undefined): string {
+  return (
+    value ??
+    requiredEnv(
+      ENV.dedupeTable,
+      'the name of the dedupe table holding alert delivery markers (set by the CDK construct)',
+    )
+  );
+}
+
+const MARKER_TTL_EXPECTED = 'hours, at least 24 (the stream retention)';
+
+/** How long alert delivery markers are kept, hours (deps first, then the environment; default 48, at least 24). */
+export function markerTtlHoursSetting(value: number | undefined): number {
+  const hours = value ?? minNumberEnv(EMISSION_ENV.markerTtlHours, 48, 24, MARKER_TTL_EXPECTED);
+  if (!Number.isFinite(hours) || hours < 24)
+    throw new SettingError(EMISSION_ENV.markerTtlHours, hours, MARKER_TTL_EXPECTED);
+  return hours;
 }
 
 /** The side-output queues given, or configured by the environment (both queue URLs set), or none. */
@@ -109,10 +126,10 @@ export function sideOutputsOf(
 ): { sideOutputs?: SideOutputs } {
   if (given === false) return {};
   if (given) return { sideOutputs: given };
-  const rejected = env(ENV.rejectedQueueUrl);
-  const late = env(ENV.lateQueueUrl);
+  const rejected = optionalEnv(ENV.rejectedQueueUrl);
+  const late = optionalEnv(ENV.lateQueueUrl);
   if (!rejected || !late) return {};
-  const client = new SQSClient({});
+  const client = new SQSClient(sdkClientConfig());
   return {
     sideOutputs: {
       rejected: new SqsSideOutput({ client, queueUrl: rejected, backoff }),
@@ -125,10 +142,10 @@ export function sideOutputsOf(
 export function checkSinkNames(sinks: readonly Sink[]): void {
   const names = sinks.map((s) => s.name);
   const clash = names.find((n, i) => names.indexOf(n) !== i);
-  if (clash !== undefined) throw new InvalidEmitterSettingError('sinks', names, `unique sink names (${clash} twice)`);
+  if (clash !== undefined) throw new SettingError('sinks', names, `unique sink names (${clash} twice)`);
   const bad = names.find((n) => !SINK_NAME_PATTERN.test(n));
   if (bad !== undefined) {
-    throw new InvalidEmitterSettingError('sinks', bad, 'a sink name of 1-64 letters, digits, _, . or -');
+    throw new SettingError('sinks', bad, 'a sink name of 1-64 letters, digits, _, . or -');
   }
 }
 
@@ -173,16 +190,20 @@ export function createEmissionMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics
 /** The sinks configured by the environment ({@link EMISSION_ENV}). */
 export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   const sinks: Sink[] = [];
-  const topic = env(EMISSION_ENV.alertsTopicArn);
-  if (topic) sinks.push(new SnsSink({ client: new SNSClient({}), topicArn: topic, backoff }));
-  const bus = env(EMISSION_ENV.eventBusName);
-  if (bus) sinks.push(new EventBridgeSink({ client: new EventBridgeClient({}), eventBusName: bus, backoff }));
-  const firehose = env(EMISSION_ENV.resultsDeliveryStream);
-  if (firehose) sinks.push(new FirehoseSink({ client: new FirehoseClient({}), deliveryStreamName: firehose, backoff }));
-  const database = env(EMISSION_ENV.timestreamDatabase);
-  const table = env(EMISSION_ENV.timestreamTable);
+  const topic = optionalEnv(EMISSION_ENV.alertsTopicArn);
+  if (topic) sinks.push(new SnsSink({ client: new SNSClient(sdkClientConfig()), topicArn: topic, backoff }));
+  const bus = optionalEnv(EMISSION_ENV.eventBusName);
+  if (bus)
+    sinks.push(new EventBridgeSink({ client: new EventBridgeClient(sdkClientConfig()), eventBusName: bus, backoff }));
+  const firehose = optionalEnv(EMISSION_ENV.resultsDeliveryStream);
+  if (firehose)
+    sinks.push(
+      new FirehoseSink({ client: new FirehoseClient(sdkClientConfig()), deliveryStreamName: firehose, backoff }),
+    );
+  const database = optionalEnv(EMISSION_ENV.timestreamDatabase);
+  const table = optionalEnv(EMISSION_ENV.timestreamTable);
   if (Boolean(database) !== Boolean(table)) {
-    throw new InvalidEmitterSettingError(
+    throw new SettingError(
       `${EMISSION_ENV.timestreamDatabase}/${EMISSION_ENV.timestreamTable}`,
       { database, table },
       'both set (Timestream sink) or both unset',
@@ -190,35 +211,32 @@ export function sinksFromEnvironment(backoff?: BackoffOptions): Sink[] {
   }
   if (database && table) {
     sinks.push(
-      new TimestreamSink({ client: new TimestreamWriteClient({}), databaseName: database, tableName: table, backoff }),
+      new TimestreamSink({
+        client: new TimestreamWriteClient(sdkClientConfig()),
+        databaseName: database,
+        tableName: table,
+        backoff,
+      }),
     );
   }
-  const stream = env(EMISSION_ENV.alertsStreamName);
-  if (stream) sinks.push(new KinesisSink({ client: new KinesisClient({}), streamName: stream, backoff }));
+  const stream = optionalEnv(EMISSION_ENV.alertsStreamName);
+  if (stream)
+    sinks.push(new KinesisSink({ client: new KinesisClient(sdkClientConfig()), streamName: stream, backoff }));
   return sinks;
 }
 
 /**
  * Build an emitter's runtime from deps and the environment.
- * @throws MissingEmitterSettingError / InvalidEmitterSettingError for a missing or bad setting.
+ * @throws SettingError for a missing or bad setting.
  */
 export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {}): EmitterRuntime {
-  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createEmissionMetrics(pipeline);
-  const dynamodb = deps.dynamodb ?? new DynamoDBClient({});
-  const stateTable = deps.stateTable ?? env(ENV.stateTable);
-  if (!stateTable) throw new MissingEmitterSettingError(ENV.stateTable, 'the DynamoDB state table');
-  const dedupeTable = deps.dedupeTable ?? env(ENV.dedupeTable);
-  if (!dedupeTable)
-    throw new MissingEmitterSettingError(ENV.dedupeTable, 'the dedupe table holding alert delivery markers');
-  const rawTtl = deps.markerTtlHours ?? Number(env(EMISSION_ENV.markerTtlHours) ?? 48);
-  if (!Number.isFinite(rawTtl) || rawTtl < 24) {
-    throw new InvalidEmitterSettingError(
-      EMISSION_ENV.markerTtlHours,
-      rawTtl,
-      'hours, at least 24 (the stream retention)',
-    );
-  }
+  const dynamodb = deps.dynamodb ?? new DynamoDBClient(sdkClientConfig());
+  const stateTable =
+    deps.stateTable ?? requiredEnv(ENV.stateTable, 'the DynamoDB state table name (set by the CDK construct)');
+  const dedupeTable = dedupeTableSetting(deps.dedupeTable);
+  const markerTtlHours = markerTtlHoursSetting(deps.markerTtlHours);
   const persist = persistResultsSetting(deps.persistResults);
   const sinks = [...(deps.sinks ?? sinksFromEnvironment(deps.backoff)), ...(deps.extraSinks ?? [])];
   checkSinkNames(sinks);
@@ -232,7 +250,7 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
     markers: new DeliveryMarkers({
       client: dynamodb,
       tableName: dedupeTable,
-      ttlSeconds: Math.round(rawTtl * 3600),
+      ttlSeconds: Math.round(markerTtlHours * 3600),
       backoff: deps.backoff,
       now: deps.now,
     }),

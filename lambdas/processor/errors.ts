@@ -1,31 +1,9 @@
-/** A setting the processor needs is missing from the environment and was not injected. */
-export class MissingSettingError extends Error {
-  override name = 'MissingSettingError';
-  constructor(
-    readonly variable: string,
-    readonly why: string,
-  ) {
-    super(
-      `Environment variable ${variable} is not set (${why}). The CDK construct sets it; for local runs set it or pass the value in the handler's deps.`,
-    );
-  }
-}
-
-/** A setting from the environment has a value the processor cannot use. */
-export class InvalidSettingError extends Error {
-  override name = 'InvalidSettingError';
-  constructor(
-    readonly variable: string,
-    readonly value: string,
-    readonly expected: string,
-  ) {
-    super(`Environment variable ${variable} is ${JSON.stringify(value)}: expected ${expected}.`);
-  }
-}
+import { StreamfoldError } from '../../core/errors';
 
 /** A stored state value is not what the processor writes (`{ k, r?, a? }`, see stored-state.ts). */
-export class StoredStateFormatError extends Error {
+export class StoredStateFormatError extends StreamfoldError {
   override name = 'StoredStateFormatError';
+  readonly code = 'STORED_STATE_FORMAT';
   constructor(
     readonly key: string,
     detail: string,
@@ -39,8 +17,9 @@ export class StoredStateFormatError extends Error {
 }
 
 /** A record in the event has no usable source or sequence (not an event Lambda builds). */
-export class MalformedEventError extends Error {
+export class MalformedEventError extends StreamfoldError {
   override name = 'MalformedEventError';
+  readonly code = 'MALFORMED_EVENT';
   constructor(
     readonly detail: string,
     options?: { cause?: unknown },
@@ -53,8 +32,9 @@ export class MalformedEventError extends Error {
 }
 
 /** Nothing in the batch could be processed (every source failed before any progress); Lambda retries the batch. */
-export class BatchFailedError extends Error {
+export class BatchFailedError extends StreamfoldError {
   override name = 'BatchFailedError';
+  readonly code = 'BATCH_FAILED';
   constructor(
     readonly sources: string[],
     options: { cause: unknown },

@@ -12,6 +12,7 @@ import {
   nextCloseTime,
   stateTooLargeReason,
 } from '../../core';
+import { StreamfoldError } from '../../core/errors';
 import { fitData, type RejectedMessage, rejectedId, type SideOutputMessage } from '../side-output/index';
 import {
   type AppliedState,
@@ -123,93 +124,145 @@ export async function processSource(
   batch: SourceBatch,
   options: ProcessOptions = {},
 ): Promise<SourceOutcome> {
-  const { sourceId } = batch;
   const stats = emptyStats(batch.records.length);
   const all = [...batch.records].sort((a, b) => compareSequence(a.sequence, b.sequence));
-  const done = (): SourceOutcome => ({ sourceId, failedAt: undefined, error: undefined, noProgress: false, stats });
-  if (all.length === 0) return done();
+  if (all.length === 0) return doneOutcome(batch, stats);
   let start: SourceStart;
   try {
     start = options.redrive
       ? await redriveStart(ctx, batch, all, options.redrive)
       : await readStart(ctx, batch, all, stats);
   } catch (error) {
-    return { sourceId, failedAt: all[0], error: error as Error, noProgress: true, stats };
+    return { sourceId: batch.sourceId, failedAt: all[0], error: error as Error, noProgress: true, stats };
   }
-  const { records } = start;
-  if (records.length === 0) return done();
-  let committedAny = false;
-  const fail = (at: number, error: Error | undefined): SourceOutcome => ({
-    sourceId,
-    failedAt: records[at],
-    error,
-    noProgress: at === 0 && !committedAny,
-    stats,
-  });
-
+  if (start.records.length === 0) return doneOutcome(batch, stats);
+  const run: SourceRun = { ctx, batch, start, records: start.records, stats, committedAny: false };
   try {
-    const plan = planBatch(ctx, records, start.streamTime);
-    stats.rejected = plan.rejected.length;
-    stats.keys = plan.byKey.size;
-    let failPoint = records.length;
-    let firstError: Error | undefined;
-    // Rejected records and clean events (every valid record) rest on no state decision: sent side by side.
-    const origin = { identity: batch.identity ?? batch.sourceId, epoch: start.epoch, source: start.messageSource };
-    const sideFailures = await Promise.all([
-      sendRejected(ctx, start, records, plan, stats),
-      sendCleanEvents(ctx, origin, records, plan.decoded, plan.rejected, stats),
-    ]);
-    for (const failure of sideFailures) {
-      if (failure && failure.pos < failPoint) {
-        failPoint = failure.pos;
-        firstError = failure.error;
-      }
-    }
-    const watermark = await watermarkFor(ctx, batch, plan);
-    const committed = await commitKeys(ctx, start, records, plan, watermark, stats);
-    committedAny = committed.written.size > 0;
-    for (const r of committed.undecidable) options.redrive?.onUndecidable?.(records[r.pos]!);
-    for (const { error, pos } of committed.failed.values()) {
-      if (pos < failPoint) {
-        failPoint = pos;
-        firstError = error;
-      } else firstError ??= error;
-    }
-    await sendOutboxes(ctx, committed.written, stats);
-
-    if (failPoint > 0) {
-      try {
-        // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped). The
-        // item is named by the batch's first and last sequence: a retry of the batch's tail lists under a name of its
-        // own and never overwrites what the first attempt listed.
-        await ctx.store.listDue(
-          `p#${start.fence}#${records[0]!.sequence}-${records[records.length - 1]!.sequence}`,
-          committed.due,
-        );
-      } catch (error) {
-        return fail(0, error as Error);
-      }
-      if (start.redrive) return failPoint >= records.length ? done() : fail(failPoint, firstError);
-      try {
-        await checkpointAfter(ctx, batch, start, records, plan, failPoint - 1);
-      } catch (error) {
-        if (!(ctx.streamTimePerKey && error instanceof StaleCheckpointError)) {
-          // State is committed but the checkpoint is not: retry the whole batch (fenced, nothing counts twice).
-          return fail(0, error as Error);
-        }
-      }
-    }
-    if (failPoint >= records.length) return done();
-    // Still retrying valid records: say so, or the source would look idle and its backlog late (docs/architecture.md §2.5).
-    if (plan.byKey.size > 0 && !start.redrive) {
-      await ctx.store.touchCheckpoint(batch.identity ?? batch.sourceId, ctx.now());
-    }
-    return fail(failPoint, firstError);
+    return await processRecords(run, options);
   } catch (error) {
     // Unexpected (a bug or a failed read outside the bounded paths): everything after the checkpoint is retried.
-    ctx.log.error('source processing failed', { sourceId, error });
-    return fail(0, error as Error);
+    ctx.log.error('source processing failed', { sourceId: batch.sourceId, error });
+    return failedOutcome(run, 0, error as Error);
   }
+}
+
+/** One source's batch past its start: what {@link processRecords} and its steps share. */
+interface SourceRun {
+  readonly ctx: ProcessContext;
+  readonly batch: SourceBatch;
+  readonly start: SourceStart;
+  /** The records to process, by sequence. */
+  readonly records: readonly SourceRecord[];
+  readonly stats: SourceStats;
+  /** Whether a key's write landed (then a failure at the first record is still progress). */
+  committedAny: boolean;
+}
+
+/** The lowest record not fully done, and the error that stopped it. */
+interface FailPoint {
+  pos: number;
+  error: Error | undefined;
+}
+
+function doneOutcome(batch: SourceBatch, stats: SourceStats): SourceOutcome {
+  return { sourceId: batch.sourceId, failedAt: undefined, error: undefined, noProgress: false, stats };
+}
+
+function failedOutcome(run: SourceRun, at: number, error: Error | undefined): SourceOutcome {
+  return {
+    sourceId: run.batch.sourceId,
+    failedAt: run.records[at],
+    error,
+    noProgress: at === 0 && !run.committedAny,
+    stats: run.stats,
+  };
+}
+
+/** The steps of {@link processSource} once the records to process are known. */
+async function processRecords(run: SourceRun, options: ProcessOptions): Promise<SourceOutcome> {
+  const { ctx, batch, start, records, stats } = run;
+  const plan = planBatch(ctx, records, start.streamTime);
+  stats.rejected = plan.rejected.length;
+  stats.keys = plan.byKey.size;
+  const failure = await sendUnconditional(run, plan);
+  const watermark = await watermarkFor(ctx, batch, plan);
+  const committed = await commitKeys(ctx, start, records, plan, watermark, stats);
+  run.committedAny = committed.written.size > 0;
+  for (const r of committed.undecidable) options.redrive?.onUndecidable?.(records[r.pos]!);
+  for (const { error, pos } of committed.failed.values()) {
+    if (pos < failure.pos) {
+      failure.pos = pos;
+      failure.error = error;
+    } else failure.error ??= error;
+  }
+  await sendOutboxes(ctx, committed.written, stats);
+  if (failure.pos > 0) {
+    const stopped = await listDueAndCheckpoint(run, plan, committed.due, failure);
+    if (stopped) return stopped;
+  }
+  if (failure.pos >= records.length) return doneOutcome(batch, stats);
+  // Still retrying valid records: say so, or the source would look idle and its backlog late (docs/architecture.md §2.5).
+  if (plan.byKey.size > 0 && !start.redrive) {
+    await ctx.store.touchCheckpoint(batch.identity ?? batch.sourceId, ctx.now());
+  }
+  return failedOutcome(run, failure.pos, failure.error);
+}
+
+/**
+ * Rejected records and clean events (every valid record) rest on no state decision: sent side by side, before the
+ * checkpoint can pass them. Returns where the first of them failed (the end of the records when none did).
+ */
+async function sendUnconditional(run: SourceRun, plan: BatchPlan): Promise<FailPoint> {
+  const { ctx, batch, start, records, stats } = run;
+  const failure: FailPoint = { pos: records.length, error: undefined };
+  const origin = { identity: batch.identity ?? batch.sourceId, epoch: start.epoch, source: start.messageSource };
+  const sideFailures = await Promise.all([
+    sendRejected(ctx, start, records, plan, stats),
+    sendCleanEvents(ctx, origin, records, plan.decoded, plan.rejected, stats),
+  ]);
+  for (const f of sideFailures) {
+    if (f && f.pos < failure.pos) {
+      failure.pos = f.pos;
+      failure.error = f.error;
+    }
+  }
+  return failure;
+}
+
+/**
+ * List the keys' next closes in the due index, then move the checkpoint to just before the failure point. Returns the
+ * outcome when the batch stops here (a failed listing or checkpoint: the whole batch is retried; a re-drive, which
+ * has no checkpoint), undefined to go on.
+ */
+async function listDueAndCheckpoint(
+  run: SourceRun,
+  plan: BatchPlan,
+  due: Awaited<ReturnType<typeof commitKeys>>['due'],
+  failure: FailPoint,
+): Promise<SourceOutcome | undefined> {
+  const { ctx, batch, start, records } = run;
+  try {
+    // The due index before the checkpoint: a crash in between re-lists on retry (the keys are then skipped). The
+    // item is named by the batch's first and last sequence: a retry of the batch's tail lists under a name of its
+    // own and never overwrites what the first attempt listed.
+    await ctx.store.listDue(`p#${start.fence}#${records[0]!.sequence}-${records[records.length - 1]!.sequence}`, due);
+  } catch (error) {
+    return failedOutcome(run, 0, error as Error);
+  }
+  if (start.redrive) {
+    return failure.pos >= records.length
+      ? doneOutcome(batch, run.stats)
+      : failedOutcome(run, failure.pos, failure.error);
+  }
+  try {
+    await checkpointAfter(ctx, batch, start, records, plan, failure.pos - 1);
+  } catch (error) {
+    if (!(ctx.streamTimePerKey && error instanceof StaleCheckpointError)) {
+      // State is committed but the checkpoint is not: retry the whole batch (fenced, nothing counts twice).
+      return failedOutcome(run, 0, error as Error);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -273,8 +326,9 @@ function messageSourceOf(batch: SourceBatch, epoch: number): string {
 }
 
 /** A re-drive of a range older than the fence horizon: refused (it could count records twice). */
-export class RedriveTooOldError extends Error {
+export class RedriveTooOldError extends StreamfoldError {
   override readonly name = 'RedriveTooOldError';
+  readonly code = 'REDRIVE_TOO_OLD';
   constructor(sourceId: string, range: string, firstArrival: number) {
     super(
       `range ${sourceId}:${range} arrived at ${new Date(firstArrival).toISOString()}, more than ${FENCE_HORIZON_MS / 86_400_000} days ago: the keys' fences no longer tell what was applied; it is not re-driven`,

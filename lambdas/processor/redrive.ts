@@ -5,6 +5,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import type { MSKEvent } from 'aws-lambda';
+import { StreamfoldError } from '../../core/errors';
 import { compareSequence } from '../state/index';
 import { kinesisStreamName } from './kinesis-handler';
 import { mskBatches } from './msk-handler';
@@ -44,8 +45,9 @@ export interface RedriveReport {
 }
 
 /** A re-drive could not read the range it names. */
-export class RedriveRangeError extends Error {
+export class RedriveRangeError extends StreamfoldError {
   override readonly name = 'RedriveRangeError';
+  readonly code = 'REDRIVE_RANGE';
   constructor(range: string, why: string, options?: { cause?: unknown }) {
     super(`cannot re-drive ${range}: ${why}`, options);
   }

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
@@ -14,10 +14,11 @@ import {
   type Pipeline,
   stateHorizonMs,
 } from '../../core';
+import { sdkClientConfig } from '../aws-config';
+import { createLogger, listEnv, optionalEnv, positiveNumberEnv, requiredEnv } from '../env';
 import { LogSideOutput, type SideOutputSink, SqsSideOutput } from '../side-output/index';
 import { type CleanEventsOutput, type CleanEventsSink, FirehoseCleanEventsSink } from '../sinks/clean-events';
 import { LayoutRegistry, StateStore, type StateStoreOptions } from '../state/index';
-import { InvalidSettingError, MissingSettingError } from './errors';
 import { processSource } from './process-source';
 import type { ProcessContext, ProcessorStore, SourceBatch, SourceOutcome } from './source-batch';
 import { addMetrics, type InvocationSummary, summarize } from './summary';
@@ -27,9 +28,9 @@ import { addMetrics, type InvocationSummary, summarize } from './summary';
  * the defaults read the environment variables of {@link ENV} and build SDK clients once per container.
  */
 export interface ProcessorDeps {
-  /** DynamoDB client (only `send` is used: a fault-injecting wrapper fits). @default new DynamoDBClient({}) */
+  /** DynamoDB client (only `send` is used: a fault-injecting wrapper fits). @default new DynamoDBClient(sdkClientConfig()) */
   dynamodb?: Pick<DynamoDBClient, 'send'>;
-  /** SQS client for the side outputs. @default new SQSClient({}) when a queue URL is set */
+  /** SQS client for the side outputs. @default new SQSClient(sdkClientConfig()) when a queue URL is set */
   sqs?: Pick<SQSClient, 'send'>;
   /** @default process.env.STREAMFOLD_STATE_TABLE */
   stateTable?: string;
@@ -59,7 +60,7 @@ export interface ProcessorDeps {
   /** Ready side-output sinks. */
   rejected?: SideOutputSink;
   late?: SideOutputSink;
-  /** Firehose client for the clean-events output. @default new FirehoseClient({}) when delivery streams are set */
+  /** Firehose client for the clean-events output. @default new FirehoseClient(sdkClientConfig()) when delivery streams are set */
   firehose?: Pick<FirehoseClient, 'send'>;
   /**
    * Firehose (Direct PUT) delivery streams every valid record goes to (the clean-events table).
@@ -93,19 +94,6 @@ export interface ProcessorRuntime {
   readonly onInvocation: ProcessorDeps['onInvocation'];
 }
 
-function setting(name: string, injected: string | undefined): string | undefined {
-  return injected ?? (process.env[name] || undefined);
-}
-
-function numberSetting(name: string, injected: number | undefined, fallback: number): number {
-  if (injected !== undefined) return injected;
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidSettingError(name, raw, 'a positive number');
-  return value;
-}
-
 /** Metrics with namespace {@link METRIC_NAMESPACE} and the single dimension `pipeline=<name>` (no `service`). */
 export function createProcessorMetrics(pipeline: Pick<Pipeline, 'name'>): Metrics {
   const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: pipeline.name });
@@ -116,28 +104,32 @@ export function createProcessorMetrics(pipeline: Pick<Pipeline, 'name'>): Metric
 
 /**
  * Build the runtime of a processor from deps and the environment.
- * @throws MissingSettingError / InvalidSettingError for a missing or bad environment variable.
+ * @throws SettingError for a missing or bad environment variable.
  */
 export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): ProcessorRuntime {
-  const logger = deps.logger ?? new Logger({ serviceName: pipeline.name });
+  const logger = deps.logger ?? createLogger(pipeline);
   const metrics = deps.metrics ?? createProcessorMetrics(pipeline);
   const now = deps.now ?? Date.now;
   let dynamodb = deps.dynamodb;
   const client = () => {
-    dynamodb ??= new DynamoDBClient({});
+    dynamodb ??= new DynamoDBClient(sdkClientConfig());
     return dynamodb;
   };
 
   let store = deps.store;
   let layouts = deps.layouts;
   if (!store) {
-    const tableName = setting(ENV.stateTable, deps.stateTable);
-    if (!tableName) throw new MissingSettingError(ENV.stateTable, 'the DynamoDB state table');
+    const tableName =
+      deps.stateTable ??
+      requiredEnv(
+        ENV.stateTable,
+        'the DynamoDB state table name (the CDK construct sets it; for local runs set it or pass stateTable in the deps)',
+      );
     store = new StateStore({
       client: client(),
       tableName,
-      cacheSize: numberSetting(ENV.cacheSize, undefined, 10_000),
-      concurrency: numberSetting(ENV.writeConcurrency, undefined, 16),
+      cacheSize: positiveNumberEnv(ENV.cacheSize, 10_000),
+      concurrency: positiveNumberEnv(ENV.writeConcurrency, 16),
       fenceHorizonMs: FENCE_HORIZON_MS,
       itemTtlMs: stateHorizonMs(pipeline),
       now,
@@ -147,7 +139,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
   }
   let sqs = deps.sqs;
   const sqsClient = () => {
-    sqs ??= new SQSClient({});
+    sqs ??= new SQSClient(sdkClientConfig());
     return sqs;
   };
   const sink = (
@@ -157,7 +149,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     url: string | undefined,
   ) => {
     if (injected) return injected;
-    const queueUrl = setting(env, url);
+    const queueUrl = url ?? optionalEnv(env);
     if (!queueUrl) return new LogSideOutput(kind, (message, fields) => logger.warn(message, fields));
     return new SqsSideOutput({ client: sqsClient(), queueUrl });
   };
@@ -166,12 +158,12 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
     layout: layoutOf(pipeline),
     store,
     now,
-    idleTimeoutMs: numberSetting(ENV.idleTimeoutMs, deps.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
+    idleTimeoutMs: deps.idleTimeoutMs ?? positiveNumberEnv(ENV.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS),
     stateTtlMs: stateHorizonMs(pipeline),
     rejected: sink('rejected', deps.rejected, ENV.rejectedQueueUrl, deps.rejectedQueueUrl),
     late: sink('late', deps.late, ENV.lateQueueUrl, deps.lateQueueUrl),
     clean: cleanOutput(pipeline, deps),
-    streamTimePerKey: numberSetting(ENV.parallelizationFactor, deps.parallelizationFactor, 1) > 1,
+    streamTimePerKey: (deps.parallelizationFactor ?? positiveNumberEnv(ENV.parallelizationFactor, 1)) > 1,
     ...(layouts ? { layouts } : {}),
     log: {
       info: (message, fields) => logger.info(message, fields ?? {}),
@@ -186,21 +178,15 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
 function cleanOutput(pipeline: Pipeline, deps: ProcessorDeps): CleanEventsOutput | undefined {
   let sink = deps.clean;
   if (!sink) {
-    const streams =
-      deps.cleanDeliveryStreams ??
-      (process.env[ENV.cleanDeliveryStreams] ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
+    const streams = deps.cleanDeliveryStreams ?? listEnv(ENV.cleanDeliveryStreams);
     if (streams.length === 0) return undefined;
     sink = new FirehoseCleanEventsSink({
-      client: deps.firehose ?? new FirehoseClient({}),
+      client: deps.firehose ?? new FirehoseClient(sdkClientConfig()),
       deliveryStreamNames: streams,
     });
   }
-  const raw = process.env[ENV.cleanPartitionField];
-  const field =
-    deps.cleanPartitionField ?? (raw === undefined || raw === '' ? undefined : raw === 'false' ? false : raw);
+  const raw = optionalEnv(ENV.cleanPartitionField);
+  const field = deps.cleanPartitionField ?? (raw === 'false' ? false : raw);
   return { sink, partitioning: cleanPartitioningOf(pipeline.schema, field) };
 }
 

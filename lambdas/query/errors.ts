@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** The queried window is not one of the pipeline's windows. */
-export class UnknownWindowError extends Error {
+export class UnknownWindowError extends StreamfoldError {
   override name = 'UnknownWindowError';
+  readonly code = 'UNKNOWN_WINDOW';
   constructor(
     readonly window: string,
     readonly known: readonly string[],
@@ -12,8 +15,9 @@ export class UnknownWindowError extends Error {
 }
 
 /** A query time bound is not a time. */
-export class InvalidQueryRangeError extends Error {
+export class InvalidQueryRangeError extends StreamfoldError {
   override name = 'InvalidQueryRangeError';
+  readonly code = 'INVALID_QUERY_RANGE';
   constructor(
     readonly from: unknown,
     readonly to: unknown,

@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
+import { type BackoffOptions, backoff } from '../state/retry';
 import { degradedMessage, sideOutputBody } from './body';
 import { DuplicateMessageIdError, InvalidQueueUrlError } from './errors';
 import type { SideOutputMessage } from './messages';
@@ -25,7 +26,7 @@ export interface SqsSideOutputOptions {
   /** Attempts per message (first send included) before it is reported failed. @default 4 */
   maxAttempts?: number;
   /** Full-jitter backoff between attempts. @default base 20 ms, cap 500 ms */
-  backoff?: { baseDelayMs?: number; maxDelayMs?: number };
+  backoff?: BackoffOptions;
   /** Parallel SendMessageBatch calls. @default 4 */
   concurrency?: number;
 }
@@ -62,7 +63,7 @@ export class SqsSideOutput implements SideOutputSink {
   readonly #client: Pick<SQSClient, 'send'>;
   readonly #queueUrl: string;
   readonly #maxAttempts: number;
-  readonly #backoff: { baseDelayMs?: number; maxDelayMs?: number };
+  readonly #backoff: BackoffOptions;
   readonly #concurrency: number;
   readonly #fifo: boolean;
 
@@ -74,7 +75,7 @@ export class SqsSideOutput implements SideOutputSink {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-    this.#backoff = options.backoff ?? {};
+    this.#backoff = { ...options.backoff, maxDelayMs: options.backoff?.maxDelayMs ?? 500 };
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#fifo = options.queueUrl.endsWith('.fifo');
   }
@@ -97,7 +98,7 @@ export class SqsSideOutput implements SideOutputSink {
     for (let attempt = 0; pending.length > 0 && attempt < this.#maxAttempts; attempt++) {
       if (attempt > 0) {
         outcome.retries += pending.length;
-        await sleep(attempt - 1, this.#backoff);
+        await backoff(attempt - 1, this.#backoff);
       }
       const retry: string[] = [];
       let ids = pending;
@@ -222,9 +223,4 @@ export function chunk(ids: readonly string[], bytesOf: (id: string) => number): 
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function sleep(attempt: number, options: { baseDelayMs?: number; maxDelayMs?: number }): Promise<void> {
-  const cap = Math.min(options.maxDelayMs ?? 500, (options.baseDelayMs ?? 20) * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * cap)));
 }

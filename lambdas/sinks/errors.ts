@@ -1,18 +1,23 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** A sink refused a message (an entry-level error code from the service, e.g. Firehose `ServiceUnavailableException`). */
-export class SinkEntryError extends Error {
+export class SinkEntryError extends StreamfoldError {
   override name = 'SinkEntryError';
+  readonly code = 'SINK_ENTRY_REFUSED';
   constructor(
     readonly sink: string,
-    readonly code: string,
+    /** The service's entry-level error code, e.g. `ServiceUnavailableException`. */
+    readonly errorCode: string,
     detail: string | undefined,
   ) {
-    super(`Sink ${JSON.stringify(sink)} refused a message: ${code}${detail ? ` (${detail})` : ''}`);
+    super(`Sink ${JSON.stringify(sink)} refused a message: ${errorCode}${detail ? ` (${detail})` : ''}`);
   }
 }
 
 /** A sink's call failed (throttle, service error, timeout) after the bounded retries. */
-export class SinkCallError extends Error {
+export class SinkCallError extends StreamfoldError {
   override name = 'SinkCallError';
+  readonly code = 'SINK_CALL_FAILED';
   constructor(
     readonly sink: string,
     readonly operation: string,
@@ -26,8 +31,9 @@ export class SinkCallError extends Error {
 }
 
 /** A message is larger than the destination accepts (it can never be delivered as is). */
-export class MessageTooLargeError extends Error {
+export class MessageTooLargeError extends StreamfoldError {
   override name = 'MessageTooLargeError';
+  readonly code = 'MESSAGE_TOO_LARGE';
   constructor(
     readonly sink: string,
     readonly id: string,
@@ -37,13 +43,5 @@ export class MessageTooLargeError extends Error {
     super(
       `Message ${JSON.stringify(id)} is ${bytes} bytes, over the ${limit}-byte limit of sink ${JSON.stringify(sink)}: bound distinct/last-N aggregates of this window.`,
     );
-  }
-}
-
-/** A sink option is invalid (e.g. an ARN that is not an SNS topic ARN). */
-export class InvalidSinkOptionError extends Error {
-  override name = 'InvalidSinkOptionError';
-  constructor(option: string, value: unknown, expected: string) {
-    super(`Sink option ${option}: expected ${expected}, got ${JSON.stringify(value)}`);
   }
 }

@@ -1,8 +1,9 @@
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SettingError } from '../../core/errors';
 import { xmlSafeJson } from '../side-output/body';
 import type { BackoffOptions } from '../state/retry';
 import { deliver, utf8Bytes } from './deliver';
-import { InvalidSinkOptionError, MessageTooLargeError, SinkEntryError } from './errors';
+import { MessageTooLargeError, SinkEntryError } from './errors';
 import type { EmitMessage, MessageKind } from './messages';
 import type { Sink, SinkOutcome } from './sink';
 
@@ -35,11 +36,7 @@ export class SnsSink implements Sink {
 
   constructor(options: SnsSinkOptions) {
     if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(options.topicArn)) {
-      throw new InvalidSinkOptionError(
-        'topicArn',
-        options.topicArn,
-        'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
-      );
+      throw new SettingError('topicArn', options.topicArn, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
     }
     this.#options = options;
     this.name = options.name ?? 'sns';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -21,7 +22,7 @@ export async function ensureTable(client: Pick<DynamoDBClient, 'send'>, input: C
   for (let i = 0; i < 300; i++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     if (Table?.TableStatus === 'ACTIVE') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   if (created) await client.send(new UpdateTimeToLiveCommand(ttlInput(name)));
 }

@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** A sequence number (Kinesis sequence number or MSK offset) is not a non-negative decimal integer of <= 130 digits. */
-export class InvalidSequenceError extends Error {
+export class InvalidSequenceError extends StreamfoldError {
   override name = 'InvalidSequenceError';
+  readonly code = 'INVALID_SEQUENCE';
   constructor(
     readonly value: unknown,
     options?: { cause?: unknown },
@@ -13,8 +16,9 @@ export class InvalidSequenceError extends Error {
 }
 
 /** The state item would exceed the size guard (DynamoDB refuses items over 400 KB). Not retried. */
-export class StateTooLargeError extends Error {
+export class StateTooLargeError extends StreamfoldError {
   override name = 'StateTooLargeError';
+  readonly code = 'STATE_TOO_LARGE';
   constructor(
     readonly key: string,
     readonly sizeBytes: number,
@@ -27,8 +31,9 @@ export class StateTooLargeError extends Error {
 }
 
 /** A commit left some keys uncommitted; `keys` lists them, `errors` holds each key's cause. */
-export class CommitFailedError extends Error {
+export class CommitFailedError extends StreamfoldError {
   override name = 'CommitFailedError';
+  readonly code = 'COMMIT_FAILED';
   constructor(
     readonly keys: string[],
     readonly errors: Error[],
@@ -44,8 +49,9 @@ export class CommitFailedError extends Error {
 }
 
 /** A key kept hitting conditional-check failures (other writers) after the bounded number of attempts. */
-export class CommitConflictError extends Error {
+export class CommitConflictError extends StreamfoldError {
   override name = 'CommitConflictError';
+  readonly code = 'COMMIT_CONFLICT';
   constructor(
     readonly key: string,
     readonly attempts: number,
@@ -60,8 +66,9 @@ export class CommitConflictError extends Error {
 }
 
 /** A DynamoDB call kept failing (throttled or a service/network error) after the bounded retries. */
-export class StoreCallFailedError extends Error {
+export class StoreCallFailedError extends StreamfoldError {
   override name = 'StoreCallFailedError';
+  readonly code = 'STORE_CALL_FAILED';
   constructor(
     readonly operation: string,
     readonly attempts: number,
@@ -76,8 +83,9 @@ export class StoreCallFailedError extends Error {
 }
 
 /** `expiresAt` must be epoch milliseconds; a value that looks like epoch seconds (or is not finite) is refused. */
-export class InvalidExpiryError extends Error {
+export class InvalidExpiryError extends StreamfoldError {
   override name = 'InvalidExpiryError';
+  readonly code = 'INVALID_EXPIRY';
   constructor(
     readonly key: string,
     readonly value: unknown,
@@ -89,8 +97,9 @@ export class InvalidExpiryError extends Error {
 }
 
 /** Two requests in one commit name the same key and source: merge a batch's records into one request per key. */
-export class DuplicateCommitKeyError extends Error {
+export class DuplicateCommitKeyError extends StreamfoldError {
   override name = 'DuplicateCommitKeyError';
+  readonly code = 'DUPLICATE_COMMIT_KEY';
   constructor(
     readonly key: string,
     readonly sourceId: string,
@@ -102,8 +111,9 @@ export class DuplicateCommitKeyError extends Error {
 }
 
 /** A source id cannot be used (empty). */
-export class InvalidSourceIdError extends Error {
+export class InvalidSourceIdError extends StreamfoldError {
   override name = 'InvalidSourceIdError';
+  readonly code = 'INVALID_SOURCE_ID';
   constructor(readonly sourceId: unknown) {
     super(`Invalid source id ${JSON.stringify(sourceId)}: expected a non-empty shard id or topic-partition string.`);
   }
@@ -113,8 +123,9 @@ export class InvalidSourceIdError extends Error {
  * A checkpoint write found a stored stream time above its own for a sequence not beyond the stored one: the batch's
  * decisions rest on a stale start (docs/architecture.md §2.9). The batch is retried from its checkpoint, read again.
  */
-export class StaleCheckpointError extends Error {
+export class StaleCheckpointError extends StreamfoldError {
   override readonly name = 'StaleCheckpointError';
+  readonly code = 'STALE_CHECKPOINT';
   constructor(
     readonly sourceId: string,
     readonly storedStreamTime: number,

@@ -1,12 +1,14 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type LayoutDescriptor, parseDescriptor } from '../../core';
+import { StreamfoldError } from '../../core/errors';
 import { type BackoffOptions, callWithRetry, classifyError } from './retry';
 import { LAYOUT_PARTITION, LAYOUT_SORT_PREFIX, STATE_ATTR } from './tables';
 import { UsageMeter } from './usage';
 
 /** A state item names a layout fingerprint the registry does not hold (deleted, or written by another program). */
-export class UnknownLayoutError extends Error {
+export class UnknownLayoutError extends StreamfoldError {
   override readonly name = 'UnknownLayoutError';
+  readonly code = 'UNKNOWN_LAYOUT';
   constructor(
     readonly fingerprint: string,
     readonly tableName: string,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreCallFailedError } from './errors';
 
 /** How a failed DynamoDB call is handled. */
@@ -48,7 +49,7 @@ export interface BackoffOptions {
 export function backoff(attempt: number, options: BackoffOptions = {}): Promise<void> {
   const cap = Math.min(options.maxDelayMs ?? 1000, (options.baseDelayMs ?? 20) * 2 ** attempt);
   const delay = Math.floor(Math.random() * cap);
-  return new Promise((resolve) => setTimeout(resolve, delay));
+  return sleep(delay);
 }
 
 /** Options of {@link callWithRetry}. */

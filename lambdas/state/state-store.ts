@@ -438,47 +438,18 @@ export class StateStore {
       if (next.expiresAt !== undefined && !(Number.isFinite(next.expiresAt) && next.expiresAt >= 1e11)) {
         return fail(new InvalidExpiryError(key, next.expiresAt));
       }
-      const written: StateRecord = {
-        exists: true,
-        stateJson: next.state === undefined ? undefined : JSON.stringify(next.state),
-        ...this.#nextApplied(record, sourceId, maxSequence(applied, lastSequence), now),
-        version: record.version + 1,
-        ttl: next.expiresAt === undefined ? undefined : Math.ceil(next.expiresAt / 1000),
-        ...(next.nextClose !== undefined && Number.isFinite(next.nextClose) ? { nextClose: next.nextClose } : {}),
-      };
+      const written = this.#nextRecord(record, sourceId, maxSequence(applied, lastSequence), next, now);
       const item = toStateItem(key, written, now);
       const size = itemSize(item);
       if (size > this.#maxItemBytes) return fail(new StateTooLargeError(key, size, this.#maxItemBytes));
       attempts++;
       let out: PutItemCommandOutput;
       try {
-        out = await this.#client.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: item,
-            ...(record.exists
-              ? {
-                  ConditionExpression: '#v = :v',
-                  ExpressionAttributeNames: { '#v': STATE_ATTR.version },
-                  ExpressionAttributeValues: { ':v': { N: String(record.version) } },
-                }
-              : {
-                  ConditionExpression: 'attribute_not_exists(#pk)',
-                  ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
-                }),
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
+        out = await this.#putState(item, record);
       } catch (error) {
         const kind = classifyError(error);
         if (kind === 'conditional') {
-          totals.conflicts++;
-          const charged = writeUnitsFor(size);
-          totals.writeUnits += charged;
-          this.#usage.write(charged);
-          record = fromStateItem((error as { Item?: Record<string, AttributeValue> }).Item);
-          this.#cache.set(key, record);
+          record = this.#conflicted(key, error, size, totals);
           if (attempts >= this.#maxAttempts) return fail(new CommitConflictError(key, attempts));
         } else {
           // Throttle or transient (outcome unknown: the write may have landed; the retry's condition sorts it out).
@@ -498,6 +469,51 @@ export class StateStore {
       this.#cache.set(key, written);
       return { key, status: 'written', version: written.version, attempts, ...closeOf(written) };
     }
+  }
+
+  /** The record a commit writes: the new state, the source moved to `sequence`, the next version. */
+  #nextRecord(record: StateRecord, sourceId: string, sequence: string, next: AppliedState, now: number): StateRecord {
+    return {
+      exists: true,
+      stateJson: next.state === undefined ? undefined : JSON.stringify(next.state),
+      ...this.#nextApplied(record, sourceId, sequence, now),
+      version: record.version + 1,
+      ttl: next.expiresAt === undefined ? undefined : Math.ceil(next.expiresAt / 1000),
+      ...(next.nextClose !== undefined && Number.isFinite(next.nextClose) ? { nextClose: next.nextClose } : {}),
+    };
+  }
+
+  /** Put a key's item on condition that it is still the version read (or still absent). */
+  #putState(item: Record<string, AttributeValue>, read: StateRecord): Promise<PutItemCommandOutput> {
+    return this.#client.send(
+      new PutItemCommand({
+        TableName: this.#table,
+        Item: item,
+        ...(read.exists
+          ? {
+              ConditionExpression: '#v = :v',
+              ExpressionAttributeNames: { '#v': STATE_ATTR.version },
+              ExpressionAttributeValues: { ':v': { N: String(read.version) } },
+            }
+          : {
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
+            }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+  }
+
+  /** A conditional-check failure: counted and charged; the item it returned is the record to recompute from. */
+  #conflicted(key: string, error: unknown, size: number, totals: CommitTotals): StateRecord {
+    totals.conflicts++;
+    const charged = writeUnitsFor(size);
+    totals.writeUnits += charged;
+    this.#usage.write(charged);
+    const record = fromStateItem((error as { Item?: Record<string, AttributeValue> }).Item);
+    this.#cache.set(key, record);
+    return record;
   }
 
   /** The applied map after moving `sourceId` to `sequence`, without entries older than the fence horizon. */

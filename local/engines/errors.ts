@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** Java is absent or older than 17: DynamoDB Local cannot run. */
-export class JavaMissingError extends Error {
+export class JavaMissingError extends StreamfoldError {
   override name = 'JavaMissingError';
+  readonly code = 'JAVA_MISSING';
   constructor(
     /** What `java -version` reported, or undefined when no `java` was found on PATH. */
     readonly found: string | undefined,
@@ -15,8 +18,9 @@ export class JavaMissingError extends Error {
 }
 
 /** An embedded engine process exited, or never answered, while starting. */
-export class EngineStartError extends Error {
+export class EngineStartError extends StreamfoldError {
   override name = 'EngineStartError';
+  readonly code = 'ENGINE_START_FAILED';
   constructor(
     /** Which engine: 'kinesis-mock' or 'dynamodb-local'. */
     readonly engine: string,

@@ -1,6 +1,6 @@
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { SettingError } from '../../core/errors';
 import type { FailureDestination } from './destination';
-import { EsmConfigError } from './errors';
 import type { KinesisSendClient } from './kinesis-api';
 
 /** Where a mapping starts reading shards that exist when it starts (Lambda's `StartingPosition`). */
@@ -127,10 +127,10 @@ export type ResolvedEsmConfig = Required<
 export const MAX_PAYLOAD_BYTES = 6_291_456;
 
 function checkInt(option: string, value: number, ok: boolean, expected: string): void {
-  if (!Number.isInteger(value) || !ok) throw new EsmConfigError(option, value, expected);
+  if (!Number.isInteger(value) || !ok) throw new SettingError(option, value, expected);
 }
 
-/** Fill in defaults and reject values AWS would reject, with an {@link EsmConfigError} naming the option. */
+/** Fill in defaults and reject values AWS would reject, with an {@link SettingError} naming the option. */
 export function resolveConfig(options: EventSourceMappingOptions): ResolvedEsmConfig {
   const batchSize = options.batchSize ?? 100;
   checkInt('batchSize', batchSize, batchSize >= 1 && batchSize <= 10_000, 'an integer from 1 to 10,000');
@@ -149,14 +149,10 @@ export function resolveConfig(options: EventSourceMappingOptions): ResolvedEsmCo
   );
   const position = options.startingPosition;
   if (!['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'].includes(position)) {
-    throw new EsmConfigError('startingPosition', position, "'TRIM_HORIZON', 'LATEST' or 'AT_TIMESTAMP'");
+    throw new SettingError('startingPosition', position, "'TRIM_HORIZON', 'LATEST' or 'AT_TIMESTAMP'");
   }
   if (position === 'AT_TIMESTAMP' && !(options.startingPositionTimestamp instanceof Date)) {
-    throw new EsmConfigError(
-      'startingPositionTimestamp',
-      options.startingPositionTimestamp,
-      'a Date with AT_TIMESTAMP',
-    );
+    throw new SettingError('startingPositionTimestamp', options.startingPositionTimestamp, 'a Date with AT_TIMESTAMP');
   }
   const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   checkInt(

@@ -1,21 +1,9 @@
-/** An event-source-mapping setting is outside the range AWS Lambda accepts. */
-export class EsmConfigError extends Error {
-  override name = 'EsmConfigError';
-  constructor(
-    /** The option name, e.g. `batchSize`. */
-    readonly option: string,
-    /** The rejected value. */
-    readonly value: unknown,
-    /** What AWS accepts, e.g. `an integer from 1 to 10,000`. */
-    readonly expected: string,
-  ) {
-    super(`Event source mapping option ${option} = ${JSON.stringify(value)} is invalid: expected ${expected}.`);
-  }
-}
+import { StreamfoldError } from '../../core/errors';
 
 /** The stream the mapping reads could not be described (missing, wrong name, engine down). */
-export class EsmStreamError extends Error {
+export class EsmStreamError extends StreamfoldError {
   override name = 'EsmStreamError';
+  readonly code = 'ESM_STREAM';
   constructor(
     /** The stream name the mapping was given. */
     readonly streamName: string,
@@ -31,8 +19,9 @@ export class EsmStreamError extends Error {
 }
 
 /** `drain()` gave up: some shard was still behind or a batch was still being retried when the timeout passed. */
-export class EsmDrainTimeoutError extends Error {
+export class EsmDrainTimeoutError extends StreamfoldError {
   override name = 'EsmDrainTimeoutError';
+  readonly code = 'ESM_DRAIN_TIMEOUT';
   constructor(
     /** The timeout that passed, in milliseconds. */
     readonly timeoutMs: number,
@@ -47,8 +36,9 @@ export class EsmDrainTimeoutError extends Error {
 }
 
 /** `start()` was called twice, or after `stop()`. */
-export class EsmLifecycleError extends Error {
+export class EsmLifecycleError extends StreamfoldError {
   override name = 'EsmLifecycleError';
+  readonly code = 'ESM_LIFECYCLE';
   constructor(
     /** The state the mapping was in. */
     readonly state: string,

@@ -40,7 +40,7 @@ export class EventSourceMapping {
   private host: ShardHost | undefined;
   private discovery: Promise<void> | undefined;
 
-  /** Check the settings (an {@link EsmConfigError} names a bad one); nothing is read before `start()`. */
+  /** Check the settings (an {@link SettingError} names a bad one); nothing is read before `start()`. */
   constructor(options: EventSourceMappingOptions) {
     this.config = resolveConfig(options);
   }

@@ -17,7 +17,7 @@ export {
   type MemoryDestination,
   memoryDestination,
 } from './destination';
-export { EsmConfigError, EsmDrainTimeoutError, EsmLifecycleError, EsmStreamError } from './errors';
+export { EsmDrainTimeoutError, EsmLifecycleError, EsmStreamError } from './errors';
 export { buildEvent, eventSize, type PolledRecord, toPolledRecord } from './event-builder';
 export { type DrainOptions, EventSourceMapping } from './event-source-mapping';
 export type { KinesisSendClient } from './kinesis-api';

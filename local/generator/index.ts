@@ -1,4 +1,3 @@
-export { GeneratorOptionsError } from './errors';
 export { type ClickEvent, type ClickEventType, EVENT_TYPES } from './events';
 export { type GeneratedItem, type GeneratorRun, type GeneratorSummary, generate, type ItemKind } from './generate';
 export { MALFORMATIONS, type Malformation } from './malformed';

@@ -1,4 +1,4 @@
-import { GeneratorOptionsError } from './errors';
+import { SettingError } from '../../core/errors';
 
 /** Options of the synthetic clickstream generator. Every field has a default. */
 export interface GeneratorOptions {
@@ -46,10 +46,10 @@ export interface GeneratorOptions {
 export type ResolvedGeneratorOptions = Required<Omit<GeneratorOptions, 'startTime'>> & { startMs: number };
 
 function check(option: string, value: number, ok: boolean, expected: string): void {
-  if (!Number.isFinite(value) || !ok) throw new GeneratorOptionsError(option, value, expected);
+  if (!Number.isFinite(value) || !ok) throw new SettingError(option, value, expected);
 }
 
-/** Apply defaults and check ranges ({@link GeneratorOptionsError} names the bad option). */
+/** Apply defaults and check ranges ({@link SettingError} names the bad option). */
 export function resolveGeneratorOptions(options: GeneratorOptions = {}): ResolvedGeneratorOptions {
   const o = {
     seed: options.seed ?? 1,

@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** A record's data plus partition key exceeds the 1 MiB Kinesis allows per record. */
-export class RecordTooLargeError extends Error {
+export class RecordTooLargeError extends StreamfoldError {
   override name = 'RecordTooLargeError';
+  readonly code = 'RECORD_TOO_LARGE';
   constructor(
     /** Data plus partition key, in bytes. */
     readonly sizeBytes: number,
@@ -17,8 +20,9 @@ export class RecordTooLargeError extends Error {
 }
 
 /** The partition key function returned something Kinesis rejects (not a string of 1 to 256 characters). */
-export class PartitionKeyError extends Error {
+export class PartitionKeyError extends StreamfoldError {
   override name = 'PartitionKeyError';
+  readonly code = 'INVALID_PARTITION_KEY';
   constructor(
     /** What the function returned. */
     readonly key: unknown,
@@ -33,16 +37,18 @@ export class PartitionKeyError extends Error {
 }
 
 /** `send()` after `close()`. */
-export class ProducerClosedError extends Error {
+export class ProducerClosedError extends StreamfoldError {
   override name = 'ProducerClosedError';
+  readonly code = 'PRODUCER_CLOSED';
   constructor(readonly streamName: string) {
     super(`The producer for stream "${streamName}" is closed; create a new producer to send more records.`);
   }
 }
 
 /** Some records could not be delivered after every retry; `flush()`/`close()` report them. */
-export class ProducerDeliveryError extends Error {
+export class ProducerDeliveryError extends StreamfoldError {
   override name = 'ProducerDeliveryError';
+  readonly code = 'PRODUCER_DELIVERY_FAILED';
   constructor(
     /** Records given up on since the last flush. */
     readonly failedCount: number,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { type CleanPartitioning, cleanPartitioningOf, type Pipeline } from '../../core';
+import { SettingError } from '../../core/errors';
 import { MAPPING_DEFAULTS } from '../../core/function-defaults';
 import { type ResourceNames, resourceNames } from '../../core/names';
 import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
@@ -17,7 +18,6 @@ import {
   startWarehouseDelivery,
   type WarehouseDelivery,
 } from '../warehouse/index';
-import { DevOptionError } from './errors';
 import { JsonlSideOutput } from './jsonl-side-output';
 import { lineKeyOf } from './line-key';
 import type { RuntimePlugin } from './plugin';
@@ -130,7 +130,7 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
   const dir = options.dir ?? '.streamfold';
   const shardCount = options.shards ?? 2;
   if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) {
-    throw new DevOptionError('shards', shardCount, 'an integer from 1 to 64');
+    throw new SettingError('shards', shardCount, 'an integer from 1 to 64');
   }
   const log = options.log ?? (() => {});
   const names = resourceNames(pipeline);

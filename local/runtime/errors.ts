@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** The stream or tables of a local run could not be created. */
-export class ResourceSetupError extends Error {
+export class ResourceSetupError extends StreamfoldError {
   override readonly name = 'ResourceSetupError';
+  readonly code = 'RESOURCE_SETUP_FAILED';
   constructor(
     /** The resource, e.g. `stream clickstream-events`. */
     readonly resource: string,
@@ -11,24 +14,10 @@ export class ResourceSetupError extends Error {
   }
 }
 
-/** A dev-runtime option is out of range. */
-export class DevOptionError extends Error {
-  override readonly name = 'DevOptionError';
-  constructor(
-    /** The option name. */
-    readonly option: string,
-    /** The rejected value. */
-    readonly value: unknown,
-    /** What is accepted. */
-    readonly expected: string,
-  ) {
-    super(`Dev runtime option ${option} = ${JSON.stringify(value)} is invalid: expected ${expected}.`);
-  }
-}
-
 /** `streamfold produce` found no running `streamfold dev` and no endpoint to send to. */
-export class NoRunningDevError extends Error {
+export class NoRunningDevError extends StreamfoldError {
   override readonly name = 'NoRunningDevError';
+  readonly code = 'NO_RUNNING_DEV';
   constructor(
     /** The run file that was looked for. */
     readonly runFile: string,
@@ -41,8 +30,9 @@ export class NoRunningDevError extends Error {
 }
 
 /** The emission plugin's `finish()` still found windows to close at its deadline. */
-export class EmissionFinishError extends Error {
+export class EmissionFinishError extends StreamfoldError {
   override readonly name = 'EmissionFinishError';
+  readonly code = 'EMISSION_FINISH_TIMEOUT';
   constructor(
     /** The deadline given, ms. */
     readonly timeoutMs: number,

@@ -13,7 +13,7 @@ export {
   type EmissionPluginOptions,
   emissionPlugin,
 } from './emission-plugin';
-export { DevOptionError, EmissionFinishError, NoRunningDevError, ResourceSetupError } from './errors';
+export { EmissionFinishError, NoRunningDevError, ResourceSetupError } from './errors';
 export { FolderSpillStore } from './folder-spill-store';
 export { HotKeys, type KeyCount } from './hot-keys';
 export { JsonlSideOutput } from './jsonl-side-output';

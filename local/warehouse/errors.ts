@@ -1,6 +1,9 @@
+import { StreamfoldError } from '../../core/errors';
+
 /** The local warehouse has no delivered objects yet, so there is nothing to query. */
-export class WarehouseEmptyError extends Error {
+export class WarehouseEmptyError extends StreamfoldError {
   override readonly name = 'WarehouseEmptyError';
+  readonly code = 'WAREHOUSE_EMPTY';
   constructor(
     /** The warehouse folder that was searched. */
     readonly dir: string,
@@ -13,8 +16,9 @@ export class WarehouseEmptyError extends Error {
 }
 
 /** DuckDB rejected the SQL or could not read the warehouse files. */
-export class WarehouseQueryError extends Error {
+export class WarehouseQueryError extends StreamfoldError {
   override readonly name = 'WarehouseQueryError';
+  readonly code = 'WAREHOUSE_QUERY_FAILED';
   constructor(
     /** The SQL as given. */
     readonly sql: string,
@@ -22,20 +26,5 @@ export class WarehouseQueryError extends Error {
   ) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
     super(`Query failed: ${reason}\n  SQL: ${sql}`, options);
-  }
-}
-
-/** A warehouse delivery setting is outside what Firehose accepts. */
-export class WarehouseSettingError extends Error {
-  override readonly name = 'WarehouseSettingError';
-  constructor(
-    /** The setting name. */
-    readonly setting: string,
-    /** The rejected value. */
-    readonly value: unknown,
-    /** What is accepted. */
-    readonly expected: string,
-  ) {
-    super(`Warehouse setting ${setting} = ${JSON.stringify(value)} is invalid: expected ${expected}.`);
   }
 }

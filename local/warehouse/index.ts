@@ -1,7 +1,7 @@
 export { type LocalCleanCounters, LocalCleanEventsSink, type LocalCleanEventsSinkOptions } from './clean-sink';
 export { startWarehouseDelivery, type WarehouseDelivery, type WarehouseDeliveryOptions } from './consumer';
 export { type DeliveryCounters, type DeliveryRecord, LocalDelivery, type LocalDeliveryOptions } from './delivery';
-export { WarehouseEmptyError, WarehouseQueryError, WarehouseSettingError } from './errors';
+export { WarehouseEmptyError, WarehouseQueryError } from './errors';
 export {
   AGGREGATES_PREFIX,
   aggregatesPrefix,

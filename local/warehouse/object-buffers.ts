@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { WarehouseSettingError } from './errors';
+import { SettingError } from '../../core/errors';
 import { DEFAULT_BUFFERING_BYTES, DEFAULT_BUFFERING_INTERVAL_MS, objectName } from './layout';
 
 /** Options of {@link ObjectBuffers}. */
@@ -51,10 +51,10 @@ export class ObjectBuffers {
     this.#maxBytes = options.bufferingBytes ?? DEFAULT_BUFFERING_BYTES;
     this.#now = options.now ?? Date.now;
     if (!Number.isInteger(this.#intervalMs) || this.#intervalMs < 0 || this.#intervalMs > 900_000) {
-      throw new WarehouseSettingError('bufferingIntervalMs', this.#intervalMs, 'an integer from 0 to 900,000 ms');
+      throw new SettingError('bufferingIntervalMs', this.#intervalMs, 'an integer from 0 to 900,000 ms');
     }
     if (!Number.isInteger(this.#maxBytes) || this.#maxBytes < 1) {
-      throw new WarehouseSettingError('bufferingBytes', this.#maxBytes, 'a positive integer');
+      throw new SettingError('bufferingBytes', this.#maxBytes, 'a positive integer');
     }
   }
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { SettingError } from '../../core/errors';
 import type { EmitMessage, MessageKind, Sink, SinkOutcome } from '../../lambdas/sinks/index';
 import { warehouseRow } from '../../lambdas/sinks/index';
-import { WarehouseSettingError } from './errors';
 import { aggregatesPrefix, DEFAULT_BUFFERING_BYTES, DEFAULT_BUFFERING_INTERVAL_MS, objectName } from './layout';
 
 /** Options of {@link LocalResultsSink}. */
@@ -66,10 +66,10 @@ export class LocalResultsSink implements Sink {
     this.#maxBytes = options.bufferingBytes ?? DEFAULT_BUFFERING_BYTES;
     this.#now = options.now ?? Date.now;
     if (!Number.isInteger(this.#intervalMs) || this.#intervalMs < 0 || this.#intervalMs > 900_000) {
-      throw new WarehouseSettingError('bufferingIntervalMs', this.#intervalMs, 'an integer from 0 to 900,000 ms');
+      throw new SettingError('bufferingIntervalMs', this.#intervalMs, 'an integer from 0 to 900,000 ms');
     }
     if (!Number.isInteger(this.#maxBytes) || this.#maxBytes < 1) {
-      throw new WarehouseSettingError('bufferingBytes', this.#maxBytes, 'a positive integer');
+      throw new SettingError('bufferingBytes', this.#maxBytes, 'a positive integer');
     }
   }
 

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KinesisClient, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { SettingError } from '../../core/errors';
 import { makeClients } from '../../local/aws-clients';
 import {
   buildEvent,
-  EsmConfigError,
   EventSourceMapping,
   type EventSourceMappingOptions,
   eventSize,
@@ -508,11 +508,13 @@ describe('local Kinesis event source mapping (AWS Lambda conformance)', () => {
 
   it('rejects settings outside the ranges Lambda accepts', () => {
     const base = { client: kinesis, streamName: 's', handler: () => undefined, startingPosition: 'LATEST' as const };
-    expect(() => new EventSourceMapping({ ...base, batchSize: 10_001 })).toThrow(EsmConfigError);
-    expect(() => new EventSourceMapping({ ...base, parallelizationFactor: 11 })).toThrow(/parallelizationFactor = 11/);
-    expect(() => new EventSourceMapping({ ...base, maximumRetryAttempts: -2 })).toThrow(EsmConfigError);
+    expect(() => new EventSourceMapping({ ...base, batchSize: 10_001 })).toThrow(SettingError);
+    expect(() => new EventSourceMapping({ ...base, parallelizationFactor: 11 })).toThrow(
+      /parallelizationFactor: expected an integer from 1 to 10, got 11/,
+    );
+    expect(() => new EventSourceMapping({ ...base, maximumRetryAttempts: -2 })).toThrow(SettingError);
     expect(() => new EventSourceMapping({ ...base, maximumRecordAgeInSeconds: 59 })).toThrow(/60 to 604,800/);
-    expect(() => new EventSourceMapping({ ...base, startingPosition: 'AT_TIMESTAMP' })).toThrow(EsmConfigError);
+    expect(() => new EventSourceMapping({ ...base, startingPosition: 'AT_TIMESTAMP' })).toThrow(SettingError);
     expect(new EventSourceMapping(base).config).toMatchObject({
       batchSize: 100,
       maximumBatchingWindowMs: 0,

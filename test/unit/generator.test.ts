@@ -2,14 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  type ClickEvent,
-  EVENT_TYPES,
-  type GeneratedItem,
-  GeneratorOptionsError,
-  generate,
-  writeJsonl,
-} from '../../local/generator/index';
+import { SettingError } from '../../core/errors';
+import { type ClickEvent, EVENT_TYPES, type GeneratedItem, generate, writeJsonl } from '../../local/generator/index';
 
 const options = { seed: 42, events: 20_000, lateShare: 0.02, duplicateShare: 0.03, malformedShare: 0.01 };
 const items: GeneratedItem[] = [...generate(options)];
@@ -145,7 +139,8 @@ describe('synthetic clickstream generator', () => {
   });
 
   it('rejects impossible options with a message naming the option', () => {
-    expect(() => generate({ lateShare: 1.5 })).toThrow(GeneratorOptionsError);
+    expect(() => generate({ lateShare: 1.5 })).toThrow(SettingError);
+    expect(() => generate({ lateShare: 1.5 })).toThrow(/lateShare: expected .*, got 1.5/);
     expect(() => generate({ lateShare: 0.3, duplicateShare: 0.3 })).toThrow(/at most 0.5/);
     expect(() => generate({ eventsPerSecond: 5 })).toThrow(/raise eventsPerSecond/);
     expect(() => generate({ startTime: 'soon' })).toThrow(/startTime/);

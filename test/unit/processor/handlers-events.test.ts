@@ -1,6 +1,7 @@
 import type { KinesisStreamEvent, MSKEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../../../core';
+import { SettingError } from '../../../core/errors';
 import {
   BatchFailedError,
   createKinesisHandler,
@@ -8,7 +9,6 @@ import {
   kinesisBatches,
   kinesisResponse,
   MalformedEventError,
-  MissingSettingError,
   mskBatches,
   mskResponse,
   readStoredValue,
@@ -141,7 +141,7 @@ describe('runtime settings', () => {
     delete process.env[ENV.stateTable];
     try {
       expect(() => createKinesisHandler(clickstream, { dynamodb: { send: async () => ({}) } as never })).toThrow(
-        MissingSettingError,
+        SettingError,
       );
       expect(() => createKinesisHandler(clickstream, { dynamodb: { send: async () => ({}) } as never })).toThrow(
         ENV.stateTable,
