@@ -16,7 +16,6 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -35,12 +34,12 @@ import type { Pipeline } from '../core/definition';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
 import { InvalidSettingError } from './errors';
-import { functionRole } from './function-role';
-import { createLogGroup, type LogGroupOptions } from './log-groups';
-import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
+import type { LogGroupOptions } from './log-groups';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { alarmNamePrefix } from './pipeline-monitoring';
-import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeHandlerEntry } from './processor-entry';
+import { type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { StreamfoldFunction } from './streamfold-function';
 import { grantItemActions } from './table-grants';
 
 /**
@@ -388,9 +387,6 @@ export class Emission extends Construct {
       [env.persistResults]: String(props.persistResults ?? false),
       [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
       [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
-      POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
-      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
     };
     if (this.eventBus) environment[env.eventBusName] = this.eventBus.eventBusName;
     if (props.alertsStream) environment[env.alertsStreamName] = props.alertsStream.streamName;
@@ -487,14 +483,6 @@ export class Emission extends Construct {
     });
 
     this.#alarms(props, emitter, closer);
-    for (const fn of [emitter, closer]) {
-      acknowledgeWildcardActions(
-        fn.role ?? fn,
-        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        'Added by the grants on KMS-encrypted resources (alerts topic, failed queue, tables with a customer-managed ' +
-          'key); each statement names the key of those resources.',
-      );
-    }
     if (spillBucket && props.timestream) {
       acknowledgeWildcardResources(
         closer.role ?? closer,
@@ -565,28 +553,21 @@ export class Emission extends Construct {
 
   #function(
     id: string,
-    kind: 'emitter' | 'closer',
+    component: 'emitter' | 'closer',
     props: EmissionProps,
     environment: Record<string, string>,
     timeout: Duration,
-  ): nodejs.NodejsFunction {
-    const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
-    const logGroup = createLogGroup(this, `${id}Logs`, kind, props.logGroups);
-    const role = functionRole(this, `${id}Role`, logGroup, `streamfold ${kind} of ${props.pipeline.name}`);
-    return new nodejs.NodejsFunction(this, id, {
-      description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
-      entry,
-      handler: 'handler',
-      ...bundlingProject(props.definition),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+  ): StreamfoldFunction {
+    return new StreamfoldFunction(this, id, {
+      pipelineName: props.pipeline.name,
+      definition: props.definition,
+      handler: component,
+      component,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.emissionMemoryMb,
       timeout,
-      logGroup,
-      role,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment,
-      bundling: HANDLER_BUNDLING,
+      logGroups: props.logGroups,
+      entryDir: props.entryDir,
     });
   }
 

@@ -4,19 +4,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, METRIC_NAMESPACE } from '../core/contract';
+import { ENV } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { FUNCTION_DEFAULTS, MAPPING_DEFAULTS } from '../core/function-defaults';
 import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
 import { InvalidSettingError, UnsafeParallelizationError } from './errors';
-import { functionRole } from './function-role';
-import { createLogGroup, type LogGroupOptions } from './log-groups';
+import type { LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
-import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
-import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeProcessorEntry } from './processor-entry';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import type { PipelineModule } from './processor-entry';
+import { StreamfoldFunction } from './streamfold-function';
 import { grantItemActions } from './table-grants';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
@@ -306,21 +305,14 @@ export class PipelineProcessor extends Construct {
       );
     }
 
-    const entry = writeProcessorEntry({ definition: props.definition, source: source.kind, outDir: props.entryDir });
-    const logGroup = createLogGroup(this, 'Logs', 'processor', props.logGroups);
-    const role = functionRole(this, 'Role', logGroup, `streamfold processor of ${pipeline.name}`);
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const fn = new StreamfoldFunction(this, 'Function', {
+      pipelineName: pipeline.name,
+      definition: props.definition,
+      handler: source.kind,
+      component: 'processor',
       description: `streamfold processor of pipeline ${pipeline.name} (${source.kind})`,
-      entry,
-      handler: 'handler',
-      ...bundlingProject(props.definition),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.processorMemoryMb,
       timeout: props.timeout ?? Duration.minutes(1),
-      logGroup,
-      role,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.rejectedQueueUrl]: props.rejectedQueue.queueUrl,
@@ -336,11 +328,10 @@ export class PipelineProcessor extends Construct {
               [ENV.cleanPartitionField]: String(props.cleanEvents.partitionField),
             }
           : {}),
-        POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: HANDLER_BUNDLING,
+      logGroups: props.logGroups,
+      siblingIdPrefix: '',
+      entryDir: props.entryDir,
     });
     this.function = fn;
 
@@ -429,18 +420,11 @@ export class PipelineProcessor extends Construct {
         }),
       );
       acknowledgeWildcardResources(
-        role,
+        fn.executionRole,
         ['*'],
         'The MSK event pollers create and delete network interfaces in the cluster’s subnets (unknown at synth for an ' +
           'existing cluster) and call EC2 Describe* actions, which support no resource-level permissions.',
       );
     }
-
-    acknowledgeWildcardActions(
-      role,
-      ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-      'Added by the SQS send grants (and, with a customer-managed table key, the table write grants) for the ' +
-        'KMS-encrypted side-output queues and tables; the statement names that one key.',
-    );
   }
 }
