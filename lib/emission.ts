@@ -31,9 +31,9 @@ import {
   UNDELIVERED_PREFIX,
 } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { SettingError } from '../core/errors';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
-import { InvalidSettingError } from './errors';
 import type { LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 import { alarmNamePrefix } from './pipeline-monitoring';
@@ -41,6 +41,7 @@ import { type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
 import { StreamfoldFunction } from './streamfold-function';
 import { grantItemActions } from './table-grants';
+import { bufferingSeconds, checkDuration, checkInteger } from './validate';
 
 /**
  * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
@@ -246,48 +247,28 @@ export interface EmissionProps {
   readonly entryDir?: string;
 }
 
-function integer(setting: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidSettingError(setting, value, `an integer from ${min} to ${max}`);
-  }
-}
-
-/** Checks the emission settings; throws InvalidSettingError quoting the bad value. */
+/** Checks the emission settings; throws SettingError quoting the bad value. */
 export function validateEmissionSettings(
   props: Omit<EmissionProps, 'stateTable' | 'dedupeTable' | 'definition'>,
 ): void {
-  if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
-  if (props.retryAttempts !== undefined) integer('retryAttempts', props.retryAttempts, 0, 10_000);
-  if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
-  if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 0, 604_800_000);
-  if (props.maxRecordAge) {
-    const s = props.maxRecordAge.toSeconds({ integral: false });
-    if (!(s >= 60 && s <= 604_800))
-      throw new InvalidSettingError('maxRecordAge', `${s} seconds`, 'from 60 seconds to 7 days');
+  const p = props;
+  if (p.batchSize !== undefined) checkInteger('batchSize', p.batchSize, 1, 10_000);
+  if (p.retryAttempts !== undefined) checkInteger('retryAttempts', p.retryAttempts, 0, 10_000);
+  if (p.memorySize !== undefined) checkInteger('memorySize', p.memorySize, 128, 10_240);
+  if (p.iteratorAgeAlarmMs !== undefined) checkInteger('iteratorAgeAlarmMs', p.iteratorAgeAlarmMs, 0, 604_800_000);
+  if (p.maxRecordAge) {
+    checkDuration('maxRecordAge', p.maxRecordAge, 'seconds', { min: 60, max: 604_800 }, 'from 60 seconds to 7 days');
   }
-  if (props.closerInterval) {
-    const m = props.closerInterval.toMinutes({ integral: false });
-    if (!Number.isInteger(m) || m < 1 || m > 60) {
-      throw new InvalidSettingError('closerInterval', `${m} minutes`, 'a whole number of minutes from 1 to 60');
-    }
+  if (p.closerInterval) {
+    const range = { min: 1, max: 60, whole: true };
+    checkDuration('closerInterval', p.closerInterval, 'minutes', range, 'a whole number of minutes from 1 to 60');
   }
-  if (props.idleTimeout) {
-    const s = props.idleTimeout.toSeconds({ integral: false });
-    if (!(s >= 1 && s <= 86_400))
-      throw new InvalidSettingError('idleTimeout', `${s} seconds`, 'from 1 second to 1 day');
+  if (p.idleTimeout) {
+    checkDuration('idleTimeout', p.idleTimeout, 'seconds', { min: 1, max: 86_400 }, 'from 1 second to 1 day');
   }
-  if (props.warehouse?.bufferingInterval) {
-    const s = props.warehouse.bufferingInterval.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 0 || s > 900) {
-      throw new InvalidSettingError(
-        'warehouse.bufferingInterval',
-        `${s} seconds`,
-        'a whole number of seconds from 0 to 900',
-      );
-    }
-  }
-  if (props.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(props.warehouse.tableName)) {
-    throw new InvalidSettingError('warehouse.tableName', props.warehouse.tableName, 'lowercase letters, digits and _');
+  if (p.warehouse?.bufferingInterval) bufferingSeconds('warehouse.bufferingInterval', p.warehouse.bufferingInterval);
+  if (p.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(p.warehouse.tableName)) {
+    throw new SettingError('warehouse.tableName', p.warehouse.tableName, 'lowercase letters, digits and _');
   }
 }
 
@@ -340,11 +321,7 @@ export class Emission extends Construct {
     const streamArn = props.stateTable.tableStreamArn;
     if (!streamArn) {
       // The construct path, not the table name: that is a token until deploy time.
-      throw new InvalidSettingError(
-        'stateTable',
-        props.stateTable.node.path,
-        'a table with a stream (NEW_AND_OLD_IMAGES)',
-      );
+      throw new SettingError('stateTable', props.stateTable.node.path, 'a table with a stream (NEW_AND_OLD_IMAGES)');
     }
 
     this.alertsTopic =

@@ -16,9 +16,9 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../core/contract';
+import { SettingError } from '../core/errors';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
 import type { FirehoseDestinationKind } from './delivery-role';
-import { InvalidSettingError } from './errors';
 
 /** Props of {@link PipelineMonitoring}. */
 export interface PipelineMonitoringProps {
@@ -144,18 +144,14 @@ export class PipelineMonitoring extends Construct {
     const t: Required<AlarmThresholds> = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
     for (const [name, value] of Object.entries(t)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidSettingError(`alarmThresholds.${name}`, value, 'a finite number ≥ 0');
+        throw new SettingError(`alarmThresholds.${name}`, value, 'a finite number ≥ 0');
       }
     }
     if (t.deliverySuccessRatio > 1) {
-      throw new InvalidSettingError(
-        'alarmThresholds.deliverySuccessRatio',
-        t.deliverySuccessRatio,
-        'a ratio from 0 to 1',
-      );
+      throw new SettingError('alarmThresholds.deliverySuccessRatio', t.deliverySuccessRatio, 'a ratio from 0 to 1');
     }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
-      throw new InvalidSettingError('alarmEmail', props.alarmEmail, 'an email address');
+      throw new SettingError('alarmEmail', props.alarmEmail, 'an email address');
     }
     this.thresholds = t;
 

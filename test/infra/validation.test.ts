@@ -15,9 +15,9 @@ import {
   CONTEXT_KEYS,
   Emission,
   estimatedEventBytes,
-  InvalidSettingError,
   PipelineProcessor,
   ProcessorEntryError,
+  SettingError,
   SideOutputQueues,
   StateTables,
   settingsFromContext,
@@ -110,7 +110,7 @@ describe('fails if', () => {
     [{ idleTimeout: Duration.days(2) }, /idleTimeout: .* got "172800 seconds"/],
     [{ alarmThresholds: { emitterIteratorAgeMs: -1 } }, /alarmThresholds.emitterIteratorAgeMs: .* got -1/],
   ])('%o', (props, message) => {
-    expect(() => buildStack(props)).toThrow(InvalidSettingError);
+    expect(() => buildStack(props)).toThrow(SettingError);
     expect(() => buildStack(props)).toThrow(message);
   });
 
@@ -155,7 +155,7 @@ describe('fails if (PipelineProcessor construct)', () => {
     [{ writeConcurrency: 1.5 }, /writeConcurrency: expected an integer from 1 to 256, got 1.5/],
     [{ mskPollers: { minimum: 1 } }, /mskPollers: expected no MSK pollers with a Kinesis source, got \{"minimum":1\}/],
   ])('%o', (props, message) => {
-    expect(() => processor(props)).toThrow(InvalidSettingError);
+    expect(() => processor(props)).toThrow(SettingError);
     expect(() => processor(props)).toThrow(message);
   });
 
@@ -174,7 +174,7 @@ describe('fails if (PipelineProcessor construct)', () => {
     [{ minimum: 20 }, /mskPollers: expected a minimum no larger than the maximum, got \{"minimum":20,"maximum":10\}/],
   ])('MSK pollers %o', (mskPollers, message) => {
     const check = () => validateProcessorSettings({ pipeline: clickstream, sourceKind: 'msk', mskPollers });
-    expect(check).toThrow(InvalidSettingError);
+    expect(check).toThrow(SettingError);
     expect(check).toThrow(message);
   });
 
@@ -189,7 +189,7 @@ describe('fails if (PipelineProcessor construct)', () => {
 describe('fails if (MSK Serverless and Firehose)', () => {
   it('raw-event delivery is asked for with a created MSK Serverless cluster', () => {
     const build = () => buildStack({ ingestion: 'msk', rawEventDelivery: true });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(
       /rawEventDelivery: expected false with a created MSK Serverless cluster \(Firehose reads MSK only over multi-VPC private connectivity.*\), got true/,
     );
@@ -214,7 +214,7 @@ describe('fails if (Emission construct)', () => {
       /warehouse.tableName: expected lowercase letters, digits and _, got "Results-Table"/,
     ],
   ])('%o', (props, message) => {
-    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(InvalidSettingError);
+    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(SettingError);
     expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(message);
   });
 
@@ -233,7 +233,7 @@ describe('fails if (Emission construct)', () => {
         stateTable: table,
         dedupeTable: table,
       });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(/stateTable: expected a table with a stream \(NEW_AND_OLD_IMAGES\), got "s\/T"/);
   });
 
