@@ -1,12 +1,10 @@
 /**
  * Emission: the emitter Lambda on the state table's DynamoDB stream (alerts to SNS / EventBridge / Kinesis, final
  * window results to Firehose `aggregates/` with a Glue table, optional Timestream), the scheduled closer that
- * finalizes windows when traffic stops, and their alarms. Infrastructure only: the handlers are bundled from
+ * finalizes windows when traffic stops (their alarms: lib/emission-monitoring.ts). Infrastructure only: the handlers are bundled from
  * generated entry files (lib/ never imports runtime code).
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -22,21 +20,13 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  EMISSION_ENV,
-  EMISSION_METRICS,
-  ENV,
-  METRIC_DIMENSION,
-  METRIC_NAMESPACE,
-  UNDELIVERED_PREFIX,
-} from '../core/contract';
+import { EMISSION_ENV, EMISSION_METRICS, ENV, UNDELIVERED_PREFIX } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { SettingError } from '../core/errors';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
 import type { LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
-import { alarmNamePrefix } from './pipeline-monitoring';
 import { type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
 import { StreamfoldFunction } from './streamfold-function';
@@ -176,11 +166,6 @@ export interface EmissionProps {
    */
   readonly logGroups?: LogGroupOptions;
   /**
-   * Topic the alarms notify.
-   * @default - alarms without actions
-   */
-  readonly alarmTopic?: sns.ITopic;
-  /**
    * Stream records per emitter invocation (1-10000).
    * @default 100
    */
@@ -231,11 +216,6 @@ export interface EmissionProps {
    */
   readonly parallelizationFactor?: number;
   /**
-   * Emitter `IteratorAge` above which the alarm fires, ms.
-   * @default 60000
-   */
-  readonly iteratorAgeAlarmMs?: number;
-  /**
    * Memory of both functions, MB.
    * @default 512
    */
@@ -255,7 +235,6 @@ export function validateEmissionSettings(
   if (p.batchSize !== undefined) checkInteger('batchSize', p.batchSize, 1, 10_000);
   if (p.retryAttempts !== undefined) checkInteger('retryAttempts', p.retryAttempts, 0, 10_000);
   if (p.memorySize !== undefined) checkInteger('memorySize', p.memorySize, 128, 10_240);
-  if (p.iteratorAgeAlarmMs !== undefined) checkInteger('iteratorAgeAlarmMs', p.iteratorAgeAlarmMs, 0, 604_800_000);
   if (p.maxRecordAge) {
     checkDuration('maxRecordAge', p.maxRecordAge, 'seconds', { min: 60, max: 604_800 }, 'from 60 seconds to 7 days');
   }
@@ -296,7 +275,7 @@ class ExactLambdaInvoke extends schedulerTargets.LambdaInvoke {
 }
 
 /**
- * The emitter, the closer and their sinks and alarms for one pipeline. See lambdas/emitter for the exactly-once
+ * The emitter, the closer and their sinks for one pipeline (alarms and dashboard: `monitorEmission`). See lambdas/emitter for the exactly-once
  * delivery design (delivery markers in the dedupe table, deterministic message ids).
  */
 export class Emission extends Construct {
@@ -311,8 +290,6 @@ export class Emission extends Construct {
   readonly resultsDeliveryStreamName?: string;
   /** Glue table of final results (when `warehouse` is set). */
   readonly aggregatesTableName?: string;
-  /** The emitter and closer alarms (each notifies `alarmTopic` when given). */
-  readonly alarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: EmissionProps) {
     super(scope, id);
@@ -459,7 +436,6 @@ export class Emission extends Construct {
       target: new ExactLambdaInvoke(closer, { role: schedulerRole, retryAttempts: 0 }),
     });
 
-    this.#alarms(props, emitter, closer);
     if (spillBucket && props.timestream) {
       acknowledgeWildcardResources(
         closer.role ?? closer,
@@ -629,54 +605,5 @@ export class Emission extends Construct {
       },
     });
     return { deliveryStreamName: name, tableName };
-  }
-
-  #alarms(props: EmissionProps, emitter: lambda.IFunction, closer: lambda.IFunction): void {
-    const name = props.pipeline.name;
-    const period = Duration.minutes(5);
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `${alarmNamePrefix(name)}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      this.alarms.push(alarm);
-    };
-    add(
-      'EmitterErrors',
-      emitter.metricErrors({ period, statistic: 'Sum' }),
-      0,
-      `Emitter of ${name} failed invocations`,
-    );
-    add(
-      'EmitterIteratorAge',
-      emitter.metric('IteratorAge', { period, statistic: 'Maximum' }),
-      props.iteratorAgeAlarmMs ?? 60_000,
-      `Emitter of ${name} is behind the state table's DynamoDB stream`,
-    );
-    add(
-      'SinkDeliveryFailures',
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: SINK_DELIVERY_FAILURES_METRIC,
-        dimensionsMap: { [METRIC_DIMENSION]: name },
-        period,
-        statistic: 'Sum',
-      }),
-      0,
-      `Sink deliveries of ${name} failed after retries (spilled to undelivered/ for re-delivery by the closer; without a spill bucket, stream records retried, then parked in the failed queue)`,
-    );
-    add(
-      'EmitterFailedRecords',
-      this.failedQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      0,
-      `Stream records of ${name} the emitter gave up on (in the failed queue)`,
-    );
-    add('CloserErrors', closer.metricErrors({ period, statistic: 'Sum' }), 0, `Closer of ${name} failed runs`);
   }
 }

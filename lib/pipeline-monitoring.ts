@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
+  type CustomAlarmThreshold,
   type CustomMetricWithAlarm,
   DefaultDashboardFactory,
   MonitoringFacade,
@@ -113,14 +114,18 @@ export function alarmNamePrefix(pipelineName: string): string {
 }
 const PERIOD = Duration.minutes(5);
 
+/** What an alarm of the facade may override: its description and how it treats missing data. */
+export type AlarmOverrides = Pick<CustomAlarmThreshold, 'alarmDescriptionOverride' | 'treatMissingDataOverride'>;
+
 /** A custom metric with one Critical alarm (above the threshold unless `comparisonOperator` says otherwise). */
 export function customAlarm(
   name: string,
   metric: cloudwatch.IMetric & (cloudwatch.Metric | cloudwatch.MathExpression),
   threshold: number,
   comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  overrides: AlarmOverrides = {},
 ): CustomMetricWithAlarm {
-  return { metric, alarmFriendlyName: name, addAlarm: { Critical: { threshold, comparisonOperator } } };
+  return { metric, alarmFriendlyName: name, addAlarm: { Critical: { threshold, comparisonOperator, ...overrides } } };
 }
 
 /**

@@ -726,8 +726,6 @@ export class StreamfoldPipeline extends Construct {
       sideOutputQueues: { rejected: this.queues.rejected, late: this.queues.late },
       removalPolicy,
       logGroups,
-      alarmTopic: this.monitoring.topic,
-      iteratorAgeAlarmMs: this.monitoring.thresholds.emitterIteratorAgeMs,
     });
     monitorEmission(this.monitoring, this.emission, pipeline.name);
     new CfnOutput(this, 'AlertsTopicArn', { value: this.emission.alertsTopic.topicArn });

@@ -109,6 +109,11 @@ describe('fails if', () => {
     [{ idleTimeout: Duration.millis(500) }, /idleTimeout: expected from 1 second to 1 day, got "0.5 seconds"/],
     [{ idleTimeout: Duration.days(2) }, /idleTimeout: .* got "172800 seconds"/],
     [{ alarmThresholds: { emitterIteratorAgeMs: -1 } }, /alarmThresholds.emitterIteratorAgeMs: .* got -1/],
+    // The emitter's iterator-age alarm threshold (was Emission's `iteratorAgeAlarmMs`; the alarm is the facade's now).
+    [
+      { alarmThresholds: { emitterIteratorAgeMs: Number.POSITIVE_INFINITY } },
+      /alarmThresholds.emitterIteratorAgeMs: expected a finite number ≥ 0, got Infinity/,
+    ],
   ])('%o', (props, message) => {
     expect(() => buildStack(props)).toThrow(SettingError);
     expect(() => buildStack(props)).toThrow(message);
@@ -203,7 +208,6 @@ describe('fails if (Emission construct)', () => {
     [{ batchSize: 0 }, /batchSize: expected an integer from 1 to 10000, got 0/],
     [{ retryAttempts: -1 }, /retryAttempts: expected an integer from 0 to 10000, got -1/],
     [{ memorySize: 100 }, /memorySize: expected an integer from 128 to 10240, got 100/],
-    [{ iteratorAgeAlarmMs: 1.5 }, /iteratorAgeAlarmMs: expected an integer from 0 to 604800000, got 1.5/],
     [{ maxRecordAge: Duration.seconds(59) }, /maxRecordAge: expected from 60 seconds to 7 days, got "59 seconds"/],
     [
       { warehouse: { bucket: undefined as never, databaseName: 'db', bufferingInterval: Duration.seconds(901) } },
