@@ -4,9 +4,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CLEAN_FIELDS } from '../core/clean-events';
 import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
-import { bufferingSeconds, type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
-import { InvalidSettingError } from './errors';
+import { type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
+import { bufferingSeconds, checkInteger } from './validate';
 
 /** Props of {@link CleanEventDelivery}. */
 export interface CleanEventDeliveryProps {
@@ -54,10 +54,13 @@ export class CleanEventDelivery extends Construct implements CleanEventsDestinat
   constructor(scope: Construct, id: string, props: CleanEventDeliveryProps) {
     super(scope, id);
     const interval = bufferingSeconds('bufferingInterval', props.bufferingInterval ?? Duration.seconds(60));
-    const size = props.bufferingSizeMiB ?? 64;
-    if (!Number.isInteger(size) || size < 64 || size > 128) {
-      throw new InvalidSettingError('bufferingSizeMiB', size, 'an integer from 64 to 128 (dynamic partitioning)');
-    }
+    const size = checkInteger(
+      'bufferingSizeMiB',
+      props.bufferingSizeMiB ?? 64,
+      64,
+      128,
+      'an integer from 64 to 128 (dynamic partitioning)',
+    );
     this.deliveryStreamName = props.deliveryStreamName;
     const role = firehoseDeliveryRole(this, 'Role', {
       description: `Firehose ${props.deliveryStreamName}: write the clean events to the data lake`,

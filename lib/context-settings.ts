@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 import { type DeploySettingName, type DeploySettings, parseDeploySettings } from '../core/deploy-settings';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
 import { propsFromDeploySettings, type StreamfoldPipelineProps } from './streamfold-pipeline';
 
 /** Settings of {@link StreamfoldPipelineProps} that cdk.json context (or `-c key=value`) can set. */
@@ -66,7 +66,7 @@ export type ContextKey = keyof typeof CONTEXT_KEYS;
  * The deploy settings set in cdk.json context or with `-c key=value` (values from the command line arrive as strings
  * and are read as numbers, booleans or JSON), validated by the same schema as a definition's `deploy` section.
  * Unset and empty keys are left out.
- * @throws InvalidSettingError naming the key and quoting the bad value.
+ * @throws SettingError naming the key and quoting the bad value.
  */
 export function deploySettingsFromContext(node: Pick<Node, 'tryGetContext'>): DeploySettings {
   const raw: Record<string, unknown> = {};
@@ -75,7 +75,7 @@ export function deploySettingsFromContext(node: Pick<Node, 'tryGetContext'>): De
     if (value !== undefined && value !== null && value !== '') raw[key] = value;
   }
   return parseDeploySettings(raw, ({ setting, value, expected }) => {
-    throw new InvalidSettingError(setting, value, expected);
+    throw new SettingError(setting, value, expected);
   });
 }
 

@@ -6,7 +6,8 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { CLEAN_ERRORS_PREFIX, CLEAN_EVENTS_PREFIX } from '../core/clean-events';
 import { RAW_ERRORS_PREFIX, RAW_EVENTS_PREFIX } from '../core/contract';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
+import { checkDuration } from './validate';
 
 /** Key prefixes inside the data lake bucket. */
 export const DATA_LAKE_PREFIXES = {
@@ -72,15 +73,9 @@ export class DataLakeBucket extends Construct {
   constructor(scope: Construct, id: string, props: DataLakeBucketProps = {}) {
     super(scope, id);
     const ia = props.infrequentAccessAfter ?? Duration.days(30);
-    if (ia.toDays({ integral: false }) < 30) {
-      throw new InvalidSettingError(
-        'infrequentAccessAfter',
-        `${ia.toDays({ integral: false })} days`,
-        'at least 30 days',
-      );
-    }
+    checkDuration('infrequentAccessAfter', ia, 'days', { min: 30 }, 'at least 30 days');
     if (props.expireEventsAfter && props.expireEventsAfter.toDays({ integral: false }) <= ia.toDays()) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'expireEventsAfter',
         `${props.expireEventsAfter.toDays({ integral: false })} days`,
         `more days than infrequentAccessAfter (${ia.toDays()})`,

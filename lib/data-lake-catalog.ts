@@ -5,10 +5,11 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CLEAN_COLUMNS, CLEAN_DEDUPE_ORDER, CLEAN_FIELDS, CLEAN_PARTITIONS } from '../core/clean-events';
+import { SettingError } from '../core/errors';
 import { OTHER_EVENT_TYPE, partitionValueOf } from '../core/event-types';
 import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
-import { InvalidSettingError } from './errors';
 import type { WarehouseColumn } from './glue-columns';
+import { checkInteger } from './validate';
 
 /** Partition columns of the events tables (and key names in the S3 prefixes). */
 export const EVENT_PARTITIONS = CLEAN_PARTITIONS;
@@ -90,12 +91,12 @@ export class DataLakeCatalog extends Construct {
     super(scope, id);
     const start = props.projectionStartDate ?? '2025-01-01';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(Date.parse(start))) {
-      throw new InvalidSettingError('projectionStartDate', start, 'a date as yyyy-MM-dd');
+      throw new SettingError('projectionStartDate', start, 'a date as yyyy-MM-dd');
     }
     const reserved = new Set<string>([...EVENT_PARTITIONS, ...Object.values(CLEAN_FIELDS)]);
     const clash = props.columns.find((c) => reserved.has(c.name) || c.name.startsWith('sf_'));
     if (clash) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'columns',
         clash.name,
         `no column named like a partition (${EVENT_PARTITIONS.join(', ')}) or starting with sf_ (streamfold's ` +
@@ -222,10 +223,13 @@ export class DataLakeCatalog extends Construct {
       );
     }
 
-    const cutoff = props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3;
-    if (!Number.isInteger(cutoff) || cutoff < 10_000_000) {
-      throw new InvalidSettingError('bytesScannedCutoffPerQuery', cutoff, 'an integer of at least 10000000 bytes');
-    }
+    const cutoff = checkInteger(
+      'bytesScannedCutoffPerQuery',
+      props.bytesScannedCutoffPerQuery ?? 10 * 1024 ** 3,
+      10_000_000,
+      Number.POSITIVE_INFINITY,
+      'an integer of at least 10000000 bytes',
+    );
     this.workGroupName = `streamfold-${props.pipelineName}`;
     new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,

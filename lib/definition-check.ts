@@ -19,6 +19,7 @@ import {
   type SourceHasher,
   shortHash,
 } from '../core';
+import { StreamfoldError } from '../core/errors';
 
 /**
  * The hash of a function's canonical source: printed again by esbuild (whitespace, comments and syntax sugar
@@ -53,8 +54,9 @@ export function lockForPipeline(
 }
 
 /** The definition does not pass the lock check; the message names every change and the way out. */
-export class DefinitionCheckError extends Error {
+export class DefinitionCheckError extends StreamfoldError {
   override readonly name = 'DefinitionCheckError';
+  readonly code = 'DEFINITION_CHECK';
   constructor(
     message: string,
     readonly report?: CheckReport,

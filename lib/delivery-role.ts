@@ -1,9 +1,8 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { grantObjectEncryption } from './data-lake-bucket';
-import { InvalidSettingError } from './errors';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
 
 /**
@@ -38,15 +37,6 @@ export function firehoseDeliveryRole(
   grantObjectEncryption(options.bucket, role);
   acknowledgeWildcardResources(role, objects, options.reason);
   return role;
-}
-
-/** A Firehose buffering interval as whole seconds (0-900), or an error naming `setting` and quoting the value. */
-export function bufferingSeconds(setting: string, interval: Duration): number {
-  const seconds = interval.toSeconds({ integral: false });
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 900) {
-    throw new InvalidSettingError(setting, `${seconds} seconds`, 'a whole number of seconds from 0 to 900');
-  }
-  return seconds;
 }
 
 /** Where a Firehose delivery stream delivers: decides which CloudWatch metrics tell its freshness and success. */

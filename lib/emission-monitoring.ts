@@ -1,36 +1,54 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRIC_DIMENSION, METRIC_NAMESPACE } from '../core/contract';
 import { type Emission, SINK_DELIVERY_FAILURES_METRIC } from './emission';
-import type { PipelineMonitoring } from './pipeline-monitoring';
+import { customAlarm, type PipelineMonitoring } from './pipeline-monitoring';
 
 /**
- * Adds the 'Emission' group to the pipeline's dashboard (through {@link PipelineMonitoring.facade}): the emitter
- * (with its DynamoDB stream iterator age) and the closer, the emitter's event source mapping and sink delivery
- * failures, the status of the emission alarms, and the results Firehose with freshness and success alarms (those
- * notify the monitoring topic). The emitter and closer alarms themselves belong to {@link Emission}: wire them to
- * the same topic with its `alarmTopic` prop.
+ * Adds the 'Emission' group to the pipeline's dashboard and its alarms, through {@link PipelineMonitoring.facade}
+ * (the alarm factory, names and topic of every other alarm of the pipeline): the emitter (errors, and its DynamoDB
+ * stream iterator age above `emitterIteratorAgeMs`) and the closer (errors), the emitter's event source mapping,
+ * sink delivery failures and failed queue (any), the status of those alarms, and the results Firehose with freshness
+ * and success alarms.
  */
 export function monitorEmission(monitoring: PipelineMonitoring, emission: Emission, pipelineName: string): void {
-  const { facade } = monitoring;
+  const { facade, thresholds } = monitoring;
+  // The emission's metrics are sparse (no invocations, no failures): no data is not a breach.
+  const sparse = (description: string) => ({
+    alarmDescriptionOverride: description,
+    treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
   facade.addLargeHeader('Emission');
+  // Filled below, once the facade has created them (the widget reads its alarms when the dashboard is rendered).
+  const emissionAlarms: cloudwatch.IAlarm[] = [];
   facade.addWidget(
     new cloudwatch.AlarmStatusWidget({
       title: 'Emitter and closer alarms',
-      alarms: emission.alarms,
+      alarms: emissionAlarms,
       width: 24,
       height: 3,
     }),
   );
+  const before = new Set(facade.createdAlarms().map((a) => a.alarm));
   facade.monitorLambdaFunction({
     lambdaFunction: emission.emitter,
     alarmFriendlyName: 'Emitter',
     humanReadableName: 'Emitter (state table stream → alerts and results)',
     isIterator: true,
+    addFaultCountAlarm: {
+      Critical: { maxErrorCount: 0, ...sparse(`Emitter of ${pipelineName} failed invocations`) },
+    },
+    addMaxIteratorAgeAlarm: {
+      Critical: {
+        maxAgeInMillis: thresholds.emitterIteratorAgeMs,
+        ...sparse(`Emitter of ${pipelineName} is behind the state table's DynamoDB stream`),
+      },
+    },
   });
   facade.monitorLambdaFunction({
     lambdaFunction: emission.closer,
     alarmFriendlyName: 'Closer',
     humanReadableName: 'Closer (finalizes windows when traffic stops)',
+    addFaultCountAlarm: { Critical: { maxErrorCount: 0, ...sparse(`Closer of ${pipelineName} failed runs`) } },
   });
   const esm = (metricName: string) =>
     new cloudwatch.Metric({
@@ -56,20 +74,38 @@ export function monitorEmission(monitoring: PipelineMonitoring, emission: Emissi
       {
         title: 'Sink delivery failures',
         metrics: [
-          new cloudwatch.Metric({
-            namespace: METRIC_NAMESPACE,
-            metricName: SINK_DELIVERY_FAILURES_METRIC,
-            dimensionsMap: { [METRIC_DIMENSION]: pipelineName },
-            statistic: 'Sum',
-          }),
+          customAlarm(
+            'SinkDeliveryFailures',
+            new cloudwatch.Metric({
+              namespace: METRIC_NAMESPACE,
+              metricName: SINK_DELIVERY_FAILURES_METRIC,
+              dimensionsMap: { [METRIC_DIMENSION]: pipelineName },
+              statistic: 'Sum',
+            }),
+            0,
+            cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            sparse(
+              `Sink deliveries of ${pipelineName} failed after retries (spilled to undelivered/ for re-delivery by ` +
+                'the closer; without a spill bucket, stream records retried, then parked in the failed queue)',
+            ),
+          ),
         ],
       },
       {
         title: 'Failed queue (visible)',
-        metrics: [emission.failedQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' })],
+        metrics: [
+          customAlarm(
+            'EmitterFailedRecords',
+            emission.failedQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+            0,
+            cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            sparse(`Stream records of ${pipelineName} the emitter gave up on (in the failed queue)`),
+          ),
+        ],
       },
     ],
   });
+  emissionAlarms.push(...facade.createdAlarms().flatMap((a) => (before.has(a.alarm) ? [] : [a.alarm])));
   if (emission.resultsDeliveryStreamName) {
     monitoring.monitorDeliveryStream(emission.resultsDeliveryStreamName, 'ResultsDelivery');
   }

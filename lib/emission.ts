@@ -1,12 +1,10 @@
 /**
  * Emission: the emitter Lambda on the state table's DynamoDB stream (alerts to SNS / EventBridge / Kinesis, final
  * window results to Firehose `aggregates/` with a Glue table, optional Timestream), the scheduled closer that
- * finalizes windows when traffic stops, and their alarms. Infrastructure only: the handlers are bundled from
+ * finalizes windows when traffic stops (their alarms: lib/emission-monitoring.ts). Infrastructure only: the handlers are bundled from
  * generated entry files (lib/ never imports runtime code).
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -16,7 +14,6 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -33,16 +30,16 @@ import {
   UNDELIVERED_PREFIX,
 } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { SettingError } from '../core/errors';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
-import { InvalidSettingError } from './errors';
-import { functionRole } from './function-role';
-import { createLogGroup, type LogGroupOptions } from './log-groups';
-import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
-import { alarmNamePrefix } from './pipeline-monitoring';
-import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeHandlerEntry } from './processor-entry';
+import type { LogGroupOptions } from './log-groups';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import { type PipelineModule, writeHandlerEntry } from './processor-entry';
 import { STATE_CHECKPOINT_PARTITION, STATE_META_PARTITION, STATE_RECORD_SORT_KEY } from './state-tables';
+import { StreamfoldFunction } from './streamfold-function';
 import { grantItemActions } from './table-grants';
+import { bufferingSeconds, checkDuration, checkInteger } from './validate';
 
 /**
  * DynamoDB item actions of the emitter and the closer (lambdas/emitter: result-items, delivery-markers;
@@ -177,11 +174,6 @@ export interface EmissionProps {
    */
   readonly logGroups?: LogGroupOptions;
   /**
-   * Topic the alarms notify.
-   * @default - alarms without actions
-   */
-  readonly alarmTopic?: sns.ITopic;
-  /**
    * Stream records per emitter invocation (1-10000).
    * @default 100
    */
@@ -232,11 +224,6 @@ export interface EmissionProps {
    */
   readonly parallelizationFactor?: number;
   /**
-   * Emitter `IteratorAge` above which the alarm fires, ms.
-   * @default 60000
-   */
-  readonly iteratorAgeAlarmMs?: number;
-  /**
    * Memory of both functions, MB.
    * @default 512
    */
@@ -248,48 +235,27 @@ export interface EmissionProps {
   readonly entryDir?: string;
 }
 
-function integer(setting: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidSettingError(setting, value, `an integer from ${min} to ${max}`);
-  }
-}
-
-/** Checks the emission settings; throws InvalidSettingError quoting the bad value. */
+/** Checks the emission settings; throws SettingError quoting the bad value. */
 export function validateEmissionSettings(
   props: Omit<EmissionProps, 'stateTable' | 'dedupeTable' | 'definition'>,
 ): void {
-  if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
-  if (props.retryAttempts !== undefined) integer('retryAttempts', props.retryAttempts, 0, 10_000);
-  if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
-  if (props.iteratorAgeAlarmMs !== undefined) integer('iteratorAgeAlarmMs', props.iteratorAgeAlarmMs, 0, 604_800_000);
-  if (props.maxRecordAge) {
-    const s = props.maxRecordAge.toSeconds({ integral: false });
-    if (!(s >= 60 && s <= 604_800))
-      throw new InvalidSettingError('maxRecordAge', `${s} seconds`, 'from 60 seconds to 7 days');
+  const p = props;
+  if (p.batchSize !== undefined) checkInteger('batchSize', p.batchSize, 1, 10_000);
+  if (p.retryAttempts !== undefined) checkInteger('retryAttempts', p.retryAttempts, 0, 10_000);
+  if (p.memorySize !== undefined) checkInteger('memorySize', p.memorySize, 128, 10_240);
+  if (p.maxRecordAge) {
+    checkDuration('maxRecordAge', p.maxRecordAge, 'seconds', { min: 60, max: 604_800 }, 'from 60 seconds to 7 days');
   }
-  if (props.closerInterval) {
-    const m = props.closerInterval.toMinutes({ integral: false });
-    if (!Number.isInteger(m) || m < 1 || m > 60) {
-      throw new InvalidSettingError('closerInterval', `${m} minutes`, 'a whole number of minutes from 1 to 60');
-    }
+  if (p.closerInterval) {
+    const range = { min: 1, max: 60, whole: true };
+    checkDuration('closerInterval', p.closerInterval, 'minutes', range, 'a whole number of minutes from 1 to 60');
   }
-  if (props.idleTimeout) {
-    const s = props.idleTimeout.toSeconds({ integral: false });
-    if (!(s >= 1 && s <= 86_400))
-      throw new InvalidSettingError('idleTimeout', `${s} seconds`, 'from 1 second to 1 day');
+  if (p.idleTimeout) {
+    checkDuration('idleTimeout', p.idleTimeout, 'seconds', { min: 1, max: 86_400 }, 'from 1 second to 1 day');
   }
-  if (props.warehouse?.bufferingInterval) {
-    const s = props.warehouse.bufferingInterval.toSeconds({ integral: false });
-    if (!Number.isInteger(s) || s < 0 || s > 900) {
-      throw new InvalidSettingError(
-        'warehouse.bufferingInterval',
-        `${s} seconds`,
-        'a whole number of seconds from 0 to 900',
-      );
-    }
-  }
-  if (props.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(props.warehouse.tableName)) {
-    throw new InvalidSettingError('warehouse.tableName', props.warehouse.tableName, 'lowercase letters, digits and _');
+  if (p.warehouse?.bufferingInterval) bufferingSeconds('warehouse.bufferingInterval', p.warehouse.bufferingInterval);
+  if (p.warehouse?.tableName !== undefined && !/^[a-z_][a-z0-9_]{0,254}$/.test(p.warehouse.tableName)) {
+    throw new SettingError('warehouse.tableName', p.warehouse.tableName, 'lowercase letters, digits and _');
   }
 }
 
@@ -317,7 +283,7 @@ class ExactLambdaInvoke extends schedulerTargets.LambdaInvoke {
 }
 
 /**
- * The emitter, the closer and their sinks and alarms for one pipeline. See lambdas/emitter for the exactly-once
+ * The emitter, the closer and their sinks for one pipeline (alarms and dashboard: `monitorEmission`). See lambdas/emitter for the exactly-once
  * delivery design (delivery markers in the dedupe table, deterministic message ids).
  */
 export class Emission extends Construct {
@@ -332,8 +298,6 @@ export class Emission extends Construct {
   readonly resultsDeliveryStreamName?: string;
   /** Glue table of final results (when `warehouse` is set). */
   readonly aggregatesTableName?: string;
-  /** The emitter and closer alarms (each notifies `alarmTopic` when given). */
-  readonly alarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: EmissionProps) {
     super(scope, id);
@@ -342,11 +306,7 @@ export class Emission extends Construct {
     const streamArn = props.stateTable.tableStreamArn;
     if (!streamArn) {
       // The construct path, not the table name: that is a token until deploy time.
-      throw new InvalidSettingError(
-        'stateTable',
-        props.stateTable.node.path,
-        'a table with a stream (NEW_AND_OLD_IMAGES)',
-      );
+      throw new SettingError('stateTable', props.stateTable.node.path, 'a table with a stream (NEW_AND_OLD_IMAGES)');
     }
 
     this.alertsTopic =
@@ -389,9 +349,6 @@ export class Emission extends Construct {
       [env.persistResults]: String(props.persistResults ?? false),
       [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
       [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
-      POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
-      POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
     };
     if (this.eventBus) environment[env.eventBusName] = this.eventBus.eventBusName;
     if (props.alertsStream) environment[env.alertsStreamName] = props.alertsStream.streamName;
@@ -487,15 +444,6 @@ export class Emission extends Construct {
       target: new ExactLambdaInvoke(closer, { role: schedulerRole, retryAttempts: 0 }),
     });
 
-    this.#alarms(props, emitter, closer);
-    for (const fn of [emitter, closer]) {
-      acknowledgeWildcardActions(
-        fn.role ?? fn,
-        ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-        'Added by the grants on KMS-encrypted resources (alerts topic, failed queue, tables with a customer-managed ' +
-          'key); each statement names the key of those resources.',
-      );
-    }
     if (spillBucket && props.timestream) {
       acknowledgeWildcardResources(
         closer.role ?? closer,
@@ -566,28 +514,21 @@ export class Emission extends Construct {
 
   #function(
     id: string,
-    kind: 'emitter' | 'closer',
+    component: 'emitter' | 'closer',
     props: EmissionProps,
     environment: Record<string, string>,
     timeout: Duration,
-  ): nodejs.NodejsFunction {
-    const entry = writeEmissionEntry(props.definition, kind, props.entryDir);
-    const logGroup = createLogGroup(this, `${id}Logs`, kind, props.logGroups);
-    const role = functionRole(this, `${id}Role`, logGroup, `streamfold ${kind} of ${props.pipeline.name}`);
-    return new nodejs.NodejsFunction(this, id, {
-      description: `streamfold ${kind} of pipeline ${props.pipeline.name}`,
-      entry,
-      handler: 'handler',
-      ...bundlingProject(props.definition),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+  ): StreamfoldFunction {
+    return new StreamfoldFunction(this, id, {
+      pipelineName: props.pipeline.name,
+      definition: props.definition,
+      handler: component,
+      component,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.emissionMemoryMb,
       timeout,
-      logGroup,
-      role,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment,
-      bundling: HANDLER_BUNDLING,
+      logGroups: props.logGroups,
+      entryDir: props.entryDir,
     });
   }
 
@@ -672,54 +613,5 @@ export class Emission extends Construct {
       },
     });
     return { deliveryStreamName: name, tableName };
-  }
-
-  #alarms(props: EmissionProps, emitter: lambda.IFunction, closer: lambda.IFunction): void {
-    const name = props.pipeline.name;
-    const period = Duration.minutes(5);
-    const add = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        alarmName: `${alarmNamePrefix(name)}-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      this.alarms.push(alarm);
-    };
-    add(
-      'EmitterErrors',
-      emitter.metricErrors({ period, statistic: 'Sum' }),
-      0,
-      `Emitter of ${name} failed invocations`,
-    );
-    add(
-      'EmitterIteratorAge',
-      emitter.metric('IteratorAge', { period, statistic: 'Maximum' }),
-      props.iteratorAgeAlarmMs ?? 60_000,
-      `Emitter of ${name} is behind the state table's DynamoDB stream`,
-    );
-    add(
-      'SinkDeliveryFailures',
-      new cloudwatch.Metric({
-        namespace: METRIC_NAMESPACE,
-        metricName: SINK_DELIVERY_FAILURES_METRIC,
-        dimensionsMap: { [METRIC_DIMENSION]: name },
-        period,
-        statistic: 'Sum',
-      }),
-      0,
-      `Sink deliveries of ${name} failed after retries (spilled to undelivered/ for re-delivery by the closer; without a spill bucket, stream records retried, then parked in the failed queue)`,
-    );
-    add(
-      'EmitterFailedRecords',
-      this.failedQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      0,
-      `Stream records of ${name} the emitter gave up on (in the failed queue)`,
-    );
-    add('CloserErrors', closer.metricErrors({ period, statistic: 'Sum' }), 0, `Closer of ${name} failed runs`);
   }
 }

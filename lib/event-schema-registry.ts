@@ -1,7 +1,7 @@
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
 import type { Compatibility, Pipeline } from '../core';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
 
 /** Largest schema definition the Glue Schema Registry takes (characters). */
 const MAX_SCHEMA_DEFINITION = 170_000;
@@ -36,14 +36,14 @@ export class EventSchemaRegistry extends Construct {
     const { pipeline } = props;
     const definition = draft07(pipeline);
     if (definition === undefined) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'schemaRegistry',
         true,
         `false, or an event schema that gives a JSON Schema (zod); pipeline "${pipeline.name}" has none`,
       );
     }
     if (definition.length > MAX_SCHEMA_DEFINITION) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'schemaRegistry',
         true,
         `false, or an event schema whose JSON Schema is at most ${MAX_SCHEMA_DEFINITION} characters (it has ${definition.length})`,

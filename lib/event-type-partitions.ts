@@ -4,6 +4,7 @@
  * the setting validation and the Firehose JQ query of the raw-event delivery.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { SettingError } from '../core/errors';
 import {
   EVENT_TYPE_FIELD,
   MAX_EVENT_TYPES,
@@ -11,7 +12,6 @@ import {
   partitionValueOf,
   schemaEnumValues,
 } from '../core/event-types';
-import { InvalidSettingError } from './errors';
 
 export {
   EVENT_TYPE_FIELD,
@@ -25,17 +25,17 @@ export {
 /**
  * The allowed values of the top-level `field` of a pipeline's event schema: its enum (or literals) in the schema's
  * input JSON Schema (zod 4 schemas provide one; the input side, because producers send it).
- * @throws InvalidSettingError naming `eventTypeField` and the field when the field is not in the schema, is not a
+ * @throws SettingError naming `eventTypeField` and the field when the field is not in the schema, is not a
  *   string enum, or has more than {@link MAX_EVENT_TYPES} values.
  */
 export function eventTypesFromSchema(schema: StandardSchemaV1, field: string): string[] {
   if (!EVENT_TYPE_FIELD.test(field)) {
-    throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
+    throw new SettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
   }
   const values = schemaEnumValues(schema, field);
   const off = 'or set eventTypeField to false to partition the data lake by date and hour only';
   if (!values) {
-    throw new InvalidSettingError(
+    throw new SettingError(
       'eventTypeField',
       field,
       `a field whose schema is an enum of strings (the data lake partitions by its value, and an open-ended field ` +
@@ -43,7 +43,7 @@ export function eventTypesFromSchema(schema: StandardSchemaV1, field: string): s
     );
   }
   if (values.length > MAX_EVENT_TYPES) {
-    throw new InvalidSettingError(
+    throw new SettingError(
       'eventTypeField',
       field,
       `an enum of at most ${MAX_EVENT_TYPES} values (it has ${values.length}; each is an active Firehose ` +
@@ -60,7 +60,7 @@ export function eventTypesFromSchema(schema: StandardSchemaV1, field: string): s
  */
 export function eventTypeQuery(field: string, values: readonly string[]): string {
   if (!EVENT_TYPE_FIELD.test(field)) {
-    throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
+    throw new SettingError('eventTypeField', field, 'a top-level field name (letters, digits, _)');
   }
   const map = JSON.stringify(Object.fromEntries(values.map((v) => [v, partitionValueOf(v)])));
   return (

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
 
 /** One warehouse column. */
 export interface WarehouseColumn {
@@ -41,18 +41,13 @@ export function columnsFromSchema(schema: StandardSchemaV1): WarehouseColumn[] {
       libraryOptions: { unrepresentable: 'any' },
     }) as JsonSchema | undefined;
   } catch (error) {
-    throw new InvalidSettingError(
-      'columns',
-      standard.vendor,
-      'a schema convertible to JSON Schema, or explicit columns',
-      {
-        cause: error,
-      },
-    );
+    throw new SettingError('columns', standard.vendor, 'a schema convertible to JSON Schema, or explicit columns', {
+      cause: error,
+    });
   }
   const properties = json?.properties;
   if (!properties || Object.keys(properties).length === 0) {
-    throw new InvalidSettingError(
+    throw new SettingError(
       'columns',
       standard.vendor,
       'an object schema that exposes a JSON Schema (zod 4 does), or explicit warehouse columns',

@@ -5,12 +5,13 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CLEAN_COLUMNS, CLEAN_FIELDS } from '../core/clean-events';
+import { SettingError } from '../core/errors';
 import { DATA_LAKE_PREFIXES, grantObjectEncryption } from './data-lake-bucket';
-import { bufferingSeconds, type CleanEventsDestination } from './delivery-role';
-import { InvalidSettingError } from './errors';
+import type { CleanEventsDestination } from './delivery-role';
 import type { WarehouseColumn } from './glue-columns';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import { bufferingSeconds } from './validate';
 
 /** Props of {@link IcebergDelivery}. */
 export interface IcebergDeliveryProps {
@@ -58,7 +59,7 @@ export class IcebergDelivery extends Construct implements CleanEventsDestination
     this.deliveryStreamName = props.deliveryStreamName;
     this.tableName = props.tableName ?? 'events_iceberg';
     if (!/^[a-z0-9_]{1,255}$/.test(this.tableName)) {
-      throw new InvalidSettingError('iceberg.tableName', this.tableName, 'lowercase letters, digits and _');
+      throw new SettingError('iceberg.tableName', this.tableName, 'lowercase letters, digits and _');
     }
     // The row's fields: the event's, the metadata, and the partition values (the table is not partitioned).
     const columns: WarehouseColumn[] = [

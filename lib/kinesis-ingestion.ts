@@ -2,7 +2,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
+import { checkDuration, checkInteger } from './validate';
 
 /** Capacity mode of the ingestion stream. */
 export type KinesisStreamMode = 'on-demand' | 'provisioned';
@@ -63,21 +64,16 @@ export class KinesisIngestion extends Construct {
     super(scope, id);
     const mode = props.streamMode ?? 'on-demand';
     if (mode !== 'on-demand' && mode !== 'provisioned') {
-      throw new InvalidSettingError('streamMode', mode, "'on-demand' or 'provisioned'");
+      throw new SettingError('streamMode', mode, "'on-demand' or 'provisioned'");
     }
     if (props.shardCount !== undefined) {
       if (mode !== 'provisioned') {
-        throw new InvalidSettingError('shardCount', props.shardCount, "no shard count with streamMode 'on-demand'");
+        throw new SettingError('shardCount', props.shardCount, "no shard count with streamMode 'on-demand'");
       }
-      if (!Number.isInteger(props.shardCount) || props.shardCount < 1 || props.shardCount > 10_000) {
-        throw new InvalidSettingError('shardCount', props.shardCount, 'an integer from 1 to 10000');
-      }
+      checkInteger('shardCount', props.shardCount, 1, 10_000);
     }
     const retention = props.retention ?? Duration.hours(24);
-    const retentionHours = retention.toHours({ integral: false });
-    if (!(retentionHours >= 24 && retentionHours <= 8760)) {
-      throw new InvalidSettingError('retention', `${retentionHours} hours`, 'from 24 hours to 8760 hours (365 days)');
-    }
+    checkDuration('retention', retention, 'hours', { min: 24, max: 8760 }, 'from 24 hours to 8760 hours (365 days)');
 
     const stream = new kinesis.Stream(this, 'Stream', {
       streamName: props.streamName,

@@ -3,9 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
-import { InvalidSettingError } from './errors';
+import { SettingError } from '../core/errors';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
+import { checkInteger } from './validate';
 
 /** Port of MSK brokers with IAM access control. */
 export const MSK_IAM_PORT = 9098;
@@ -70,21 +71,14 @@ export class MskIngestion extends Construct {
   constructor(scope: Construct, id: string, props: MskIngestionProps) {
     super(scope, id);
     if (!TOPIC.test(props.topic)) {
-      throw new InvalidSettingError(
-        'mskTopic',
-        props.topic,
-        "a Kafka topic name (1-249 of letters, digits, '.', '_', '-')",
-      );
+      throw new SettingError('mskTopic', props.topic, "a Kafka topic name (1-249 of letters, digits, '.', '_', '-')");
     }
-    const partitions = props.partitions ?? 6;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 2400) {
-      throw new InvalidSettingError('mskPartitions', props.partitions, 'an integer from 1 to 2400');
-    }
+    const partitions = checkInteger('mskPartitions', props.partitions ?? 6, 1, 2400);
     this.topic = props.topic;
 
     if (props.clusterArn !== undefined) {
       if (!CLUSTER_ARN.test(props.clusterArn)) {
-        throw new InvalidSettingError(
+        throw new SettingError(
           'mskClusterArn',
           props.clusterArn,
           'an MSK cluster ARN like arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>',

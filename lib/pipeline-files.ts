@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pipeline } from '../core/definition';
-import { quote } from '../core/errors';
+import { quote, StreamfoldError } from '../core/errors';
 import { looksLikePipeline } from '../core/pipeline-shape';
 import type { PipelineModule } from './processor-entry';
 
@@ -18,8 +18,9 @@ export interface PipelineExport {
 }
 
 /** A pipeline file does not load, exports no pipeline, or two files export pipelines of the same name. */
-export class PipelineFileError extends Error {
+export class PipelineFileError extends StreamfoldError {
   override readonly name = 'PipelineFileError';
+  readonly code = 'PIPELINE_FILE';
   /** The file at fault. */
   readonly file: string;
   constructor(file: string, message: string, options?: { cause?: unknown }) {

@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
+  type CustomAlarmThreshold,
   type CustomMetricWithAlarm,
   DefaultDashboardFactory,
   MonitoringFacade,
@@ -16,9 +17,9 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRIC_NAMESPACE, METRICS } from '../core/contract';
+import { SettingError } from '../core/errors';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
 import type { FirehoseDestinationKind } from './delivery-role';
-import { InvalidSettingError } from './errors';
 
 /** Props of {@link PipelineMonitoring}. */
 export interface PipelineMonitoringProps {
@@ -113,14 +114,18 @@ export function alarmNamePrefix(pipelineName: string): string {
 }
 const PERIOD = Duration.minutes(5);
 
+/** What an alarm of the facade may override: its description and how it treats missing data. */
+export type AlarmOverrides = Pick<CustomAlarmThreshold, 'alarmDescriptionOverride' | 'treatMissingDataOverride'>;
+
 /** A custom metric with one Critical alarm (above the threshold unless `comparisonOperator` says otherwise). */
 export function customAlarm(
   name: string,
   metric: cloudwatch.IMetric & (cloudwatch.Metric | cloudwatch.MathExpression),
   threshold: number,
   comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  overrides: AlarmOverrides = {},
 ): CustomMetricWithAlarm {
-  return { metric, alarmFriendlyName: name, addAlarm: { Critical: { threshold, comparisonOperator } } };
+  return { metric, alarmFriendlyName: name, addAlarm: { Critical: { threshold, comparisonOperator, ...overrides } } };
 }
 
 /**
@@ -144,18 +149,14 @@ export class PipelineMonitoring extends Construct {
     const t: Required<AlarmThresholds> = { ...DEFAULT_ALARM_THRESHOLDS, ...props.thresholds };
     for (const [name, value] of Object.entries(t)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-        throw new InvalidSettingError(`alarmThresholds.${name}`, value, 'a finite number ≥ 0');
+        throw new SettingError(`alarmThresholds.${name}`, value, 'a finite number ≥ 0');
       }
     }
     if (t.deliverySuccessRatio > 1) {
-      throw new InvalidSettingError(
-        'alarmThresholds.deliverySuccessRatio',
-        t.deliverySuccessRatio,
-        'a ratio from 0 to 1',
-      );
+      throw new SettingError('alarmThresholds.deliverySuccessRatio', t.deliverySuccessRatio, 'a ratio from 0 to 1');
     }
     if (props.alarmEmail !== undefined && !EMAIL.test(props.alarmEmail)) {
-      throw new InvalidSettingError('alarmEmail', props.alarmEmail, 'an email address');
+      throw new SettingError('alarmEmail', props.alarmEmail, 'an email address');
     }
     this.thresholds = t;
 

@@ -4,20 +4,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, METRIC_NAMESPACE } from '../core/contract';
+import { ENV } from '../core/contract';
 import type { Pipeline } from '../core/definition';
+import { SettingError } from '../core/errors';
 import { FUNCTION_DEFAULTS, MAPPING_DEFAULTS } from '../core/function-defaults';
 import { type CleanEventsDestination, grantPutRecords } from './delivery-role';
-import { InvalidSettingError, UnsafeParallelizationError } from './errors';
-import { functionRole } from './function-role';
-import { createLogGroup, type LogGroupOptions } from './log-groups';
+import { UnsafeParallelizationError } from './errors';
+import type { LogGroupOptions } from './log-groups';
 import { mskResourceArn } from './msk-arns';
-import { acknowledgeWildcardActions, acknowledgeWildcardResources } from './nag-acknowledgements';
-import { bundlingProject, HANDLER_BUNDLING, type PipelineModule, writeProcessorEntry } from './processor-entry';
+import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import type { PipelineModule } from './processor-entry';
+import { StreamfoldFunction } from './streamfold-function';
 import { grantItemActions } from './table-grants';
+import { checkDuration, checkInteger } from './validate';
 
 /** Lambda's synchronous invocation payload limit, bytes. */
 export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -186,90 +187,83 @@ export interface PipelineProcessorProps {
   readonly entryDir?: string;
 }
 
-function integer(setting: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidSettingError(setting, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function seconds(setting: string, value: Duration, min: number, max: number, unit: string): Duration {
-  const s = value.toSeconds({ integral: false });
-  if (!(s >= min && s <= max)) throw new InvalidSettingError(setting, `${s} seconds`, unit);
-  return value;
-}
+/** Settings {@link validateProcessorSettings} checks. */
+export type ProcessorSettings = Pick<
+  PipelineProcessorProps,
+  | 'pipeline'
+  | 'batchSize'
+  | 'maxBatchingWindow'
+  | 'parallelizationFactor'
+  | 'retryAttempts'
+  | 'maxRecordAge'
+  | 'expectedRecordBytes'
+  | 'memorySize'
+  | 'timeout'
+  | 'idleTimeout'
+  | 'cacheSize'
+  | 'writeConcurrency'
+  | 'mskPollers'
+> & { readonly sourceKind: 'kinesis' | 'msk' };
 
 /**
  * Checks the processing settings; throws on an invalid or unsafe one. Runs before anything is bundled, so a bad
  * setting fails `cdk synth` fast.
  */
-export function validateProcessorSettings(
-  props: Pick<
-    PipelineProcessorProps,
-    | 'pipeline'
-    | 'batchSize'
-    | 'maxBatchingWindow'
-    | 'parallelizationFactor'
-    | 'retryAttempts'
-    | 'maxRecordAge'
-    | 'expectedRecordBytes'
-    | 'memorySize'
-    | 'timeout'
-    | 'idleTimeout'
-    | 'cacheSize'
-    | 'writeConcurrency'
-    | 'mskPollers'
-  > & { readonly sourceKind: 'kinesis' | 'msk' },
-): void {
-  if (props.batchSize !== undefined) integer('batchSize', props.batchSize, 1, 10_000);
-  if (props.maxBatchingWindow) seconds('maxBatchingWindow', props.maxBatchingWindow, 0, 300, 'from 0 to 300 seconds');
-  if (props.parallelizationFactor !== undefined) {
-    integer('parallelizationFactor', props.parallelizationFactor, 1, 10);
-    if (props.sourceKind === 'msk' && props.parallelizationFactor !== 1) {
-      throw new InvalidSettingError(
-        'parallelizationFactor',
-        props.parallelizationFactor,
-        '1 with MSK (parallelism is set by the number of partitions)',
-      );
-    }
-    if (props.parallelizationFactor > 1 && !props.pipeline.partitionedByKey) {
-      throw new UnsafeParallelizationError(
-        props.pipeline.name,
-        props.parallelizationFactor,
-        props.pipeline.fields.key,
-        props.pipeline.fields.partitionKey,
-      );
-    }
+export function validateProcessorSettings(props: ProcessorSettings): void {
+  const p = props;
+  if (p.batchSize !== undefined) checkInteger('batchSize', p.batchSize, 1, 10_000);
+  if (p.maxBatchingWindow) {
+    checkDuration('maxBatchingWindow', p.maxBatchingWindow, 'seconds', { min: 0, max: 300 }, 'from 0 to 300 seconds');
   }
-  if (props.retryAttempts !== undefined) {
-    if (props.retryAttempts === -1) {
-      throw new InvalidSettingError(
-        'retryAttempts',
-        props.retryAttempts,
-        'a finite number of retries from 0 to 10000 (-1 retries until the records expire and blocks the shard on a poison record)',
-      );
-    }
-    integer('retryAttempts', props.retryAttempts, 0, 10_000);
+  if (p.parallelizationFactor !== undefined) checkParallelization(p, p.parallelizationFactor);
+  if (p.retryAttempts === -1) {
+    throw new SettingError(
+      'retryAttempts',
+      p.retryAttempts,
+      'a finite number of retries from 0 to 10000 (-1 retries until the records expire and blocks the shard on a poison record)',
+    );
   }
-  if (props.maxRecordAge) seconds('maxRecordAge', props.maxRecordAge, 60, 604_800, 'from 60 seconds to 7 days');
-  if (props.expectedRecordBytes !== undefined) {
-    integer('expectedRecordBytes', props.expectedRecordBytes, 1, 10 * 1024 * 1024);
+  if (p.retryAttempts !== undefined) checkInteger('retryAttempts', p.retryAttempts, 0, 10_000);
+  if (p.maxRecordAge) {
+    checkDuration('maxRecordAge', p.maxRecordAge, 'seconds', { min: 60, max: 604_800 }, 'from 60 seconds to 7 days');
   }
-  if (props.memorySize !== undefined) integer('memorySize', props.memorySize, 128, 10_240);
-  if (props.timeout) seconds('timeout', props.timeout, 1, 900, 'from 1 to 900 seconds');
-  if (props.idleTimeout) seconds('idleTimeout', props.idleTimeout, 1, 86_400, 'from 1 second to 1 day');
-  if (props.cacheSize !== undefined) integer('cacheSize', props.cacheSize, 1, 10_000_000);
-  if (props.writeConcurrency !== undefined) integer('writeConcurrency', props.writeConcurrency, 1, 256);
-  if (props.mskPollers !== undefined) {
-    if (props.sourceKind !== 'msk') {
-      throw new InvalidSettingError('mskPollers', props.mskPollers, 'no MSK pollers with a Kinesis source');
-    }
-    const { minimum = DEFAULT_MSK_POLLERS.minimum, maximum = DEFAULT_MSK_POLLERS.maximum } = props.mskPollers;
-    integer('mskPollers.minimum', minimum, 1, 200);
-    integer('mskPollers.maximum', maximum, 1, 2000);
-    if (minimum > maximum) {
-      throw new InvalidSettingError('mskPollers', { minimum, maximum }, 'a minimum no larger than the maximum');
-    }
+  if (p.expectedRecordBytes !== undefined) {
+    checkInteger('expectedRecordBytes', p.expectedRecordBytes, 1, 10 * 1024 * 1024);
+  }
+  if (p.memorySize !== undefined) checkInteger('memorySize', p.memorySize, 128, 10_240);
+  if (p.timeout) checkDuration('timeout', p.timeout, 'seconds', { min: 1, max: 900 }, 'from 1 to 900 seconds');
+  if (p.idleTimeout) {
+    checkDuration('idleTimeout', p.idleTimeout, 'seconds', { min: 1, max: 86_400 }, 'from 1 second to 1 day');
+  }
+  if (p.cacheSize !== undefined) checkInteger('cacheSize', p.cacheSize, 1, 10_000_000);
+  if (p.writeConcurrency !== undefined) checkInteger('writeConcurrency', p.writeConcurrency, 1, 256);
+  if (p.mskPollers !== undefined) checkMskPollers(p.sourceKind, p.mskPollers);
+}
+
+/** ParallelizationFactor: 1-10, 1 with MSK, above 1 only when the aggregation key is the partition key. */
+function checkParallelization(props: ProcessorSettings, factor: number): void {
+  checkInteger('parallelizationFactor', factor, 1, 10);
+  if (props.sourceKind === 'msk' && factor !== 1) {
+    throw new SettingError(
+      'parallelizationFactor',
+      factor,
+      '1 with MSK (parallelism is set by the number of partitions)',
+    );
+  }
+  if (factor > 1 && !props.pipeline.partitionedByKey) {
+    const { name, fields } = props.pipeline;
+    throw new UnsafeParallelizationError(name, factor, fields.key, fields.partitionKey);
+  }
+}
+
+/** MSK pollers: only with MSK, minimum 1-200, maximum 1-2000, minimum ≤ maximum. */
+function checkMskPollers(sourceKind: 'kinesis' | 'msk', pollers: MskPollers): void {
+  if (sourceKind !== 'msk') throw new SettingError('mskPollers', pollers, 'no MSK pollers with a Kinesis source');
+  const { minimum = DEFAULT_MSK_POLLERS.minimum, maximum = DEFAULT_MSK_POLLERS.maximum } = pollers;
+  checkInteger('mskPollers.minimum', minimum, 1, 200);
+  checkInteger('mskPollers.maximum', maximum, 1, 2000);
+  if (minimum > maximum) {
+    throw new SettingError('mskPollers', { minimum, maximum }, 'a minimum no larger than the maximum');
   }
 }
 
@@ -306,21 +300,14 @@ export class PipelineProcessor extends Construct {
       );
     }
 
-    const entry = writeProcessorEntry({ definition: props.definition, source: source.kind, outDir: props.entryDir });
-    const logGroup = createLogGroup(this, 'Logs', 'processor', props.logGroups);
-    const role = functionRole(this, 'Role', logGroup, `streamfold processor of ${pipeline.name}`);
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const fn = new StreamfoldFunction(this, 'Function', {
+      pipelineName: pipeline.name,
+      definition: props.definition,
+      handler: source.kind,
+      component: 'processor',
       description: `streamfold processor of pipeline ${pipeline.name} (${source.kind})`,
-      entry,
-      handler: 'handler',
-      ...bundlingProject(props.definition),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? FUNCTION_DEFAULTS.processorMemoryMb,
       timeout: props.timeout ?? Duration.minutes(1),
-      logGroup,
-      role,
-      loggingFormat: lambda.LoggingFormat.JSON,
       environment: {
         [ENV.stateTable]: props.stateTable.tableName,
         [ENV.rejectedQueueUrl]: props.rejectedQueue.queueUrl,
@@ -336,11 +323,10 @@ export class PipelineProcessor extends Construct {
               [ENV.cleanPartitionField]: String(props.cleanEvents.partitionField),
             }
           : {}),
-        POWERTOOLS_SERVICE_NAME: `streamfold-${pipeline.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: HANDLER_BUNDLING,
+      logGroups: props.logGroups,
+      siblingIdPrefix: '',
+      entryDir: props.entryDir,
     });
     this.function = fn;
 
@@ -429,18 +415,11 @@ export class PipelineProcessor extends Construct {
         }),
       );
       acknowledgeWildcardResources(
-        role,
+        fn.executionRole,
         ['*'],
         'The MSK event pollers create and delete network interfaces in the cluster’s subnets (unknown at synth for an ' +
           'existing cluster) and call EC2 Describe* actions, which support no resource-level permissions.',
       );
     }
-
-    acknowledgeWildcardActions(
-      role,
-      ['kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-      'Added by the SQS send grants (and, with a customer-managed table key, the table write grants) for the ' +
-        'KMS-encrypted side-output queues and tables; the statement names that one key.',
-    );
   }
 }

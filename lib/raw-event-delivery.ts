@@ -3,12 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SettingError } from '../core/errors';
 import { DATA_LAKE_PREFIXES, grantObjectEncryption } from './data-lake-bucket';
-import { InvalidSettingError } from './errors';
 import { EVENT_TYPE_FIELD, eventTypeQuery, MAX_EVENT_TYPES } from './event-type-partitions';
 import { type DeliverySource, firehoseSourceProps } from './firehose-source';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
+import { bufferingSeconds, checkInteger } from './validate';
 
 /** Props of {@link RawEventDelivery}. */
 export interface RawEventDeliveryProps {
@@ -64,24 +65,20 @@ export class RawEventDelivery extends Construct {
     super(scope, id);
     const field = props.eventTypeField ?? 'type';
     if (field !== false && !EVENT_TYPE_FIELD.test(field)) {
-      throw new InvalidSettingError('eventTypeField', field, 'a top-level field name (letters, digits, _), or false');
+      throw new SettingError('eventTypeField', field, 'a top-level field name (letters, digits, _), or false');
     }
     const eventTypes = props.eventTypes ?? [];
     if (eventTypes.length > MAX_EVENT_TYPES || eventTypes.some((t) => typeof t !== 'string')) {
-      throw new InvalidSettingError('eventTypes', eventTypes, `at most ${MAX_EVENT_TYPES} strings`);
+      throw new SettingError('eventTypes', eventTypes, `at most ${MAX_EVENT_TYPES} strings`);
     }
-    const interval = (props.bufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
-    if (!Number.isInteger(interval) || interval < 0 || interval > 900) {
-      throw new InvalidSettingError(
-        'bufferingInterval',
-        `${interval} seconds`,
-        'a whole number of seconds from 0 to 900',
-      );
-    }
-    const size = props.bufferingSizeMiB ?? 64;
-    if (!Number.isInteger(size) || size < 64 || size > 128) {
-      throw new InvalidSettingError('bufferingSizeMiB', size, 'an integer from 64 to 128 (dynamic partitioning)');
-    }
+    const interval = bufferingSeconds('bufferingInterval', props.bufferingInterval ?? Duration.seconds(60));
+    const size = checkInteger(
+      'bufferingSizeMiB',
+      props.bufferingSizeMiB ?? 64,
+      64,
+      128,
+      'an integer from 64 to 128 (dynamic partitioning)',
+    );
     this.deliveryStreamName = props.deliveryStreamName;
 
     const role = new iam.Role(this, 'Role', {

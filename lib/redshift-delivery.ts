@@ -3,11 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SettingError } from '../core/errors';
 import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
-import { bufferingSeconds, type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
-import { InvalidSettingError } from './errors';
+import { type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
 import { SECRET_ARN } from './snowflake-delivery';
+import { bufferingSeconds } from './validate';
 
 /** Where the clean events go in Redshift (context keys `redshiftJdbcUrl`, `redshiftSecretArn`, `redshiftTable`). */
 export interface RedshiftSettings {
@@ -56,7 +57,7 @@ export function validateRedshiftSettings(settings: Partial<RedshiftSettings> | u
   const check = (name: 'jdbcUrl' | 'secretArn' | 'table', context: string, pattern: RegExp, expected: string) => {
     const value = s[name];
     if (typeof value === 'string' && (Token.isUnresolved(value) || pattern.test(value))) return;
-    throw new InvalidSettingError(`redshift.${name} (context ${context})`, value, expected);
+    throw new SettingError(`redshift.${name} (context ${context})`, value, expected);
   };
   check('jdbcUrl', 'redshiftJdbcUrl', JDBC_URL, 'jdbc:redshift://<endpoint>:<port>/<database>');
   check(
@@ -67,7 +68,7 @@ export function validateRedshiftSettings(settings: Partial<RedshiftSettings> | u
   );
   check('table', 'redshiftTable', TABLE, 'schema.table or table (unquoted identifiers)');
   if (s.copyOptions !== undefined && (typeof s.copyOptions !== 'string' || /;/.test(s.copyOptions))) {
-    throw new InvalidSettingError('redshift.copyOptions', s.copyOptions, 'COPY options without ";"');
+    throw new SettingError('redshift.copyOptions', s.copyOptions, 'COPY options without ";"');
   }
   return s as RedshiftSettings;
 }

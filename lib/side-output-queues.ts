@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { InvalidSettingError } from './errors';
+import { checkDuration } from './validate';
 
 /** Props of {@link SideOutputQueues}. */
 export interface SideOutputQueuesProps {
@@ -37,10 +37,13 @@ export class SideOutputQueues extends Construct {
   constructor(scope: Construct, id: string, props: SideOutputQueuesProps) {
     super(scope, id);
     const retention = props.retention ?? Duration.days(14);
-    const seconds = retention.toSeconds({ integral: false });
-    if (!(seconds >= 60 && seconds <= 1_209_600)) {
-      throw new InvalidSettingError('sideOutputRetention', `${seconds} seconds`, 'from 60 seconds to 14 days');
-    }
+    checkDuration(
+      'sideOutputRetention',
+      retention,
+      'seconds',
+      { min: 60, max: 1_209_600 },
+      'from 60 seconds to 14 days',
+    );
     const queue = (cid: string, queueName: string) => {
       const q = new sqs.Queue(this, cid, {
         queueName,

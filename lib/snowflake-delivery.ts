@@ -3,10 +3,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SettingError } from '../core/errors';
 import { DATA_LAKE_PREFIXES } from './data-lake-bucket';
-import { bufferingSeconds, type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
-import { InvalidSettingError } from './errors';
+import { type CleanEventsDestination, firehoseDeliveryRole } from './delivery-role';
 import { createLogGroup, type LogGroupOptions } from './log-groups';
+import { bufferingSeconds } from './validate';
 
 /** Where the clean events go in Snowflake (context keys `snowflakeAccountUrl`, `snowflakeSecretArn`, ...). */
 export interface SnowflakeSettings {
@@ -72,7 +73,7 @@ export function validateSnowflakeSettings(settings: Partial<SnowflakeSettings> |
     const value = s[name];
     if (value === undefined && (name === 'role' || name === 'contentColumn')) return;
     if (typeof value === 'string' && (Token.isUnresolved(value) || ok(value))) return;
-    throw new InvalidSettingError(`snowflake.${name} (context ${context})`, value, expected);
+    throw new SettingError(`snowflake.${name} (context ${context})`, value, expected);
   };
   check('accountUrl', 'snowflakeAccountUrl', (v) => ACCOUNT_URL.test(v), 'https://<account>.snowflakecomputing.com');
   check(

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { cleanDeliveryStreamNameOf } from '../core/clean-events';
 import type { Pipeline } from '../core/definition';
 import type { DeploySettings } from '../core/deploy-settings';
+import { SettingError } from '../core/errors';
 import { type ResourceNames, resourceNames } from '../core/names';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from './alarm-thresholds';
 import { CleanEventDelivery } from './clean-event-delivery';
@@ -17,7 +18,6 @@ import { checkDefinitionLock, definitionLockPath } from './definition-check';
 import type { CleanEventsDestination } from './delivery-role';
 import { Emission, validateEmissionSettings } from './emission';
 import { monitorEmission } from './emission-monitoring';
-import { InvalidSettingError } from './errors';
 import { EventSchemaRegistry } from './event-schema-registry';
 import { eventTypesFromSchema } from './event-type-partitions';
 import { type DeliverySource, firehoseMskClusterPolicy } from './firehose-source';
@@ -453,29 +453,29 @@ export class StreamfoldPipeline extends Construct {
     const { pipeline } = resolved;
     const ingestion = resolved.ingestion ?? 'kinesis';
     if (!INGESTION.includes(ingestion)) {
-      throw new InvalidSettingError('ingestion', ingestion, "'kinesis' or 'msk'");
+      throw new SettingError('ingestion', ingestion, "'kinesis' or 'msk'");
     }
     const warehouse = resolved.warehouse ?? 'none';
     if (!WAREHOUSES.includes(warehouse)) {
-      throw new InvalidSettingError('warehouse', warehouse, WAREHOUSES.map((w) => `'${w}'`).join(', '));
+      throw new SettingError('warehouse', warehouse, WAREHOUSES.map((w) => `'${w}'`).join(', '));
     }
     for (const kind of ['snowflake', 'redshift'] as const) {
       if (resolved[kind] !== undefined && warehouse !== kind) {
-        throw new InvalidSettingError(kind, resolved[kind], `no ${kind} settings with warehouse '${warehouse}'`);
+        throw new SettingError(kind, resolved[kind], `no ${kind} settings with warehouse '${warehouse}'`);
       }
     }
     if (
       ingestion === 'msk' &&
       (resolved.streamMode === 'provisioned' || resolved.shardCount || resolved.enhancedFanOut)
     ) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'streamMode/shardCount/enhancedFanOut',
         { streamMode: resolved.streamMode, shardCount: resolved.shardCount, enhancedFanOut: resolved.enhancedFanOut },
         "no Kinesis settings with ingestion 'msk'",
       );
     }
     if (ingestion === 'kinesis' && (resolved.mskClusterArn || resolved.mskTopic || resolved.mskPartitions)) {
-      throw new InvalidSettingError(
+      throw new SettingError(
         'mskClusterArn/mskTopic/mskPartitions',
         { mskClusterArn: resolved.mskClusterArn, mskTopic: resolved.mskTopic, mskPartitions: resolved.mskPartitions },
         "no MSK settings with ingestion 'kinesis' (set ingestion to 'msk')",
@@ -507,11 +507,7 @@ export class StreamfoldPipeline extends Construct {
       'Firehose reads MSK only over multi-VPC private connectivity, which MSK Serverless does not offer; give ' +
       'mskClusterArn of a provisioned cluster with multi-VPC private connectivity for IAM instead';
     if (createdServerless && resolved.rawEventDelivery === true) {
-      throw new InvalidSettingError(
-        'rawEventDelivery',
-        true,
-        `false with a created MSK Serverless cluster (${noMultiVpc})`,
-      );
+      throw new SettingError('rawEventDelivery', true, `false with a created MSK Serverless cluster (${noMultiVpc})`);
     }
     const rawEvents = resolved.rawEventDelivery ?? false;
     const eventTypeField = resolved.eventTypeField ?? 'type';
@@ -730,8 +726,6 @@ export class StreamfoldPipeline extends Construct {
       sideOutputQueues: { rejected: this.queues.rejected, late: this.queues.late },
       removalPolicy,
       logGroups,
-      alarmTopic: this.monitoring.topic,
-      iteratorAgeAlarmMs: this.monitoring.thresholds.emitterIteratorAgeMs,
     });
     monitorEmission(this.monitoring, this.emission, pipeline.name);
     new CfnOutput(this, 'AlertsTopicArn', { value: this.emission.alertsTopic.topicArn });
@@ -778,7 +772,7 @@ export class StreamfoldPipeline extends Construct {
   #checkDefinitionLock(props: StreamfoldPipelineProps): ReturnType<typeof checkDefinitionLock> | undefined {
     const given = props.definitionLock;
     if (given !== undefined && given !== false && typeof given !== 'string') {
-      throw new InvalidSettingError('definitionLock', given, 'the path of a lock file, or false');
+      throw new SettingError('definitionLock', given, 'the path of a lock file, or false');
     }
     // (A definition module that does not exist is reported by the processor construct, naming the module.)
     const lockPath = given ?? (existsSync(props.definition.path) && definitionLockPath(props.definition.path));
@@ -803,7 +797,7 @@ const destinationOf = (d: CleanEventsDestination) => ({
  * The alarm thresholds with the freshness threshold fitted to the buffering interval: a default of two minutes, or
  * the buffering interval plus a minute when that is longer; a threshold the user gave must be above the interval
  * (a freshness alarm at or under it would fire on every flush).
- * @throws InvalidSettingError naming `alarmThresholds.deliveryFreshnessSeconds`.
+ * @throws SettingError naming `alarmThresholds.deliveryFreshnessSeconds`.
  */
 function freshnessThreshold(props: StreamfoldPipelineProps): AlarmThresholds {
   const interval = (props.deliveryBufferingInterval ?? Duration.seconds(60)).toSeconds({ integral: false });
@@ -813,7 +807,7 @@ function freshnessThreshold(props: StreamfoldPipelineProps): AlarmThresholds {
     return { ...props.alarmThresholds, deliveryFreshnessSeconds: fitted };
   }
   if (typeof given === 'number' && Number.isFinite(given) && given <= interval) {
-    throw new InvalidSettingError(
+    throw new SettingError(
       'alarmThresholds.deliveryFreshnessSeconds',
       given,
       `more seconds than the delivery buffering interval (${interval} s), or the freshness alarm fires on every flush`,

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as timestream from 'aws-cdk-lib/aws-timestream';
 import { Construct } from 'constructs';
-import { InvalidSettingError } from './errors';
+import { checkInteger } from './validate';
 
 /** Props of {@link TimestreamSink}. */
 export interface TimestreamSinkProps {
@@ -46,14 +46,8 @@ export class TimestreamSink extends Construct {
 
   constructor(scope: Construct, id: string, props: TimestreamSinkProps) {
     super(scope, id);
-    const memory = props.memoryStoreRetentionHours ?? 24;
-    if (!Number.isInteger(memory) || memory < 1 || memory > 8766) {
-      throw new InvalidSettingError('memoryStoreRetentionHours', memory, 'an integer from 1 to 8766');
-    }
-    const magnetic = props.magneticStoreRetentionDays ?? 365;
-    if (!Number.isInteger(magnetic) || magnetic < 1 || magnetic > 73_000) {
-      throw new InvalidSettingError('magneticStoreRetentionDays', magnetic, 'an integer from 1 to 73000');
-    }
+    const memory = checkInteger('memoryStoreRetentionHours', props.memoryStoreRetentionHours ?? 24, 1, 8766);
+    const magnetic = checkInteger('magneticStoreRetentionDays', props.magneticStoreRetentionDays ?? 365, 1, 73_000);
     this.databaseName = props.databaseName;
     this.tableName = props.tableName ?? 'window_results';
     const database = new timestream.CfnDatabase(this, 'Database', {

@@ -365,7 +365,7 @@ describe('warehouse delivery', () => {
     expect(input.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
     const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText)![1]!;
     const presto = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
-    expect(presto.originalSql).toBe(s.stack.catalog.eventsViewSql);
+    expect(presto.originalSql).toBe(s.stack.pipeline.catalog.eventsViewSql);
     expect(presto.originalSql).toContain(
       'row_number() OVER (PARTITION BY dt, hour, sf_uid ORDER BY sf_arrival_time, length(sf_sequence), sf_sequence)',
     );

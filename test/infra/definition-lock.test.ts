@@ -17,7 +17,7 @@ import {
   tumbling,
   type WindowSpec,
 } from '../../core';
-import { DefinitionCheckError, InvalidSettingError, settingsFromContext } from '../../lib';
+import { DefinitionCheckError, SettingError, settingsFromContext } from '../../lib';
 import { ClickEvent } from '../../pipelines/clickstream';
 import { buildStack, CLICKSTREAM_PATH, synthStack } from './stack-fixture';
 
@@ -156,7 +156,7 @@ describe('synth refuses an incompatible definition change (against pipelines/cli
       aggregates: { events: count() },
     }) as Pipeline;
     expect(() => build(other)).toThrow(/is the lock of pipeline "clickstream", not "other"/);
-    expect(() => build(clickstreamWith({}), { definitionLock: 42 })).toThrow(InvalidSettingError);
+    expect(() => build(clickstreamWith({}), { definitionLock: 42 })).toThrow(SettingError);
     expect(() => build(clickstreamWith({}), { definitionLock: 42 })).toThrow(
       /definitionLock: expected the path of a lock file, or false, got 42/,
     );

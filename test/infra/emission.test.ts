@@ -313,14 +313,20 @@ describe('emission with the default settings', () => {
   it('emitter and closer alarms carry their dimensions and notify the alarm topic', () => {
     const failed = logicalIdOf(s.template, 'AWS::SQS::Queue', (p) => p.QueueName === 'clickstream-emitter-failed');
     const expected = [
-      ['AWS/Lambda', 'Errors', '-emitter-', { FunctionName: { Ref: ids.emitter } }, 0],
-      ['AWS/Lambda', 'IteratorAge', '-emitter-', { FunctionName: { Ref: ids.emitter } }, 60_000],
-      ['AWS/Lambda', 'Errors', '-closer-', { FunctionName: { Ref: ids.closer } }, 0],
-      [METRIC_NAMESPACE, SINK_DELIVERY_FAILURES_METRIC, 'sink-delivery', { pipeline: 'clickstream' }, 0],
+      ['AWS/Lambda', 'Errors', '-Emitter-', { FunctionName: { Ref: ids.emitter } }, 0],
+      ['AWS/Lambda', 'IteratorAge', '-Emitter-', { FunctionName: { Ref: ids.emitter } }, 60_000],
+      ['AWS/Lambda', 'Errors', '-Closer-', { FunctionName: { Ref: ids.closer } }, 0],
+      [
+        METRIC_NAMESPACE,
+        SINK_DELIVERY_FAILURES_METRIC,
+        '-EmitterDelivery-SinkDeliveryFailures-',
+        { pipeline: 'clickstream' },
+        0,
+      ],
       [
         'AWS/SQS',
         'ApproximateNumberOfMessagesVisible',
-        'emitter-failed',
+        '-EmitterDelivery-EmitterFailedRecords-',
         { QueueName: { 'Fn::GetAtt': [failed, 'QueueName'] } },
         0,
       ],
@@ -359,7 +365,7 @@ describe('emission with the default settings', () => {
     expect(section).toContain('clickstream-aggregates');
     // The alarm status widget lists the five emitter/closer alarms.
     const emissionAlarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').filter(([, a]) =>
-      /^streamfold-clickstream-(emitter|closer|sink)-/.test(a.Properties.AlarmName),
+      /^streamfold-clickstream-(Emitter|Closer|EmitterDelivery)-/.test(a.Properties.AlarmName),
     );
     expect(emissionAlarms).toHaveLength(5);
     for (const [id] of emissionAlarms) expect(section).toContain(`"Fn::GetAtt":["${id}","Arn"]`);

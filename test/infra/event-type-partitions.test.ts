@@ -12,10 +12,10 @@ import {
   eventTypePartitionOf,
   eventTypeQuery,
   eventTypesFromSchema,
-  InvalidSettingError,
   MAX_EVENT_TYPES,
   OTHER_EVENT_TYPE,
   partitionValueOf,
+  SettingError,
 } from '../../lib';
 import { ClickEvent } from '../../pipelines/clickstream';
 import { buildStack, CLICKSTREAM_PATH, resourcesOf, synthStack } from './stack-fixture';
@@ -72,7 +72,7 @@ describe('eventTypesFromSchema', () => {
       ['many', /eventTypeField: expected an enum of at most 100 values \(it has 101; .* got "many"/],
       ['type | halt', /eventTypeField: expected a top-level field name .* got "type \| halt"/],
     ])('the field is %s', (field, message) => {
-      expect(() => eventTypesFromSchema(schema, field)).toThrow(InvalidSettingError);
+      expect(() => eventTypesFromSchema(schema, field)).toThrow(SettingError);
       expect(() => eventTypesFromSchema(schema, field)).toThrow(message);
     });
 
@@ -153,7 +153,7 @@ describe('bounded partitions in the stack (clean events and the raw copy)', () =
     [{ eventTypeField: 'page' }, /eventTypeField: expected a field whose schema is an enum .* got "page"/],
     [free, /eventTypeField: expected a field whose schema is an enum .* got "type"/],
   ])('fails at synth when the field has no enum: %o', (props, message) => {
-    expect(() => buildStack(props)).toThrow(InvalidSettingError);
+    expect(() => buildStack(props)).toThrow(SettingError);
     expect(() => buildStack(props)).toThrow(message);
   });
 

@@ -9,8 +9,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   addPipelineStacks,
-  InvalidSettingError,
   PipelineFileError,
+  SettingError,
   StreamfoldPipeline,
   StreamfoldStack,
   settingsFromContext,
@@ -88,7 +88,7 @@ describe('StreamfoldPipeline', () => {
     const tooBig = { ...orders, deploy: { ...orders.deploy, batchSize: 20_000 } };
     const build = () =>
       new StreamfoldPipeline(new Stack(noBundling(), 's'), 'O', { pipeline: tooBig, definition: ORDERS });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow('batchSize: expected an integer from 1 to 10000, got 20000');
   });
 });
@@ -153,7 +153,7 @@ describe('deploy section: warehouse, MSK pollers, producer principal, raw copy',
         pipeline: withDeploy({ warehouse: 'snowflake', snowflakeAccountUrl: SNOWFLAKE.snowflakeAccountUrl }),
         definition: ORDERS,
       });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(/\(context snowflakeSecretArn\)/);
   });
 });

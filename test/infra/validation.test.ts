@@ -15,9 +15,9 @@ import {
   CONTEXT_KEYS,
   Emission,
   estimatedEventBytes,
-  InvalidSettingError,
   PipelineProcessor,
   ProcessorEntryError,
+  SettingError,
   SideOutputQueues,
   StateTables,
   settingsFromContext,
@@ -109,8 +109,13 @@ describe('fails if', () => {
     [{ idleTimeout: Duration.millis(500) }, /idleTimeout: expected from 1 second to 1 day, got "0.5 seconds"/],
     [{ idleTimeout: Duration.days(2) }, /idleTimeout: .* got "172800 seconds"/],
     [{ alarmThresholds: { emitterIteratorAgeMs: -1 } }, /alarmThresholds.emitterIteratorAgeMs: .* got -1/],
+    // The emitter's iterator-age alarm threshold (was Emission's `iteratorAgeAlarmMs`; the alarm is the facade's now).
+    [
+      { alarmThresholds: { emitterIteratorAgeMs: Number.POSITIVE_INFINITY } },
+      /alarmThresholds.emitterIteratorAgeMs: expected a finite number ≥ 0, got Infinity/,
+    ],
   ])('%o', (props, message) => {
-    expect(() => buildStack(props)).toThrow(InvalidSettingError);
+    expect(() => buildStack(props)).toThrow(SettingError);
     expect(() => buildStack(props)).toThrow(message);
   });
 
@@ -155,7 +160,7 @@ describe('fails if (PipelineProcessor construct)', () => {
     [{ writeConcurrency: 1.5 }, /writeConcurrency: expected an integer from 1 to 256, got 1.5/],
     [{ mskPollers: { minimum: 1 } }, /mskPollers: expected no MSK pollers with a Kinesis source, got \{"minimum":1\}/],
   ])('%o', (props, message) => {
-    expect(() => processor(props)).toThrow(InvalidSettingError);
+    expect(() => processor(props)).toThrow(SettingError);
     expect(() => processor(props)).toThrow(message);
   });
 
@@ -174,7 +179,7 @@ describe('fails if (PipelineProcessor construct)', () => {
     [{ minimum: 20 }, /mskPollers: expected a minimum no larger than the maximum, got \{"minimum":20,"maximum":10\}/],
   ])('MSK pollers %o', (mskPollers, message) => {
     const check = () => validateProcessorSettings({ pipeline: clickstream, sourceKind: 'msk', mskPollers });
-    expect(check).toThrow(InvalidSettingError);
+    expect(check).toThrow(SettingError);
     expect(check).toThrow(message);
   });
 
@@ -189,7 +194,7 @@ describe('fails if (PipelineProcessor construct)', () => {
 describe('fails if (MSK Serverless and Firehose)', () => {
   it('raw-event delivery is asked for with a created MSK Serverless cluster', () => {
     const build = () => buildStack({ ingestion: 'msk', rawEventDelivery: true });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(
       /rawEventDelivery: expected false with a created MSK Serverless cluster \(Firehose reads MSK only over multi-VPC private connectivity.*\), got true/,
     );
@@ -203,7 +208,6 @@ describe('fails if (Emission construct)', () => {
     [{ batchSize: 0 }, /batchSize: expected an integer from 1 to 10000, got 0/],
     [{ retryAttempts: -1 }, /retryAttempts: expected an integer from 0 to 10000, got -1/],
     [{ memorySize: 100 }, /memorySize: expected an integer from 128 to 10240, got 100/],
-    [{ iteratorAgeAlarmMs: 1.5 }, /iteratorAgeAlarmMs: expected an integer from 0 to 604800000, got 1.5/],
     [{ maxRecordAge: Duration.seconds(59) }, /maxRecordAge: expected from 60 seconds to 7 days, got "59 seconds"/],
     [
       { warehouse: { bucket: undefined as never, databaseName: 'db', bufferingInterval: Duration.seconds(901) } },
@@ -214,7 +218,7 @@ describe('fails if (Emission construct)', () => {
       /warehouse.tableName: expected lowercase letters, digits and _, got "Results-Table"/,
     ],
   ])('%o', (props, message) => {
-    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(InvalidSettingError);
+    expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(SettingError);
     expect(() => validateEmissionSettings({ ...base, ...props })).toThrow(message);
   });
 
@@ -233,7 +237,7 @@ describe('fails if (Emission construct)', () => {
         stateTable: table,
         dedupeTable: table,
       });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(/stateTable: expected a table with a stream \(NEW_AND_OLD_IMAGES\), got "s\/T"/);
   });
 

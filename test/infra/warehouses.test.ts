@@ -8,8 +8,8 @@ import { Duration } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   FIREHOSE_DESTINATION_METRICS,
-  InvalidSettingError,
   type RedshiftSettings,
+  SettingError,
   type SnowflakeSettings,
   settingsFromContext,
 } from '../../lib';
@@ -260,23 +260,23 @@ describe('fails if (warehouse settings)', () => {
   it.each([
     [
       'accountUrl',
-      /snowflake.accountUrl \(context snowflakeAccountUrl\): expected https:\/\/<account>.snowflakecomputing.com, got undefined/,
+      /snowflake.accountUrl \(context snowflakeAccountUrl\): not set; expected https:\/\/<account>.snowflakecomputing.com$/,
     ],
-    ['secretArn', /snowflake.secretArn \(context snowflakeSecretArn\): expected the full ARN .* got undefined/],
+    ['secretArn', /snowflake.secretArn \(context snowflakeSecretArn\): not set; expected the full ARN .*/],
     [
       'database',
-      /snowflake.database \(context snowflakeDatabase\): expected an unquoted Snowflake identifier .* got undefined/,
+      /snowflake.database \(context snowflakeDatabase\): not set; expected an unquoted Snowflake identifier .*/,
     ],
-    ['schema', /snowflake.schema \(context snowflakeSchema\): .* got undefined/],
-    ['table', /snowflake.table \(context snowflakeTable\): .* got undefined/],
+    ['schema', /snowflake.schema \(context snowflakeSchema\): not set; expected .*/],
+    ['table', /snowflake.table \(context snowflakeTable\): not set; expected .*/],
   ])('snowflake: %s is missing', (key, message) => {
     const build = () => buildStack({ warehouse: 'snowflake', snowflake: missing(SNOWFLAKE, key) as never });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(message);
   });
 
   it('snowflake: no settings at all (names the first one needed)', () => {
-    expect(() => buildStack({ warehouse: 'snowflake' })).toThrow(/snowflake.accountUrl .* got undefined/);
+    expect(() => buildStack({ warehouse: 'snowflake' })).toThrow(/snowflake.accountUrl .*: not set; expected /);
   });
 
   it.each([
@@ -293,20 +293,20 @@ describe('fails if (warehouse settings)', () => {
     [{ bufferingInterval: Duration.seconds(901) }, /snowflake.bufferingInterval: .* got "901 seconds"/],
   ])('snowflake: %o', (override, message) => {
     const build = () => buildStack({ warehouse: 'snowflake', snowflake: { ...SNOWFLAKE, ...override } });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(message);
   });
 
   it.each([
     [
       'jdbcUrl',
-      /redshift.jdbcUrl \(context redshiftJdbcUrl\): expected jdbc:redshift:\/\/<endpoint>:<port>\/<database>, got undefined/,
+      /redshift.jdbcUrl \(context redshiftJdbcUrl\): not set; expected jdbc:redshift:\/\/<endpoint>:<port>\/<database>$/,
     ],
-    ['secretArn', /redshift.secretArn \(context redshiftSecretArn\): expected the full ARN .* got undefined/],
-    ['table', /redshift.table \(context redshiftTable\): expected schema.table or table .* got undefined/],
+    ['secretArn', /redshift.secretArn \(context redshiftSecretArn\): not set; expected the full ARN .*/],
+    ['table', /redshift.table \(context redshiftTable\): not set; expected schema.table or table .*/],
   ])('redshift: %s is missing', (key, message) => {
     const build = () => buildStack({ warehouse: 'redshift', redshift: missing(REDSHIFT, key) as never });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(message);
   });
 
@@ -317,7 +317,7 @@ describe('fails if (warehouse settings)', () => {
     [{ copyOptions: "JSON 'auto'; DROP TABLE x" }, /redshift.copyOptions: expected COPY options without ";"/],
   ])('redshift: %o', (override, message) => {
     const build = () => buildStack({ warehouse: 'redshift', redshift: { ...REDSHIFT, ...override } });
-    expect(build).toThrow(InvalidSettingError);
+    expect(build).toThrow(SettingError);
     expect(build).toThrow(message);
   });
 
