@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { fullJitterDelay, isRetryableError } from './backoff';
 import { defaultSerialize, type Entry, takeRequest, toEntry } from './entries';
@@ -87,8 +88,6 @@ export interface Producer<E> {
   /** A snapshot of the counters. */
   counters(): ProducerCounters;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Create a producer: PutRecords batching (≤ 500 records and ≤ 5 MiB per request), partition key from a function,
