@@ -35,3 +35,21 @@ export const MAPPING_DEFAULTS = {
   /** Concurrent batches per shard. */
   parallelizationFactor: 1,
 } as const;
+
+/**
+ * Defaults of the emitter's DynamoDB stream event source mapping, shared by the CDK construct (lib/emission.ts) and
+ * the local stream poller (local/runtime/stream-poller.ts): after the retries, a failing batch's metadata goes to the
+ * on-failure destination (an SQS queue deployed, `<dir>/side-outputs/emitter-failed.jsonl` locally).
+ */
+export const EMITTER_MAPPING_DEFAULTS = {
+  /** Stream records per invocation. */
+  batchSize: FUNCTION_DEFAULTS.emitterBatchSize,
+  /** Retries of a failing batch before its range goes to the failure destination (never infinite). */
+  retryAttempts: 10,
+  /** Oldest record the mapping still delivers, hours. */
+  maxRecordAgeHours: 24,
+  /** Split a failing batch in two. */
+  bisectBatchOnError: true,
+  /** The emitter reports the first record it could not handle (`batchItemFailures`). */
+  reportBatchItemFailures: true,
+} as const;

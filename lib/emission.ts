@@ -31,7 +31,7 @@ import {
 } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { SettingError } from '../core/errors';
-import { FUNCTION_DEFAULTS } from '../core/function-defaults';
+import { EMITTER_MAPPING_DEFAULTS, FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
 import type { LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
@@ -402,8 +402,8 @@ export class Emission extends Construct {
       batchSize: props.batchSize ?? FUNCTION_DEFAULTS.emitterBatchSize,
       maxBatchingWindow: Duration.seconds(1),
       bisectBatchOnError: true,
-      retryAttempts: props.retryAttempts ?? 10,
-      maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
+      retryAttempts: props.retryAttempts ?? EMITTER_MAPPING_DEFAULTS.retryAttempts,
+      maxRecordAge: props.maxRecordAge ?? Duration.hours(EMITTER_MAPPING_DEFAULTS.maxRecordAgeHours),
       reportBatchItemFailures: true,
       parallelizationFactor: 1,
       onFailure: new sources.SqsDlq(this.failedQueue),

@@ -55,7 +55,15 @@ export function meteredClient<C extends { send: unknown }>(
   });
 }
 
-function record(meter: CostMeter, component: string, service: string, name: string, input: Input, out: Input): void {
+/** Kinesis, Firehose and DynamoDB Streams calls; false for another call. */
+function recordStream(
+  meter: CostMeter,
+  component: string,
+  service: string,
+  name: string,
+  input: Input,
+  out: Input,
+): boolean {
   switch (name) {
     case 'PutRecordsCommand': {
       const failed = (out.Records as { ErrorCode?: string }[] | undefined) ?? [];
@@ -63,7 +71,7 @@ function record(meter: CostMeter, component: string, service: string, name: stri
         .filter((_, i) => failed[i]?.ErrorCode === undefined)
         .map((r) => bytesOf(r.Data) + utf8(r.PartitionKey));
       meter.kinesisPut(component, streamOf(input), sizes);
-      return;
+      return true;
     }
     case 'PutRecordCommand':
       if (service === 'FirehoseClient') {
@@ -71,7 +79,7 @@ function record(meter: CostMeter, component: string, service: string, name: stri
       } else {
         meter.kinesisPut(component, streamOf(input), [bytesOf(input.Data) + utf8(input.PartitionKey as string)]);
       }
-      return;
+      return true;
     case 'GetRecordsCommand': {
       const records = (out.Records ?? []) as { Data?: unknown; PartitionKey?: string }[];
       if (service === 'DynamoDBStreamsClient') {
@@ -83,7 +91,7 @@ function record(meter: CostMeter, component: string, service: string, name: stri
           records.map((r) => bytesOf(r.Data) + utf8(r.PartitionKey)),
         );
       }
-      return;
+      return true;
     }
     case 'PutRecordBatchCommand': {
       const responses = (out.RequestResponses ?? []) as { ErrorCode?: string }[];
@@ -91,8 +99,23 @@ function record(meter: CostMeter, component: string, service: string, name: stri
         .filter((_, i) => responses[i]?.ErrorCode === undefined)
         .map((r) => bytesOf(r.Data));
       meter.firehosePut(component, String(input.DeliveryStreamName), sizes);
-      return;
+      return true;
     }
+    default:
+      return false;
+  }
+}
+
+/** SQS, SNS and EventBridge calls; false for another call. */
+function recordMessage(
+  meter: CostMeter,
+  component: string,
+  _service: string,
+  name: string,
+  input: Input,
+  _out: Input,
+): boolean {
+  switch (name) {
     case 'SendMessageBatchCommand':
       meter.sqsCall(
         component,
@@ -101,12 +124,12 @@ function record(meter: CostMeter, component: string, service: string, name: stri
           (e) => utf8(e.MessageBody as string) + attributeBytes(e.MessageAttributes),
         ),
       );
-      return;
+      return true;
     case 'SendMessageCommand':
       meter.sqsCall(component, lastSegment(input.QueueUrl), [
         utf8(input.MessageBody as string) + attributeBytes(input.MessageAttributes),
       ]);
-      return;
+      return true;
     case 'PublishBatchCommand':
       meter.snsCall(
         component,
@@ -115,12 +138,12 @@ function record(meter: CostMeter, component: string, service: string, name: stri
           (e) => utf8(e.Message as string) + attributeBytes(e.MessageAttributes),
         ),
       );
-      return;
+      return true;
     case 'PublishCommand':
       meter.snsCall(component, lastSegment(input.TopicArn), [
         utf8(input.Message as string) + attributeBytes(input.MessageAttributes),
       ]);
-      return;
+      return true;
     case 'PutEventsCommand':
       meter.eventBridgeCall(
         component,
@@ -133,23 +156,45 @@ function record(meter: CostMeter, component: string, service: string, name: stri
             ((e.Resources as string[] | undefined) ?? []).reduce((n, r) => n + utf8(r), 0),
         ),
       );
-      return;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** S3 calls; false for another call. */
+function recordObject(
+  meter: CostMeter,
+  component: string,
+  _service: string,
+  name: string,
+  input: Input,
+  _out: Input,
+): boolean {
+  switch (name) {
     case 'PutObjectCommand':
       meter.s3(component, String(input.Bucket), 'put');
-      return;
+      return true;
     case 'GetObjectCommand':
       meter.s3(component, String(input.Bucket), 'get');
-      return;
+      return true;
     case 'ListObjectsV2Command':
       meter.s3(component, String(input.Bucket), 'list');
-      return;
+      return true;
     case 'DeleteObjectCommand':
     case 'DeleteObjectsCommand':
       // Deletes are free on S3; counted for the record.
       meter.s3(component, String(input.Bucket), 'delete');
-      return;
+      return true;
     default:
-      return; // describe/list calls of the control plane: not billed per request
+      return false;
+  }
+}
+
+/** Meter one call by its command name (describe/list calls of the control plane are not billed per request). */
+function record(meter: CostMeter, component: string, service: string, name: string, input: Input, out: Input): void {
+  for (const recorder of [recordStream, recordMessage, recordObject]) {
+    if (recorder(meter, component, service, name, input, out)) return;
   }
 }
 

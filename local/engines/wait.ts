@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineStartError } from './errors';
 import type { ManagedProcess } from './process';
 
@@ -26,7 +27,7 @@ export async function waitUntilReady(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
   await managed.stop();
   throw new EngineStartError(managed.name, `it did not answer within ${timeoutMs} ms`, managed.output, {

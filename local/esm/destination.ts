@@ -39,13 +39,13 @@ export interface KinesisFailureRecord {
 }
 
 /** Where failure records go (`DestinationConfig.OnFailure`): an SQS queue, SNS topic or S3 bucket on AWS. */
-export interface FailureDestination {
-  send(record: KinesisFailureRecord): Promise<void>;
+export interface FailureDestination<T = KinesisFailureRecord> {
+  send(record: T): Promise<void>;
 }
 
 /** Inputs for {@link buildFailureRecord}. */
 export interface FailureRecordInput {
-  records: readonly PolledRecord[];
+  records: readonly Pick<PolledRecord, 'shardId' | 'sequenceNumber' | 'arrivalMs'>[];
   condition: FailureCondition;
   invokeCount: number;
   functionArn: string;
@@ -103,7 +103,7 @@ export function memoryDestination(): MemoryDestination {
 }
 
 /** A destination that appends each failure record as one JSON line to `path` (parent folders are created). */
-export function jsonlFileDestination(path: string): FailureDestination {
+export function jsonlFileDestination<T = KinesisFailureRecord>(path: string): FailureDestination<T> {
   let ready: Promise<unknown> | undefined;
   return {
     send: async (record) => {

@@ -12,6 +12,7 @@ export {
   buildFailureRecord,
   type FailureCondition,
   type FailureDestination,
+  type FailureRecordInput,
   jsonlFileDestination,
   type KinesisFailureRecord,
   type MemoryDestination,
@@ -22,4 +23,12 @@ export { buildEvent, eventSize, type PolledRecord, toPolledRecord } from './even
 export { type DrainOptions, EventSourceMapping } from './event-source-mapping';
 export type { KinesisSendClient } from './kinesis-api';
 export { laneFor } from './lanes';
-export { type Batch, type InvocationOutcome, interpretResponse, nextStep, splitExpired } from './retry-policy';
+export {
+  type Batch,
+  type InvocationOutcome,
+  interpretResponse,
+  nextStep,
+  type RetrySettings,
+  type SequencedRecord,
+  splitExpired,
+} from './retry-policy';

@@ -1,8 +1,15 @@
 import type { PolledRecord } from './event-builder';
 
+/** What the retry rules read of a stream record (a Kinesis or a DynamoDB stream record). */
+export interface SequencedRecord {
+  sequenceNumber: string;
+  /** Arrival in the stream, ms since the epoch. */
+  arrivalMs: number;
+}
+
 /** A batch as the lane tracks it: its records (in shard order), retries consumed, and invocations so far. */
-export interface Batch {
-  records: PolledRecord[];
+export interface Batch<R extends SequencedRecord = PolledRecord> {
+  records: R[];
   /** Retries already consumed by these records (bisecting does not consume any). */
   retries: number;
   /** Invocations that carried these records (reported as `approximateInvokeCount`). */
@@ -19,11 +26,11 @@ export type InvocationOutcome =
   | { kind: 'partial'; failedIndex: number };
 
 /** What the lane does next with a batch. */
-export type NextStep =
+export type NextStep<R extends SequencedRecord = PolledRecord> =
   | { kind: 'done' }
-  | { kind: 'retry'; batch: Batch }
-  | { kind: 'bisect'; halves: [Batch, Batch] }
-  | { kind: 'discard'; batch: Batch; condition: 'RetryAttemptsExhausted' };
+  | { kind: 'retry'; batch: Batch<R> }
+  | { kind: 'bisect'; halves: [Batch<R>, Batch<R>] }
+  | { kind: 'discard'; batch: Batch<R>; condition: 'RetryAttemptsExhausted' };
 
 /** The retry settings the policy reads. */
 export interface RetrySettings {
@@ -43,7 +50,7 @@ export interface RetrySettings {
  */
 export function interpretResponse(
   response: unknown,
-  records: readonly PolledRecord[],
+  records: readonly SequencedRecord[],
   reportBatchItemFailures: boolean,
 ): InvocationOutcome {
   if (!reportBatchItemFailures || response === null || typeof response !== 'object') return { kind: 'success' };
@@ -70,7 +77,7 @@ export function interpretResponse(
   return { kind: 'partial', failedIndex: lowest };
 }
 
-function exhausted(batch: Batch, settings: RetrySettings): boolean {
+function exhausted(batch: Batch<SequencedRecord>, settings: RetrySettings): boolean {
   return settings.maximumRetryAttempts !== -1 && batch.retries >= settings.maximumRetryAttempts;
 }
 
@@ -84,10 +91,14 @@ function exhausted(batch: Batch, settings: RetrySettings): boolean {
  * - a partial failure retries only the records from the lowest failed one (the checkpoint moves past the others),
  *   consuming one retry.
  */
-export function nextStep(batch: Batch, outcome: InvocationOutcome, settings: RetrySettings): NextStep {
+export function nextStep<R extends SequencedRecord>(
+  batch: Batch<R>,
+  outcome: InvocationOutcome,
+  settings: RetrySettings,
+): NextStep<R> {
   if (outcome.kind === 'success') return { kind: 'done' };
   if (outcome.kind === 'partial') {
-    const rest: Batch = { ...batch, records: batch.records.slice(outcome.failedIndex) };
+    const rest: Batch<R> = { ...batch, records: batch.records.slice(outcome.failedIndex) };
     if (exhausted(batch, settings)) return { kind: 'discard', batch: rest, condition: 'RetryAttemptsExhausted' };
     return { kind: 'retry', batch: { ...rest, retries: batch.retries + 1 } };
   }
@@ -109,11 +120,11 @@ export function nextStep(batch: Batch, outcome: InvocationOutcome, settings: Ret
  * Split off the records older than MaximumRecordAgeInSeconds (-1 = never): the leading records whose arrival is more
  * than `maxAgeSeconds` before `nowMs`. Arrival times grow along a shard, so the expired records are a prefix.
  */
-export function splitExpired(
-  records: readonly PolledRecord[],
+export function splitExpired<R extends SequencedRecord>(
+  records: readonly R[],
   nowMs: number,
   maxAgeSeconds: number,
-): [expired: PolledRecord[], fresh: PolledRecord[]] {
+): [expired: R[], fresh: R[]] {
   if (maxAgeSeconds < 0) return [[], [...records]];
   let cut = 0;
   while (cut < records.length && nowMs - (records[cut]?.arrivalMs ?? nowMs) > maxAgeSeconds * 1000) cut++;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { fullJitterDelay, isRetryableError } from './backoff';
 import { defaultSerialize, type Entry, takeRequest, toEntry } from './entries';
@@ -88,7 +89,187 @@ export interface Producer<E> {
   counters(): ProducerCounters;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The producer's settings with their defaults. */
+function settingsOf<E>(options: ProducerOptions<E>) {
+  return {
+    maxInFlight: options.maxInFlight ?? 4,
+    maxRetries: options.maxRetries ?? 8,
+    baseDelayMs: options.baseDelayMs ?? 100,
+    maxDelayMs: options.maxDelayMs ?? 5000,
+    lingerMs: options.lingerMs ?? 50,
+    maxBuffered: options.maxBufferedRecords ?? 10_000,
+    random: options.random ?? Math.random,
+    serialize: options.serialize ?? (defaultSerialize as (event: E) => Uint8Array | string),
+  };
+}
+
+/** The entries a PutRecords answer reports failed, with the first error; the others are counted as sent. */
+interface PutAnswer<E> {
+  failed: Entry<E>[];
+  errorCode: string;
+  errorMessage: string;
+}
+
+/** A producer of PutRecords requests (see {@link createProducer}). */
+class BufferedProducer<E> implements Producer<E> {
+  readonly #options: ProducerOptions<E>;
+  readonly #settings: ReturnType<typeof settingsOf<E>>;
+  readonly #buffer: Entry<E>[] = [];
+  readonly #counts = { sent: 0, retried: 0, failed: 0, bytes: 0, requests: 0 };
+  #bufferedBytes = 0;
+  #inFlight = 0;
+  #oldestAt = 0;
+  #flushing = 0;
+  #closed = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  #failures: FailedRecord<E>[] = [];
+  #waiters: Array<() => void> = [];
+
+  constructor(options: ProducerOptions<E>) {
+    this.#options = options;
+    this.#settings = settingsOf(options);
+  }
+
+  send = async (event: E): Promise<void> => {
+    if (this.#closed) throw new ProducerClosedError(this.#options.streamName);
+    const entry = toEntry(event, this.#options.partitionKey(event), this.#settings.serialize(event));
+    while (this.#buffer.length >= this.#settings.maxBuffered) {
+      this.#pump();
+      await this.#waitForChange();
+    }
+    if (this.#buffer.length === 0) this.#oldestAt = Date.now();
+    this.#buffer.push(entry);
+    this.#bufferedBytes += entry.size;
+    if (this.#isFull() || this.#lingerTimer === undefined) this.#pump();
+  };
+
+  sendMany = async (events: Iterable<E> | AsyncIterable<E>): Promise<void> => {
+    for await (const event of events) await this.send(event);
+  };
+
+  flush = async (): Promise<ProducerCounters> => {
+    this.#flushing++;
+    try {
+      while (this.#buffer.length > 0 || this.#inFlight > 0) {
+        this.#pump();
+        await this.#waitForChange();
+      }
+    } finally {
+      this.#flushing--;
+    }
+    const failed = this.#failures;
+    this.#failures = [];
+    const first = failed[0];
+    if (first !== undefined) throw new ProducerDeliveryError(failed.length, first.errorCode, first.errorMessage);
+    return this.counters();
+  };
+
+  close = async (): Promise<ProducerCounters> => {
+    try {
+      return await this.flush();
+    } finally {
+      this.#closed = true;
+      if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    }
+  };
+
+  counters = (): ProducerCounters => ({ ...this.#counts, buffered: this.#buffer.length, inFlight: this.#inFlight });
+
+  /** The buffer already fills a request: 500 records, or more than 5 MiB (only possible below 500 records). */
+  #isFull(): boolean {
+    return this.#buffer.length >= MAX_RECORDS_PER_REQUEST || this.#bufferedBytes > MAX_REQUEST_BYTES;
+  }
+
+  #wakeAll(): void {
+    const current = this.#waiters;
+    this.#waiters = [];
+    for (const wake of current) wake();
+  }
+
+  #waitForChange(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Send requests while there is room in flight and the buffer is full, lingered long enough, or flushing. */
+  #pump(): void {
+    const { maxInFlight, lingerMs } = this.#settings;
+    while (this.#inFlight < maxInFlight && this.#buffer.length > 0) {
+      const waited = Date.now() - this.#oldestAt;
+      if (this.#flushing === 0 && !this.#isFull() && waited < lingerMs) {
+        this.#lingerTimer ??= setTimeout(() => {
+          this.#lingerTimer = undefined;
+          this.#pump();
+        }, lingerMs - waited);
+        return;
+      }
+      const request = takeRequest(this.#buffer);
+      for (const entry of request) this.#bufferedBytes -= entry.size;
+      this.#oldestAt = Date.now();
+      this.#inFlight++;
+      void this.#put(request).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+        this.#wakeAll();
+      });
+      this.#wakeAll();
+    }
+  }
+
+  /** One request, then retries of its failed entries (or of all of them after a retryable error) with backoff. */
+  async #put(first: Entry<E>[]): Promise<void> {
+    const { maxRetries, baseDelayMs, maxDelayMs, random } = this.#settings;
+    let entries = first;
+    for (let attempt = 0; ; attempt++) {
+      let answer: PutAnswer<E>;
+      try {
+        answer = await this.#putOnce(entries);
+      } catch (error) {
+        const name = error instanceof Error ? error.name : 'Error';
+        const message = error instanceof Error ? error.message : String(error);
+        if (!isRetryableError(error) || attempt >= maxRetries) return this.#fail(entries, name, message);
+        answer = { failed: entries, errorCode: name, errorMessage: message };
+      }
+      if (answer.failed.length === 0) return;
+      if (attempt >= maxRetries) return this.#fail(answer.failed, answer.errorCode, answer.errorMessage);
+      this.#counts.retried += answer.failed.length;
+      entries = answer.failed;
+      await sleep(fullJitterDelay(attempt, baseDelayMs, maxDelayMs, random));
+    }
+  }
+
+  /** One PutRecords request: counts what Kinesis accepted, returns what it refused. */
+  async #putOnce(entries: Entry<E>[]): Promise<PutAnswer<E>> {
+    this.#counts.requests++;
+    const output: PutRecordsCommandOutput = await this.#options.client.send(
+      new PutRecordsCommand({
+        StreamName: this.#options.streamName,
+        Records: entries.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
+      }),
+    );
+    const answer: PutAnswer<E> = { failed: [], errorCode: '', errorMessage: '' };
+    entries.forEach((entry, i) => {
+      const result = output.Records?.[i];
+      if (result?.ErrorCode) {
+        if (answer.failed.length === 0)
+          [answer.errorCode, answer.errorMessage] = [result.ErrorCode, result.ErrorMessage ?? ''];
+        answer.failed.push(entry);
+      } else {
+        this.#counts.sent++;
+        this.#counts.bytes += entry.size;
+      }
+    });
+    return answer;
+  }
+
+  #fail(entries: Entry<E>[], errorCode: string, errorMessage: string): void {
+    for (const entry of entries) {
+      const failure = { event: entry.event, partitionKey: entry.partitionKey, errorCode, errorMessage };
+      this.#counts.failed++;
+      this.#failures.push(failure);
+      this.#options.onRecordFailed?.(failure);
+    }
+  }
+}
 
 /**
  * Create a producer: PutRecords batching (≤ 500 records and ≤ 5 MiB per request), partition key from a function,
@@ -96,155 +277,5 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * requests in flight and a bounded buffer (backpressure), and counters.
  */
 export function createProducer<E>(options: ProducerOptions<E>): Producer<E> {
-  const maxInFlight = options.maxInFlight ?? 4;
-  const maxRetries = options.maxRetries ?? 8;
-  const baseDelayMs = options.baseDelayMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? 5000;
-  const lingerMs = options.lingerMs ?? 50;
-  const maxBuffered = options.maxBufferedRecords ?? 10_000;
-  const random = options.random ?? Math.random;
-  const serialize = options.serialize ?? (defaultSerialize as (event: E) => Uint8Array | string);
-
-  const buffer: Entry<E>[] = [];
-  const counts = { sent: 0, retried: 0, failed: 0, bytes: 0, requests: 0 };
-  let bufferedBytes = 0;
-  let inFlight = 0;
-  let oldestAt = 0;
-  let flushing = 0;
-  let closed = false;
-  let lingerTimer: NodeJS.Timeout | undefined;
-  let failures: FailedRecord<E>[] = [];
-  let waiters: Array<() => void> = [];
-
-  /** The buffer already fills a request: 500 records, or more than 5 MiB (only possible below 500 records). */
-  const isFull = () => buffer.length >= MAX_RECORDS_PER_REQUEST || bufferedBytes > MAX_REQUEST_BYTES;
-
-  const wakeAll = () => {
-    const current = waiters;
-    waiters = [];
-    for (const wake of current) wake();
-  };
-  const waitForChange = () => new Promise<void>((resolve) => waiters.push(resolve));
-
-  const fail = (entries: Entry<E>[], errorCode: string, errorMessage: string) => {
-    for (const entry of entries) {
-      const failure = { event: entry.event, partitionKey: entry.partitionKey, errorCode, errorMessage };
-      counts.failed++;
-      failures.push(failure);
-      options.onRecordFailed?.(failure);
-    }
-  };
-
-  const put = async (first: Entry<E>[]) => {
-    let entries = first;
-    for (let attempt = 0; ; attempt++) {
-      let output: PutRecordsCommandOutput;
-      counts.requests++;
-      try {
-        output = await options.client.send(
-          new PutRecordsCommand({
-            StreamName: options.streamName,
-            Records: entries.map((e) => ({ Data: e.data, PartitionKey: e.partitionKey })),
-          }),
-        );
-      } catch (error) {
-        const name = error instanceof Error ? error.name : 'Error';
-        const message = error instanceof Error ? error.message : String(error);
-        if (!isRetryableError(error) || attempt >= maxRetries) return fail(entries, name, message);
-        counts.retried += entries.length;
-        await sleep(fullJitterDelay(attempt, baseDelayMs, maxDelayMs, random));
-        continue;
-      }
-      const failed: Entry<E>[] = [];
-      let firstCode = '';
-      let firstMessage = '';
-      entries.forEach((entry, i) => {
-        const result = output.Records?.[i];
-        if (result?.ErrorCode) {
-          if (failed.length === 0) [firstCode, firstMessage] = [result.ErrorCode, result.ErrorMessage ?? ''];
-          failed.push(entry);
-        } else {
-          counts.sent++;
-          counts.bytes += entry.size;
-        }
-      });
-      if (failed.length === 0) return;
-      if (attempt >= maxRetries) return fail(failed, firstCode, firstMessage);
-      counts.retried += failed.length;
-      entries = failed;
-      await sleep(fullJitterDelay(attempt, baseDelayMs, maxDelayMs, random));
-    }
-  };
-
-  const pump = () => {
-    while (inFlight < maxInFlight && buffer.length > 0) {
-      const waited = Date.now() - oldestAt;
-      if (flushing === 0 && !isFull() && waited < lingerMs) {
-        lingerTimer ??= setTimeout(() => {
-          lingerTimer = undefined;
-          pump();
-        }, lingerMs - waited);
-        return;
-      }
-      const request = takeRequest(buffer);
-      for (const entry of request) bufferedBytes -= entry.size;
-      oldestAt = Date.now();
-      inFlight++;
-      void put(request).finally(() => {
-        inFlight--;
-        pump();
-        wakeAll();
-      });
-      wakeAll();
-    }
-  };
-
-  const snapshot = (): ProducerCounters => ({ ...counts, buffered: buffer.length, inFlight });
-
-  const send = async (event: E) => {
-    if (closed) throw new ProducerClosedError(options.streamName);
-    const entry = toEntry(event, options.partitionKey(event), serialize(event));
-    while (buffer.length >= maxBuffered) {
-      pump();
-      await waitForChange();
-    }
-    if (buffer.length === 0) oldestAt = Date.now();
-    buffer.push(entry);
-    bufferedBytes += entry.size;
-    if (isFull() || lingerTimer === undefined) pump();
-  };
-
-  const flush = async () => {
-    flushing++;
-    try {
-      while (buffer.length > 0 || inFlight > 0) {
-        pump();
-        await waitForChange();
-      }
-    } finally {
-      flushing--;
-    }
-    const failed = failures;
-    failures = [];
-    const first = failed[0];
-    if (first !== undefined) throw new ProducerDeliveryError(failed.length, first.errorCode, first.errorMessage);
-    return snapshot();
-  };
-
-  return {
-    send,
-    async sendMany(events) {
-      for await (const event of events) await send(event);
-    },
-    flush,
-    async close() {
-      try {
-        return await flush();
-      } finally {
-        closed = true;
-        if (lingerTimer !== undefined) clearTimeout(lingerTimer);
-      }
-    },
-    counters: snapshot,
-  };
+  return new BufferedProducer(options);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from '../producer/index';
 
 /** Options of {@link driveLines}. */
@@ -10,8 +11,6 @@ export interface DriveOptions {
   /** Stop sending when aborted (lines already handed to the producer are still flushed). */
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Send lines through a producer, paced to `rate` per second, until they run out or `signal` aborts; then flush.

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
@@ -20,8 +21,6 @@ export interface LocalResources {
   /** True when the stream already existed (a run against LocalStack or a reused engine). */
   streamExisted: boolean;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Wait until the stream is ACTIVE. */
 async function waitActive(kinesis: Pick<KinesisClient, 'send'>, stream: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError } from 'commander';
 import type { Pipeline } from '../../../core';
 import { parseDuration } from '../../../core/duration';
@@ -45,7 +46,6 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, sleep(ms).then(() => undefined)]);
 
 /**
