@@ -25,8 +25,6 @@ import {
   EMISSION_ENV,
   EMISSION_METRICS,
   ENV,
-  METRIC_DIMENSION,
-  METRIC_NAMESPACE,
   UNDELIVERED_PREFIX,
 } from '../core/contract';
 import type { Pipeline } from '../core/definition';
