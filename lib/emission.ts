@@ -20,13 +20,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  AGGREGATES_PREFIX,
-  EMISSION_ENV,
-  EMISSION_METRICS,
-  ENV,
-  UNDELIVERED_PREFIX,
-} from '../core/contract';
+import { AGGREGATES_PREFIX, EMISSION_ENV, EMISSION_METRICS, ENV, UNDELIVERED_PREFIX } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { SettingError } from '../core/errors';
 import { EMITTER_MAPPING_DEFAULTS, FUNCTION_DEFAULTS } from '../core/function-defaults';
