@@ -1,12 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { type CleanPartitioning, cleanPartitioningOf, type Pipeline } from '../../core';
 import { SettingError } from '../../core/errors';
 import { MAPPING_DEFAULTS } from '../../core/function-defaults';
 import { type ResourceNames, resourceNames } from '../../core/names';
 import { createKinesisHandler, type ProcessorDeps } from '../../lambdas/processor/index';
+import type { SideOutputSink } from '../../lambdas/side-output/index';
 import { type LocalClients, makeClients } from '../aws-clients';
 import { type EngineEndpoints, type Engines, startEngines } from '../engines/index';
 import { EventSourceMapping, type EventSourceMappingOptions, jsonlFileDestination } from '../esm/index';
@@ -23,6 +25,7 @@ import { lineKeyOf } from './line-key';
 import type { RuntimePlugin } from './plugin';
 import { ensureResources, type LocalResources } from './resources';
 import { removeRunFile, writeRunFile } from './run-file';
+import type { RunMetering } from './run-metering';
 import type { RuntimeSnapshot } from './snapshot';
 import { type LandedStateWrite, tapStateWrites } from './state-tap';
 import { RuntimeStats } from './stats';
@@ -85,6 +88,11 @@ export interface DevRuntimeOptions {
   runFile?: boolean;
   /** Lines for the user (errors that are retried, plugin messages). @default nothing */
   log?: (line: string) => void;
+  /**
+   * Meter every request of the run as AWS would bill it (the snapshot's `bill`); give its `emission` hooks to the
+   * emission plugin too. @default not metered
+   */
+  metering?: RunMetering;
 }
 
 /** Final figures of a run. */
@@ -119,6 +127,188 @@ export interface DevRuntime {
   stop(): Promise<RunSummary>;
 }
 
+/** The processor's (and the plugins') DynamoDB client. */
+type StateClient = Pick<DynamoDBClient, 'send'>;
+
+/** The files of a run: side outputs, the processor's on-failure destination, the warehouse. */
+function filesOf(dir: string): DevRuntime['files'] {
+  return {
+    rejected: join(dir, 'side-outputs', 'rejected.jsonl'),
+    late: join(dir, 'side-outputs', 'late.jsonl'),
+    failed: join(dir, 'side-outputs', 'failed.jsonl'),
+    warehouse: join(dir, 'warehouse'),
+  };
+}
+
+/** What a starting runtime shares between its steps: options, names, clients, and how to undo what it started. */
+interface Startup {
+  options: DevRuntimeOptions;
+  pipeline: Pipeline;
+  dir: string;
+  names: ResourceNames;
+  files: DevRuntime['files'];
+  clients: LocalClients;
+  log: (line: string) => void;
+  /** Undo steps, run in reverse order. */
+  stops: Array<() => Promise<void>>;
+}
+
+/** The processor's clean events into the warehouse (`clean/`), flushed by a 1 s timer; undefined when off. */
+function startCleanEvents(s: Startup): LocalCleanEventsSink | undefined {
+  const { options, log } = s;
+  if (options.warehouse === false) return undefined;
+  const sink = new LocalCleanEventsSink({
+    dir: s.files.warehouse,
+    deliveryStreamName: cleanDeliveryStreamNameOf(s.pipeline.name),
+    bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
+    bufferingBytes: options.warehouse?.bufferingBytes,
+    onError: (error) => log(`[warehouse] clean events: ${(error as Error).message}`),
+  });
+  const timer = setInterval(() => {
+    sink.tick().catch((error) => log(`[warehouse] clean events: ${(error as Error).message}`));
+  }, 1000);
+  timer.unref();
+  // Pushed before the mapping's stop: unwinding stops the mapping first, then writes what is buffered.
+  s.stops.push(async () => {
+    clearInterval(timer);
+    await sink.flush();
+  });
+  return sink;
+}
+
+/** The real Kinesis handler with the runtime's clients and outputs, wrapped to feed the stats (and the meter). */
+function processorInvoker(
+  s: Startup,
+  stats: RuntimeStats,
+  dynamodb: StateClient,
+  cleanEvents: LocalCleanEventsSink | undefined,
+  partitioning: CleanPartitioning,
+) {
+  const { options, files } = s;
+  const metering = options.metering;
+  const sideOutput = (kind: 'rejected' | 'late', sink: SideOutputSink) =>
+    metering ? metering.sideOutput('processor', kind, sink) : sink;
+  const clean = cleanEvents && metering ? metering.cleanEvents(cleanEvents) : cleanEvents;
+  const handler = createKinesisHandler(s.pipeline, {
+    logger: new Logger({ serviceName: s.pipeline.name, logLevel: 'SILENT' }),
+    dynamodb,
+    stateTable: s.names.stateTable,
+    rejected: sideOutput('rejected', new JsonlSideOutput(files.rejected)),
+    late: sideOutput('late', new JsonlSideOutput(files.late)),
+    ...(clean ? { clean, cleanPartitionField: partitioning.field } : {}),
+    ...options.processor,
+    onInvocation: (summary, outcomes) => {
+      stats.onInvocation(summary);
+      options.processor?.onInvocation?.(summary, outcomes);
+    },
+  });
+  return async (event: KinesisStreamEvent, context: Context) => {
+    let response: unknown;
+    stats.onInvocationStart(event);
+    const started = performance.now();
+    try {
+      response = await handler(event, context);
+    } catch (error) {
+      stats.onInvocationDone(event, undefined, true);
+      throw error;
+    } finally {
+      const ms = performance.now() - started;
+      metering?.processorInvoked(event, ms);
+      options.onProcessorInvocation?.(event, ms);
+    }
+    stats.onInvocationDone(event, response, false);
+    return response;
+  };
+}
+
+/** The processor's event source mapping with the CDK app's settings, started. */
+async function startMapping(s: Startup, handler: EventSourceMappingOptions['handler']): Promise<EventSourceMapping> {
+  const { options, log } = s;
+  const mapping = new EventSourceMapping({
+    ...CDK_MAPPING_DEFAULTS,
+    ...options.mapping,
+    client: s.clients.kinesis,
+    streamName: s.names.stream,
+    functionName: `${s.pipeline.name}-processor`,
+    onFailure: options.mapping?.onFailure ?? jsonlFileDestination(s.files.failed),
+    onError: options.mapping?.onError ?? ((error, where) => log(`[esm] ${where}: ${(error as Error).message}`)),
+    handler,
+  });
+  await mapping.start();
+  s.stops.push(() => mapping.stop());
+  return mapping;
+}
+
+/** The raw copy of the stream into the warehouse (`raw/`), when on. */
+async function startRawDelivery(s: Startup, partitioning: CleanPartitioning) {
+  const { options, log } = s;
+  if (options.warehouse === false || options.warehouse?.rawEvents === false) return undefined;
+  const delivery = await startWarehouseDelivery({
+    client: s.clients.kinesis,
+    streamName: s.names.stream,
+    dir: s.files.warehouse,
+    deliveryStreamName: deliveryStreamNameOf(s.pipeline.name),
+    bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
+    bufferingBytes: options.warehouse?.bufferingBytes,
+    eventTypeField: partitioning.field,
+    eventTypes: partitioning.values,
+    onError: (error, where) => log(`[warehouse] ${where}: ${(error as Error).message}`),
+  });
+  s.stops.push(() => delivery.stop());
+  return delivery;
+}
+
+/** Start the plugins (after the mapping), then publish `<dir>/dev-run.json` for `streamfold produce`. */
+async function startPluginsAndRunFile(s: Startup, endpoints: EngineEndpoints, dynamodb: StateClient): Promise<void> {
+  for (const plugin of s.options.plugins ?? []) {
+    const { pipeline, names, dir, log } = s;
+    await plugin.start({ pipeline, names, endpoints, clients: { kinesis: s.clients.kinesis, dynamodb }, dir, log });
+    s.stops.push(() => plugin.stop());
+  }
+  if (!(s.options.runFile ?? true)) return;
+  await writeRunFile(s.dir, {
+    pid: process.pid,
+    pipeline: s.pipeline.name,
+    stream: s.names.stream,
+    endpoints,
+    startedAt: new Date().toISOString(),
+  });
+  s.stops.push(async () => removeRunFile(s.dir));
+}
+
+/** The live figures of a run, from the mapping, producers, warehouse, plugins (and the meter). */
+function statsOf(
+  s: Startup,
+  parts: {
+    mapping: () => EventSourceMapping;
+    producers: Producer<string>[];
+    warehouse: () => WarehouseDelivery | undefined;
+    cleanEvents: LocalCleanEventsSink | undefined;
+  },
+): RuntimeStats {
+  const plugins = s.options.plugins ?? [];
+  const metering = s.options.metering;
+  return new RuntimeStats({
+    esm: () => parts.mapping().counters(),
+    producers: () => parts.producers.map((p): ProducerCounters => p.counters()),
+    warehouse: () => parts.warehouse()?.counters(),
+    cleanEvents: () => parts.cleanEvents?.counters(),
+    plugins: () => plugins.flatMap((p) => (p.status ? [`${p.name}: ${p.status()}`] : [])),
+    ...(metering ? { bill: (events: number) => metering.bill(events) } : {}),
+  });
+}
+
+/** The processor's DynamoDB client: metered (when metering), reporting landed state writes to the stats. */
+function processorDynamoDb(s: Startup, stats: RuntimeStats, fresh: boolean): StateClient {
+  const metering = s.options.metering;
+  const inner = metering ? metering.dynamodb('processor', s.clients.dynamodb) : s.clients.dynamodb;
+  if (metering && fresh) metering.freshTables();
+  return tapStateWrites(inner, s.names.stateTable, (write) => {
+    stats.onStateWrite(write);
+    s.options.onStateWrite?.(write);
+  });
+}
+
 /**
  * Run a pipeline locally: start kinesis-mock and DynamoDB Local (unless endpoints are given or AWS_ENDPOINT_URL is
  * set), create the stream and tables with the CDK app's names, invoke the real Kinesis handler through the local
@@ -132,183 +322,88 @@ export async function startDevRuntime(options: DevRuntimeOptions): Promise<DevRu
   if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) {
     throw new SettingError('shards', shardCount, 'an integer from 1 to 64');
   }
-  const log = options.log ?? (() => {});
-  const names = resourceNames(pipeline);
-  const files = {
-    rejected: join(dir, 'side-outputs', 'rejected.jsonl'),
-    late: join(dir, 'side-outputs', 'late.jsonl'),
-    failed: join(dir, 'side-outputs', 'failed.jsonl'),
-    warehouse: join(dir, 'warehouse'),
-  };
+  const files = filesOf(dir);
   if (options.freshOutputs ?? true) await rm(join(dir, 'side-outputs'), { recursive: true, force: true });
-
   let engines: Engines | undefined;
   const endpoints = options.endpoints ?? (engines = await startEngines()).endpoints;
   const clients = makeClients(endpoints);
-  const stopStarted: Array<() => Promise<void>> = [
-    async () => {
-      clients.destroy();
-      await engines?.stop();
-    },
-  ];
+  const log = options.log ?? (() => {});
+  const s: Startup = { options, pipeline, dir, names: resourceNames(pipeline), files, clients, log, stops: [] };
+  s.stops.push(async () => {
+    clients.destroy();
+    await engines?.stop();
+  });
   const unwind = async () => {
-    for (const stop of stopStarted.reverse()) await stop().catch(() => undefined);
+    for (const stop of s.stops.reverse()) await stop().catch(() => undefined);
   };
-
   try {
-    const resources = await ensureResources(clients, names, shardCount);
+    const resources = await ensureResources(clients, s.names, shardCount);
     const producers: Producer<string>[] = [];
     let mapping: EventSourceMapping | undefined;
     let warehouse: WarehouseDelivery | undefined;
     const partitioning = cleanPartitioningOf(pipeline.schema, options.eventTypeField);
-    let cleanEvents: LocalCleanEventsSink | undefined;
-    if (options.warehouse !== false) {
-      const sink = new LocalCleanEventsSink({
-        dir: files.warehouse,
-        deliveryStreamName: cleanDeliveryStreamNameOf(pipeline.name),
-        bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
-        bufferingBytes: options.warehouse?.bufferingBytes,
-        onError: (error) => log(`[warehouse] clean events: ${(error as Error).message}`),
-      });
-      const timer = setInterval(() => {
-        sink.tick().catch((error) => log(`[warehouse] clean events: ${(error as Error).message}`));
-      }, 1000);
-      timer.unref();
-      // Pushed before the mapping's stop: unwinding stops the mapping first, then writes what is buffered.
-      stopStarted.push(async () => {
-        clearInterval(timer);
-        await sink.flush();
-      });
-      cleanEvents = sink;
-    }
-    const plugins = options.plugins ?? [];
-    const stats = new RuntimeStats({
-      esm: () => mapping!.counters(),
-      producers: () => producers.map((p): ProducerCounters => p.counters()),
-      warehouse: () => warehouse?.counters(),
-      cleanEvents: () => cleanEvents?.counters(),
-      plugins: () => plugins.flatMap((p) => (p.status ? [`${p.name}: ${p.status()}`] : [])),
-    });
-    const dynamodb = tapStateWrites(clients.dynamodb, names.stateTable, (write) => {
-      stats.onStateWrite(write);
-      options.onStateWrite?.(write);
-    });
+    const cleanEvents = startCleanEvents(s);
+    const stats = statsOf(s, { mapping: () => mapping!, producers, warehouse: () => warehouse, cleanEvents });
+    const dynamodb = processorDynamoDb(s, stats, engines !== undefined);
     // The live view shows what the processor's logs and EMF metrics would: keep them off the terminal.
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-    const handler = createKinesisHandler(pipeline, {
-      logger: new Logger({ serviceName: pipeline.name, logLevel: 'SILENT' }),
-      dynamodb,
-      stateTable: names.stateTable,
-      rejected: new JsonlSideOutput(files.rejected),
-      late: new JsonlSideOutput(files.late),
-      ...(cleanEvents ? { clean: cleanEvents, cleanPartitionField: partitioning.field } : {}),
-      ...options.processor,
-      onInvocation: (summary, outcomes) => {
-        stats.onInvocation(summary);
-        options.processor?.onInvocation?.(summary, outcomes);
-      },
-    });
-    const invoke = async (event: KinesisStreamEvent, context: Context) => {
-      let response: unknown;
-      stats.onInvocationStart(event);
-      const started = performance.now();
-      try {
-        response = await handler(event, context);
-      } catch (error) {
-        stats.onInvocationDone(event, undefined, true);
-        throw error;
-      } finally {
-        options.onProcessorInvocation?.(event, performance.now() - started);
-      }
-      stats.onInvocationDone(event, response, false);
-      return response;
-    };
-    mapping = new EventSourceMapping({
-      ...CDK_MAPPING_DEFAULTS,
-      ...options.mapping,
-      client: clients.kinesis,
-      streamName: names.stream,
-      functionName: `${pipeline.name}-processor`,
-      onFailure: options.mapping?.onFailure ?? jsonlFileDestination(files.failed),
-      onError: options.mapping?.onError ?? ((error, where) => log(`[esm] ${where}: ${(error as Error).message}`)),
-      handler: invoke,
-    });
-    await mapping.start();
-    const esm = mapping;
-    stopStarted.push(() => esm.stop());
-    if (options.warehouse !== false && options.warehouse?.rawEvents !== false) {
-      warehouse = await startWarehouseDelivery({
-        client: clients.kinesis,
-        streamName: names.stream,
-        dir: files.warehouse,
-        deliveryStreamName: deliveryStreamNameOf(pipeline.name),
-        bufferingIntervalMs: options.warehouse?.bufferingIntervalMs,
-        bufferingBytes: options.warehouse?.bufferingBytes,
-        eventTypeField: partitioning.field,
-        eventTypes: partitioning.values,
-        onError: (error, where) => log(`[warehouse] ${where}: ${(error as Error).message}`),
-      });
-      const delivery = warehouse;
-      stopStarted.push(() => delivery.stop());
-    }
-    for (const plugin of plugins) {
-      await plugin.start({ pipeline, names, endpoints, clients: { kinesis: clients.kinesis, dynamodb }, dir, log });
-      stopStarted.push(() => plugin.stop());
-    }
-    if (options.runFile ?? true) {
-      await writeRunFile(dir, {
-        pid: process.pid,
-        pipeline: pipeline.name,
-        stream: names.stream,
-        endpoints,
-        startedAt: new Date().toISOString(),
-      });
-      stopStarted.push(async () => removeRunFile(dir));
-    }
-
-    const keyOf = lineKeyOf(pipeline);
-    let stopping: Promise<RunSummary> | undefined;
-    return {
-      pipeline,
-      names,
-      endpoints,
-      resources,
-      clients,
-      mapping: esm,
-      warehouse,
-      cleanEvents,
-      partitioning,
-      files,
-      stats,
-      producer(producerOptions = {}) {
-        const producer = createProducer<string>({
-          ...producerOptions,
-          client: clients.kinesis,
-          streamName: names.stream,
-          partitionKey: keyOf,
-        });
-        producers.push(producer);
-        stats.ownProducers = true;
-        return producer;
-      },
-      snapshot: () => stats.snapshot(),
-      async drain(timeoutMs = 60_000) {
-        await esm.drain({ timeoutMs });
-        await warehouse?.drain(timeoutMs);
-        for (const plugin of plugins) await plugin.drain?.(timeoutMs);
-      },
-      stop() {
-        stopping ??= (async () => {
-          stats.phase = 'stopping';
-          await unwind();
-          stats.phase = 'stopped';
-          return stats.snapshot();
-        })();
-        return stopping;
-      },
-    };
+    mapping = await startMapping(s, processorInvoker(s, stats, dynamodb, cleanEvents, partitioning));
+    warehouse = await startRawDelivery(s, partitioning);
+    await startPluginsAndRunFile(s, endpoints, dynamodb);
+    const started = { resources, endpoints, mapping, warehouse, cleanEvents, partitioning, stats, producers };
+    return runtimeHandle(s, started, unwind);
   } catch (error) {
     await unwind();
     throw error;
   }
+}
+
+/** The {@link DevRuntime} of a started run. */
+function runtimeHandle(
+  s: Startup,
+  started: Pick<
+    DevRuntime,
+    'resources' | 'endpoints' | 'mapping' | 'warehouse' | 'cleanEvents' | 'partitioning' | 'stats'
+  > & { producers: Producer<string>[] },
+  unwind: () => Promise<void>,
+): DevRuntime {
+  const { pipeline, names, clients, files } = s;
+  const { producers, ...parts } = started;
+  const { mapping: esm, warehouse, stats } = parts;
+  const keyOf = lineKeyOf(pipeline);
+  const kinesis = s.options.metering ? s.options.metering.client('producer', clients.kinesis) : clients.kinesis;
+  let stopping: Promise<RunSummary> | undefined;
+  return {
+    ...parts,
+    pipeline,
+    names,
+    clients,
+    files,
+    producer(producerOptions = {}) {
+      const producer = createProducer<string>({
+        ...producerOptions,
+        client: kinesis,
+        streamName: names.stream,
+        partitionKey: keyOf,
+      });
+      producers.push(producer);
+      stats.ownProducers = true;
+      return producer;
+    },
+    snapshot: () => stats.snapshot(),
+    async drain(timeoutMs = 60_000) {
+      await esm.drain({ timeoutMs });
+      await warehouse?.drain(timeoutMs);
+      for (const plugin of s.options.plugins ?? []) await plugin.drain?.(timeoutMs);
+    },
+    stop() {
+      stopping ??= (async () => {
+        stats.phase = 'stopping';
+        await unwind();
+        stats.phase = 'stopped';
+        return stats.snapshot();
+      })();
+      return stopping;
+    },
+  };
 }

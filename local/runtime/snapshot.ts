@@ -1,3 +1,4 @@
+import type { RunBill } from '../cost/run-bill';
 import type { DeliveryCounters, LocalCleanCounters } from '../warehouse/index';
 import type { KeyCount } from './hot-keys';
 
@@ -73,4 +74,6 @@ export interface RuntimeSnapshot {
   target: { events?: number; durationMs?: number };
   /** Extra lines from plugins (e.g. the emitter). */
   pluginLines: string[];
+  /** What the run would cost on AWS (per-request charges), when the runtime meters it (`metering`). */
+  bill?: RunBill;
 }

@@ -1,5 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { InvocationSummary } from '../../lambdas/processor/index';
+import type { RunBill } from '../cost/run-bill';
 import type { EsmCounters } from '../esm/index';
 import type { ProducerCounters } from '../producer/index';
 import type { DeliveryCounters, LocalCleanCounters } from '../warehouse/index';
@@ -16,6 +17,8 @@ export interface StatsSources {
   /** @default - no clean-events counters */
   cleanEvents?: () => LocalCleanCounters | undefined;
   plugins: () => string[];
+  /** What the run would cost on AWS for the events processed so far. @default - not metered */
+  bill?: (events: number) => RunBill;
 }
 
 const RATE_WINDOW_MS = 3000;
@@ -186,6 +189,7 @@ export class RuntimeStats {
       cleanEvents: this.sources.cleanEvents?.(),
       target: this.target,
       pluginLines: this.sources.plugins(),
+      bill: this.sources.bill?.(processed),
     };
   }
 }

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { describeRunBill } from '../cost/run-bill';
 import type { RuntimeSnapshot } from '../runtime/snapshot';
 import { clock, count, decimal, millis, minute, perSecond } from './format';
 
@@ -147,5 +148,8 @@ export function renderLogLine(s: RuntimeSnapshot): string {
 /** The summary printed at the end of a run. */
 export function renderSummary(s: RuntimeSnapshot, options: RenderOptions = {}): string {
   const c = colors(options);
-  return `${c.bold(`streamfold dev summary (${clock(s.elapsedMs)})`)}\n${figuresTable(s, options, true)}`;
+  const lines = [c.bold(`streamfold dev summary (${clock(s.elapsedMs)})`), figuresTable(s, options, true)];
+  for (const line of s.pluginLines) lines.push(line);
+  if (s.bill) lines.push(...describeRunBill(s.bill));
+  return lines.join('\n');
 }
