@@ -22,6 +22,7 @@ export { lineKeyOf } from './line-key';
 export type { PluginContext, RuntimePlugin } from './plugin';
 export { ensureResources, type LocalResources, openShards } from './resources';
 export { type RunFile, readRunFile, removeRunFile, runFilePath, writeRunFile } from './run-file';
+export { RunMetering } from './run-metering';
 export type { AlertLine, RuntimeSnapshot } from './snapshot';
 export { type LandedStateWrite, tapStateWrites } from './state-tap';
 export { RuntimeStats, type StatsSources } from './stats';

@@ -67,6 +67,24 @@ describe('streamfold dev --events 3000, then streamfold query', () => {
     expect(dev.stdout).toContain('(try: npx streamfold query "SELECT count(*), count(DISTINCT eventId) FROM events")');
   });
 
+  it('the summary says what the run would cost on AWS, every request metered', () => {
+    const summary = stripVTControlCharacters(dev.stdout.slice(dev.stdout.lastIndexOf('streamfold dev summary')));
+    const cost = /this run on AWS would cost \$([\d.e-]+) for ([\d,]+) events: \$([\d.e-]+) per million events/.exec(
+      summary,
+    );
+    expect(cost, summary).not.toBeNull();
+    const [usd, events, perMillion] = [Number(cost![1]), Number(cost![2]!.replace(/,/g, '')), Number(cost![3])];
+    expect(events).toBe(EVENTS);
+    expect(usd).toBeGreaterThan(0);
+    // The run's dollars are its price per million events times its events (both printed to two significant digits).
+    expect(Math.abs(usd - (perMillion * events) / 1e6) / usd).toBeLessThan(0.06);
+    const units = /DynamoDB per 1,000 events: ([\d.]+) write units, ([\d.]+) read units/.exec(summary);
+    expect(Number(units?.[1])).toBeGreaterThan(0);
+    // Producer (Kinesis), processor (DynamoDB, Lambda, clean-events Firehose) are all on the bill.
+    expect(summary).toMatch(/per million events: .*dynamodb .*/);
+    for (const service of ['kinesis', 'lambda', 'firehose']) expect(summary).toContain(`${service} $`);
+  });
+
   it('count(*) and count(distinct eventId) of events are equal: each valid event once', async () => {
     const [counts] = await query('select count(*)::INTEGER AS n, count(distinct eventId)::INTEGER AS ids from events');
     const [log] = await query('select count(*)::INTEGER AS n from events_log');

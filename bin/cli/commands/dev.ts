@@ -72,33 +72,107 @@ async function generatorFor(flags: DevFlags, events: number, runMs: number | und
   });
 }
 
-async function runDev(flags: DevFlags, context: CliContext): Promise<{ summary: RunSummary; pipeline: Pipeline }> {
+type LocalRuntime = typeof import('../../../local/runtime/index');
+type Emission = ReturnType<LocalRuntime['emissionPlugin']>;
+
+/** Start the engines, the runtime (metered as AWS would bill it) and the emitter with the closer. */
+async function startRuntime(flags: DevFlags, context: CliContext, pipeline: Pipeline, log: (line: string) => void) {
   // The local runtime (AWS SDK clients, engines, handlers) loads only for this command: the others start faster.
-  const { driveLines, emissionPlugin, startDevRuntime } = await import('../../../local/runtime/index');
-  const { LiveView } = await import('../../../local/view/index');
-  const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
-  const dir = resolve(context.cwd, flags.dir);
-  const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
+  const { emissionPlugin, RunMetering, startDevRuntime } = await import('../../../local/runtime/index');
   context.stderr(
     `streamfold dev: starting kinesis-mock and DynamoDB Local for pipeline '${pipeline.name}' (first start takes ~10-20 s)...\n`,
   );
-  let view: LiveView | undefined;
-  const log = (line: string) => (view ? view.log(line) : context.stderr(`${line}\n`));
+  // Every request of producer, processor, emitter and closer is metered: the summary shows what the run would cost.
+  const metering = new RunMetering(pipeline);
   const emission = flags.emission
     ? emissionPlugin({
         idleTimeoutMs: flags.idleTimeout,
         closerIntervalMs: flags.closerInterval,
         warehouse: { bufferingIntervalMs: flags.warehouseInterval },
+        instrument: metering.emission,
       })
     : undefined;
   const runtime: DevRuntime = await startDevRuntime({
     pipeline,
-    dir,
+    dir: resolve(context.cwd, flags.dir),
     shards: flags.shards,
     warehouse: { bufferingIntervalMs: flags.warehouseInterval },
     plugins: emission ? [emission] : [],
+    metering,
     log,
   });
+  return { runtime, emission };
+}
+
+/** Stop on the first Ctrl-C (abort the run), quit on the second; `release` removes the handlers. */
+function interruptible(stopRun: AbortController, log: (line: string) => void) {
+  const state = { interrupted: false };
+  const onSignal = () => {
+    if (state.interrupted) process.exit(130);
+    state.interrupted = true;
+    log('interrupted: stopping the generator and finishing the batches in flight (Ctrl-C again to quit at once)');
+    stopRun.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  return { state, release };
+}
+
+const aborted = (signal: AbortSignal) => new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+
+/** Send generated events (at --rate) until they run out or the run is stopped. */
+async function generateEvents(
+  flags: DevFlags,
+  runtime: DevRuntime,
+  durationMs: number | undefined,
+  signal: AbortSignal,
+) {
+  const { driveLines } = await import('../../../local/runtime/index');
+  const events =
+    flags.events ?? Math.ceil(((flags.rate > 0 ? flags.rate : 2000) * (durationMs ?? 3_600_000)) / 1000) + 1000;
+  const producer = runtime.producer({ maxInFlight: 1 });
+  const runMs =
+    durationMs ?? (flags.events !== undefined && flags.rate > 0 ? (flags.events / flags.rate) * 1000 : undefined);
+  const items = await generatorFor(flags, events, runMs);
+  const lines = (function* () {
+    for (const item of items) yield item.line;
+  })();
+  const sending = driveLines({ producer, lines, rate: flags.rate > 0 ? flags.rate : undefined, signal });
+  // On Ctrl-C stop producing at once: what was sent is still processed up to the batches in flight.
+  await Promise.race([sending, aborted(signal)]);
+  return { sending };
+}
+
+/** Wait until every record written is processed; then (unless told not to) the closer finalizes the last windows. */
+async function finishInput(
+  flags: DevFlags,
+  runtime: DevRuntime,
+  emission: Emission | undefined,
+  log: (line: string) => void,
+) {
+  log('draining: waiting until every record written is processed...');
+  await runtime.drain(120_000).catch((error: Error) => log(`drain: ${error.message}`));
+  if (emission && flags.closeWindows) {
+    log('end of input: the closer finalizes the last windows (as if their grace period had passed)...');
+    await emission
+      .finish(120_000)
+      .then((windows) => log(`end of input: ${windows} windows finalized`))
+      .catch((error: Error) => log(`finish: ${error.message}`));
+  }
+  if (emission) log(`emission: ${emission.status?.()}`);
+}
+
+async function runDev(flags: DevFlags, context: CliContext): Promise<{ summary: RunSummary; pipeline: Pipeline }> {
+  const { LiveView } = await import('../../../local/view/index');
+  const { pipeline, path } = await loadPipeline(flags.pipeline, context.cwd);
+  const durationMs = flags.duration ?? (flags.generator && flags.events === undefined ? 60_000 : undefined);
+  let view: LiveView | undefined;
+  const log = (line: string) => (view ? view.log(line) : context.stderr(`${line}\n`));
+  const { runtime, emission } = await startRuntime(flags, context, pipeline, log);
   runtime.stats.ownProducers = flags.generator;
   runtime.stats.target = {
     ...(flags.events !== undefined ? { events: flags.events } : {}),
@@ -116,57 +190,18 @@ async function runDev(flags: DevFlags, context: CliContext): Promise<{ summary: 
     );
   }
   live.start();
-
   const stopRun = new AbortController();
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('interrupted: stopping the generator and finishing the batches in flight (Ctrl-C again to quit at once)');
-    stopRun.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = interruptible(stopRun, log);
   const timer = durationMs ? setTimeout(() => stopRun.abort(), durationMs) : undefined;
   try {
     if (flags.generator) {
-      const events =
-        flags.events ?? Math.ceil(((flags.rate > 0 ? flags.rate : 2000) * (durationMs ?? 3_600_000)) / 1000) + 1000;
-      const producer = runtime.producer({ maxInFlight: 1 });
-      const runMs =
-        durationMs ?? (flags.events !== undefined && flags.rate > 0 ? (flags.events / flags.rate) * 1000 : undefined);
-      const items = await generatorFor(flags, events, runMs);
-      const lines = (function* () {
-        for (const item of items) yield item.line;
-      })();
-      const sending = driveLines({
-        producer,
-        lines,
-        rate: flags.rate > 0 ? flags.rate : undefined,
-        signal: stopRun.signal,
-      });
-      // On Ctrl-C stop producing at once: what was sent is still processed up to the batches in flight.
-      await Promise.race([sending, new Promise<void>((r) => stopRun.signal.addEventListener('abort', () => r()))]);
-      if (!interrupted) await within(sending, 30_000);
-    } else {
-      await new Promise<void>((r) => stopRun.signal.addEventListener('abort', () => r()));
-    }
-    if (!interrupted) {
-      log('draining: waiting until every record written is processed...');
-      await runtime.drain(120_000).catch((error: Error) => log(`drain: ${error.message}`));
-      if (emission && flags.closeWindows) {
-        log('end of input: the closer finalizes the last windows (as if their grace period had passed)...');
-        await emission
-          .finish(120_000)
-          .then((windows) => log(`end of input: ${windows} windows finalized`))
-          .catch((error: Error) => log(`finish: ${error.message}`));
-      }
-      if (emission) log(`emission: ${emission.status?.()}`);
-    }
+      const { sending } = await generateEvents(flags, runtime, durationMs, stopRun.signal);
+      if (!signals.state.interrupted) await within(sending, 30_000);
+    } else await aborted(stopRun.signal);
+    if (!signals.state.interrupted) await finishInput(flags, runtime, emission, log);
   } finally {
     if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    signals.release();
   }
   // stop() lets the batches in flight finish, then stops the emulator and the engines.
   const stopped = await within(runtime.stop(), 30_000);
