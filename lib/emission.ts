@@ -20,10 +20,17 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AGGREGATES_PREFIX, EMISSION_ENV, EMISSION_METRICS, ENV, UNDELIVERED_PREFIX } from '../core/contract';
+import {
+  AGGREGATES_PREFIX,
+  EMISSION_ENV,
+  EMISSION_METRICS,
+  ENV,
+  resultsDeliveryStreamNameOf,
+  UNDELIVERED_PREFIX,
+} from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import { SettingError } from '../core/errors';
-import { EMITTER_MAPPING_DEFAULTS, FUNCTION_DEFAULTS } from '../core/function-defaults';
+import { EMITTER_MAPPING_DEFAULTS, FUNCTION_DEFAULTS, MAPPING_DEFAULTS } from '../core/function-defaults';
 import { grantObjectEncryption } from './data-lake-bucket';
 import type { LogGroupOptions } from './log-groups';
 import { acknowledgeWildcardResources } from './nag-acknowledgements';
@@ -340,7 +347,7 @@ export class Emission extends Construct {
       [env.alertsTopicArn]: this.alertsTopic.topicArn,
       [env.persistResults]: String(props.persistResults ?? false),
       [ENV.idleTimeoutMs]: String((props.idleTimeout ?? Duration.minutes(1)).toMilliseconds()),
-      [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
+      [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? MAPPING_DEFAULTS.parallelizationFactor),
     };
     if (this.eventBus) environment[env.eventBusName] = this.eventBus.eventBusName;
     if (props.alertsStream) environment[env.alertsStreamName] = props.alertsStream.streamName;
@@ -527,7 +534,7 @@ export class Emission extends Construct {
   /** Firehose (Direct PUT) into `aggregates/dt=yyyy-MM-dd/` plus the Glue table. */
   #warehouse(pipelineName: string, target: WarehouseTarget): { deliveryStreamName: string; tableName: string } {
     const stack = Stack.of(this);
-    const name = `${pipelineName}-aggregates`;
+    const name = resultsDeliveryStreamNameOf(pipelineName);
     const tableName = target.tableName ?? 'aggregates';
     const role = new iam.Role(this, 'AggregatesDeliveryRole', {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', {
@@ -572,6 +579,13 @@ export class Emission extends Construct {
       objects,
       'Object ARNs are scoped to the aggregates/ prefixes: Firehose names the objects, so a prefix wildcard is the narrowest.',
     );
+    this.#resultsTable(target, tableName);
+    return { deliveryStreamName: name, tableName };
+  }
+
+  /** The Glue table of the final results (JSON lines under `aggregates/`, partitioned by day with projection). */
+  #resultsTable(target: WarehouseTarget, tableName: string): void {
+    const stack = Stack.of(this);
     const location = `s3://${target.bucket.bucketName}/${AGGREGATES_PREFIX}`;
     new glue.CfnTable(this, 'AggregatesTable', {
       catalogId: stack.account,
@@ -604,6 +618,5 @@ export class Emission extends Construct {
         },
       },
     });
-    return { deliveryStreamName: name, tableName };
   }
 }

@@ -316,7 +316,7 @@ export class PipelineProcessor extends Construct {
         [ENV.cacheSize]: String(props.cacheSize ?? 10_000),
         [ENV.writeConcurrency]: String(props.writeConcurrency ?? 16),
         // Above 1 the processor tracks stream time per key (several batches of a shard run at once).
-        [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? 1),
+        [ENV.parallelizationFactor]: String(props.parallelizationFactor ?? MAPPING_DEFAULTS.parallelizationFactor),
         ...(props.cleanEvents && props.cleanEvents.destinations.length > 0
           ? {
               [ENV.cleanDeliveryStreams]: props.cleanEvents.destinations.map((d) => d.deliveryStreamName).join(','),
@@ -353,7 +353,10 @@ export class PipelineProcessor extends Construct {
       },
     };
     if (source.kind === 'kinesis') {
-      const kinesisProps = { ...common, parallelizationFactor: props.parallelizationFactor ?? 1 };
+      const kinesisProps = {
+        ...common,
+        parallelizationFactor: props.parallelizationFactor ?? MAPPING_DEFAULTS.parallelizationFactor,
+      };
       const eventSource = source.consumer
         ? new sources.KinesisConsumerEventSource(source.consumer, kinesisProps)
         : new sources.KinesisEventSource(source.stream, kinesisProps);

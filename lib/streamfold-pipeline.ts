@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { cleanDeliveryStreamNameOf } from '../core/clean-events';
+import { rawDeliveryStreamNameOf } from '../core/contract';
 import type { Pipeline } from '../core/definition';
 import type { DeploySettings } from '../core/deploy-settings';
 import { SettingError } from '../core/errors';
@@ -609,7 +610,7 @@ export class StreamfoldPipeline extends Construct {
     deliveries.push({ ...destinationOf(this.cleanDelivery), alarmFriendlyName: 'CleanDelivery' });
     if (rawEvents) {
       this.rawDelivery = new RawEventDelivery(this, 'RawDelivery', {
-        deliveryStreamName: `${pipeline.name}-raw-events`,
+        deliveryStreamName: rawDeliveryStreamNameOf(pipeline.name),
         source: deliverySource,
         bucket: this.dataLake.bucket,
         eventTypeField,

@@ -1,6 +1,8 @@
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { closeUpTo, type Layout, layoutOf, nextCloseTime, type Pipeline, stateHorizonMs } from '../../core';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../../core/contract';
 import { SettingError } from '../../core/errors';
+import { MAPPING_DEFAULTS } from '../../core/function-defaults';
 import { keyStateFor } from '../processor/key-state';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
@@ -133,12 +135,12 @@ interface WatermarkView {
 /** The pipeline watermark from the checkpoints, and the bound keys are due by. */
 async function watermarkView(deps: CloserDeps): Promise<WatermarkView> {
   const now = (deps.now ?? Date.now)();
-  const idle = deps.idleTimeoutMs ?? 60_000;
+  const idle = deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   if (!Number.isFinite(idle) || idle <= 0) throw new SettingError('idleTimeoutMs', idle, 'a positive number of ms');
   const checkpoints = await deps.store.listCheckpoints();
   const watermark = pipelineWatermark(checkpoints, now, idle);
   const wm = Math.floor(watermark.watermark);
-  const lanes = (deps.parallelizationFactor ?? 1) > 1;
+  const lanes = (deps.parallelizationFactor ?? MAPPING_DEFAULTS.parallelizationFactor) > 1;
   // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
   // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
   const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;

@@ -5,6 +5,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
+import { DEFAULT_MARKER_TTL_HOURS } from '../../core/contract';
 import { type BackoffOptions, backoff, callWithRetry, classifyError } from '../state/retry';
 import { DEDUPE_ATTR } from '../state/tables';
 import { MarkerCallError } from './errors';
@@ -165,7 +166,7 @@ export class DeliveryMarkers {
   async mark(sink: string, ids: readonly string[]): Promise<MarkOutcome> {
     const outcome: MarkOutcome = { marked: 0, raced: [], failed: new Map() };
     const now = (this.#o.now ?? Date.now)();
-    const ttl = Math.ceil(now / 1000) + (this.#o.ttlSeconds ?? 48 * 3600);
+    const ttl = Math.ceil(now / 1000) + (this.#o.ttlSeconds ?? DEFAULT_MARKER_TTL_HOURS * 3600);
     const limit = pLimit(this.#o.concurrency ?? 16);
     await Promise.all(
       [...new Set(ids)].map((id) =>

@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { ENV, METRIC_DIMENSION, METRIC_NAMESPACE, type Pipeline } from '../../core';
+import { DEFAULT_MARKER_TTL_HOURS } from '../../core/contract';
 import { SettingError } from '../../core/errors';
 import { sdkClientConfig } from '../aws-config';
 import { booleanEnv, createLogger, minNumberEnv, optionalEnv, requiredEnv } from '../env';
@@ -113,7 +114,7 @@ const MARKER_TTL_EXPECTED = 'hours, at least 24 (the stream retention)';
 
 /** How long alert delivery markers are kept, hours (deps first, then the environment; default 48, at least 24). */
 export function markerTtlHoursSetting(value: number | undefined): number {
-  const hours = value ?? minNumberEnv(EMISSION_ENV.markerTtlHours, 48, 24, MARKER_TTL_EXPECTED);
+  const hours = value ?? minNumberEnv(EMISSION_ENV.markerTtlHours, DEFAULT_MARKER_TTL_HOURS, 24, MARKER_TTL_EXPECTED);
   if (!Number.isFinite(hours) || hours < 24)
     throw new SettingError(EMISSION_ENV.markerTtlHours, hours, MARKER_TTL_EXPECTED);
   return hours;

@@ -103,7 +103,7 @@ describe('MSK Serverless (created)', () => {
     expect(lag.threshold).toBe(10_000);
     // The only IteratorAge alarm left is the emitter's, on the state table's DynamoDB stream.
     const iteratorAge = all.filter((a) => a.metrics.some((m) => m.metricName === 'IteratorAge'));
-    expect(iteratorAge.map((a) => a.name)).toEqual(['streamfold-clickstream-emitter-iterator-age']);
+    expect(iteratorAge.map((a) => a.name)).toEqual(['streamfold-clickstream-Emitter-Iterator-Age-Max-Critical']);
     expect(all.some((a) => a.metrics.some((m) => m.namespace === 'AWS/Kinesis'))).toBe(false);
   });
 
@@ -263,7 +263,7 @@ describe('Timestream + Iceberg warehouse + email + custom thresholds + DESTROY',
     const all = alarms(s.template);
     expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge', '-Processor-').threshold).toBe(120_000);
     expect(alarmOn(all, 'streamfold', 'Late').threshold).toBe(3);
-    expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge', '-emitter-').threshold).toBe(30_000);
+    expect(alarmOn(all, 'AWS/Lambda', 'IteratorAge', '-Emitter-').threshold).toBe(30_000);
   });
 
   it('the emitter writes final results to the Timestream table (WriteRecords on the table only)', () => {
