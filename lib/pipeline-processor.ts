@@ -25,7 +25,7 @@ export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
 /**
  * Estimated bytes one record takes in the Lambda event: base64 of the data (4/3) plus the JSON envelope (ids,
- * sequence number, ARNs: ~550 bytes). A 1 KiB record gives ~1.9 KB (docs/architecture.md §2.11).
+ * sequence number, ARNs: ~550 bytes). A 1 KiB record gives ~1.9 KB (docs/architecture.md §2.12).
  */
 export function estimatedEventBytes(recordBytes: number): number {
   return Math.ceil((recordBytes * 4) / 3) + 550;

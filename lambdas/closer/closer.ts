@@ -18,7 +18,7 @@ import {
   type StateStore,
   stateKey,
 } from '../state/index';
-import { callWithRetry } from '../state/retry';
+import { storeCall } from '../state/retry';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
@@ -313,16 +313,13 @@ async function readCandidates(
   for (let i = 0; i < due.length; i += 100) {
     let keys = due.slice(i, i + 100).map((e) => stateKey(e.key));
     for (let round = 0; keys.length > 0 && round < 5; round++) {
-      const out = await callWithRetry(
-        'BatchGetItem (closer)',
-        () =>
-          deps.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [deps.tableName]: { Keys: keys } },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: 2 },
+      const out = await storeCall('BatchGetItem (closer)', () =>
+        deps.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [deps.tableName]: { Keys: keys } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
       for (const item of out.Responses?.[deps.tableName] ?? []) {

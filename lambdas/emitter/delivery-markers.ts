@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import { DEFAULT_MARKER_TTL_HOURS } from '../../core/contract';
-import { type BackoffOptions, backoff, callWithRetry, classifyError } from '../state/retry';
+import { type BackoffOptions, backoff, isConditionalCheckFailed, storeCall } from '../state/retry';
 import { DEDUPE_ATTR } from '../state/tables';
 import { MarkerCallError } from './errors';
 
@@ -51,8 +51,6 @@ export interface DeliveryMarkersOptions {
    * How long a marker is kept: longer than a stream record or a spilled message can be redelivered. @default 48 h
    */
   readonly ttlSeconds?: number;
-  /** @default 2 */
-  readonly maxRetries?: number;
   readonly backoff?: BackoffOptions;
   /** @default Date.now */
   readonly now?: () => number;
@@ -125,19 +123,15 @@ export class DeliveryMarkers {
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await backoff(round - 1, this.#o.backoff);
         try {
-          const out = await callWithRetry(
-            'BatchGetItem (delivery markers)',
-            () => {
-              this.#requests++;
-              return this.#o.client.send(
-                new BatchGetItemCommand({
-                  RequestItems: { [this.#o.tableName]: { Keys: pending, ConsistentRead: true } },
-                  ReturnConsumedCapacity: 'TOTAL',
-                }),
-              );
-            },
-            { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
-          );
+          const out = await storeCall('BatchGetItem (delivery markers)', () => {
+            this.#requests++;
+            return this.#o.client.send(
+              new BatchGetItemCommand({
+                RequestItems: { [this.#o.tableName]: { Keys: pending, ConsistentRead: true } },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            );
+          });
           this.#readUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
           this.#keysRead += pending.length;
           for (const item of out.Responses?.[this.#o.tableName] ?? []) {
@@ -172,37 +166,33 @@ export class DeliveryMarkers {
       [...new Set(ids)].map((id) =>
         limit(async () => {
           try {
-            const out = await callWithRetry(
-              'PutItem (delivery marker)',
-              () => {
-                this.#requests++;
-                return this.#o.client.send(
-                  new PutItemCommand({
-                    TableName: this.#o.tableName,
-                    Item: {
-                      [DEDUPE_ATTR.pk]: { S: markerKey(sink, id) },
-                      [DEDUPE_ATTR.ttl]: { N: String(ttl) },
-                      [MARKER_ATTR.deliveredAt]: { N: String(now) },
-                    },
-                    ConditionExpression:
-                      'attribute_not_exists(#pk) OR attribute_not_exists(#dat) OR attribute_exists(#src) OR #ttl < :now',
-                    ExpressionAttributeNames: {
-                      '#pk': DEDUPE_ATTR.pk,
-                      '#dat': MARKER_ATTR.deliveredAt,
-                      '#src': DEDUPE_ATTR.source,
-                      '#ttl': DEDUPE_ATTR.ttl,
-                    },
-                    ExpressionAttributeValues: { ':now': { N: String(Math.floor(now / 1000)) } },
-                    ReturnConsumedCapacity: 'TOTAL',
-                  }),
-                );
-              },
-              { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
-            );
+            const out = await storeCall('PutItem (delivery marker)', () => {
+              this.#requests++;
+              return this.#o.client.send(
+                new PutItemCommand({
+                  TableName: this.#o.tableName,
+                  Item: {
+                    [DEDUPE_ATTR.pk]: { S: markerKey(sink, id) },
+                    [DEDUPE_ATTR.ttl]: { N: String(ttl) },
+                    [MARKER_ATTR.deliveredAt]: { N: String(now) },
+                  },
+                  ConditionExpression:
+                    'attribute_not_exists(#pk) OR attribute_not_exists(#dat) OR attribute_exists(#src) OR #ttl < :now',
+                  ExpressionAttributeNames: {
+                    '#pk': DEDUPE_ATTR.pk,
+                    '#dat': MARKER_ATTR.deliveredAt,
+                    '#src': DEDUPE_ATTR.source,
+                    '#ttl': DEDUPE_ATTR.ttl,
+                  },
+                  ExpressionAttributeValues: { ':now': { N: String(Math.floor(now / 1000)) } },
+                  ReturnConsumedCapacity: 'TOTAL',
+                }),
+              );
+            });
             this.#writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
             outcome.marked++;
           } catch (error) {
-            if (classifyError(error) === 'conditional') {
+            if (isConditionalCheckFailed(error)) {
               this.#writeUnits += 1;
               outcome.raced.push(id);
             } else outcome.failed.set(id, new MarkerCallError('PutItem', { cause: error }));

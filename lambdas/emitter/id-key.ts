@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type BackoffOptions, callWithRetry, classifyError } from '../state/retry';
+import { isConditionalCheckFailed, storeCall } from '../state/retry';
 import { ID_KEY_ATTRIBUTE, ID_KEY_SORT_KEY, META_PARTITION, STATE_ATTR } from '../state/tables';
 import { IdKeyError } from './errors';
 
@@ -20,9 +20,6 @@ export interface LoadIdKeyOptions {
   readonly client: Pick<DynamoDBClient, 'send'>;
   /** The pipeline's state table. */
   readonly tableName: string;
-  /** @default 3 */
-  readonly maxRetries?: number;
-  readonly backoff?: BackoffOptions;
   /** Told of each DynamoDB call (none when the key comes from this container's cache). */
   readonly onCall?: (call: IdKeyCall) => void;
 }
@@ -52,12 +49,9 @@ export function loadIdKey(options: LoadIdKeyOptions): Promise<Uint8Array> {
 
 async function fetchOrCreate(options: LoadIdKeyOptions): Promise<Uint8Array> {
   const key = { [STATE_ATTR.pk]: { S: META_PARTITION }, [STATE_ATTR.sk]: { S: ID_KEY_SORT_KEY } };
-  const retry = { maxRetries: options.maxRetries ?? 3, backoff: options.backoff };
   const read = async (): Promise<Uint8Array | undefined> => {
-    const out = await callWithRetry(
-      'GetItem (id key)',
-      () => options.client.send(new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true })),
-      retry,
+    const out = await storeCall('GetItem (id key)', () =>
+      options.client.send(new GetItemCommand({ TableName: options.tableName, Key: key, ConsistentRead: true })),
     ).catch((error) => {
       throw new IdKeyError(options.tableName, 'could not be read', { cause: error });
     });
@@ -73,23 +67,20 @@ async function fetchOrCreate(options: LoadIdKeyOptions): Promise<Uint8Array> {
   if (found) return found;
   const secret = new Uint8Array(randomBytes(ID_KEY_BYTES));
   try {
-    await callWithRetry(
-      'PutItem (id key)',
-      () =>
-        options.client.send(
-          new PutItemCommand({
-            TableName: options.tableName,
-            Item: { ...key, [ID_KEY_ATTRIBUTE]: { B: secret }, [STATE_ATTR.updatedAt]: { N: String(Date.now()) } },
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
-          }),
-        ),
-      retry,
+    await storeCall('PutItem (id key)', () =>
+      options.client.send(
+        new PutItemCommand({
+          TableName: options.tableName,
+          Item: { ...key, [ID_KEY_ATTRIBUTE]: { B: secret }, [STATE_ATTR.updatedAt]: { N: String(Date.now()) } },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
+        }),
+      ),
     );
     options.onCall?.({ operation: 'PutItem', readUnits: 0, writeUnits: 1 });
     return secret;
   } catch (error) {
-    if (classifyError(error) !== 'conditional') {
+    if (!isConditionalCheckFailed(error)) {
       throw new IdKeyError(options.tableName, 'could not be created', { cause: error });
     }
     // Another container created it first (or a retried put of ours landed): theirs is the key.

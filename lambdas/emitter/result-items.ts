@@ -1,7 +1,7 @@
 import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WindowResult } from '../../core';
 import type { ResultMessage } from '../sinks/messages';
-import { type BackoffOptions, backoff, callWithRetry } from '../state/retry';
+import { type BackoffOptions, backoff, storeCall } from '../state/retry';
 import { STATE_ATTR, TTL_ATTRIBUTE } from '../state/tables';
 
 type Item = Record<string, AttributeValue>;
@@ -75,8 +75,6 @@ export interface ResultItemsOptions {
   readonly tableName: string;
   /** How long a final result is kept after it was emitted (pipeline.settings.retentionMs). */
   readonly retentionMs: number;
-  /** @default 2 */
-  readonly maxRetries?: number;
   readonly backoff?: BackoffOptions;
   /** @default Date.now */
   readonly now?: () => number;
@@ -118,19 +116,15 @@ export class ResultItems {
       for (let round = 0; pending.length > 0; round++) {
         if (round > 0) await backoff(round - 1, this.#o.backoff);
         try {
-          const out = await callWithRetry(
-            'BatchWriteItem (results)',
-            () => {
-              this.#requests++;
-              return this.#o.client.send(
-                new BatchWriteItemCommand({
-                  RequestItems: { [this.#o.tableName]: pending },
-                  ReturnConsumedCapacity: 'TOTAL',
-                }),
-              );
-            },
-            { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
-          );
+          const out = await storeCall('BatchWriteItem (results)', () => {
+            this.#requests++;
+            return this.#o.client.send(
+              new BatchWriteItemCommand({
+                RequestItems: { [this.#o.tableName]: pending },
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            );
+          });
           this.#writeUnits += (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
           pending = (out.UnprocessedItems?.[this.#o.tableName] ?? []) as typeof pending;
           if (pending.length > 0 && round >= 5) throw new Error(`${pending.length} result item(s) still unprocessed`);

@@ -155,7 +155,6 @@ export function idKeySource(
   dynamodb: Pick<DynamoDBClient, 'send'>,
   stateTable: string,
   given?: Uint8Array,
-  backoff?: BackoffOptions,
 ): { idKey: () => Promise<Uint8Array>; takeIdKeyUsage: () => IdKeyUsage } {
   let usage: IdKeyUsage = { requests: 0, readUnits: 0, writeUnits: 0 };
   return {
@@ -165,7 +164,6 @@ export function idKeySource(
         : loadIdKey({
             client: dynamodb,
             tableName: stateTable,
-            backoff,
             onCall: (call) => {
               usage.requests++;
               usage.readUnits += call.readUnits;
@@ -244,7 +242,7 @@ export function createEmitterRuntime(pipeline: Pipeline, deps: EmitterDeps = {})
   const context: EmitterContext = {
     pipeline,
     sinks,
-    ...idKeySource(dynamodb, stateTable, deps.idKey, deps.backoff),
+    ...idKeySource(dynamodb, stateTable, deps.idKey),
     spill: spillFromEnvironment(deps.spill),
     ...sideOutputsOf(deps.sideOutputs, deps.backoff),
     now: deps.now,

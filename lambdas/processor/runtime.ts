@@ -135,7 +135,7 @@ export function createRuntime(pipeline: Pipeline, deps: ProcessorDeps = {}): Pro
       now,
       ...deps.storeOptions,
     });
-    layouts ??= new LayoutRegistry({ client: client(), tableName, backoff: deps.storeOptions?.backoff });
+    layouts ??= new LayoutRegistry({ client: client(), tableName });
   }
   let sqs = deps.sqs;
   const sqsClient = () => {

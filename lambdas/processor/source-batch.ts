@@ -128,7 +128,7 @@ export interface SourceStats {
   stateWrites: number;
   /** Conditional-check failures on state writes. */
   conflicts: number;
-  /** Retries of state calls, idempotency claims and side-output sends. */
+  /** Semantic resends: conditional conflicts recomputed, unprocessed keys, side-output entries (never a transport retry). */
   retries: number;
   /** Window results finalized (written into the state items' `r`). */
   finalized: number;

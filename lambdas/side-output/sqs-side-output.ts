@@ -42,8 +42,10 @@ interface Pending {
 /** What one round of SendMessageBatch calls did with its messages. */
 interface Round {
   sent: number;
-  /** Transient failures: retried after a backoff. */
+  /** Entries SQS failed without a sender fault: retried after a backoff (the SDK does not retry entries). */
   retry: string[];
+  /** Messages of calls that threw: the SDK's retry strategy already resent them, so they fail now. */
+  failed: string[];
   /** Sender faults (`Code: message` per id): the message as sent is refused, sending it again would fail again. */
   refused: Map<string, string>;
   errors: Error[];
@@ -51,8 +53,8 @@ interface Round {
 
 /**
  * Side output to an SQS queue: SendMessageBatch of up to 10 messages and 250 KB, with XML-safe bodies
- * ({@link sideOutputBody}). Transient failures (failed calls, entries without a sender fault) are retried with
- * jittered backoff. A sender fault is never retried as if transient: the message is sent at once in its minimal form
+ * ({@link sideOutputBody}). Entries that fail without a sender fault are retried with jittered backoff; a call that
+ * throws was already retried by the SDK, and its messages fail at once (the batch is retried, not the call). A sender fault is never retried as if transient: the message is sent at once in its minimal form
  * (`DegradedMessage`: no data, keys base64), so one record SQS refuses cannot fail its batch again and again; only a
  * minimal message refused too (a queue setting such as its KMS key, not the record) is reported failed. Each message
  * carries its deterministic id as the `streamfold-id` attribute (and, on FIFO queues, as the deduplication id) so
@@ -108,6 +110,7 @@ export class SqsSideOutput implements SideOutputSink {
         const round = await this.#round(ids, entries);
         outcome.sent += round.sent;
         retry.push(...round.retry);
+        outcome.failedIds.push(...round.failed);
         outcome.errors.push(...round.errors);
         ids = [];
         for (const [id, fault] of round.refused) {
@@ -138,7 +141,7 @@ export class SqsSideOutput implements SideOutputSink {
 
   /** Send these messages once, in chunks, in parallel. */
   async #round(ids: readonly string[], entries: Map<string, Pending>): Promise<Round> {
-    const round: Round = { sent: 0, retry: [], refused: new Map(), errors: [] };
+    const round: Round = { sent: 0, retry: [], failed: [], refused: new Map(), errors: [] };
     const limit = pLimit(this.#concurrency);
     await Promise.all(
       chunk(ids, (id) => entries.get(id)!.bytes).map((part) => limit(() => this.#sendChunk(part, entries, round))),
@@ -185,7 +188,7 @@ export class SqsSideOutput implements SideOutputSink {
         }
         return;
       }
-      round.retry.push(...ids);
+      round.failed.push(...ids);
       round.errors.push(err);
       return;
     }

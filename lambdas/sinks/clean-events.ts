@@ -54,7 +54,7 @@ export interface FirehoseCleanEventsSinkOptions {
 
 /**
  * Clean rows into Firehose: one JSON line per record (PutRecordBatch of at most 500 records and 4 MiB, records failed
- * in `RequestResponses` and failed calls retried with backoff), to every delivery stream; a row fails when any stream
+ * in `RequestResponses` retried with backoff; a call that throws was retried by the SDK and fails its rows), to every delivery stream; a row fails when any stream
  * did not take it. A row larger than Firehose's 1,000 KiB record limit (a Kinesis record may be 1 MiB) is sent with
  * its metadata only, flagged `sf_truncated`, so one record never blocks its shard and the event is still counted once.
  */

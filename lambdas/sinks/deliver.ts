@@ -1,4 +1,4 @@
-import { type BackoffOptions, backoff, classifyError } from '../state/retry';
+import { type BackoffOptions, backoff } from '../state/retry';
 import { SinkCallError } from './errors';
 import type { EmitMessage } from './messages';
 import type { SinkFailure, SinkOutcome } from './sink';
@@ -54,9 +54,10 @@ export function chunk<T>(
 }
 
 /**
- * Deliver messages in chunks with `sendChunk` (one service call), retrying retryable entry failures and failed calls
- * (throttles, service errors, timeouts) with full-jitter backoff up to `maxAttempts` per message. Non-retryable
- * failures are reported at once. Never throws.
+ * Deliver messages in chunks with `sendChunk` (one service call), retrying retryable entry failures (which the SDK
+ * does not retry) with full-jitter backoff up to `maxAttempts` per message; a call that throws was already retried by
+ * the SDK, and its messages fail at once (not permanently: re-delivered later). Non-retryable entry failures are
+ * reported at once. Never throws.
  */
 export async function deliver<M extends { readonly id: string } = EmitMessage>(
   messages: readonly M[],
@@ -88,9 +89,11 @@ export async function deliver<M extends { readonly id: string } = EmitMessage>(
       try {
         failures = await sendChunk(part.map((p) => p.message));
       } catch (error) {
-        const retryable = classifyError(error) !== 'fatal';
+        // The SDK already retried the call (throttle, 5xx, timeout): sending it again here would multiply its
+        // attempts. Its messages fail now, not permanently (spilled for re-delivery, or the stream record retried).
         const wrapped = new SinkCallError(options.sink, options.operation, { cause: error });
-        failures = part.map((_, index) => ({ index, error: wrapped, retryable }));
+        for (const p of part) failed.push({ id: p.message.id, error: wrapped });
+        continue;
       }
       for (const f of failures) {
         const entry = part[f.index];

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type Checkpoint, checkpointKey, fromCheckpointItem, toCheckpointItem } from './codec';
 import { InvalidSourceIdError, StaleCheckpointError } from './errors';
-import { type BackoffOptions, callWithRetry, classifyError } from './retry';
+import { isConditionalCheckFailed, storeCall } from './retry';
 import { canonicalSequence, compareSequence, type SequenceInput } from './sequence';
 import { CHECKPOINT_PARTITION, CHECKPOINT_SORT_PREFIX, STATE_ATTR } from './tables';
 import { type CapacityUsage, UsageMeter } from './usage';
@@ -26,9 +26,6 @@ export interface CheckpointStoreOptions {
   client: Pick<DynamoDBClient, 'send'>;
   /** The state table (checkpoints live beside the state records). */
   tableName: string;
-  /** Extra attempts after a throttle or transient error. @default 2 */
-  maxRetries?: number;
-  backoff?: BackoffOptions;
   now?: () => number;
   /** Shared usage meter (the StateStore passes its own). */
   usage?: UsageMeter;
@@ -59,16 +56,12 @@ export interface CheckpointInput {
 export class CheckpointStore {
   readonly #client: Pick<DynamoDBClient, 'send'>;
   readonly #table: string;
-  readonly #maxRetries: number;
-  readonly #backoff: BackoffOptions | undefined;
   readonly #now: () => number;
   readonly #usage: UsageMeter;
 
   constructor(options: CheckpointStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
-    this.#maxRetries = options.maxRetries ?? 2;
-    this.#backoff = options.backoff;
     this.#now = options.now ?? Date.now;
     this.#usage = options.usage ?? new UsageMeter();
   }
@@ -81,18 +74,15 @@ export class CheckpointStore {
   /** The checkpoint of `sourceId` (a consistent GetItem), or undefined when none was written. */
   async get(sourceId: string): Promise<Checkpoint | undefined> {
     checkSource(sourceId);
-    const out = await callWithRetry(
-      'GetItem (checkpoint)',
-      () =>
-        this.#client.send(
-          new GetItemCommand({
-            TableName: this.#table,
-            Key: checkpointKey(sourceId),
-            ConsistentRead: true,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      { maxRetries: this.#maxRetries, backoff: this.#backoff },
+    const out = await storeCall('GetItem (checkpoint)', () =>
+      this.#client.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: checkpointKey(sourceId),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.#usage.read(out.ConsumedCapacity?.CapacityUnits ?? 1);
     return fromCheckpointItem(out.Item);
@@ -118,36 +108,32 @@ export class CheckpointStore {
     };
     const item = toCheckpointItem(checkpoint);
     try {
-      const out = await callWithRetry(
-        'PutItem (checkpoint)',
-        () =>
-          this.#client.send(
-            new PutItemCommand({
-              TableName: this.#table,
-              Item: item,
-              ConditionExpression:
-                'attribute_not_exists(#pk) OR #ep < :ep OR (#ep = :ep AND #seq < :seq AND #st <= :st)',
-              ExpressionAttributeNames: {
-                '#pk': STATE_ATTR.pk,
-                '#seq': STATE_ATTR.sequence,
-                '#st': STATE_ATTR.streamTime,
-                '#ep': STATE_ATTR.epoch,
-              },
-              ExpressionAttributeValues: {
-                ':seq': item[STATE_ATTR.sequence]!,
-                ':st': item[STATE_ATTR.streamTime]!,
-                ':ep': item[STATE_ATTR.epoch]!,
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: this.#maxRetries, backoff: this.#backoff },
+      const out = await storeCall('PutItem (checkpoint)', () =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#pk) OR #ep < :ep OR (#ep = :ep AND #seq < :seq AND #st <= :st)',
+            ExpressionAttributeNames: {
+              '#pk': STATE_ATTR.pk,
+              '#seq': STATE_ATTR.sequence,
+              '#st': STATE_ATTR.streamTime,
+              '#ep': STATE_ATTR.epoch,
+            },
+            ExpressionAttributeValues: {
+              ':seq': item[STATE_ATTR.sequence]!,
+              ':st': item[STATE_ATTR.streamTime]!,
+              ':ep': item[STATE_ATTR.epoch]!,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.#usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
       return { status: 'written', checkpoint };
     } catch (error) {
-      if (classifyError(error) !== 'conditional') throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       this.#usage.write(1); // a failed conditional write is still charged
       const current = fromCheckpointItem((error as { Item?: Record<string, AttributeValue> }).Item) ?? checkpoint;
       const order = current.epoch - checkpoint.epoch || compareSequence(current.sequence, checkpoint.sequence);
@@ -189,24 +175,21 @@ export class CheckpointStore {
     const result: Checkpoint[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const out = await callWithRetry(
-        'Query (checkpoints)',
-        () =>
-          this.#client.send(
-            new QueryCommand({
-              TableName: this.#table,
-              KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-              ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk },
-              ExpressionAttributeValues: {
-                ':pk': { S: CHECKPOINT_PARTITION },
-                ':prefix': { S: CHECKPOINT_SORT_PREFIX },
-              },
-              ConsistentRead: true,
-              ExclusiveStartKey: startKey,
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: this.#maxRetries, backoff: this.#backoff },
+      const out = await storeCall('Query (checkpoints)', () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+            ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk },
+            ExpressionAttributeValues: {
+              ':pk': { S: CHECKPOINT_PARTITION },
+              ':prefix': { S: CHECKPOINT_SORT_PREFIX },
+            },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.#usage.read(out.ConsumedCapacity?.CapacityUnits ?? 0);
       for (const item of out.Items ?? []) {

@@ -5,7 +5,7 @@ import {
   type DynamoDBClient,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type BackoffOptions, backoff, callWithRetry } from './retry';
+import { type BackoffOptions, backoff, storeCall } from './retry';
 import { CLAIM_SORT_PREFIX, STATE_ATTR } from './tables';
 import type { UsageMeter } from './usage';
 
@@ -17,7 +17,6 @@ export interface ClaimItemsOptions {
   /** The state table (claim items sit under the key's partition, sort key `d#<bucket>`). */
   readonly tableName: string;
   readonly usage: UsageMeter;
-  readonly maxRetries: number;
   readonly backoff?: BackoffOptions;
   readonly now: () => number;
   /**
@@ -58,16 +57,13 @@ export class ClaimItems {
       if (round > 0) await backoff(round - 1, this.#o.backoff);
       if (round >= 6) throw new Error(`${pending.length} claim item(s) of key ${JSON.stringify(key)} unprocessed`);
       const chunk = pending.slice(0, 100);
-      const result = await callWithRetry(
-        'BatchGetItem (claims)',
-        () =>
-          this.#o.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.#o.tableName]: { Keys: chunk, ConsistentRead: true } },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+      const result = await storeCall('BatchGetItem (claims)', () =>
+        this.#o.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.#o.tableName]: { Keys: chunk, ConsistentRead: true } },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.#o.usage.read((result.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
       for (const item of result.Responses?.[this.#o.tableName] ?? []) {
@@ -85,20 +81,17 @@ export class ClaimItems {
   async spill(key: string, bucket: number, hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;
     const ttl = Math.ceil((this.#o.now() + (this.#o.ttlMs ?? 30 * 86_400_000)) / 1000);
-    const out = await callWithRetry(
-      'UpdateItem (claims)',
-      () =>
-        this.#o.client.send(
-          new UpdateItemCommand({
-            TableName: this.#o.tableName,
-            Key: claimItemKey(key, bucket),
-            UpdateExpression: 'ADD #h :h SET #ttl = :ttl',
-            ExpressionAttributeNames: { '#h': STATE_ATTR.claims, '#ttl': STATE_ATTR.ttl },
-            ExpressionAttributeValues: { ':h': { BS: hashes.map(toBytes) }, ':ttl': { N: String(ttl) } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+    const out = await storeCall('UpdateItem (claims)', () =>
+      this.#o.client.send(
+        new UpdateItemCommand({
+          TableName: this.#o.tableName,
+          Key: claimItemKey(key, bucket),
+          UpdateExpression: 'ADD #h :h SET #ttl = :ttl',
+          ExpressionAttributeNames: { '#h': STATE_ATTR.claims, '#ttl': STATE_ATTR.ttl },
+          ExpressionAttributeValues: { ':h': { BS: hashes.map(toBytes) }, ':ttl': { N: String(ttl) } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.#o.usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
   }
@@ -107,16 +100,13 @@ export class ClaimItems {
   async drop(key: string, buckets: readonly number[]): Promise<void> {
     for (let i = 0; i < buckets.length; i += 25) {
       const requests = buckets.slice(i, i + 25).map((b) => ({ DeleteRequest: { Key: claimItemKey(key, b) } }));
-      const out = await callWithRetry(
-        'BatchWriteItem (claims)',
-        () =>
-          this.#o.client.send(
-            new BatchWriteItemCommand({
-              RequestItems: { [this.#o.tableName]: requests },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+      const out = await storeCall('BatchWriteItem (claims)', () =>
+        this.#o.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [this.#o.tableName]: requests },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.#o.usage.write((out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
     }

@@ -6,7 +6,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type BackoffOptions, backoff, callWithRetry } from './retry';
+import { type BackoffOptions, backoff, storeCall } from './retry';
 import { DUE_PARTITION_PREFIX, DUE_PARTITIONS, STATE_ATTR } from './tables';
 import type { UsageMeter } from './usage';
 
@@ -34,7 +34,6 @@ export interface DueIndexOptions {
   readonly client: Pick<DynamoDBClient, 'send'>;
   readonly tableName: string;
   readonly usage: UsageMeter;
-  readonly maxRetries: number;
   readonly backoff?: BackoffOptions;
   readonly now: () => number;
   /** Safety-net TTL of a due item that no closer deleted. @default 7 days */
@@ -83,22 +82,19 @@ export class DueIndex {
     const partition = partitionOf(writer);
     await Promise.all(
       [...byBucket].map(async ([bucket, list]) => {
-        const out = await callWithRetry(
-          'PutItem (due)',
-          () =>
-            this.#o.client.send(
-              new PutItemCommand({
-                TableName: this.#o.tableName,
-                Item: {
-                  [STATE_ATTR.pk]: { S: partition },
-                  [STATE_ATTR.sk]: { S: `${bucket}#${writer}` },
-                  [STATE_ATTR.due]: encodeEntries(list),
-                  [STATE_ATTR.ttl]: { N: String(ttl) },
-                },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+        const out = await storeCall('PutItem (due)', () =>
+          this.#o.client.send(
+            new PutItemCommand({
+              TableName: this.#o.tableName,
+              Item: {
+                [STATE_ATTR.pk]: { S: partition },
+                [STATE_ATTR.sk]: { S: `${bucket}#${writer}` },
+                [STATE_ATTR.due]: encodeEntries(list),
+                [STATE_ATTR.ttl]: { N: String(ttl) },
+              },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
         );
         this.#o.usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
       }),
@@ -114,20 +110,17 @@ export class DueIndex {
         const partition = `${DUE_PARTITION_PREFIX}${p}`;
         let startKey: Item | undefined;
         do {
-          const out = await callWithRetry(
-            'Query (due)',
-            () =>
-              this.#o.client.send(
-                new QueryCommand({
-                  TableName: this.#o.tableName,
-                  KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-                  ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk },
-                  ExpressionAttributeValues: { ':pk': { S: partition }, ':upTo': { S: upTo } },
-                  ExclusiveStartKey: startKey,
-                  ReturnConsumedCapacity: 'TOTAL',
-                }),
-              ),
-            { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+          const out = await storeCall('Query (due)', () =>
+            this.#o.client.send(
+              new QueryCommand({
+                TableName: this.#o.tableName,
+                KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
+                ExpressionAttributeNames: { '#pk': STATE_ATTR.pk, '#sk': STATE_ATTR.sk },
+                ExpressionAttributeValues: { ':pk': { S: partition }, ':upTo': { S: upTo } },
+                ExclusiveStartKey: startKey,
+                ReturnConsumedCapacity: 'TOTAL',
+              }),
+            ),
           );
           this.#o.usage.read(out.ConsumedCapacity?.CapacityUnits ?? 0);
           for (const item of out.Items ?? []) {
@@ -150,16 +143,13 @@ export class DueIndex {
       }));
       for (let round = 0; pending.length > 0 && round < 6; round++) {
         if (round > 0) await backoff(round - 1, this.#o.backoff);
-        const out = await callWithRetry(
-          'BatchWriteItem (due)',
-          () =>
-            this.#o.client.send(
-              new BatchWriteItemCommand({
-                RequestItems: { [this.#o.tableName]: pending },
-                ReturnConsumedCapacity: 'TOTAL',
-              }),
-            ),
-          { maxRetries: this.#o.maxRetries, backoff: this.#o.backoff },
+        const out = await storeCall('BatchWriteItem (due)', () =>
+          this.#o.client.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [this.#o.tableName]: pending },
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          ),
         );
         this.#o.usage.write((out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0));
         pending = (out.UnprocessedItems?.[this.#o.tableName] ?? []) as typeof pending;

@@ -65,7 +65,7 @@ export class CommitConflictError extends StreamfoldError {
   }
 }
 
-/** A DynamoDB call kept failing (throttled or a service/network error) after the bounded retries. */
+/** A DynamoDB call kept failing (throttled or a service/network error) after the SDK's retries; `attempts` is its sends. */
 export class StoreCallFailedError extends StreamfoldError {
   override name = 'StoreCallFailedError';
   readonly code = 'STORE_CALL_FAILED';

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { type LayoutDescriptor, parseDescriptor } from '../../core';
 import { StreamfoldError } from '../../core/errors';
-import { type BackoffOptions, callWithRetry, classifyError } from './retry';
+import { isConditionalCheckFailed, storeCall } from './retry';
 import { LAYOUT_PARTITION, LAYOUT_SORT_PREFIX, STATE_ATTR } from './tables';
 import { UsageMeter } from './usage';
 
@@ -29,9 +29,6 @@ export interface LayoutRegistryOptions {
   readonly tableName: string;
   /** Layouts known without reading the table (the running definition's; a lock file's history). */
   readonly known?: readonly LayoutDescriptor[];
-  /** @default 2 */
-  readonly maxRetries?: number;
-  readonly backoff?: BackoffOptions;
   /** Where the capacity of its calls is counted. @default a meter of its own ({@link LayoutRegistry.takeUsage}) */
   readonly usage?: UsageMeter;
 }
@@ -88,23 +85,20 @@ export class LayoutRegistry {
       return;
     }
     try {
-      const out = await callWithRetry(
-        'PutItem (layout registry)',
-        () =>
-          this.#o.client.send(
-            new PutItemCommand({
-              TableName: this.#o.tableName,
-              Item: { ...layoutItemKey(fingerprint), [STATE_ATTR.layout]: { S: JSON.stringify(descriptor) } },
-              ConditionExpression: 'attribute_not_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          ),
-        { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
+      const out = await storeCall('PutItem (layout registry)', () =>
+        this.#o.client.send(
+          new PutItemCommand({
+            TableName: this.#o.tableName,
+            Item: { ...layoutItemKey(fingerprint), [STATE_ATTR.layout]: { S: JSON.stringify(descriptor) } },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': STATE_ATTR.pk },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        ),
       );
       this.#usage.write(out.ConsumedCapacity?.CapacityUnits ?? 1);
     } catch (error) {
-      if (classifyError(error) !== 'conditional') throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
       this.#usage.write(1); // another writer registered it first (a failed condition is still charged)
     }
     this.#registered.add(fingerprint);
@@ -142,18 +136,15 @@ export class LayoutRegistry {
   }
 
   async #read(fingerprint: string): Promise<LayoutDescriptor | undefined> {
-    const out = await callWithRetry(
-      'GetItem (layout registry)',
-      () =>
-        this.#o.client.send(
-          new GetItemCommand({
-            TableName: this.#o.tableName,
-            Key: layoutItemKey(fingerprint),
-            ConsistentRead: true,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      { maxRetries: this.#o.maxRetries ?? 2, backoff: this.#o.backoff },
+    const out = await storeCall('GetItem (layout registry)', () =>
+      this.#o.client.send(
+        new GetItemCommand({
+          TableName: this.#o.tableName,
+          Key: layoutItemKey(fingerprint),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     this.#usage.read(out.ConsumedCapacity?.CapacityUnits ?? 1);
     const text = out.Item?.[STATE_ATTR.layout]?.S;

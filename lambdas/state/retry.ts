@@ -1,43 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fullJitterDelay } from '../../core/backoff';
+import type { SDK_MAX_ATTEMPTS } from '../aws-config';
 import { StoreCallFailedError } from './errors';
 
-/** How a failed DynamoDB call is handled. */
-export type ErrorKind = 'conditional' | 'throttle' | 'fatal' | 'transient';
-
-const THROTTLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-  'Throttling',
-]);
-
-/** Client-side errors that will fail the same way again: not retried. */
-const FATAL = new Set([
-  'ValidationException',
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'SerializationException',
-  'ItemCollectionSizeLimitExceededException',
-  'MissingAuthenticationTokenException',
-  'InvalidSignatureException',
-]);
-
 /**
- * Classify an error from `send`: conditional-check failure, throttle, fatal (bad request; never retried), or
- * transient (service error, timeout, network: the outcome may be unknown, so a retry must be idempotent).
+ * True when a DynamoDB call failed its condition (`ConditionalCheckFailedException`): a semantic answer the caller
+ * decides on, never a transport failure.
  */
-export function classifyError(error: unknown): ErrorKind {
-  const name = (error as { name?: string } | undefined)?.name ?? '';
-  if (name === 'ConditionalCheckFailedException') return 'conditional';
-  if (THROTTLE.has(name) || (error as { $retryable?: { throttling?: boolean } })?.$retryable?.throttling) {
-    return 'throttle';
-  }
-  return FATAL.has(name) ? 'fatal' : 'transient';
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
-/** Retry timing: full-jitter exponential backoff. */
+/** Timing of the loops that send again for a semantic reason: full-jitter exponential backoff. */
 export interface BackoffOptions {
   /** First delay cap, ms. @default 20 */
   baseDelayMs?: number;
@@ -45,39 +19,36 @@ export interface BackoffOptions {
   maxDelayMs?: number;
 }
 
-/** Sleep a random time in [0, min(max, base * 2^attempt)) (full jitter); attempt counts from 0. */
+/**
+ * Sleep a random time in [0, min(max, base * 2^attempt)) (full jitter); attempt counts from 0. For loops the SDK does
+ * not cover (UnprocessedItems, per-entry failures of batch calls, conditional conflicts recomputed): transport
+ * retries are the SDK's alone (see lambdas/aws-config.ts).
+ */
 export function backoff(attempt: number, options: BackoffOptions = {}): Promise<void> {
-  const cap = Math.min(options.maxDelayMs ?? 1000, (options.baseDelayMs ?? 20) * 2 ** attempt);
-  const delay = Math.floor(Math.random() * cap);
-  return sleep(delay);
+  return sleep(fullJitterDelay(attempt, options.baseDelayMs ?? 20, options.maxDelayMs ?? 1000, Math.random));
 }
 
-/** Options of {@link callWithRetry}. */
-export interface RetryOptions {
-  /** Extra attempts after a throttle or transient error. */
-  maxRetries: number;
-  backoff?: BackoffOptions;
-  /** Called before each retry (for counting). */
-  onRetry?: (error: unknown) => void;
+/** Sends the SDK made of a failed call (its `$metadata.attempts`; 1 for an error raised before any send). */
+function sendsOf(error: unknown): number {
+  return (error as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
 }
 
 /**
- * Run one DynamoDB call; retry throttles and transient errors up to `maxRetries` times with full-jitter backoff.
- * A conditional-check failure is rethrown as is (the caller decides); anything else that gives up becomes a
- * {@link StoreCallFailedError} with the last error as cause. Only for idempotent calls (reads, conditional writes).
+ * Send one DynamoDB call. Throttles, 5xx, timeouts and network errors were already retried by the SDK's standard
+ * retry strategy ({@link SDK_MAX_ATTEMPTS} sends in all): nothing here sends again, so a call is sent at most that many
+ * times. A conditional-check failure is rethrown as is (the caller decides); any other error becomes a
+ * {@link StoreCallFailedError} naming the operation, with the SDK's error as cause.
  */
-export async function callWithRetry<T>(operation: string, call: () => Promise<T>, options: RetryOptions): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const kind = classifyError(error);
-      if (kind === 'conditional') throw error;
-      if (kind === 'fatal' || attempt >= options.maxRetries) {
-        throw new StoreCallFailedError(operation, attempt + 1, { cause: error });
-      }
-      options.onRetry?.(error);
-      await backoff(attempt, options.backoff);
-    }
+export async function storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw error;
+    throw storeCallFailed(operation, error);
   }
+}
+
+/** The {@link StoreCallFailedError} for `error`, a failure of `operation` the SDK gave up on. */
+export function storeCallFailed(operation: string, error: unknown): StoreCallFailedError {
+  return new StoreCallFailedError(operation, sendsOf(error), { cause: error });
 }

@@ -21,7 +21,7 @@ import {
 } from './errors';
 import { itemSize, writeUnitsFor } from './item-size';
 import { LruCache } from './lru';
-import { type BackoffOptions, backoff, callWithRetry, classifyError } from './retry';
+import { type BackoffOptions, backoff, isConditionalCheckFailed, storeCall, storeCallFailed } from './retry';
 import { canonicalSequence, compareSequence, maxSequence, type SequenceInput } from './sequence';
 import { STATE_ATTR } from './tables';
 import { type CapacityUsage, UsageMeter } from './usage';
@@ -136,8 +136,6 @@ export interface StateStoreOptions {
   cacheSize?: number;
   /** Conditional-write attempts per key before 'failed' (CommitConflictError). @default 8 */
   maxAttempts?: number;
-  /** Extra attempts per call after a throttle or transient error before 'failed'. @default 2 */
-  maxRetries?: number;
   /** Size guard in bytes; larger items fail with StateTooLargeError before any call. @default 380000 */
   maxItemBytes?: number;
   /** Parallel writes per commit. @default 16 */
@@ -171,7 +169,6 @@ export class StateStore {
   readonly #table: string;
   readonly #cache: LruCache<string, StateRecord>;
   readonly #maxAttempts: number;
-  readonly #maxRetries: number;
   readonly #maxItemBytes: number;
   readonly #concurrency: number;
   readonly #backoff: BackoffOptions | undefined;
@@ -187,7 +184,6 @@ export class StateStore {
     this.#table = options.tableName;
     this.#cache = new LruCache(options.cacheSize ?? 10_000);
     this.#maxAttempts = options.maxAttempts ?? 8;
-    this.#maxRetries = options.maxRetries ?? 2;
     this.#maxItemBytes = options.maxItemBytes ?? 380_000;
     this.#concurrency = options.concurrency ?? 16;
     this.#backoff = options.backoff;
@@ -198,7 +194,6 @@ export class StateStore {
       tableName: options.tableName,
       ...(options.itemTtlMs !== undefined ? { ttlMs: Math.max(options.itemTtlMs, 30 * 86_400_000) } : {}),
       usage: this.#usage,
-      maxRetries: this.#maxRetries,
       backoff: options.backoff,
       now: this.#now,
     });
@@ -207,15 +202,12 @@ export class StateStore {
       tableName: options.tableName,
       ...(options.itemTtlMs !== undefined ? { ttlMs: options.itemTtlMs } : {}),
       usage: this.#usage,
-      maxRetries: this.#maxRetries,
       backoff: options.backoff,
       now: this.#now,
     });
     this.#checkpoints = new CheckpointStore({
       client: options.client,
       tableName: options.tableName,
-      maxRetries: this.#maxRetries,
-      backoff: options.backoff,
       now: this.#now,
       usage: this.#usage,
     });
@@ -391,16 +383,13 @@ export class StateStore {
   }
 
   async #batchGet(keys: Record<string, AttributeValue>[], totals: CommitTotals): Promise<BatchGetItemCommandOutput> {
-    const out = await callWithRetry(
-      'BatchGetItem',
-      () =>
-        this.#client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        ),
-      { maxRetries: this.#maxRetries, backoff: this.#backoff, onRetry: () => totals.retries++ },
+    const out = await storeCall('BatchGetItem', () =>
+      this.#client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
     );
     const units = (out.ConsumedCapacity ?? []).reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
     totals.readUnits += units;
@@ -412,7 +401,6 @@ export class StateStore {
     const { key, sourceId } = request;
     let record = this.#cache.get(key) ?? ABSENT;
     let attempts = 0;
-    let errorRetries = 0;
     let pendingRounds = 0;
     const fail = (error: Error): KeyOutcome => ({ key, status: 'failed', version: record.version, attempts, error });
     for (;;) {
@@ -447,17 +435,11 @@ export class StateStore {
       try {
         out = await this.#putState(item, record);
       } catch (error) {
-        const kind = classifyError(error);
-        if (kind === 'conditional') {
-          record = this.#conflicted(key, error, size, totals);
-          if (attempts >= this.#maxAttempts) return fail(new CommitConflictError(key, attempts));
-        } else {
-          // Throttle or transient (outcome unknown: the write may have landed; the retry's condition sorts it out).
-          if (kind === 'fatal' || errorRetries >= this.#maxRetries) {
-            return fail(new StoreCallFailedError('PutItem (state)', errorRetries + 1, { cause: error }));
-          }
-          errorRetries++;
-        }
+        // Throttles and transient errors were the SDK's to retry (a retried write that had landed comes back as a
+        // conditional failure, sorted out below); anything else that reaches here fails the key.
+        if (!isConditionalCheckFailed(error)) return fail(storeCallFailed('PutItem (state)', error));
+        record = this.#conflicted(key, error, size, totals);
+        if (attempts >= this.#maxAttempts) return fail(new CommitConflictError(key, attempts));
         totals.retries++;
         await backoff(attempts - 1, this.#backoff);
         continue;

@@ -1,4 +1,4 @@
-export { fullJitterDelay, isRetryableError } from './backoff';
+export { fullJitterDelay } from '../../core/backoff';
 export { defaultSerialize, type Entry, takeRequest, toEntry } from './entries';
 export { PartitionKeyError, ProducerClosedError, ProducerDeliveryError, RecordTooLargeError } from './errors';
 export { MAX_PARTITION_KEY_CHARS, MAX_RECORD_BYTES, MAX_RECORDS_PER_REQUEST, MAX_REQUEST_BYTES } from './limits';

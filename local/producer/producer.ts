@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { fullJitterDelay, isRetryableError } from './backoff';
+import { fullJitterDelay } from '../../core/backoff';
 import { defaultSerialize, type Entry, takeRequest, toEntry } from './entries';
 import { ProducerClosedError, ProducerDeliveryError } from './errors';
 import { MAX_RECORDS_PER_REQUEST, MAX_REQUEST_BYTES } from './limits';
@@ -38,8 +38,9 @@ export interface ProducerOptions<E> {
    */
   maxInFlight?: number;
   /**
-   * Retries of a failed entry (per-entry `ErrorCode`) or of a whole request that failed with a retryable error,
-   * before the record counts as failed.
+   * Retries of a failed entry (per-entry `ErrorCode`, which the SDK does not retry) before the record counts as
+   * failed. A request that throws was already retried by the client (the SDK's retry strategy: throttles, 5xx,
+   * timeouts); its records fail at once rather than multiply those sends.
    * @default 8
    */
   maxRetries?: number;
@@ -215,7 +216,10 @@ class BufferedProducer<E> implements Producer<E> {
     }
   }
 
-  /** One request, then retries of its failed entries (or of all of them after a retryable error) with backoff. */
+  /**
+   * One request, then retries of its failed entries with backoff. A request that throws fails its entries at once:
+   * the client's own retry strategy already sent it again (sending more here would multiply its attempts).
+   */
   async #put(first: Entry<E>[]): Promise<void> {
     const { maxRetries, baseDelayMs, maxDelayMs, random } = this.#settings;
     let entries = first;
@@ -226,8 +230,7 @@ class BufferedProducer<E> implements Producer<E> {
       } catch (error) {
         const name = error instanceof Error ? error.name : 'Error';
         const message = error instanceof Error ? error.message : String(error);
-        if (!isRetryableError(error) || attempt >= maxRetries) return this.#fail(entries, name, message);
-        answer = { failed: entries, errorCode: name, errorMessage: message };
+        return this.#fail(entries, name, message);
       }
       if (answer.failed.length === 0) return;
       if (attempt >= maxRetries) return this.#fail(answer.failed, answer.errorCode, answer.errorMessage);

@@ -265,7 +265,8 @@ describe('Kinesis processor on kinesis-mock + DynamoDB Local', () => {
     );
     const at = b2.findIndex((r) => r.sequence === itemIdentifier);
     expect(checkpoint?.sequence).toBe(at === 0 ? b1[b1.length - 1]!.sequence : b2[at - 1]!.sequence);
-    expect(h.summaries.at(-1)!.retries).toBeGreaterThan(0);
+    // The injected throttle stands for one the SDK's retry strategy gave up on: the store does not send it again.
+    expect(h.summaries.at(-1)!.retries).toBe(0);
     h.wrapper.controls.throttleKey = undefined;
     await deliverAll(h, [b2.slice(at), ...rest]);
     await expectExact(h);

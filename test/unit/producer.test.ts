@@ -3,11 +3,11 @@ import {
   createProducer,
   type Entry,
   fullJitterDelay,
-  isRetryableError,
   MAX_RECORD_BYTES,
   MAX_REQUEST_BYTES,
   PartitionKeyError,
   ProducerClosedError,
+  ProducerDeliveryError,
   RecordTooLargeError,
   takeRequest,
   toEntry,
@@ -77,12 +77,27 @@ describe('producer backoff', () => {
     expect(fullJitterDelay(4, 100, 5000, () => 0)).toBe(0);
   });
 
-  it('retries throttling, 5xx and dropped connections, not validation errors', () => {
-    const named = (name: string, extra: object = {}) => Object.assign(new Error(name), { name }, extra);
-    expect(isRetryableError(named('ProvisionedThroughputExceededException'))).toBe(true);
-    expect(isRetryableError(named('Whatever', { $metadata: { httpStatusCode: 503 } }))).toBe(true);
-    expect(isRetryableError(named('Error', { code: 'ECONNRESET' }))).toBe(true);
-    expect(isRetryableError(named('ResourceNotFoundException', { $metadata: { httpStatusCode: 400 } }))).toBe(false);
-    expect(isRetryableError(named('ValidationException'))).toBe(false);
+  it("fails the records of a request that throws at once: the client's own retry strategy already resent it", async () => {
+    // No engine throttles on demand: this client stands for an SDK client whose retries (3 sends) ran out.
+    let requests = 0;
+    const exhausted = {
+      send: async () => {
+        requests++;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    };
+    const failed: string[] = [];
+    const producer = createProducer<{ userId: string }>({
+      client: exhausted,
+      streamName: 's',
+      partitionKey: (e) => e.userId,
+      baseDelayMs: 1,
+      onRecordFailed: (f) => failed.push(`${f.partitionKey}:${f.errorCode}`),
+    });
+    await producer.sendMany([{ userId: 'u1' }, { userId: 'u2' }]);
+    await expect(producer.flush()).rejects.toThrow(ProducerDeliveryError);
+    expect(requests).toBe(1);
+    expect(failed).toEqual(['u1:ProvisionedThroughputExceededException', 'u2:ProvisionedThroughputExceededException']);
+    expect(producer.counters()).toMatchObject({ sent: 0, failed: 2, retried: 0, requests: 1 });
   });
 });

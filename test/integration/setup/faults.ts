@@ -1,4 +1,6 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { sdkClientConfig } from '../../../lambdas/aws-config';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/aws-clients';
 
 type Send = Pick<DynamoDBClient, 'send'>;
 type Command = Parameters<DynamoDBClient['send']>[0];
@@ -45,4 +47,53 @@ export function awsError(name: string, message = `injected ${name}`): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/** Record of the sends that went through a {@link sdkFaultyDynamo} client. */
+export interface SdkFaultLog {
+  /** Command name of every send the SDK made, retries included. */
+  sends: string[];
+  injected: { command: string; when: 'before' | 'after'; error: string }[];
+}
+
+/**
+ * A real DynamoDB client built as the Lambdas build theirs (`sdkClientConfig()`: the SDK's standard retry strategy),
+ * with faults injected *below* that strategy, at the deserialize step: each retry the SDK makes passes through the
+ * rules again (`n` counts sends of a command from 1). No engine throttles or times out on demand, so this is the one
+ * way to show what the SDK's retry does with such a fault. `before` throws instead of sending; `after` sends and then
+ * throws (the write landed, the caller sees an error).
+ */
+export function sdkFaultyDynamo(
+  endpoint: string,
+  rules: { before?: FaultRule; after?: FaultRule },
+): { client: DynamoDBClient; log: SdkFaultLog } {
+  const client = new DynamoDBClient({
+    ...sdkClientConfig(),
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint,
+  });
+  const counts = new Map<string, number>();
+  const log: SdkFaultLog = { sends: [], injected: [] };
+  const inject = (when: 'before' | 'after', name: string, n: number, input: unknown) => {
+    const error = rules[when]?.(name, n, input);
+    if (!error) return;
+    log.injected.push({ command: name, when, error: error.name });
+    // As the SDK's deserializer shapes a service error: a 400 with its metadata (the retry strategy reads both).
+    throw Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = `${context.commandName ?? 'unknown'}`;
+      const n = (counts.get(name) ?? 0) + 1;
+      counts.set(name, n);
+      log.sends.push(name);
+      inject('before', name, n, args.input);
+      const result = await next(args);
+      inject('after', name, n, args.input);
+      return result;
+    },
+    { step: 'deserialize', name: 'streamfoldTestFaults', priority: 'high' },
+  );
+  return { client, log };
 }

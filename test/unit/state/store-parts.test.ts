@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ABSENT, fromStateItem, toStateItem } from '../../../lambdas/state/codec';
+import { StoreCallFailedError } from '../../../lambdas/state/errors';
 import { itemSize, writeUnitsFor } from '../../../lambdas/state/item-size';
 import { LruCache } from '../../../lambdas/state/lru';
-import { classifyError } from '../../../lambdas/state/retry';
+import { isConditionalCheckFailed, storeCall } from '../../../lambdas/state/retry';
 
 const named = (name: string) => Object.assign(new Error(name), { name });
 
@@ -43,13 +44,27 @@ describe('state store parts', () => {
     expect(fromStateItem(undefined)).toBe(ABSENT);
   });
 
-  it('classifies errors: conditional, throttle, fatal, transient', () => {
-    expect(classifyError(named('ConditionalCheckFailedException'))).toBe('conditional');
-    expect(classifyError(named('ProvisionedThroughputExceededException'))).toBe('throttle');
-    expect(classifyError(named('ThrottlingException'))).toBe('throttle');
-    expect(classifyError(named('RequestLimitExceeded'))).toBe('throttle');
-    expect(classifyError(named('ValidationException'))).toBe('fatal');
-    expect(classifyError(named('TimeoutError'))).toBe('transient');
-    expect(classifyError(named('InternalServerError'))).toBe('transient');
+  it('tells a conditional-check failure from every other error', () => {
+    expect(isConditionalCheckFailed(named('ConditionalCheckFailedException'))).toBe(true);
+    for (const other of ['ThrottlingException', 'ValidationException', 'TimeoutError', 'InternalServerError']) {
+      expect(isConditionalCheckFailed(named(other))).toBe(false);
+    }
+    expect(isConditionalCheckFailed(undefined)).toBe(false);
+  });
+
+  it('storeCall sends once: a conditional failure is rethrown as is, any other becomes StoreCallFailedError', async () => {
+    const conditional = named('ConditionalCheckFailedException');
+    await expect(storeCall('PutItem', () => Promise.reject(conditional))).rejects.toBe(conditional);
+
+    let calls = 0;
+    const throttled = Object.assign(named('ThrottlingException'), { $metadata: { attempts: 3 } });
+    const failure = await storeCall('BatchGetItem', () => {
+      calls++;
+      return Promise.reject(throttled);
+    }).catch((error: unknown) => error);
+    expect(calls).toBe(1);
+    expect(failure).toBeInstanceOf(StoreCallFailedError);
+    expect(failure).toMatchObject({ operation: 'BatchGetItem', attempts: 3, cause: throttled });
+    expect(await storeCall('GetItem', () => Promise.resolve(42))).toBe(42);
   });
 });
