@@ -6,6 +6,7 @@
  * (non-EFO) consumer, so that interval dominates.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { createKinesisHandler } from '../lambdas/processor/index';
 import { makeClients } from '../local/aws-clients';
@@ -49,8 +50,6 @@ export interface LatencyFigures extends BenchFigures {
   readonly invocations: number;
   readonly workload: LatencyWorkload & { readonly pipeline: string; readonly path: string };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
