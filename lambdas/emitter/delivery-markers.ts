@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import { DEFAULT_MARKER_TTL_HOURS } from '../../core/contract';
+import { allSettledOrThrow } from '../../core/settle';
 import { type BackoffOptions, backoff, isConditionalCheckFailed, storeCall } from '../state/retry';
 import { DEDUPE_ATTR } from '../state/tables';
 import { MarkerCallError } from './errors';
@@ -162,7 +163,7 @@ export class DeliveryMarkers {
     const now = (this.#o.now ?? Date.now)();
     const ttl = Math.ceil(now / 1000) + (this.#o.ttlSeconds ?? DEFAULT_MARKER_TTL_HOURS * 3600);
     const limit = pLimit(this.#o.concurrency ?? 16);
-    await Promise.all(
+    await allSettledOrThrow(
       [...new Set(ids)].map((id) =>
         limit(async () => {
           try {

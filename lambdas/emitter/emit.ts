@@ -1,5 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { Pipeline } from '../../core';
+import { allSettledOrThrow } from '../../core/settle';
 import type { SideOutputMessage } from '../side-output/messages';
 import type { EmitMessage } from '../sinks/messages';
 import type { Sink } from '../sinks/sink';
@@ -140,7 +141,7 @@ export async function emitRecords(
   const writes = readStateWrites(ctx, idKey, records, batch.summary);
   const all = collectMessages(batch, writes);
   const sinkRequests: Record<string, number> = {};
-  await Promise.all([
+  await allSettledOrThrow([
     persistResults(ctx, batch, all),
     sendSideOutputs(ctx, batch, writes),
     ...ctx.sinks.map((sink) => deliverToOneSink(ctx, batch, sink, all, sinkRequests)),

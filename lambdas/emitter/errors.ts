@@ -13,7 +13,7 @@ export class MalformedStreamRecordError extends StreamfoldError {
   }
 }
 
-/** A delivery-marker call failed after the bounded retries (the messages concerned are not sent now). */
+/** A delivery-marker call failed after the SDK's retries (the messages concerned are not sent now). */
 export class MarkerCallError extends StreamfoldError {
   override name = 'MarkerCallError';
   readonly code = 'MARKER_CALL_FAILED';

@@ -34,7 +34,7 @@ const cache = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
  * read back on a conflict, so every emitter, closer, query and test of a pipeline computes the same ids. Read once per
  * container (consistent GetItem) and cached per client and table.
  *
- * @throws IdKeyError when the item exists but holds no valid key, or DynamoDB fails after the bounded retries.
+ * @throws IdKeyError when the item exists but holds no valid key, or DynamoDB fails after the SDK's retries.
  */
 export function loadIdKey(options: LoadIdKeyOptions): Promise<Uint8Array> {
   const byTable = cache.get(options.client) ?? new Map<string, Promise<Uint8Array>>();

@@ -1,3 +1,4 @@
+import { allSettledOrThrow } from '../../core/settle';
 import type { EmitMessage } from '../sinks/messages';
 import type { Sink } from '../sinks/sink';
 import type { DeliveryMarkers } from './delivery-markers';
@@ -80,7 +81,7 @@ export async function redeliverSpilled(options: RedeliverOptions): Promise<Redel
   }
   const sinks = new Map(options.sinks.map((s) => [s.name, s]));
   const sideOutputNames: string[] = Object.values(SIDE_OUTPUT_SPILL);
-  await Promise.all(
+  await allSettledOrThrow(
     [...bySink].map(async ([name, objects]) => {
       if (sideOutputNames.includes(name) && options.sideOutputs) {
         const out = await redeliverSideOutputs(options.sideOutputs, options.spill, objects);

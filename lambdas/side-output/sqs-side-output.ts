@@ -7,6 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
+import { allSettledOrThrow } from '../../core/settle';
 import { type BackoffOptions, backoff } from '../state/retry';
 import { degradedMessage, sideOutputBody } from './body';
 import { DuplicateMessageIdError, InvalidQueueUrlError } from './errors';
@@ -143,7 +144,7 @@ export class SqsSideOutput implements SideOutputSink {
   async #round(ids: readonly string[], entries: Map<string, Pending>): Promise<Round> {
     const round: Round = { sent: 0, retry: [], failed: [], refused: new Map(), errors: [] };
     const limit = pLimit(this.#concurrency);
-    await Promise.all(
+    await allSettledOrThrow(
       chunk(ids, (id) => entries.get(id)!.bytes).map((part) => limit(() => this.#sendChunk(part, entries, round))),
     );
     return round;

@@ -14,7 +14,7 @@ export class SinkEntryError extends StreamfoldError {
   }
 }
 
-/** A sink's call failed (throttle, service error, timeout) after the bounded retries. */
+/** A sink's call failed (throttle, service error, timeout) after the SDK's retries. */
 export class SinkCallError extends StreamfoldError {
   override name = 'SinkCallError';
   readonly code = 'SINK_CALL_FAILED';

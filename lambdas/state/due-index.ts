@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
+import { allSettledOrThrow } from '../../core/settle';
 import { type BackoffOptions, backoff, storeCall } from './retry';
 import { DUE_PARTITION_PREFIX, DUE_PARTITIONS, STATE_ATTR } from './tables';
 import type { UsageMeter } from './usage';
@@ -80,7 +81,7 @@ export class DueIndex {
     }
     const ttl = Math.ceil((this.#o.now() + (this.#o.ttlMs ?? 7 * 86_400_000)) / 1000);
     const partition = partitionOf(writer);
-    await Promise.all(
+    await allSettledOrThrow(
       [...byBucket].map(async ([bucket, list]) => {
         const out = await storeCall('PutItem (due)', () =>
           this.#o.client.send(
@@ -105,7 +106,7 @@ export class DueIndex {
   async dueBy(time: number): Promise<DueItem[]> {
     const upTo = `${dueBucket(time)}#\uffff`;
     const items: DueItem[] = [];
-    await Promise.all(
+    await allSettledOrThrow(
       Array.from({ length: DUE_PARTITIONS }, async (_, p) => {
         const partition = `${DUE_PARTITION_PREFIX}${p}`;
         let startKey: Item | undefined;

@@ -7,6 +7,7 @@ import {
   type PutItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
+import { allSettledOrThrow } from '../../core/settle';
 import { type CheckpointInput, CheckpointStore, type PutCheckpointResult } from './checkpoints';
 import { ClaimItems } from './claim-items';
 import { ABSENT, type Checkpoint, fromStateItem, type StateRecord, stateKey, toStateItem } from './codec';
@@ -253,7 +254,7 @@ export class StateStore {
 
     const results: KeyOutcome[] = new Array(requests.length);
     const limit = pLimit(concurrency);
-    await Promise.all(
+    await allSettledOrThrow(
       [...byKey].map(([key, indexes]) =>
         limit(async () => {
           for (const index of indexes) {
@@ -343,7 +344,7 @@ export class StateStore {
     const chunks: string[][] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) chunks.push(keys.slice(i, i + BATCH_GET_LIMIT));
     const limit = pLimit(Math.max(1, Math.ceil(concurrency / 4)));
-    await Promise.all(
+    await allSettledOrThrow(
       chunks.map((chunk) =>
         limit(async () => {
           let pending: Record<string, AttributeValue>[] = chunk.map(stateKey);
@@ -533,7 +534,7 @@ export class StateStore {
   /**
    * The current state of `keys`: from the cache first, then one consistent BatchGetItem path (the one `commit` uses)
    * for the misses, which fills the cache so a following `commit` needs no read. Keys that could not be read
-   * (throttles or errors after the bounded retries, or evicted again by a cache smaller than the key set) are left out
+   * (throttles or errors after the SDK's retries, or evicted again by a cache smaller than the key set) are left out
    * of the map. Read units go to `takeUsage()`.
    */
   async load(keys: string[]): Promise<Map<string, StoredState>> {

@@ -9,7 +9,11 @@ import type { CallFaultRates } from './schedule';
 type DynamoSend = Pick<DynamoDBClient, 'send'>;
 type SqsSend = Pick<SQSClient, 'send'>;
 
-/** An error shaped like the SDK's (name set). */
+/**
+ * An error shaped like the SDK's (name set). The fault layer wraps `send`, above the SDK's retry strategy: an injected
+ * throttle, service error or timeout is one the SDK already gave up on (lambdas/aws-config.ts), which is what the
+ * code under test sees after its client's own retries.
+ */
 export function sdkError(name: string, message = `injected ${name}`): Error {
   return Object.assign(new Error(message), { name });
 }
@@ -73,7 +77,7 @@ export class ChaosProcess {
   ): 'crashBefore' | 'crashAfter' | 'throttle' | 'serviceError' | 'timeoutAfter' | undefined {
     if (!this.enabled) return undefined;
     // A hot partition: in some invocations, writes of some keys throttle on every attempt (the commit of those keys
-    // fails after the store's retries, so the processor answers with a partial batch failure).
+    // fails after the SDK's retries, so the processor answers with a partial batch failure).
     if (
       stateKey !== undefined &&
       draw(this.seed, `${this.id}|${this.invocation}|hot`) < this.rates.hotKeyInvocations &&
