@@ -2,27 +2,31 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import {
+  CHECKPOINT_PARTITION,
+  DEDUPE_ATTR,
+  META_PARTITION,
+  STATE_ATTR,
+  STATE_SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../core/table-layout';
 
-/**
- * Key and TTL attributes of the tables. They must equal `STATE_ATTR`/`DEDUPE_ATTR`/`TTL_ATTRIBUTE` of
- * lambdas/state/tables.ts (lib/ does not import runtime code; test/infra checks they agree).
- */
-export const TABLE_ATTRIBUTES = { pk: 'pk', sk: 'sk', ttl: 'ttl', nextClose: 'nc' } as const;
+/** Key and TTL attributes of the tables (from the one table layout, core/table-layout.ts). */
+export const TABLE_ATTRIBUTES = {
+  pk: STATE_ATTR.pk,
+  sk: STATE_ATTR.sk,
+  ttl: TTL_ATTRIBUTE,
+  nextClose: STATE_ATTR.nextClose,
+} as const;
 
-/** Sort key value of window-state records (equals `STATE_SORT_KEY` of lambdas/state/tables.ts). */
-export const STATE_RECORD_SORT_KEY = 'state';
+/** Sort key value of window-state records. */
+export const STATE_RECORD_SORT_KEY = STATE_SORT_KEY;
 
-/**
- * Partition key value of the per-source checkpoints in the state table (equals `CHECKPOINT_PARTITION` of
- * lambdas/state/tables.ts; test/infra checks they agree).
- */
-export const STATE_CHECKPOINT_PARTITION = '#checkpoints';
+/** Partition key value of the per-source checkpoints in the state table. */
+export const STATE_CHECKPOINT_PARTITION = CHECKPOINT_PARTITION;
 
-/**
- * Partition key value of the state table's internal items, e.g. the id key of alert and result ids (equals
- * `META_PARTITION` of lambdas/state/tables.ts; test/infra checks they agree).
- */
-export const STATE_META_PARTITION = '#meta';
+/** Partition key value of the state table's internal items, e.g. the id key of alert and result ids. */
+export const STATE_META_PARTITION = META_PARTITION;
 
 /** Props of {@link StateTables}. */
 export interface StateTablesProps {
@@ -76,7 +80,7 @@ export class StateTables extends Construct {
     this.dedupeTable = new dynamodb.Table(this, 'Dedupe', {
       ...common,
       tableName: props.dedupeTableName,
-      partitionKey: { name: TABLE_ATTRIBUTES.pk, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: DEDUPE_ATTR.pk, type: dynamodb.AttributeType.STRING },
     });
   }
 }

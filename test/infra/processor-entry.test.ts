@@ -4,22 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  CHECKPOINT_PARTITION,
-  DEDUPE_ATTR,
-  META_PARTITION,
-  STATE_ATTR,
-  STATE_SORT_KEY,
-  TTL_ATTRIBUTE,
-} from '../../lambdas/state/tables';
-import {
   bundlingProject,
   handlerEntrySource,
   PROJECT_ROOT,
   processorEntrySource,
-  STATE_CHECKPOINT_PARTITION,
-  STATE_META_PARTITION,
-  STATE_RECORD_SORT_KEY,
-  TABLE_ATTRIBUTES,
   writeHandlerEntry,
   writeProcessorEntry,
 } from '../../lib';
@@ -87,21 +75,5 @@ describe('bundling project', () => {
     // The generated entries go into that project, not into the installed streamfold package.
     const entry = writeHandlerEntry(definition, 'closer');
     expect(entry.startsWith(join(project, '.streamfold', 'cdk-entries'))).toBe(true);
-  });
-});
-
-describe('table layout', () => {
-  it('the stack’s key and TTL attributes are the ones the runtime uses', () => {
-    expect(TABLE_ATTRIBUTES.pk).toBe(STATE_ATTR.pk);
-    expect(TABLE_ATTRIBUTES.sk).toBe(STATE_ATTR.sk);
-    expect(TABLE_ATTRIBUTES.pk).toBe(DEDUPE_ATTR.pk);
-    expect(TABLE_ATTRIBUTES.ttl).toBe(TTL_ATTRIBUTE);
-    expect(TABLE_ATTRIBUTES.nextClose).toBe(STATE_ATTR.nextClose);
-    // The emitter's event filter selects state records by this sort key value.
-    expect(STATE_RECORD_SORT_KEY).toBe(STATE_SORT_KEY);
-    // The emitter's IAM condition keeps it off the checkpoint partition by this value.
-    expect(STATE_CHECKPOINT_PARTITION).toBe(CHECKPOINT_PARTITION);
-    // ...and confines its id key reads and writes to this partition.
-    expect(STATE_META_PARTITION).toBe(META_PARTITION);
   });
 });
