@@ -156,3 +156,25 @@ export const resultsDeliveryStreamNameOf = (pipelineName: string): string => `${
 
 /** Name of a pipeline's raw-event delivery stream (Firehose into {@link RAW_EVENTS_PREFIX}; lib/raw-event-delivery.ts). */
 export const rawDeliveryStreamNameOf = (pipelineName: string): string => `${pipelineName}-raw-events`;
+
+/** Logical type of a results-row column; each warehouse maps it to its own (Glue, DuckDB). */
+export type ResultColumnType = 'string' | 'bigint' | 'json' | 'string[]';
+
+/**
+ * Columns of a results row, in order: the Firehose sink's warehouse rows (lambdas/sinks/firehose-sink.ts), the
+ * `aggregates` Glue table (lib/emission.ts) and the local warehouse (local/warehouse/layout.ts). `window_start` and
+ * `window_end` stand for `start`/`end` (reserved words in SQL); `values` is the aggregates as JSON; `partial` lists the
+ * aggregates a definition change left partial in the window (null when none).
+ */
+export const RESULT_ROW_COLUMNS: readonly { readonly name: string; readonly type: ResultColumnType }[] = [
+  { name: 'id', type: 'string' },
+  { name: 'kind', type: 'string' },
+  { name: 'pipeline', type: 'string' },
+  { name: 'window', type: 'string' },
+  { name: 'key', type: 'string' },
+  { name: 'window_start', type: 'bigint' },
+  { name: 'window_end', type: 'bigint' },
+  { name: 'values', type: 'json' },
+  { name: 'alert', type: 'string' },
+  { name: 'partial', type: 'string[]' },
+];

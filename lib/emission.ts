@@ -25,6 +25,8 @@ import {
   EMISSION_ENV,
   EMISSION_METRICS,
   ENV,
+  RESULT_ROW_COLUMNS,
+  type ResultColumnType,
   resultsDeliveryStreamNameOf,
   UNDELIVERED_PREFIX,
 } from '../core/contract';
@@ -76,20 +78,17 @@ export const SINK_DELIVERY_FAILURES_METRIC = EMISSION_METRICS.deliveryFailures;
 /** S3 prefix of the final window results in the data lake bucket (core/contract.ts). */
 export { AGGREGATES_PREFIX };
 
-/** Columns of the `aggregates` Glue table (the Firehose sink's warehouse rows). */
-export const AGGREGATE_COLUMNS = [
-  { name: 'id', type: 'string' },
-  { name: 'kind', type: 'string' },
-  { name: 'pipeline', type: 'string' },
-  { name: 'window', type: 'string' },
-  { name: 'key', type: 'string' },
-  { name: 'window_start', type: 'bigint' },
-  { name: 'window_end', type: 'bigint' },
-  { name: 'values', type: 'string' },
-  { name: 'alert', type: 'string' },
-  /** Aggregates a definition change left partial in this window (README "Changing a pipeline"); null when none. */
-  { name: 'partial', type: 'array<string>' },
-] as const;
+const GLUE_TYPES: Record<ResultColumnType, string> = {
+  string: 'string',
+  bigint: 'bigint',
+  json: 'string',
+  'string[]': 'array<string>',
+};
+
+/** Columns of the `aggregates` Glue table: the results row (core/contract.ts) as Glue types. */
+export const AGGREGATE_COLUMNS: readonly { readonly name: string; readonly type: string }[] = RESULT_ROW_COLUMNS.map(
+  (c) => ({ name: c.name, type: GLUE_TYPES[c.type] }),
+);
 
 /** The Timestream table the emitter writes final results to (e.g. `TimestreamSink` of lib/timestream-sink.ts). */
 export interface ITimestreamTarget {

@@ -1,4 +1,5 @@
 import { StreamfoldError } from '../../core/errors';
+import { ID_KEY_SORT_KEY, META_PARTITION } from '../../core/table-layout';
 
 /** A DynamoDB stream record of a state item whose stored value cannot be read. Logged and skipped (never retried). */
 export class MalformedStreamRecordError extends StreamfoldError {
@@ -31,7 +32,7 @@ export class IdKeyError extends StreamfoldError {
   readonly code = 'ID_KEY';
   constructor(tableName: string, reason: string, options?: { cause?: unknown }) {
     super(
-      `The id key item (pk "#meta", sk "id-key") of table ${JSON.stringify(tableName)} ${reason}` +
+      `The id key item (pk ${JSON.stringify(META_PARTITION)}, sk ${JSON.stringify(ID_KEY_SORT_KEY)}) of table ${JSON.stringify(tableName)} ${reason}` +
         (options?.cause ? `: ${(options.cause as Error)?.message ?? String(options.cause)}` : ''),
       options,
     );

@@ -13,6 +13,7 @@ import {
   eventTypePartitionOf,
   RAW_EVENTS_PREFIX,
 } from '../../core';
+import { RESULT_ROW_COLUMNS, type ResultColumnType } from '../../core/contract';
 
 export {
   AGGREGATES_PREFIX,
@@ -88,22 +89,17 @@ export function objectName(deliveryStreamName: string, atMs: number, random: str
   return `${deliveryStreamName}-1-${stamp}-${random}.gz`;
 }
 
-/**
- * Columns of the results rows (the `aggregates` Glue table of lib/emission.ts, `AGGREGATE_COLUMNS`), as DuckDB types:
- * `values` is JSON text (a string column in Glue).
- */
-export const RESULT_COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'kind', type: 'VARCHAR' },
-  { name: 'pipeline', type: 'VARCHAR' },
-  { name: 'window', type: 'VARCHAR' },
-  { name: 'key', type: 'VARCHAR' },
-  { name: 'window_start', type: 'BIGINT' },
-  { name: 'window_end', type: 'BIGINT' },
-  { name: 'values', type: 'JSON' },
-  { name: 'alert', type: 'VARCHAR' },
-  { name: 'partial', type: 'VARCHAR[]' },
-] as const;
+const DUCKDB_TYPES: Record<ResultColumnType, string> = {
+  string: 'VARCHAR',
+  bigint: 'BIGINT',
+  json: 'JSON',
+  'string[]': 'VARCHAR[]',
+};
+
+/** Columns of the results rows: the results row (core/contract.ts) as DuckDB types. */
+export const RESULT_COLUMNS: readonly { readonly name: string; readonly type: string }[] = RESULT_ROW_COLUMNS.map(
+  (c) => ({ name: c.name, type: DUCKDB_TYPES[c.type] }),
+);
 
 /** Object prefix of delivered results for the arrival time of the object's oldest record (`dt=` only, no hour). */
 export function aggregatesPrefix(oldestArrivalMs: number): string {

@@ -6,9 +6,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertMessage, type ResultMessage, resultId, warehouseRow } from '../../lambdas/sinks/index';
-import { AGGREGATE_COLUMNS, AGGREGATES_PREFIX as CDK_AGGREGATES_PREFIX } from '../../lib/emission';
 import {
-  AGGREGATES_PREFIX,
   LocalResultsSink,
   queryWarehouse,
   RESULT_COLUMNS,
@@ -65,9 +63,16 @@ function objects(dir: string): { path: string; rows: unknown[] }[] {
 }
 
 describe('LocalResultsSink', () => {
-  it('mirrors the CDK results delivery: prefix, Glue columns, delivery stream name', () => {
-    expect(AGGREGATES_PREFIX).toBe(CDK_AGGREGATES_PREFIX);
-    expect(RESULT_COLUMNS.map((c) => c.name)).toEqual(AGGREGATE_COLUMNS.map((c) => c.name));
+  it('writes rows whose fields are the results columns, in the delivery stream the CDK app names', () => {
+    const columns = RESULT_COLUMNS.map((c) => c.name);
+    const rows = [
+      warehouseRow(result('u1', T0)),
+      warehouseRow({ ...result('u2', T0), partial: ['events'] }),
+      warehouseRow(alert),
+    ];
+    for (const row of rows) for (const field of Object.keys(row)) expect(columns).toContain(field);
+    expect(Object.keys(rows[1]!)).toContain('partial');
+    expect(Object.keys(rows[2]!)).toContain('alert');
     expect(resultsDeliveryStreamNameOf('clickstream')).toBe('clickstream-aggregates');
   });
 
