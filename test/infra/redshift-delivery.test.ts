@@ -2,14 +2,10 @@
 import { Duration, Lazy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { RedshiftDelivery, type RedshiftSettings, SettingError } from '../../lib';
-import { bareStack, lakeBucket, templateOf } from './construct-fixture';
+import { bareStack, LOADER_SECRET, lakeBucket, REDSHIFT_SETTINGS, templateOf } from './construct-fixture';
 
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:streamfold/loader-AbC123';
-const SETTINGS: RedshiftSettings = {
-  jdbcUrl: 'jdbc:redshift://analytics.abc123.eu-west-1.redshift.amazonaws.com:5439/dev',
-  secretArn: SECRET,
-  table: 'streamfold.clickstream_events_log',
-};
+const SECRET = LOADER_SECRET;
+const SETTINGS = REDSHIFT_SETTINGS;
 
 function build(settings: Partial<RedshiftSettings>) {
   const stack = bareStack();

@@ -2,16 +2,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { SettingError, SnowflakeDelivery, type SnowflakeSettings } from '../../lib';
-import { bareStack, lakeBucket, templateOf } from './construct-fixture';
+import { bareStack, LOADER_SECRET, lakeBucket, SNOWFLAKE_SETTINGS, templateOf } from './construct-fixture';
 
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:streamfold/loader-AbC123';
-const SETTINGS: SnowflakeSettings = {
-  accountUrl: 'https://xy12345.eu-west-1.snowflakecomputing.com',
-  secretArn: SECRET,
-  database: 'ANALYTICS',
-  schema: 'STREAMFOLD',
-  table: 'CLICKSTREAM_EVENTS_LOG',
-};
+const SECRET = LOADER_SECRET;
+const SETTINGS = SNOWFLAKE_SETTINGS;
 
 function build(settings: Partial<SnowflakeSettings>) {
   const stack = bareStack();

@@ -14,22 +14,12 @@ import {
   settingsFromContext,
 } from '../../lib';
 import { alarmOn, alarms } from './alarm-helpers';
+import { LOADER_SECRET, REDSHIFT_SETTINGS, SNOWFLAKE_SETTINGS } from './construct-fixture';
 import { buildStack, logicalIdOf, resourcesOf, type Synthesized, synthStack } from './stack-fixture';
 
-const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:streamfold/loader-AbC123';
-const SNOWFLAKE: SnowflakeSettings = {
-  accountUrl: 'https://xy12345.eu-west-1.snowflakecomputing.com',
-  secretArn: SECRET,
-  database: 'ANALYTICS',
-  schema: 'STREAMFOLD',
-  table: 'CLICKSTREAM_EVENTS_LOG',
-  role: 'STREAMFOLD_LOADER',
-};
-const REDSHIFT: RedshiftSettings = {
-  jdbcUrl: 'jdbc:redshift://analytics.abc123.eu-west-1.redshift.amazonaws.com:5439/dev',
-  secretArn: SECRET,
-  table: 'streamfold.clickstream_events_log',
-};
+const SECRET = LOADER_SECRET;
+const SNOWFLAKE: SnowflakeSettings = { ...SNOWFLAKE_SETTINGS, role: 'STREAMFOLD_LOADER' };
+const REDSHIFT: RedshiftSettings = REDSHIFT_SETTINGS;
 
 const nagFindings = (s: Synthesized) =>
   s.nag.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath)}`);
