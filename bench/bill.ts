@@ -12,7 +12,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { cleanPartitioningOf } from '../core';
+import { cleanPartitioningOf, type Pipeline } from '../core';
 import { FUNCTION_DEFAULTS } from '../core/function-defaults';
 import { resourceNames } from '../core/names';
 import type { SideOutputSink } from '../lambdas/side-output/index';
@@ -68,6 +68,8 @@ export interface BillWorkload {
   readonly batchingWindowMs: number;
   readonly shards: number;
   readonly seed: number;
+  /** Dedupe by the pipeline's id (the reference pipeline's setting); false measures the same run without it. */
+  readonly dedupe: boolean;
 }
 
 /** Default workload: the issue's reference workload (10,000 Zipf users, 3 bots, ~1 KB events, batch 1,000, dedupe on). */
@@ -83,6 +85,7 @@ export const BILL_WORKLOAD: BillWorkload = {
   batchingWindowMs: 10_000,
   shards: 2,
   seed: 16,
+  dedupe: true,
 };
 
 /** The figures of one design's bill. */
@@ -181,7 +184,7 @@ export async function runBillBench(
   log: (text: string) => void = () => {},
 ): Promise<BillFigures> {
   const started = Date.now();
-  const pipeline = clickstream;
+  const pipeline: Pipeline = w.dedupe ? clickstream : { ...clickstream, idOf: undefined };
   const engines = await startEngines();
   const meter = new CostMeter();
   const dir = `.streamfold/bench-cost-${process.pid}`;
@@ -392,7 +395,8 @@ export async function runBillBench(
 /**
  * The workload with the environment's overrides: `BENCH_COST_EVENTS` and `BENCH_COST_WARMUP` (positive integers) for a
  * longer run than the default, which is sized to finish in a few minutes on a 2-core machine; `BENCH_COST_BATCH` for
- * another batch size (the event source mapping's, e.g. 100 or 3,000).
+ * another batch size (the event source mapping's, e.g. 100 or 3,000); `BENCH_COST_DEDUPE=off` for the same run without
+ * dedupe.
  */
 export function billWorkloadFromEnv(env: NodeJS.ProcessEnv, base: BillWorkload = BILL_WORKLOAD): BillWorkload {
   const read = (name: string, fallback: number) => {
@@ -409,8 +413,15 @@ export function billWorkloadFromEnv(env: NodeJS.ProcessEnv, base: BillWorkload =
     events,
     warmupEvents: read('BENCH_COST_WARMUP', base.warmupEvents),
     batchSize: read('BENCH_COST_BATCH', base.batchSize),
+    dedupe: dedupeFromEnv(env.BENCH_COST_DEDUPE, base.dedupe),
     baselineSampleEvents: Math.min(base.baselineSampleEvents, events),
   };
+}
+
+function dedupeFromEnv(text: string | undefined, fallback: boolean): boolean {
+  if (text === undefined || text === '') return fallback;
+  if (text === 'on' || text === 'off') return text === 'on';
+  throw new Error(`BENCH_COST_DEDUPE must be on or off, got ${JSON.stringify(text)}`);
 }
 
 /** The `cost` benchmark target. */

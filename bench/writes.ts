@@ -13,7 +13,7 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { decodeText, layoutOf, type Pipeline, windowStartsFor } from '../core';
 import { createKinesisHandler, type InvocationSummary } from '../lambdas/processor/index';
-import { ensureTable } from '../lambdas/state/index';
+import { ensureTable, STATE_ATTR } from '../lambdas/state/index';
 import { makeClients } from '../local/aws-clients';
 import { startEngines } from '../local/engines/index';
 import { generate } from '../local/generator/index';
@@ -59,6 +59,11 @@ export interface ProcessorRun {
   readonly writeUnits: number;
   readonly per1k: number;
   readonly seconds: number;
+  /**
+   * The handler path's CPU time per event in this process (decode, engine, state codec, SDK request building and
+   * response parsing, user + system), DynamoDB Local excluded (it runs in its own process), µs.
+   */
+  readonly handlerCpuUsPerEvent: number;
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -129,6 +134,7 @@ async function measureProcessor(
   });
   const records = kinesisRecords(lines);
   const started = Date.now();
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < records.length; i += batchSize) {
     // Lambda's longest timeout (15 min): a 3,000-record batch over a million keys can take over a minute on a loaded
     // DynamoDB Local, and middy aborts a handler when the context says time is up.
@@ -136,6 +142,7 @@ async function measureProcessor(
     const response = await handler({ Records: records.slice(i, i + batchSize) }, context);
     if (response.batchItemFailures.length > 0) throw new Error(`batch failed: ${JSON.stringify(response)}`);
   }
+  const cpu = process.cpuUsage(cpuBefore);
   const sum = (name: keyof InvocationSummary) => summaries.reduce((n, s) => n + Number(s[name] ?? 0), 0);
   const distinct = new Set(lines.map((l) => (JSON.parse(l) as { userId?: string }).userId)).size;
   return {
@@ -149,7 +156,31 @@ async function measureProcessor(
     writeUnits: round(sum('writeUnits')),
     per1k: round((sum('writeUnits') * 1000) / lines.length),
     seconds: round((Date.now() - started) / 1000),
+    handlerCpuUsPerEvent: round((cpu.user + cpu.system) / lines.length),
   };
+}
+
+/** CPU of this process per PutItem of a 900-byte item (2,000 puts, 16 in flight), µs. */
+async function measureSdkCall(dynamodb: Dynamo): Promise<number> {
+  const { stateTable } = await freshTables(dynamodb, 'bench-sdk');
+  const data = new Uint8Array(900).fill(7);
+  const limit = pLimit(16);
+  const puts = 2000;
+  const before = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: puts }, (_, i) =>
+      limit(() =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: stateTable,
+            Item: { [STATE_ATTR.pk]: { S: `k${i}` }, [STATE_ATTR.sk]: { S: 's' }, b: { B: data } },
+          }),
+        ),
+      ),
+    ),
+  );
+  const cpu = process.cpuUsage(before);
+  return Math.round((cpu.user + cpu.system) / puts);
 }
 
 /** Naive and Powertools-style baselines: every event written on its own. */
@@ -273,6 +304,13 @@ export interface WritesFigures extends BenchFigures {
   readonly powertoolsStylePer1k: number;
   /** streamfoldPer1k / naivePer1k (≤ 0.1 is the target). */
   readonly ratioVsNaive: number;
+  /** The processor handler's CPU per event in this process, batch 1,000, 10,000 keys, without and with dedupe (µs). */
+  readonly handlerCpuUsPerEvent: { readonly dedupeOff: number; readonly dedupeOn: number };
+  /**
+   * What one SDK call costs this process on its own: a 900-byte PutItem to the same DynamoDB Local, 16 in flight (µs of
+   * CPU). The handler figures are mostly this times the calls they make.
+   */
+  readonly sdkCpuUsPerPutItem: number;
   /** Every batch size × key count (without dedupe), each with the baselines and its ratio. */
   readonly matrix: {
     batchSize: number;
@@ -286,6 +324,7 @@ export interface WritesFigures extends BenchFigures {
     naivePer1k: number;
     powertoolsStylePer1k: number;
     ratioVsNaive: number;
+    handlerCpuUsPerEvent: number;
   }[];
   readonly naive: NaiveFigures & { readonly note: string };
   readonly workload: WritesWorkload & { readonly pipeline: string; readonly engine: string };
@@ -316,6 +355,8 @@ export async function runWritesBench(
     log(`writes: batch 1000, 10000 keys, dedupe on: ${withDedupe.per1k} WCU per 1,000 events`);
     const naive = await measureNaive(clients.dynamodb, headlineLines.slice(0, w.naiveSampleEvents));
     log(`writes: naive ${naive.naivePer1k}, Powertools-style ${naive.powertoolsStylePer1k} WCU per 1,000 events`);
+    const sdkCpuUsPerPutItem = await measureSdkCall(clients.dynamodb);
+    log(`writes: one PutItem costs this process ${sdkCpuUsPerPutItem} µs of CPU`);
     const headline = runs.find((r) => r.batchSize === 1000 && r.keys === 10_000) ?? runs[0]!;
     const ratio = (x: number) => Math.round((x / naive.naivePer1k) * 1000) / 1000;
     return {
@@ -324,6 +365,8 @@ export async function runWritesBench(
       naivePer1k: naive.naivePer1k,
       powertoolsStylePer1k: naive.powertoolsStylePer1k,
       ratioVsNaive: ratio(headline.per1k),
+      sdkCpuUsPerPutItem,
+      handlerCpuUsPerEvent: { dedupeOff: headline.handlerCpuUsPerEvent, dedupeOn: withDedupe.handlerCpuUsPerEvent },
       matrix: runs.map((r) => ({
         batchSize: r.batchSize,
         keys: r.keys,
@@ -334,6 +377,7 @@ export async function runWritesBench(
         naivePer1k: naive.naivePer1k,
         powertoolsStylePer1k: naive.powertoolsStylePer1k,
         ratioVsNaive: ratio(r.per1k),
+        handlerCpuUsPerEvent: r.handlerCpuUsPerEvent,
       })),
       naive: {
         ...naive,

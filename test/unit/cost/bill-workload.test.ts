@@ -10,6 +10,9 @@ describe('cost bench workload', () => {
       baselineSampleEvents: BILL_WORKLOAD.baselineSampleEvents,
     });
     expect(billWorkloadFromEnv({ BENCH_COST_BATCH: '3000' })).toEqual({ ...BILL_WORKLOAD, batchSize: 3000 });
+    expect(BILL_WORKLOAD.dedupe).toBe(true);
+    expect(billWorkloadFromEnv({ BENCH_COST_DEDUPE: 'off' })).toEqual({ ...BILL_WORKLOAD, dedupe: false });
+    expect(billWorkloadFromEnv({ BENCH_COST_DEDUPE: 'on' }).dedupe).toBe(true);
     // The baselines never sample more events than the run has.
     expect(billWorkloadFromEnv({ BENCH_COST_EVENTS: '100' }).baselineSampleEvents).toBe(100);
   });
@@ -21,6 +24,9 @@ describe('cost bench workload', () => {
     expect(() => billWorkloadFromEnv({ BENCH_COST_WARMUP: '0' })).toThrow('BENCH_COST_WARMUP');
     expect(() => billWorkloadFromEnv({ BENCH_COST_BATCH: '-100' })).toThrow(
       'BENCH_COST_BATCH must be a positive integer, got "-100"',
+    );
+    expect(() => billWorkloadFromEnv({ BENCH_COST_DEDUPE: 'false' })).toThrow(
+      'BENCH_COST_DEDUPE must be on or off, got "false"',
     );
   });
 });
