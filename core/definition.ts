@@ -45,7 +45,11 @@ export interface AlertContext {
 export interface AlertRule<K extends string, V> {
   /** The window whose values the rule reads. */
   readonly window: K;
-  /** True when the alert condition holds. It fires once per window and key, on the first false → true transition. */
+  /**
+   * True when the alert condition holds. It fires once per window and key, on the first false → true transition.
+   * A pure function of its arguments: it must not modify or keep `values` (the engine shares one values object
+   * between window instances holding the same states, and computes each value when it is first read).
+   */
   readonly when: (values: V, context: AlertContext) => boolean;
   /**
    * Human-readable description carried in alert messages.

@@ -31,6 +31,7 @@ import { alignDown, firstWindowStart, type Layout } from './layout';
 import { addFiredAlert, firedAlerts, type KeyState } from './state';
 import type { EngineRecord } from './types';
 import { lowerBound, resetFloorStart, sliceValues, valuesOf, windowStates } from './values';
+import { valuesView } from './values-view';
 
 /** Open-window alert state of one key. */
 interface AlertCache {
@@ -137,8 +138,12 @@ class Instances {
   }
 
   private slot(at: number): number {
-    const i = at % this.ring!.length;
-    return i < 0 ? i + this.ring!.length : i;
+    const n = this.ring!.length;
+    // `at` is an integral double: as an int32 (any advance of a second or more, until 2038) the remainder is an
+    // integer one, far cheaper than a floating-point one.
+    if (at >= 0 && at <= 0x7fffffff) return (at | 0) % n;
+    const i = at % n;
+    return i < 0 ? i + n : i;
   }
 }
 
@@ -324,24 +329,31 @@ function evaluateSparse(
   const walk = slices[slices.length - 1]! < (oldest + w.sizeMs) / layout.sliceMs;
   const values: (Record<string, unknown> | undefined)[] = new Array(count);
   if (walk) {
+    // Walking back, an instance holds the newer one's slices plus those between their starts: instances that add none
+    // hold the same slices, so the same values (made once, shared: rules do not modify them).
     const merged = specs.map((spec, j) => (orderFree[j] ? spec.init() : undefined));
     let p = slices.length - 1;
+    let shared: Record<string, unknown> | undefined;
     for (let i = count - 1; i >= 0; i--) {
       const start = oldest + i * w.advanceMs;
       const startSlice = start / layout.sliceMs;
       for (; p >= 0 && slices[p]! >= startSlice; p--) {
+        shared = undefined;
         const slice = st.s[slices[p]!]!;
         for (let j = 0; j < specs.length; j++) {
           if (orderFree[j]) merged[j] = specs[j]!.merge(merged[j], slice[positions[j]!]);
         }
       }
       if (pendings[i]!.length === 0) continue;
-      const states = merged.slice();
-      if (!layout.windowOrderFree[w.index]) {
-        const ordered = windowStates(layout, st, w, start, slices, orderFree)!;
-        for (let j = 0; j < specs.length; j++) if (!orderFree[j]) states[j] = ordered[j];
+      if (shared === undefined) {
+        const states = merged.slice();
+        if (!layout.windowOrderFree[w.index]) {
+          const ordered = windowStates(layout, st, w, start, slices, orderFree)!;
+          for (let j = 0; j < specs.length; j++) if (!orderFree[j]) states[j] = ordered[j];
+        }
+        shared = valuesOf(layout, w, states);
       }
-      values[i] = valuesOf(layout, w, states);
+      values[i] = shared;
     }
   }
   for (let i = 0; i < count; i++) {
@@ -380,6 +392,7 @@ function evaluateDense(
   const orderFree = layout.orderFree[w.index]!;
   const allOrderFree = layout.windowOrderFree[w.index]!;
   const { event, time } = record;
+  const view = valuesView(layout, w);
   const created = createInstances(layout, st, cache, w, oldest, newest);
   for (let start = oldest, i = 0; start <= newest; start += w.advanceMs, i++) {
     let inst = instances.get(start / w.advanceMs);
@@ -396,8 +409,8 @@ function evaluateDense(
       if (!allOrderFree && sliceNo < inst.b) refold(layout, st, cache, w, inst, sliceNo);
     }
     if (inst.pending.length === 0) continue;
-    const states = allOrderFree ? inst.acc! : currentStates(layout, st, cache, w, inst, true);
-    inst.pending = fire(layout, key, st, w, start, inst.pending, valuesOf(layout, w, states), index, out);
+    view.show(allOrderFree ? inst.acc! : currentStates(layout, st, cache, w, inst, true));
+    inst.pending = fire(layout, key, st, w, start, inst.pending, view.values, index, out);
     if (inst.pending.length === 0) inst.acc = undefined;
   }
 }
@@ -419,8 +432,16 @@ function createInstances(
   const instances = cache.open[w.index]!;
   const { slices } = cache;
   const count = (newest - oldest) / w.advanceMs + 1;
+  // Usually every instance exists but the newest (a new slice began): one at each end is enough to tell, and an
+  // instance missing in between is then opened on its own (same values, more merging).
+  if (instances.get(oldest / w.advanceMs) && (count < 2 || instances.get(newest / w.advanceMs - 1))) return undefined;
   let missing = 0;
-  for (let start = oldest; start <= newest; start += w.advanceMs) if (!instances.get(start / w.advanceMs)) missing++;
+  let first = count;
+  for (let i = 0; i < count; i++) {
+    if (instances.get(oldest / w.advanceMs + i)) continue;
+    missing++;
+    if (first === count) first = i;
+  }
   if (missing < 2 || slices[slices.length - 1]! >= (oldest + w.sizeMs) / layout.sliceMs) return undefined;
   const specs = layout.windowSpecs[w.index]!;
   const positions = layout.slicePositions[w.index]!;
@@ -428,7 +449,8 @@ function createInstances(
   const merged = specs.map((spec, j) => (orderFree[j] ? spec.init() : undefined));
   const created = new Array<boolean>(count).fill(false);
   let p = slices.length - 1;
-  for (let i = count - 1; i >= 0; i--) {
+  // The walk stops at the oldest missing instance: the older ones exist already.
+  for (let i = count - 1; i >= first; i--) {
     const start = oldest + i * w.advanceMs;
     const startSlice = start / layout.sliceMs;
     for (; p >= 0 && slices[p]! >= startSlice; p--) {
