@@ -1,3 +1,4 @@
+import type { NormalizedWindow } from '../definition';
 import { StateFormatError } from '../errors';
 import {
   addClaim,
@@ -15,7 +16,7 @@ import { type Layout, windowStartsFor } from './layout';
 import { partialField, partialPositions, prunePartial } from './partial';
 import { applySession, closeSessions } from './sessions';
 import { SizeGuard } from './size-guard';
-import { emptyState, type KeyState } from './state';
+import { type ClosedWindow, emptyState, type KeyState } from './state';
 import { applyTimed, closeTimed, nextTimedClose, sortedSlices } from './timed';
 import type { AlertEvent, EngineRecord, LateEntry, WindowResult } from './types';
 import { resetFloorStart, valuesOf, windowStates } from './values';
@@ -253,6 +254,7 @@ function advance(layout: Layout, st: KeyState, to: number): void {
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
+  if (st.z !== undefined) st.E ??= {};
   if (st.P) prunePartial(layout, st);
   if (st.F) pruneResetFloors(layout, st);
   if (!st.c) return;
@@ -266,6 +268,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     const closed = st.c[id]!;
     const w = windows[closed.w]!;
     if (!isClosed(w, closed.e, watermark)) continue;
+    noteFinal(st, w, closed);
     results.push({
       window: w.name,
       key,
@@ -277,6 +280,14 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     delete st.c[id];
   }
   if (Object.keys(st.c).length === 0) delete st.c;
+}
+
+/** A window instance was finalized: it may raise the window's floor in `KeyState.E`. */
+function noteFinal(st: KeyState, w: NormalizedWindow, closed: ClosedWindow): void {
+  const floors = (st.E ??= {});
+  const floor = w.kind === 'session' ? closed.e : closed.s;
+  const earlier = floors[closed.w];
+  if (earlier === undefined || floor > earlier) floors[closed.w] = floor;
 }
 
 /** Drop the reset floors the finalized-through mark `z` covers (what they refuse is late by `z` alone). */

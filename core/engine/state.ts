@@ -98,6 +98,14 @@ export interface KeyState {
    * finalized-through mark `z` makes them late anyway.
    */
   F?: Record<string, number>;
+  /**
+   * Per window index: the reset floor this key's finalized results call for (see `F`): for a tumbling or hopping
+   * window the largest start of an instance it finalized, for a session window the largest end of a session it
+   * finalized. A switch that resets the window takes it as the floor, so the window never reopens an instance whose
+   * result was emitted, and refuses nothing else. `{}` once the key was finalized: a state without it (written before
+   * it existed) gets the floor the finalized-through mark `z` allows.
+   */
+  E?: Record<string, number>;
 }
 
 /** An alert fired for an open tumbling or hopping window instance (see `KeyState.f`). */

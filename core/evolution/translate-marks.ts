@@ -48,11 +48,32 @@ export function resetFloors(plan: Plan, from: LayoutDescriptor, to: Layout, stat
     if (plan.windowFrom[b]! >= 0) return;
     const a = from.windows.findIndex((x) => x.name === w.name);
     if (a < 0) return;
-    const old = from.windows[a]!;
-    // A timed instance was final when start + size + grace ≤ z (start ≤ z − span); a session only when
-    // end + gap + grace < z (strictly, so its start < z − span: times are whole milliseconds).
-    const floor = old.kind === 'session' ? z - (old.gapMs + old.graceMs) - 1 : z - (old.sizeMs + old.graceMs);
-    floors[b] = Math.max(floor, state.F?.[a] ?? Number.NEGATIVE_INFINITY);
+    const floor = finalThrough(from.windows[a]!, a, state, z);
+    const earlier = state.F?.[a];
+    if (floor === undefined && earlier === undefined) return;
+    floors[b] = Math.max(floor ?? Number.NEGATIVE_INFINITY, earlier ?? Number.NEGATIVE_INFINITY);
   });
   return floors;
+}
+
+/**
+ * Through when the old window `old` (index `a`) may have finalized instances of this key: exactly, from the floors
+ * the state keeps (`KeyState.E`; undefined: none was finalized), else from the finalized-through mark `z`: a timed
+ * instance was final when start + size + grace ≤ z (start ≤ z − span); a session when end + gap + grace < z
+ * (strictly, so its start < z − span: times are whole milliseconds).
+ */
+function finalThrough(old: LayoutDescriptor['windows'][number], a: number, state: KeyState, z: number) {
+  if (state.E !== undefined) return state.E[a];
+  return old.kind === 'session' ? z - (old.gapMs + old.graceMs) - 1 : z - (old.sizeMs + old.graceMs);
+}
+
+/** `KeyState.E` of the windows that carry over, by their new index (kept, even empty, when the state had it). */
+export function finalSessionEnds(plan: Plan, state: KeyState): Record<string, number> | undefined {
+  if (state.E === undefined) return undefined;
+  const ends: Record<string, number> = {};
+  for (const [index, end] of Object.entries(state.E)) {
+    const b = plan.windowTo.get(Number(index));
+    if (b !== undefined) ends[b] = end;
+  }
+  return ends;
 }

@@ -97,36 +97,45 @@ function batchedSwitch(a: Pipeline, b: Pipeline, events: readonly TestEvent[], a
   return results;
 }
 
-/** Batched processing with a definition switch equals replay with `switchAt` (see the first test below). */
+/**
+ * Batched processing with a definition switch before event `x % (events + 1)`, cut at `cuts`, equals replay with
+ * `switchAt` (see the first test below).
+ */
+function checkBatchedSwitch(def: Def, change: { readonly next: Def }, events: TestEvent[], x: number, cuts: number[]) {
+  const at = x % (events.length + 1);
+  const A = build(def);
+  const B = build(change.next);
+  const batched = batchedSwitch(A, B, events, at, cuts);
+  const lines = toLines(events);
+  const replayed = byId(replay(A, lines, { switchAt: { line: at + 1, pipeline: B } }).results);
+  const onlyA = byId(replay(A, lines).results);
+  const switchTime = Math.max(...events.slice(0, at).map((e) => e.t));
+  const ids = batched.map(id);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const key of replayed.keys()) expect(ids).toContain(key);
+  for (const r of batched) {
+    if (isDeepStrictEqual(r, replayed.get(id(r)))) continue;
+    // Final before the switch: the old definition may have emitted it (a key is finalized when it is written).
+    const w = A.windows.find((x) => x.name === r.window)!;
+    const final = w.kind === 'session' ? r.end + w.gapMs + w.graceMs < switchTime : r.end + w.graceMs <= switchTime;
+    expect(
+      final && isDeepStrictEqual(r, onlyA.get(id(r))),
+      `${JSON.stringify(r)} vs ${JSON.stringify(replayed.get(id(r)))}`,
+    ).toBe(true);
+  }
+}
+
 const switchProperty = fc.property(
   defArb().chain((def) => fc.tuple(fc.constant(def), fc.constantFrom(...changesOf(def)))),
   streamArb({ keys: 3, maxEvents: 50, maxLag: 20 }),
   fc.nat(),
   fc.array(fc.nat({ max: 50 }), { maxLength: 8 }),
-  ([def, change], events, x, cuts) => {
-    const at = x % (events.length + 1);
-    const A = build(def);
-    const B = build(change.next);
-    const batched = batchedSwitch(A, B, events, at, cuts);
-    const lines = toLines(events);
-    const replayed = byId(replay(A, lines, { switchAt: { line: at + 1, pipeline: B } }).results);
-    const onlyA = byId(replay(A, lines).results);
-    const switchTime = Math.max(...events.slice(0, at).map((e) => e.t));
-    const ids = batched.map(id);
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const key of replayed.keys()) expect(ids).toContain(key);
-    for (const r of batched) {
-      if (isDeepStrictEqual(r, replayed.get(id(r)))) continue;
-      // Final before the switch: the old definition may have emitted it (a key is finalized when it is written).
-      const w = A.windows.find((x) => x.name === r.window)!;
-      const final = w.kind === 'session' ? r.end + w.gapMs + w.graceMs < switchTime : r.end + w.graceMs <= switchTime;
-      expect(
-        final && isDeepStrictEqual(r, onlyA.get(id(r))),
-        `${JSON.stringify(r)} vs ${JSON.stringify(replayed.get(id(r)))}`,
-      ).toBe(true);
-    }
-  },
+  ([def, change], events, x, cuts) => checkBatchedSwitch(def, change, events, x, cuts),
 );
+
+/** Events of one key (`k0`, or the key given) at the times given, ids in order. */
+const eventsAt = (times: readonly (readonly [number, string?])[]): TestEvent[] =>
+  times.map(([t, k], i) => ({ id: `e${i}`, k: k ?? 'k0', p: 'p0', t, v: 0 }));
 
 describe('definition switch: state translated by name', () => {
   it("the same in the processor's batches as in replay: an instance final before the switch may be the old definition's", () => {
@@ -142,6 +151,50 @@ describe('definition switch: state translated by name', () => {
       path: '172:10:8:10:9:10:10:10:12:17:22:23:23:23:23:24:24:24:24:27:26:26:26:29:32:26:27:32:21:27:22',
       endOnFailure: true,
     });
+  });
+
+  it('a reset floor comes from what the key finalized, not from how far it was finalized (found by the first property: seed 1312096586, and a session case)', () => {
+    // The processor finalizes a key through its batch's stream time, replay through the key's own: the old floor
+    // (from the mark z) then refused in the processor an on-time record replay counted, for an instance no result of
+    // the old definition ever had. Tumbling: k2's instance [0, 10) was empty before grace 5 → 7; session: k0's only
+    // session was still open before gap 6 → 7.
+    const tumbling: Def = {
+      windows: { tumble10: { kind: 'tumbling', size: 10, advance: 10, grace: 5 } },
+      aggregates: { n: { kind: 'count' } },
+      alerts: { busy: { window: 'tumble10', of: 'n', over: 3 } },
+    };
+    const tumblingEvents = eventsAt([[2], [7], [8], [8], [10, 'k2'], [15], [9, 'k2'], [15]]);
+    checkBatchedSwitch(
+      tumbling,
+      {
+        next: {
+          ...tumbling,
+          windows: { tumble10: { ...tumbling.windows.tumble10!, grace: 7 } },
+          resets: { windows: { tumble10: 1 } },
+        },
+      },
+      tumblingEvents,
+      6,
+      [],
+    );
+    const sessions: Def = {
+      windows: { sess: { kind: 'session', gap: 6, grace: 4 } },
+      aggregates: { n: { kind: 'count' } },
+    };
+    const sessionEvents = eventsAt([[0], [3], [7], [11, 'k1'], [11], [0], [11]]);
+    checkBatchedSwitch(
+      sessions,
+      {
+        next: {
+          ...sessions,
+          windows: { sess: { kind: 'session', gap: 7, grace: 4 } },
+          resets: { windows: { sess: 1 } },
+        },
+      },
+      sessionEvents,
+      4,
+      [],
+    );
   });
 
   it('carries every value it does not flag partial exactly, for every kind of change, at any line', () => {
