@@ -20,6 +20,7 @@ import type { Sink } from '../lambdas/sinks/index';
 import {
   type BillSummary,
   CostMeter,
+  type DynamoDbPart,
   ItemSizes,
   meteredAlertsTopic,
   meteredCleanEvents,
@@ -144,10 +145,7 @@ export interface BillFigures extends BenchFigures {
   readonly events: { readonly metered: number; readonly invocations: Record<string, number> };
   readonly streamfold: DesignBill & {
     /** DynamoDB by component and item kind: units per 1,000 events and $ per million events. */
-    readonly dynamodbByPart: Record<
-      string,
-      { writeUnitsPer1k: number; readUnitsPer1k: number; requestsPer1k: number; usdPerMillionEvents: number }
-    >;
+    readonly dynamodbByPart: Record<string, DynamoDbPart>;
     /** Lambda: invocations per 1,000 events and mean billed ms per invocation, by component. */
     readonly lambda: Record<string, { memoryMb: number; invocationsPer1k: number; meanBilledMs: number }>;
   };
@@ -334,6 +332,7 @@ export async function runBillBench(
               writeUnitsPer1k: r2(p.writeUnitsPer1k),
               readUnitsPer1k: r2(p.readUnitsPer1k),
               requestsPer1k: r2(p.requestsPer1k),
+              conditionalFailuresPer1k: r2(p.conditionalFailuresPer1k),
               usdPerMillionEvents: r4(p.usdPerMillionEvents),
             },
           ]),

@@ -95,6 +95,16 @@ export function billLines(lines: readonly MeterLine[], options: BillOptions = {}
   return out;
 }
 
+/** DynamoDB figures of one component and item kind, per 1,000 events (and $ per million events). */
+export interface DynamoDbPart {
+  readonly writeUnitsPer1k: number;
+  readonly readUnitsPer1k: number;
+  readonly requestsPer1k: number;
+  /** Writes refused by their condition (their units are in `writeUnitsPer1k`): whose writes lost a race. */
+  readonly conditionalFailuresPer1k: number;
+  readonly usdPerMillionEvents: number;
+}
+
 /** Totals of a bill for a number of events. */
 export interface BillSummary {
   readonly events: number;
@@ -109,10 +119,7 @@ export interface BillSummary {
     readonly readUnitsPer1k: number;
     readonly conditionalFailuresPer1k: number;
     readonly missingReadsPer1k: number;
-    readonly byPart: Record<
-      string,
-      { writeUnitsPer1k: number; readUnitsPer1k: number; requestsPer1k: number; usdPerMillionEvents: number }
-    >;
+    readonly byPart: Record<string, DynamoDbPart>;
   };
 }
 
@@ -148,11 +155,18 @@ export function summarizeBill(lines: readonly MeterLine[], events: number, optio
     failures += counters.conditionalFailures ?? 0;
     missing += counters.missingReads ?? 0;
     const part = `${component}: ${detail}`;
-    const known = byPart[part] ?? { writeUnitsPer1k: 0, readUnitsPer1k: 0, requestsPer1k: 0, usdPerMillionEvents: 0 };
+    const known = byPart[part] ?? {
+      writeUnitsPer1k: 0,
+      readUnitsPer1k: 0,
+      requestsPer1k: 0,
+      conditionalFailuresPer1k: 0,
+      usdPerMillionEvents: 0,
+    };
     byPart[part] = {
       writeUnitsPer1k: known.writeUnitsPer1k + per1k(counters.writeUnits ?? 0),
       readUnitsPer1k: known.readUnitsPer1k + per1k(counters.readUnits ?? 0),
       requestsPer1k: known.requestsPer1k + per1k(counters.requests ?? 0),
+      conditionalFailuresPer1k: known.conditionalFailuresPer1k + per1k(counters.conditionalFailures ?? 0),
       usdPerMillionEvents:
         known.usdPerMillionEvents +
         perMillion(

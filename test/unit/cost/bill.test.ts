@@ -25,7 +25,12 @@ describe('price table', () => {
 
 describe('billLines and summarizeBill', () => {
   const lines: MeterLine[] = [
-    line('processor', 'dynamodb', { writeUnits: 600, readUnits: 40, requests: 500 }, 'state items'),
+    line(
+      'processor',
+      'dynamodb',
+      { writeUnits: 600, readUnits: 40, requests: 500, conditionalFailures: 3 },
+      'state items',
+    ),
     line('processor', 'dynamodb', { writeUnits: 10 }, 'checkpoints'),
     line('closer', 'dynamodb', { writeUnits: 100, readUnits: 200, requests: 300 }, 'state items'),
     line('processor', 'lambda', { invocations: 1, gbSeconds: 2 }),
@@ -55,8 +60,11 @@ describe('billLines and summarizeBill', () => {
       writeUnitsPer1k: 600,
       readUnitsPer1k: 40,
       requestsPer1k: 500,
+      conditionalFailuresPer1k: 3,
       usdPerMillionEvents: expect.closeTo(ddb(600, 40) * 1000, 9),
     });
+    expect(s.dynamodb.byPart['closer: state items']?.conditionalFailuresPer1k).toBe(0);
+    expect(s.dynamodb.conditionalFailuresPer1k).toBe(3);
   });
 
   it('bills Kinesis by PUT payload units when provisioned, by GB when on-demand', () => {
