@@ -1,4 +1,4 @@
-import type { NormalizedWindow } from '../definition';
+import type { AlertContext, NormalizedWindow } from '../definition';
 import type { Layout } from './layout';
 import type { AlertEvent } from './types';
 import { valuesOf } from './values';
@@ -21,8 +21,9 @@ export interface AlertTarget {
 
 /**
  * The one evaluation of alert rules (open time windows, closed windows and sessions alike): each of the `pending`
- * alerts (indexes, in alert order) of the target's window whose rule is true for `values` fires — `fired(alert)`
- * records it on the instance, and the event goes to `out`. Returns the alerts still pending.
+ * alerts (indexes, in alert order) of the target's window whose rule is true for `values` fires: its event goes to
+ * `out`. Returns the alerts still pending: `pending` itself when none fired (the caller records the others on the
+ * instance, see {@link firedAmong}).
  */
 export function evaluateAlerts(
   layout: Layout,
@@ -30,18 +31,22 @@ export function evaluateAlerts(
   pending: readonly number[],
   values: Record<string, unknown>,
   out: AlertSink,
-  fired: (alert: number) => void,
 ): readonly number[] {
   let left = pending;
+  let context: AlertContext | undefined;
   for (const ai of pending) {
     const alert = layout.pipeline.alerts[ai]!;
-    const context = { key: target.key, window: target.window.name, start: target.start, end: target.end };
+    context ??= { key: target.key, window: target.window.name, start: target.start, end: target.end };
     if (!alert.when(values, context)) continue;
-    fired(ai);
     left = left.filter((other) => other !== ai);
     out.alerts.push({ alert: alert.name, ...context, values: structuredClone(values), index: target.index });
   }
   return left;
+}
+
+/** The alerts of `pending` that fired: not in `left` (what {@link evaluateAlerts} returned). */
+export function firedAmong(pending: readonly number[], left: readonly number[]): readonly number[] {
+  return left === pending ? [] : pending.filter((ai) => !left.includes(ai));
 }
 
 /** The alerts of window `w` not in `fired` (a closed window's or session's `f`), in alert order. */
@@ -67,5 +72,6 @@ export function evaluateInstance(
   const pending = unfiredAlerts(layout, target.window, instance.f);
   if (pending.length === 0) return;
   const values = valuesOf(layout, target.window, instance.a);
-  evaluateAlerts(layout, target, pending, values, out, (ai) => (instance.f ??= []).push(ai));
+  const left = evaluateAlerts(layout, target, pending, values, out);
+  for (const ai of firedAmong(pending, left)) (instance.f ??= []).push(ai);
 }

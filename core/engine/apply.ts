@@ -10,7 +10,7 @@ import {
   pruneClaims,
   type SpilledClaims,
 } from './claims';
-import { dueTime, isClosed, resetFloorSettled, timedClosed } from './close-time';
+import { dueTime, floorFinalBy, isClosed, resetFloorSettled, timedClosed } from './close-time';
 import { layerSlices } from './layers';
 import { type Layout, windowStartsFor } from './layout';
 import { partialField, partialPositions, prunePartial } from './partial';
@@ -253,6 +253,8 @@ function advance(layout: Layout, st: KeyState, to: number): void {
 
 /** Move closed windows whose end + grace ≤ watermark to results (sessions: last + gap + grace < watermark). */
 export function finalize(layout: Layout, key: string, st: KeyState, watermark: number, results: WindowResult[]): void {
+  // A state finalized before `E` existed may have finalized up to what its mark allows: start `E` there.
+  if (st.E === undefined && st.z !== undefined) st.E = floorsFinalBy(layout, st.z);
   if (Number.isFinite(watermark) && watermark > (st.z ?? Number.NEGATIVE_INFINITY)) st.z = watermark;
   if (st.z !== undefined) st.E ??= {};
   if (st.P) prunePartial(layout, st);
@@ -280,6 +282,13 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     delete st.c[id];
   }
   if (Object.keys(st.c).length === 0) delete st.c;
+}
+
+/** Per window index, the floor the mark `z` alone allows (see `floorFinalBy`). */
+function floorsFinalBy(layout: Layout, z: number): Record<string, number> {
+  const floors: Record<string, number> = {};
+  for (const w of layout.pipeline.windows) floors[w.index] = floorFinalBy(w, z);
+  return floors;
 }
 
 /** A window instance was finalized: it may raise the window's floor in `KeyState.E`. */

@@ -94,3 +94,13 @@ export function sessionsBeforeClosed(w: NormalizedWindow, end: number, time: num
 export function resetFloorSettled(w: NormalizedWindow, floor: number, z: number): boolean {
   return w.kind === 'session' ? sessionClosed(w, floor, z) : timedCloseTime(w, floor) < z;
 }
+
+/**
+ * The floor (`KeyState.F` semantics) the finalized-through mark `z` alone allows for a window of this shape: a timed
+ * instance was final when start + size + grace ≤ z (start ≤ z − span); a session when end + gap + grace < z (strictly,
+ * so its end < z − span: times are whole milliseconds). What a key may have finalized when it does not keep
+ * `KeyState.E`.
+ */
+export function floorFinalBy(w: Pick<NormalizedWindow, 'kind' | 'sizeMs' | 'gapMs' | 'graceMs'>, z: number): number {
+  return w.kind === 'session' ? z - (w.gapMs + w.graceMs) - 1 : z - (w.sizeMs + w.graceMs);
+}

@@ -24,7 +24,7 @@
  */
 import type { AnyAggregate } from '../aggregates';
 import type { NormalizedWindow } from '../definition';
-import { type AlertSink, evaluateAlerts } from './alerts';
+import { type AlertSink, evaluateAlerts, firedAmong } from './alerts';
 import { firstOpenStart, timedClosed } from './close-time';
 import { readsLayers } from './layers';
 import { alignDown, firstWindowStart, type Layout } from './layout';
@@ -290,12 +290,14 @@ function fire(
   index: number,
   out: AlertSink,
 ): readonly number[] {
-  const target = { key, window: w, start, end: start + w.sizeMs, index };
-  return evaluateAlerts(layout, target, pending, values, out, (alert) => {
+  const left = evaluateAlerts(layout, { key, window: w, start, end: start + w.sizeMs, index }, pending, values, out);
+  if (left === pending) return left;
+  const cache = caches.get(st);
+  for (const alert of firedAmong(pending, left)) {
     addFiredAlert(st, { alert, windowStart: start });
-    const cache = caches.get(st);
     if (cache !== undefined && cache.s === st.s) cache.fired[alert]!.add(start / w.advanceMs);
-  });
+  }
+  return left;
 }
 
 /**

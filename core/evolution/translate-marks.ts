@@ -1,3 +1,4 @@
+import { floorFinalBy } from '../engine/close-time';
 import type { Layout } from '../engine/layout';
 import type { KeyState, PartialMark } from '../engine/state';
 import type { LayoutDescriptor } from './descriptor';
@@ -58,13 +59,10 @@ export function resetFloors(plan: Plan, from: LayoutDescriptor, to: Layout, stat
 
 /**
  * Through when the old window `old` (index `a`) may have finalized instances of this key: exactly, from the floors
- * the state keeps (`KeyState.E`; undefined: none was finalized), else from the finalized-through mark `z`: a timed
- * instance was final when start + size + grace ≤ z (start ≤ z − span); a session when end + gap + grace < z
- * (strictly, so its start < z − span: times are whole milliseconds).
+ * the state keeps (`KeyState.E`; undefined: none was finalized), else from the finalized-through mark `z`.
  */
 function finalThrough(old: LayoutDescriptor['windows'][number], a: number, state: KeyState, z: number) {
-  if (state.E !== undefined) return state.E[a];
-  return old.kind === 'session' ? z - (old.gapMs + old.graceMs) - 1 : z - (old.sizeMs + old.graceMs);
+  return state.E !== undefined ? state.E[a] : floorFinalBy(old, z);
 }
 
 /** `KeyState.E` of the windows that carry over, by their new index (kept, even empty, when the state had it). */
