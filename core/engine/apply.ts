@@ -1,4 +1,3 @@
-import type { NormalizedWindow } from '../definition';
 import { StateFormatError } from '../errors';
 import {
   addClaim,
@@ -270,7 +269,7 @@ export function finalize(layout: Layout, key: string, st: KeyState, watermark: n
     const closed = st.c[id]!;
     const w = windows[closed.w]!;
     if (!isClosed(w, closed.e, watermark)) continue;
-    noteFinal(st, w, closed);
+    noteFinal(st, closed);
     results.push({
       window: w.name,
       key,
@@ -292,11 +291,16 @@ function floorsFinalBy(layout: Layout, z: number): Record<string, number> {
 }
 
 /** A window instance was finalized: it may raise the window's floor in `KeyState.E`. */
-function noteFinal(st: KeyState, w: NormalizedWindow, closed: ClosedWindow): void {
+function noteFinal(st: KeyState, closed: ClosedWindow): void {
+  // Result ids are window, key and start: a later instance (a session of later records) starting after every
+  // emitted start repeats none of them.
+  raiseFloor(st, closed.w, closed.s);
+}
+
+function raiseFloor(st: KeyState, index: number, floor: number): void {
   const floors = (st.E ??= {});
-  const floor = w.kind === 'session' ? closed.e : closed.s;
-  const earlier = floors[closed.w];
-  if (earlier === undefined || floor > earlier) floors[closed.w] = floor;
+  const earlier = floors[index];
+  if (earlier === undefined || floor > earlier) floors[index] = floor;
 }
 
 /** Drop the reset floors the finalized-through mark `z` covers (what they refuse is late by `z` alone). */
@@ -304,7 +308,11 @@ function pruneResetFloors(layout: Layout, st: KeyState): void {
   if (!st.F || st.z === undefined) return;
   for (const index of Object.keys(st.F)) {
     const w = layout.pipeline.windows[Number(index)];
-    if (w === undefined || resetFloorSettled(w, st.F[index]!, st.z)) delete st.F[index];
+    if (w !== undefined && !resetFloorSettled(w, st.F[index]!, st.z)) continue;
+    // What the floor refuses is late by z now, under this shape; under a later reset's it may not be: the name's
+    // emitted instances stay covered by E.
+    raiseFloor(st, Number(index), st.F[index]!);
+    delete st.F[index];
   }
   if (Object.keys(st.F).length === 0) delete st.F;
 }

@@ -99,11 +99,12 @@ export interface KeyState {
    */
   F?: Record<string, number>;
   /**
-   * Per window index: the reset floor this key's finalized results call for (see `F`): for a tumbling or hopping
-   * window the largest start of an instance it finalized, for a session window the largest end of a session it
-   * finalized. A switch that resets the window takes it as the floor, so the window never reopens an instance whose
-   * result was emitted, and refuses nothing else. `{}` once the key was finalized: a state without it (written before
-   * it existed) gets the floor the finalized-through mark `z` allows.
+   * Per window index: the reset floor this key's finalized results call for (see `F`): the largest start of an
+   * instance or session it finalized (result ids are window, key and start), raised to a reset floor when that one is
+   * pruned (so a window reset twice still covers what its first meaning emitted). A switch that resets the window
+   * takes it as the floor, so the window never reopens an instance whose result was emitted, and refuses nothing
+   * else. `{}` once the key was finalized: a state without it (written before it existed) gets the floor the
+   * finalized-through mark `z` allows.
    */
   E?: Record<string, number>;
 }

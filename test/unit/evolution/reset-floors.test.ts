@@ -30,10 +30,11 @@ function stateAfter(times: readonly number[], watermark: number): KeyState {
 
 describe('reset floors (a reset window never reopens an instance whose result was emitted)', () => {
   it('come from the instances the key finalized (KeyState.E), not from how far it was finalized', () => {
-    // Through 30: w's [0, 10) was final (0 + 10 + 5 ≤ 30) and emitted; the session [2, 3] too (3 + 6 + 4 < 30).
+    // Through 30: w's [0, 10) was final (0 + 10 + 5 ≤ 30) and emitted; the session [2, 3] too (3 + 6 + 4 < 30). Result
+    // ids are window, key and start: the floors are the starts.
     const st = stateAfter([2, 3], 30);
-    expect(st.E).toEqual({ 0: 0, 1: 3 });
-    expect(translateState(a.descriptor, b, st, 30).F).toEqual({ 0: 0, 1: 3 });
+    expect(st.E).toEqual({ 0: 0, 1: 2 });
+    expect(translateState(a.descriptor, b, st, 30).F).toEqual({ 0: 0, 1: 2 });
     // Finalized through 30 with nothing emitted: nothing to refuse, wherever z stands.
     const quiet = stateAfter([25], 30);
     expect(quiet.E).toEqual({});
@@ -51,7 +52,34 @@ describe('reset floors (a reset window never reopens an instance whose result wa
     const next = later(legacy, 31);
     expect(next.E).toEqual({ 0: 15, 1: 19 });
     expect(translateState(a.descriptor, b, next, 31).F).toEqual({ 0: 15, 1: 19 });
-    // At 50, [30, 40) and the session [25, 31] (31 joined it: within the gap of 6) are emitted: E rises to them.
-    expect(later(next, 50).E).toEqual({ 0: 30, 1: 31 });
+    // At 50, [30, 40) and the session [25, 31] (31 joined it: within the gap of 6) are emitted: E rises to their starts.
+    expect(later(next, 50).E).toEqual({ 0: 30, 1: 25 });
+  });
+
+  it('keep covering what a window emitted when it is reset twice and the first floor was pruned in between (found by review)', () => {
+    const one = (size: number, grace: number, reset?: number) =>
+      layoutOf(
+        definePipeline({
+          ...base,
+          windows: { w: tumbling(size, { grace }) },
+          ...(reset ? { resets: { windows: { w: reset } } } : {}),
+        }),
+      );
+    const [v1, v2, v3] = [one(10, 0), one(1, 0, 1), one(10, 100, 2)];
+    const rec = (t: number, streamTime: number) => ({ event: { id: `r${t}`, k: 'k', t }, time: t, streamTime });
+    // v1 emits [0, 10) through 10.
+    const first = applyRecords(v1, 'k', undefined, [rec(5, 5), rec(7, 7), rec(10, 10)], { watermark: 10 });
+    expect(first.results.map((r) => r.start)).toEqual([0]);
+    // v2 (1 ms windows) prunes the floor of 0 at once: it is late by z under v2's shape.
+    const second = applyRecords(v2, 'k', translateState(v1.descriptor, v2, first.state, 10), [rec(3, 10)], {
+      watermark: 10,
+    });
+    expect(second.state.F).toBeUndefined();
+    // v3's grace of 100 makes 6 on time by z; [0, 10) was emitted by v1 all the same.
+    const third = applyRecords(v3, 'k', translateState(v2.descriptor, v3, second.state, 10), [rec(6, 10)], {
+      watermark: 200,
+    });
+    expect(third.results.filter((r) => r.start === 0)).toEqual([]);
+    expect(third.late.map((l) => [l.window, l.start])).toEqual([['w', 0]]);
   });
 });
