@@ -65,13 +65,18 @@ function finalThrough(old: LayoutDescriptor['windows'][number], a: number, state
   return state.E !== undefined ? state.E[a] : floorFinalBy(old, z);
 }
 
-/** `KeyState.E` of the windows that carry over, by their new index (kept, even empty, when the state had it). */
-export function finalSessionEnds(plan: Plan, state: KeyState): Record<string, number> | undefined {
-  if (state.E === undefined) return undefined;
-  const ends: Record<string, number> = {};
-  for (const [index, end] of Object.entries(state.E)) {
-    const b = plan.windowTo.get(Number(index));
-    if (b !== undefined) ends[b] = end;
+/**
+ * `KeyState.E` of the windows that carry over, by their new index (kept, even empty, when the state had it). A state
+ * finalized before `E` existed gets, for those windows, what its mark `z` allowed under their old shape; a window new
+ * to the state gets nothing (it finalized nothing).
+ */
+export function finalFloors(plan: Plan, from: LayoutDescriptor, state: KeyState): Record<string, number> | undefined {
+  const { E, z } = state;
+  if (E === undefined && z === undefined) return undefined;
+  const floors: Record<string, number> = {};
+  for (const [a, b] of plan.windowTo) {
+    const floor = E !== undefined ? E[a] : floorFinalBy(from.windows[a]!, z!);
+    if (floor !== undefined) floors[b] = floor;
   }
-  return ends;
+  return floors;
 }

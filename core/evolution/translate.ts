@@ -1,7 +1,7 @@
 import type { Layout } from '../engine/layout';
 import type { KeyState } from '../engine/state';
 import type { LayoutDescriptor } from './descriptor';
-import { finalSessionEnds, partialMarks, resetFloors } from './translate-marks';
+import { finalFloors, partialMarks, resetFloors } from './translate-marks';
 import { Plan } from './translate-plan';
 import { translateSlices } from './translate-slices';
 import { translateWindows } from './translate-windows';
@@ -46,8 +46,8 @@ export function translateState(
   if (Object.keys(marks).length > 0) out.P = marks;
   const floors = resetFloors(plan, from, to, state);
   if (Object.keys(floors).length > 0) out.F = floors;
-  const ends = finalSessionEnds(plan, state);
-  if (ends !== undefined) out.E = ends;
+  const finals = finalFloors(plan, from, state);
+  if (finals !== undefined) out.E = finals;
   return out;
 }
 

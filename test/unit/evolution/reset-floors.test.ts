@@ -82,4 +82,26 @@ describe('reset floors (a reset window never reopens an instance whose result wa
     expect(third.results.filter((r) => r.start === 0)).toEqual([]);
     expect(third.late.map((l) => [l.window, l.start])).toEqual([['w', 0]]);
   });
+
+  it('of a state written before E existed cover only the windows it had (found by review)', () => {
+    const withV = (grace: number, reset?: number) =>
+      layoutOf(
+        definePipeline({
+          ...base,
+          windows: { w: tumbling(10, { grace: 5 }), s: session(6, { grace: 4 }), v: tumbling(10, { grace }) },
+          ...(reset ? { resets: { windows: { v: reset } } } : {}),
+        }),
+      );
+    const [c, d] = [withV(5), withV(50, 1)];
+    const legacy = stateAfter([25], 30);
+    delete legacy.E;
+    const translated = translateState(a.descriptor, c, legacy, 31);
+    expect(translated.E).toEqual({ 0: 15, 1: 19 });
+    const next = applyRecords(c, 'k', translated, [{ event: { id: 'e31', k: 'k', t: 31 }, time: 31, streamTime: 31 }], {
+      watermark: 31,
+    }).state;
+    // v was added after z = 30 was set: it finalized nothing, so its reset refuses nothing.
+    expect(next.E).toEqual({ 0: 15, 1: 19 });
+    expect(translateState(c.descriptor, d, next, 31).F).toBeUndefined();
+  });
 });
