@@ -19,6 +19,7 @@ import {
   stateKey,
 } from '../state/index';
 import { storeCall } from '../state/retry';
+import { recentlyWritten } from './live-traffic';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
@@ -45,7 +46,10 @@ export interface CloserDeps {
    * the closer finalizes nothing (another lane's stream time says nothing about a key). @default 1
    */
   readonly parallelizationFactor?: number;
-  /** Time since a key's last write below which it has live traffic and is left to the processor. @default idle timeout */
+  /**
+   * Time since a key's last write, in wall-clock time or in stream time (see {@link recentlyWritten}), below which it
+   * has live traffic and is left to the processor. @default idle timeout
+   */
   readonly liveWindowMs?: number;
   readonly log?: { warn(message: string, fields?: Record<string, unknown>): void };
   /**
@@ -81,9 +85,9 @@ export interface CloserOutcome {
  * them, so the emitter emits them. The write is fenced by source `#closer` with the watermark as sequence, and by
  * the item version, so a window is finalized once whoever (processor or closer) gets there first.
  *
- * Reads grow with the keys due, never with the table (no Scan). Keys written within `liveWindowMs` are left alone
- * in active mode: the processor finalizes them with its next write, so the closer does not conflict with live
- * traffic.
+ * Reads grow with the keys due, never with the table (no Scan). Keys written within `liveWindowMs` (of the clock or
+ * of stream time) are left alone in active mode: the processor finalizes them with its next write, so the closer
+ * does not conflict with live traffic, also while the processor lags.
  */
 export async function runCloser(deps: CloserDeps): Promise<CloserOutcome> {
   const view = await watermarkView(deps);
@@ -186,7 +190,7 @@ function sortCandidates(
   due: readonly DueEntry[],
   records: ReadonlyMap<string, StateRecord>,
 ): SortedCandidates {
-  const { lanes, watermark, now, idle } = view;
+  const { lanes, watermark, idle } = view;
   const liveWindow = deps.liveWindowMs ?? idle;
   const sorted = {
     toClose: new Map<string, number>(),
@@ -217,7 +221,7 @@ function sortCandidates(
     if (
       watermark.mode === 'active' &&
       !lanes &&
-      (now - (record.updatedAt ?? 0) < liveWindow || unknownWriter(record))
+      (recentlyWritten(view, liveWindow, record) || unknownWriter(record))
     ) {
       sorted.live++; // live traffic: the processor finalizes it with its next write
       continue;
