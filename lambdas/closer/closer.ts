@@ -218,11 +218,7 @@ function sortCandidates(
       }
       continue;
     }
-    if (
-      watermark.mode === 'active' &&
-      !lanes &&
-      (recentlyWritten(view, liveWindow, record) || unknownWriter(record))
-    ) {
+    if (watermark.mode === 'active' && !lanes && (recentlyWritten(view, liveWindow, record) || unknownWriter(record))) {
       sorted.live++; // live traffic: the processor finalizes it with its next write
       continue;
     }
