@@ -16,6 +16,12 @@ import { generate } from '../local/generator';
 import { clickstream } from '../pipelines/clickstream';
 import { groupByKey, streamTimes } from './engine-batch';
 import { type EngineCaseFigures, runEngineCases } from './engine-cases';
+import {
+  HANDLER_PATH_WORKLOAD,
+  type HandlerPathFigures,
+  type HandlerPathWorkload,
+  runHandlerPath,
+} from './handler-path';
 import type { BenchContext, BenchFigures, BenchTarget } from './target';
 import { bestPerSec, medianPerSec, type Pass, timePasses } from './timing';
 
@@ -53,6 +59,11 @@ export interface EngineFigures extends BenchFigures {
   readonly withSerializePerSec: number;
   readonly avgPayloadBytes: number;
   readonly passesMs: { readonly engine: number[]; readonly jsonParse: number[]; readonly decode: number[] };
+  /**
+   * The real Kinesis handler per event (middy, decode, dedupe, engine, state codec and store, checkpoint, side
+   * outputs), DynamoDB answered from memory so the SDK is not in it: bench/handler-path.ts.
+   */
+  readonly handlerPath: HandlerPathFigures;
   /** Cases the reference pipeline does not exercise (long hopping windows with alerts, hot distinct): bench/engine-cases.ts. */
   readonly cases: Record<string, EngineCaseFigures>;
   readonly workload: EngineWorkload & {
@@ -160,6 +171,7 @@ export async function runEngineBench(
   workload: EngineWorkload = ENGINE_WORKLOAD,
   log: (text: string) => void = () => {},
   casesWorkload: EngineCasesWorkload = ENGINE_CASES_WORKLOAD,
+  handlerWorkload: HandlerPathWorkload = HANDLER_PATH_WORKLOAD,
 ): Promise<EngineFigures> {
   log(`engine: generating ${workload.events} payloads...`);
   const payloads = enginePayloads(workload);
@@ -184,6 +196,8 @@ export async function runEngineBench(
   });
   if (sink === 0) throw new Error('nothing was computed');
   const cases = runEngineCases(casesWorkload, log);
+  log('engine: timing the handler path...');
+  const handlerPath = await runHandlerPath(clickstream, handlerWorkload);
   const eventsPerSec = bestPerSec(engine);
   const jsonParsePerSec = bestPerSec(jsonParse);
   const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
@@ -200,6 +214,7 @@ export async function runEngineBench(
     results: check.results,
     alerts: check.alerts,
     passesMs: { engine: ms(engine), jsonParse: ms(jsonParse), decode: ms(decode) },
+    handlerPath,
     cases,
     workload: {
       pipeline: clickstream.name,
@@ -216,10 +231,15 @@ export const engine: BenchTarget = {
   description: 'decode + validate + window + merge of ~1 KB clickstream events on one core, vs bare JSON.parse',
   run: (context: BenchContext) =>
     context.quick
-      ? runEngineBench({ ...ENGINE_WORKLOAD, events: 5000, runs: 1 }, context.log, {
-          events: 3000,
-          batchSize: 500,
-          budgetMs: 1000,
-        })
+      ? runEngineBench(
+          { ...ENGINE_WORKLOAD, events: 5000, runs: 1 },
+          context.log,
+          {
+            events: 3000,
+            batchSize: 500,
+            budgetMs: 1000,
+          },
+          { ...HANDLER_PATH_WORKLOAD, events: 3000, runs: 1 },
+        )
       : runEngineBench(ENGINE_WORKLOAD, context.log),
 };

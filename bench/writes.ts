@@ -89,7 +89,7 @@ function workloadLines(w: WritesWorkload, keys: number, events: number): string[
 }
 
 /** Kinesis-shaped records for the lines (one shard; sequence numbers as Kinesis makes them: large decimals). */
-function kinesisRecords(lines: readonly string[]): KinesisStreamEvent['Records'] {
+export function kinesisRecords(lines: readonly string[]): KinesisStreamEvent['Records'] {
   const base = 49_650_000_000_000_000_000_000_000_000_000_000_000_000_000n;
   const now = Date.now() / 1000;
   return lines.map((line, i) => {

@@ -31,6 +31,11 @@ describe('benchmark runner (npm run bench)', () => {
     expect(engine.eventsPerSec).toBeGreaterThan(0);
     expect(engine.jsonParseRatio).toBeCloseTo(engine.eventsPerSec / engine.jsonParsePerSec, 2);
     expect(engine.workload).toMatchObject({ pipeline: 'clickstream', events: 5000, batchSize: 1000 });
+    // The handler path ran the real handler: one state write per touched key per batch, and the requests it sends.
+    expect(engine.handlerPath.dedupeOn.usPerEvent).toBeGreaterThan(0);
+    expect(engine.handlerPath.dedupeOff.stateWritesPer1k).toBeGreaterThan(0);
+    expect(engine.handlerPath.dedupeOff.stateWritesPer1k).toBeLessThanOrEqual(1000);
+    expect(engine.handlerPath.requestsPerPass).toMatchObject({ PutItemCommand: expect.any(Number) });
     expect(report.machine.node).toBe(process.version);
     expect(report.machine.cpuModel.length).toBeGreaterThan(0);
     expect(renderTable(report, ['engine'])).toMatch(/engine\s+│ eventsPerSec/);
