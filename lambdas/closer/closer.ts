@@ -6,6 +6,7 @@ import { MAPPING_DEFAULTS } from '../../core/function-defaults';
 import { keyStateFor } from '../processor/key-state';
 import { readStoredValue, toStoredValue } from '../processor/stored-state';
 import {
+  type Checkpoint,
   type DueEntry,
   type DueItem,
   fenceKey,
@@ -134,6 +135,8 @@ interface WatermarkView {
   readonly lanes: boolean;
   /** Keys listed as closing by this time are candidates. */
   readonly bound: number;
+  /** Fence key of each source with a checkpoint → its stream time. */
+  readonly sourceTimes: ReadonlyMap<string, number>;
 }
 
 /** The pipeline watermark from the checkpoints, and the bound keys are due by. */
@@ -148,7 +151,8 @@ async function watermarkView(deps: CloserDeps): Promise<WatermarkView> {
   // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
   // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
   const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;
-  return { now, idle, checkpoints, watermark, wm, lanes, bound };
+  const sourceTimes = new Map(checkpoints.map((c) => [checkpointFence(c), c.streamTime]));
+  return { now, idle, checkpoints, watermark, wm, lanes, bound, sourceTimes };
 }
 
 /** The outcome of a run with no watermark to close by. */
@@ -233,14 +237,16 @@ function sortCandidates(
  * a key such a source wrote within the idle timeout is left to the processor.
  */
 function unknownWriterTest(view: WatermarkView): (record: StateRecord) => boolean {
-  const known = new Set([
-    fenceKey(CLOSER_SOURCE_ID),
-    ...view.checkpoints.map((c) => fenceKey(c.epoch ? `${c.sourceId}#${c.epoch}` : c.sourceId)),
-  ]);
+  const known = new Set([fenceKey(CLOSER_SOURCE_ID), ...view.sourceTimes.keys()]);
   return (record) =>
     Object.entries(record.appliedAt).some(
       ([fence, minutes]) => !known.has(fence) && view.now - minutes * 60_000 < view.idle + 60_000,
     );
+}
+
+/** The fence key a source's writes carry in state items (its identity, with the epoch once it restarted). */
+function checkpointFence(c: Pick<Checkpoint, 'sourceId' | 'epoch'>): string {
+  return fenceKey(c.epoch ? `${c.sourceId}#${c.epoch}` : c.sourceId);
 }
 
 /** Finalize the keys to close, each with one conditional write fenced by {@link CLOSER_SOURCE_ID}. */

@@ -6,6 +6,11 @@ export interface LiveTrafficView {
   readonly now: number;
   /** The pipeline watermark (stream time, ms), floored. */
   readonly wm: number;
+  /**
+   * Fence key of a source ({@link fenceKey} of its checkpoint identity) → the stream time of its checkpoint: how far
+   * the sources that wrote a key have read since.
+   */
+  readonly sourceTimes: ReadonlyMap<string, number>;
 }
 
 /**
@@ -14,9 +19,11 @@ export interface LiveTrafficView {
  * race it (a failed conditional write and a retry, for nothing).
  *
  * Both clocks are needed. Wall time alone says little when the processor lags: a slowed processor moves stream time
- * more slowly than the clock, so a key it wrote a minute ago may be seconds behind the stream in its batches, and the
- * next batch writes it again. Stream time alone says little in a backfill, where stream time runs hours ahead of the
- * clock. A key's stream time is its state's `m`: the stream time of the last write (processor or closer).
+ * more slowly than the clock, so a key it wrote a minute ago may be seconds behind its shard, and the shard's next
+ * batch writes it again. Stream time alone says little in a backfill, where stream time runs hours ahead of the
+ * clock. A key's stream time is its state's `m` (the stream time of its last write); it is measured against the
+ * progress of the sources that wrote it (the furthest of their checkpoints' stream times), not against the pipeline
+ * watermark, which a lagging shard holds back while the key's own shard moves on.
  *
  * A live window of 0 or less makes no key live (tests that race the closer against the processor set it).
  */
@@ -24,7 +31,20 @@ export function recentlyWritten(view: LiveTrafficView, liveWindowMs: number, rec
   if (!(liveWindowMs > 0)) return false;
   if (view.now - (record.updatedAt ?? 0) < liveWindowMs) return true;
   const m = keyStreamTime(record);
-  return m !== undefined && view.wm - m < liveWindowMs;
+  return m !== undefined && progressOf(view, record) - m < liveWindowMs;
+}
+
+/**
+ * The stream time the sources that wrote a key have reached, never behind the pipeline watermark (a key whose source
+ * went idle is judged by the others' progress, as the watermark is).
+ */
+function progressOf(view: LiveTrafficView, record: Pick<StateRecord, 'applied'>): number {
+  let progress = Number.NEGATIVE_INFINITY;
+  for (const fence of Object.keys(record.applied)) {
+    const time = view.sourceTimes.get(fence);
+    if (time !== undefined && time > progress) progress = time;
+  }
+  return Number.isFinite(progress) ? Math.max(progress, view.wm) : view.wm;
 }
 
 /**

@@ -37,13 +37,21 @@ const A_STREAM_TIME = T0 + 5 * MINUTE + 50_000;
 async function scenario(
   label: string,
   streamAt: number,
-  closer: { writtenAt: number; runAt: number; liveWindowMs?: number },
+  closer: { writtenAt: number; runAt: number; liveWindowMs?: number; laggingShardAt?: number },
 ): Promise<{ outcome: CloserOutcome; aVersionBefore: number; aVersionAfter: number }> {
   const tables = await emissionTables(clients.dynamodb, label);
   const { store } = await processLines(clickstream, clients.dynamodb, tables, lines(streamAt), {
     batchSize: 2,
     now: () => closer.writtenAt,
   });
+  if (closer.laggingShardAt !== undefined) {
+    // Another shard, active but behind: it holds the pipeline watermark back while `a`'s shard moves on.
+    await store.putCheckpoint('arn:aws:kinesis:us-east-1:000000000000:stream/test/shardId-000000000009', {
+      sequence: '1000',
+      streamTime: closer.laggingShardAt,
+      lastValidAt: closer.writtenAt,
+    });
+  }
   const version = async () =>
     fromStateItem(
       (await clients.dynamodb.send(new GetItemCommand({ TableName: tables.stateTable, Key: stateKey('a') }))).Item,
@@ -94,6 +102,19 @@ describe('closer: keys with live traffic are left to the processor', () => {
     });
     expect(outcome).toMatchObject({ candidates: 1, live: 1, closed: 0 });
     expect(aVersionAfter).toBe(aVersionBefore);
+  });
+
+  it("a lagging other shard holds the watermark back, but the key's own shard has moved on: it is finalized", async () => {
+    const writtenAt = Date.now();
+    const { outcome, aVersionBefore, aVersionAfter } = await scenario('live-skew', A_STREAM_TIME + 70_000, {
+      writtenAt,
+      runAt: writtenAt + 2 * MINUTE,
+      laggingShardAt: A_STREAM_TIME + 20_000,
+    });
+    // Due by the watermark (its minute closes at T0 + 6m), 20 s of it past the key, 70 s of the key's own shard.
+    expect(outcome.watermark.watermark).toBe(A_STREAM_TIME + 20_000);
+    expect(outcome).toMatchObject({ candidates: 1, live: 0, closed: 1, failedKeys: [] });
+    expect(aVersionAfter).toBe(aVersionBefore + 1);
   });
 
   it('a live window of 0 leaves nothing live (the fault sweep races the closer this way)', async () => {
