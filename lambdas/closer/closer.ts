@@ -20,7 +20,7 @@ import {
   stateKey,
 } from '../state/index';
 import { storeCall } from '../state/retry';
-import { recentlyWritten } from './live-traffic';
+import { recentlyWritten, writingSources } from './live-traffic';
 
 /** The source id under which the closer's commits are fenced (its "sequence" is the watermark). */
 export const CLOSER_SOURCE_ID = '#closer';
@@ -135,8 +135,11 @@ interface WatermarkView {
   readonly lanes: boolean;
   /** Keys listed as closing by this time are candidates. */
   readonly bound: number;
-  /** Fence key of each source with a checkpoint → its stream time. */
-  readonly sourceTimes: ReadonlyMap<string, number>;
+  /** Fence key of each source with a checkpoint. */
+  readonly fences: ReadonlySet<string>;
+  /** Fence key of each source still writing → its stream time (see {@link recentlyWritten}). */
+  readonly writing: ReadonlyMap<string, number>;
+  readonly closerFence: string;
 }
 
 /** The pipeline watermark from the checkpoints, and the bound keys are due by. */
@@ -151,8 +154,10 @@ async function watermarkView(deps: CloserDeps): Promise<WatermarkView> {
   // Keys are due by the pipeline watermark; with lanes (ParallelizationFactor > 1) by their own stream time once their
   // own last write is older than the idle timeout (never by another lane's progress), or by the idle pipeline's.
   const bound = lanes && watermark.mode !== 'idle' ? now + deps.pipeline.settings.maxFutureSkewMs : wm;
-  const sourceTimes = new Map(checkpoints.map((c) => [checkpointFence(c), c.streamTime]));
-  return { now, idle, checkpoints, watermark, wm, lanes, bound, sourceTimes };
+  const fences = new Set(checkpoints.map(checkpointFence));
+  const writing = new Map(writingSources(checkpoints, now, idle).map((c) => [checkpointFence(c), c.streamTime]));
+  const closerFence = fenceKey(CLOSER_SOURCE_ID);
+  return { now, idle, checkpoints, watermark, wm, lanes, bound, fences, writing, closerFence };
 }
 
 /** The outcome of a run with no watermark to close by. */
@@ -237,7 +242,7 @@ function sortCandidates(
  * a key such a source wrote within the idle timeout is left to the processor.
  */
 function unknownWriterTest(view: WatermarkView): (record: StateRecord) => boolean {
-  const known = new Set([fenceKey(CLOSER_SOURCE_ID), ...view.sourceTimes.keys()]);
+  const known = new Set([view.closerFence, ...view.fences]);
   return (record) =>
     Object.entries(record.appliedAt).some(
       ([fence, minutes]) => !known.has(fence) && view.now - minutes * 60_000 < view.idle + 60_000,

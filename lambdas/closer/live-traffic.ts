@@ -1,4 +1,4 @@
-import type { StateRecord } from '../state/index';
+import { type Checkpoint, isIdle, type StateRecord } from '../state/index';
 
 /** When a closer run decides whether a key has live traffic. */
 export interface LiveTrafficView {
@@ -7,10 +7,12 @@ export interface LiveTrafficView {
   /** The pipeline watermark (stream time, ms), floored. */
   readonly wm: number;
   /**
-   * Fence key of a source ({@link fenceKey} of its checkpoint identity) → the stream time of its checkpoint: how far
-   * the sources that wrote a key have read since.
+   * Fence key of each source still writing ({@link writingSources}) → the stream time of its checkpoint: how far the
+   * sources that wrote a key have read since.
    */
-  readonly sourceTimes: ReadonlyMap<string, number>;
+  readonly writing: ReadonlyMap<string, number>;
+  /** The closer's own fence key: its writes set a key's stream time, but they are not traffic. */
+  readonly closerFence: string;
 }
 
 /**
@@ -21,9 +23,13 @@ export interface LiveTrafficView {
  * Both clocks are needed. Wall time alone says little when the processor lags: a slowed processor moves stream time
  * more slowly than the clock, so a key it wrote a minute ago may be seconds behind its shard, and the shard's next
  * batch writes it again. Stream time alone says little in a backfill, where stream time runs hours ahead of the
- * clock. A key's stream time is its state's `m` (the stream time of its last write); it is measured against the
- * progress of the sources that wrote it (the furthest of their checkpoints' stream times), not against the pipeline
- * watermark, which a lagging shard holds back while the key's own shard moves on.
+ * clock.
+ *
+ * A key's stream time is its state's `m`, the stream time of its last write. It is measured against the sources
+ * that wrote the key and are still writing (the slowest of them: any of them may write it next). A key none of whose
+ * writers is still writing (its shard went idle, stalled on a failing batch, or closed at a reshard) is not live by
+ * stream time: nobody is about to write it, and the stream-time test would otherwise hold it for as long as they
+ * stand still. A key the closer wrote last is judged by wall time only (its `m` is the closer's watermark).
  *
  * A live window of 0 or less makes no key live (tests that race the closer against the processor set it).
  */
@@ -31,20 +37,30 @@ export function recentlyWritten(view: LiveTrafficView, liveWindowMs: number, rec
   if (!(liveWindowMs > 0)) return false;
   if (view.now - (record.updatedAt ?? 0) < liveWindowMs) return true;
   const m = keyStreamTime(record);
-  return m !== undefined && progressOf(view, record) - m < liveWindowMs;
+  if (m === undefined || Number(record.applied[view.closerFence]) === m) return false;
+  return progressOf(view, record) - m < liveWindowMs;
 }
 
 /**
- * The stream time the sources that wrote a key have reached, never behind the pipeline watermark (a key whose source
- * went idle is judged by the others' progress, as the watermark is).
+ * The stream time the key's writers that are still writing have all reached (never behind the pipeline watermark),
+ * or +∞ when none of them is still writing.
  */
 function progressOf(view: LiveTrafficView, record: Pick<StateRecord, 'applied'>): number {
-  let progress = Number.NEGATIVE_INFINITY;
+  let progress = Number.POSITIVE_INFINITY;
   for (const fence of Object.keys(record.applied)) {
-    const time = view.sourceTimes.get(fence);
-    if (time !== undefined && time > progress) progress = time;
+    const time = view.writing.get(fence);
+    if (time !== undefined && time < progress) progress = time;
   }
-  return Number.isFinite(progress) ? Math.max(progress, view.wm) : view.wm;
+  return Math.max(progress, view.wm);
+}
+
+/**
+ * The sources still writing: not idle for the watermark (a valid record within the idle timeout) and a checkpoint
+ * that moved within it (a source retrying a failing batch keeps its valid-record time fresh, but its stream time
+ * stands still).
+ */
+export function writingSources(checkpoints: readonly Checkpoint[], now: number, idleTimeoutMs: number): Checkpoint[] {
+  return checkpoints.filter((c) => !isIdle(c, now, idleTimeoutMs) && now - c.updatedAt <= idleTimeoutMs);
 }
 
 /**
