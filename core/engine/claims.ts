@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { StateFormatError, StreamfoldError } from '../errors';
 import { sessionsBeforeClosed, timedClosed } from './close-time';
 import type { Layout } from './layout';
@@ -25,9 +25,16 @@ export const CLAIM_BUCKET_MS = 60_000;
 /** Characters of one stored id hash (8 bytes, base64url). */
 export const CLAIM_HASH_CHARS = 11;
 
-/** The stored form of a dedupe id: 8 bytes of its SHA-256, base64url (11 characters). */
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The stored form of a dedupe id: 8 bytes of its SHA-256, base64url (11 characters). Computed from the one-shot
+ * digest's text (a hash object per id cost 2.6 µs of the processor's path per event, this 0.4): its first 10
+ * characters are the first 60 bits, and the 11th of 8 bytes holds bits 60-63 and two zero bits.
+ */
 export function claimHash(id: string): string {
-  return createHash('sha256').update(id, 'utf8').digest().subarray(0, 8).toString('base64url');
+  const full = hash('sha256', id, 'base64url');
+  return full.slice(0, 10) + BASE64URL[BASE64URL.indexOf(full[10]!) & 0b111100];
 }
 
 /** The bucket of an event time. */
